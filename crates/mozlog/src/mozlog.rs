@@ -1,0 +1,224 @@
+//! The mozlog JSON layer.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::Stdout;
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::fields::{self, Fields};
+use crate::truncate;
+use crate::writer::{with_buffer, LineWriter};
+
+/// The default line limit: 64 KiB, trailing newline included.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// A [`Layer`] writing every event as one mozlog JSON line (see the [crate] documentation for
+/// the format).
+///
+/// Spans are not written; their fields are merged into the `Fields` of every event inside them.
+pub struct MozlogLayer<W = fn() -> Stdout> {
+    logger: String,
+    hostname: String,
+    pid: u32,
+    max_line_bytes: usize,
+    writer: LineWriter<W>,
+}
+
+impl MozlogLayer {
+    /// A layer writing to stdout, with `logger` as every record's `Logger`.
+    pub fn new(logger: impl Into<String>) -> Self {
+        MozlogLayer {
+            logger: logger.into(),
+            hostname: default_hostname().to_owned(),
+            pid: std::process::id(),
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            writer: LineWriter::new(std::io::stdout),
+        }
+    }
+}
+
+impl<W> MozlogLayer<W> {
+    /// Writes to the writers `w` makes instead of stdout (each line with one `write_all`).
+    pub fn with_writer<W2: for<'a> MakeWriter<'a> + 'static>(self, w: W2) -> MozlogLayer<W2> {
+        MozlogLayer {
+            logger: self.logger,
+            hostname: self.hostname,
+            pid: self.pid,
+            max_line_bytes: self.max_line_bytes,
+            writer: LineWriter::new(w),
+        }
+    }
+
+    /// The longest line written, in bytes, trailing newline included (default 65536). A longer
+    /// record has its longest string values shortened until it fits (see the [crate] docs).
+    pub fn with_max_line_bytes(mut self, n: usize) -> Self {
+        self.max_line_bytes = n;
+        self
+    }
+
+    /// The `Hostname` written (default: `/proc/sys/kernel/hostname`, else `$HOSTNAME`, else
+    /// `localhost`, read once per process).
+    pub fn with_hostname(mut self, h: impl Into<String>) -> Self {
+        self.hostname = h.into();
+        self
+    }
+}
+
+impl<W> fmt::Debug for MozlogLayer<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MozlogLayer")
+            .field("logger", &self.logger)
+            .field("hostname", &self.hostname)
+            .field("pid", &self.pid)
+            .field("max_line_bytes", &self.max_line_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, W> Layer<S> for MozlogLayer<W>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'a> MakeWriter<'a> + 'static,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        fields::on_new_span(attrs, id, &ctx);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        fields::on_record(id, values, &ctx);
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let metadata = event.metadata();
+        let collected = fields::collect(event, &ctx);
+        let kind = match collected.kind {
+            Some(kind) if !kind.is_empty() => Cow::Owned(kind),
+            _ => Cow::Borrowed(metadata.target()),
+        };
+        let severity = if collected.critical {
+            2
+        } else {
+            severity(*metadata.level())
+        };
+        let mut envelope = Envelope {
+            timestamp: now_ns(),
+            kind,
+            logger: Cow::Borrowed(&self.logger),
+            hostname: Cow::Borrowed(&self.hostname),
+            severity,
+            pid: self.pid,
+            fields: collected.fields,
+        };
+        if envelope.fields.is_empty() {
+            envelope.fields.insert("msg", Value::String(String::new()));
+        }
+        with_buffer(|buf| {
+            truncate::write_fitting(&mut envelope, self.max_line_bytes, buf);
+            self.writer.write_line(buf, metadata);
+        });
+    }
+}
+
+/// Syslog severity for a tracing level (`critical = true` is handled by the caller).
+pub(crate) fn severity(level: Level) -> u8 {
+    match level {
+        Level::ERROR => 3,
+        Level::WARN => 4,
+        Level::INFO => 6,
+        _ => 7,
+    }
+}
+
+/// Nanoseconds since the Unix epoch (0 for a clock set before 1970; saturating in 2554).
+pub(crate) fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+fn default_hostname() -> &'static str {
+    static HOSTNAME: OnceLock<String> = OnceLock::new();
+    HOSTNAME.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .or_else(|| std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()))
+            .unwrap_or_else(|| "localhost".to_owned())
+    })
+}
+
+/// One record, ready to be serialised.
+#[derive(Debug)]
+pub(crate) struct Envelope<'a> {
+    pub(crate) timestamp: u64,
+    pub(crate) kind: Cow<'a, str>,
+    pub(crate) logger: Cow<'a, str>,
+    pub(crate) hostname: Cow<'a, str>,
+    pub(crate) severity: u8,
+    pub(crate) pid: u32,
+    pub(crate) fields: Fields,
+}
+
+impl Envelope<'_> {
+    /// Appends the record as one JSON line, keys in the contract's order, ending with '\n'.
+    pub(crate) fn write_line(&self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(b"{\"Timestamp\":");
+        buf.extend_from_slice(self.timestamp.to_string().as_bytes());
+        buf.extend_from_slice(b",\"Type\":");
+        push_json(buf, &*self.kind);
+        buf.extend_from_slice(b",\"Logger\":");
+        push_json(buf, &*self.logger);
+        buf.extend_from_slice(b",\"Hostname\":");
+        push_json(buf, &*self.hostname);
+        buf.extend_from_slice(b",\"EnvVersion\":\"2.0\",\"Severity\":");
+        buf.extend_from_slice(self.severity.to_string().as_bytes());
+        buf.extend_from_slice(b",\"Pid\":");
+        buf.extend_from_slice(self.pid.to_string().as_bytes());
+        buf.extend_from_slice(b",\"Fields\":{");
+        for (i, (key, value)) in self.fields.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            push_json(buf, key);
+            buf.push(b':');
+            push_json(buf, value);
+        }
+        buf.extend_from_slice(b"}}\n");
+    }
+}
+
+/// A string or a value as JSON. serde_json escapes every control character, so no value or key
+/// can hold a raw newline.
+fn push_json(buf: &mut Vec<u8>, value: impl JsonText) {
+    let mark = buf.len();
+    if value.write_to(buf).is_err() {
+        // Unreachable for strings and `Value`s written into a Vec; keep the line valid anyway.
+        buf.truncate(mark);
+        buf.extend_from_slice(b"null");
+    }
+}
+
+trait JsonText {
+    fn write_to(&self, buf: &mut Vec<u8>) -> serde_json::Result<()>;
+}
+
+impl JsonText for &str {
+    fn write_to(&self, buf: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(buf, self)
+    }
+}
+
+impl JsonText for &Value {
+    fn write_to(&self, buf: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(buf, self)
+    }
+}
