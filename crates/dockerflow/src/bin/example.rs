@@ -1,0 +1,61 @@
+//! The smallest compliant service, used by the black-box tests: the library's endpoints in
+//! front of a tiny app, with checks chosen through the environment.
+//!
+//! - `EXAMPLE_TCP_CHECK=host:port`: a `TcpCheck` named `backend`.
+//! - `EXAMPLE_REDIS_CHECK=redis://...`: a `RedisCheck` named `cache`.
+//! - `EXAMPLE_HTTP_CHECK=http://...`: an `HttpCheck` named `upstream`.
+//!
+//! Routes: `/` answers "hello"; `/slow?ms=N` answers after N milliseconds (at most 60000);
+//! `/log` writes an info record inside the request; `/static/...` serves
+//! `DOCKERFLOW_STATIC_DIR` when it exists.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use dockerflow::checks::{HttpCheck, RedisCheck, TcpCheck};
+
+fn app(static_dir: &std::path::Path) -> axum::Router {
+    use axum::routing::get;
+    let mut router = axum::Router::new()
+        .route("/", get(|| async { "hello" }))
+        .route(
+            "/slow",
+            get(|q: axum::extract::RawQuery| async move {
+                let ms =
+                    q.0.as_deref()
+                        .and_then(|q| q.strip_prefix("ms="))
+                        .and_then(|v| v.parse::<u64>().ok());
+                tokio::time::sleep(Duration::from_millis(ms.unwrap_or(100).min(60_000))).await;
+                "slow done"
+            }),
+        )
+        .route(
+            "/log",
+            get(|| async {
+                tracing::info!(target: "example", "inside a request");
+                "logged"
+            }),
+        );
+    if let Ok(files) = dockerflow::StaticFiles::new(static_dir) {
+        router = router.nest_service("/static", files);
+    }
+    router
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    dockerflow::main("dockerflow-example", |mut df| async move {
+        if let Ok(address) = std::env::var("EXAMPLE_TCP_CHECK") {
+            df = df.check("backend", TcpCheck::new(address));
+        }
+        if let Ok(url) = std::env::var("EXAMPLE_REDIS_CHECK") {
+            df = df.check("cache", RedisCheck::new(url));
+        }
+        if let Ok(url) = std::env::var("EXAMPLE_HTTP_CHECK") {
+            df = df.check("upstream", HttpCheck::new(url));
+        }
+        let app = app(&df.config().static_dir);
+        df.serve(app).await
+    })
+    .await
+}

@@ -1,0 +1,198 @@
+//! The request layer (CONTRACT 1.9): a request id for every request and one `request.summary`
+//! record per request.
+//!
+//! The id goes into the request's extensions ([`RequestId`]), into the response header, and
+//! into a tracing span (`rid`) that is entered whenever the inner service's future is polled,
+//! so every record written while handling the request carries `Fields.rid`. The summary is
+//! written when the response head is ready; `t` is the time until then, in milliseconds.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use http::{HeaderValue, Request, Response};
+use pin_project_lite::pin_project;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::config::RequestConfig;
+use crate::request_id::{RequestId, Uid};
+
+/// Adds request ids and `request.summary` records to a service.
+#[derive(Debug, Clone)]
+pub struct RequestSummaryLayer {
+    config: Arc<RequestConfig>,
+}
+
+impl RequestSummaryLayer {
+    /// A layer configured by `config`.
+    pub fn new(config: RequestConfig) -> Self {
+        RequestSummaryLayer {
+            config: Arc::new(config),
+        }
+    }
+}
+
+impl<S> Layer<S> for RequestSummaryLayer {
+    type Service = RequestSummary<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequestSummary {
+            inner,
+            config: self.config.clone(),
+        }
+    }
+}
+
+/// The service made by [`RequestSummaryLayer`].
+#[derive(Debug, Clone)]
+pub struct RequestSummary<S> {
+    inner: S,
+    config: Arc<RequestConfig>,
+}
+
+struct Pending {
+    rid: RequestId,
+    method: String,
+    path: String,
+    agent: String,
+    lang: String,
+    querystring: Option<String>,
+    started: Instant,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for RequestSummary<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let started = Instant::now();
+        let config = &self.config;
+        let rid = RequestId::from_headers(req.headers(), &config.request_id_header);
+        let path = req.uri().path();
+        let logged = config.summary && !config.summary_exclude.iter().any(|p| same_path(p, path));
+        let pending = logged.then(|| {
+            let header = |name: http::header::HeaderName| {
+                req.headers()
+                    .get(name)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                    .unwrap_or_default()
+            };
+            Pending {
+                rid: rid.clone(),
+                method: req.method().as_str().to_owned(),
+                path: path.to_owned(),
+                agent: header(http::header::USER_AGENT),
+                lang: header(http::header::ACCEPT_LANGUAGE),
+                querystring: config
+                    .summary_querystring
+                    .then(|| req.uri().query().unwrap_or_default().to_owned()),
+                started,
+            }
+        });
+        let span = tracing::info_span!(target: "dockerflow.request", "request", rid = %rid);
+        let header = HeaderValue::from_str(rid.as_str()).ok();
+        req.extensions_mut().insert(rid);
+        let inner = {
+            let _entered = span.enter();
+            self.inner.call(req)
+        };
+        ResponseFuture {
+            inner,
+            span,
+            pending,
+            header_name: config.request_id_header.clone(),
+            header,
+        }
+    }
+}
+
+/// `/__heartbeat__` in the exclusion list also excludes `/__heartbeat__/`.
+fn same_path(excluded: &str, path: &str) -> bool {
+    excluded.trim_end_matches('/') == path.trim_end_matches('/') && !path.is_empty()
+}
+
+pin_project! {
+    /// The future of [`RequestSummary`].
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        span: tracing::Span,
+        pending: Option<Pending>,
+        header_name: http::HeaderName,
+        header: Option<HeaderValue>,
+    }
+}
+
+impl<F, ResBody, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+{
+    type Output = Result<Response<ResBody>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = {
+            let _entered = this.span.enter();
+            match this.inner.poll(cx) {
+                Poll::Ready(r) => r,
+                Poll::Pending => return Poll::Pending,
+            }
+        };
+        let result = result.map(|mut response| {
+            if let Some(value) = this.header.take() {
+                response
+                    .headers_mut()
+                    .insert(this.header_name.clone(), value);
+            }
+            response
+        });
+        if let Some(p) = this.pending.take() {
+            let (code, uid) = match &result {
+                Ok(r) => (
+                    r.status().as_u16(),
+                    r.extensions()
+                        .get::<Uid>()
+                        .map(|u| u.0.as_str())
+                        .unwrap_or_default(),
+                ),
+                Err(_) => (500, ""),
+            };
+            write_summary(&p, code, uid);
+        }
+        Poll::Ready(result)
+    }
+}
+
+fn write_summary(p: &Pending, code: u16, uid: &str) {
+    let t = p.started.elapsed().as_millis() as u64;
+    let errno = if code >= 400 { code } else { 0 };
+    let querystring = p.querystring.as_deref();
+    macro_rules! summary {
+        ($level:expr) => {
+            match querystring {
+                Some(q) => tracing::event!(target: "request.summary", $level,
+                    agent = %p.agent, path = %p.path, method = %p.method, code, errno, lang = %p.lang,
+                    t, rid = %p.rid, uid, querystring = q),
+                None => tracing::event!(target: "request.summary", $level,
+                    agent = %p.agent, path = %p.path, method = %p.method, code, errno, lang = %p.lang,
+                    t, rid = %p.rid, uid),
+            }
+        };
+    }
+    if code >= 500 {
+        summary!(tracing::Level::ERROR)
+    } else {
+        summary!(tracing::Level::INFO)
+    }
+}
