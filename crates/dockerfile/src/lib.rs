@@ -1,1 +1,59 @@
-//! TODO: crate being written
+//! Parses Dockerfiles as BuildKit's Dockerfile frontend does and answers what a conformance
+//! checker asks about a stage: its user, entrypoint and command, environment, ports, labels,
+//! files copied, commands run, and the users and groups those commands create.
+//!
+//! **Architecture Invariant:** this crate depends on no other workspace crate, and on nothing
+//! outside the standard library. It knows nothing of Dockerflow's rules; `dockerflow-check` does.
+//!
+//! **Architecture Invariant:** parsing never fails: [`parse`] returns
+//! `(Dockerfile, Vec<ParseError>)` rather than a `Result`. A malformed or unknown instruction
+//! becomes a [`ParseError`] with a [`Span`], and parsing goes on with the next line, so a
+//! checker can still judge the rest. No input makes it panic or recurse without bound.
+//!
+//! ```
+//! let src = "\
+//! FROM node:12-slim
+//! RUN groupadd --gid 10001 app && useradd --uid 10001 --gid 10001 --home /app --create-home app
+//! USER app
+//! ENTRYPOINT [\"npm\"]
+//! CMD [\"start\"]
+//! ";
+//! let (dockerfile, errors) = dockerflow_dockerfile::parse(src);
+//! assert!(errors.is_empty());
+//! let facts = dockerfile.facts().expect("one stage");
+//! let user = facts.user.as_ref().map(|u| u.value.as_str());
+//! println!("USER {user:?}");
+//! assert_eq!(user, Some("app"));
+//! assert_eq!(facts.user_decl("app").and_then(|u| u.uid), Some(10001));
+//! ```
+//!
+//! Where things are: `lines` turns text into logical lines ([`Directive`]s, continuations,
+//! heredoc bodies), `instruction` parses one line ([`Instruction`]), `stage`
+//! groups them ([`Dockerfile`], [`Stage`]), `expand` does `$VAR` substitution, `facts`
+//! evaluates a stage ([`Facts`]) and `shell` reads `RUN` commands ([`find_accounts`]).
+
+#![deny(missing_docs)]
+
+mod error;
+mod expand;
+mod facts;
+mod heredoc;
+mod instruction;
+mod json;
+mod lines;
+mod shell;
+mod stage;
+
+pub use error::{ParseError, Span, Spanned};
+pub use facts::{AccountFile, AccountFileCopy, CopyFact, Facts, NameValue, RunFact};
+pub use heredoc::Heredoc;
+pub use instruction::{
+    ArgDecl, Command, Flag, Form, FromImage, Healthcheck, Instruction, InstructionKind, KeyValue,
+    Paths, KEYWORDS,
+};
+pub use lines::Directive;
+pub use shell::{
+    find_accounts, split_commands, split_commands_with_heredocs, Accounts, DeclSource, GroupDecl,
+    Redirect, SimpleCommand, UserDecl,
+};
+pub use stage::{parse, parse_with_args, BaseImage, Dockerfile, Stage};

@@ -1,0 +1,400 @@
+//! Words and variable substitution as BuildKit's shell lexer does them (`shell/lex.go`):
+//! quote-aware splitting, quote removal, `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`,
+//! `${VAR:+alt}`, `${VAR+alt}`, `${VAR:?message}`, `${VAR#prefix}`, `${VAR%suffix}`, and the
+//! escape character (`\` or `` ` ``).
+
+/// Nesting limit for `${a:-${b:-...}}`; deeper input is reported, never a stack overflow.
+const MAX_DEPTH: usize = 64;
+
+/// Splits `s` into words on unquoted blanks, keeping quotes and escapes in the words.
+///
+/// Returns byte ranges into `s`. This is BuildKit's `parseWords`: the words still need
+/// [`expand`] (which removes quotes) before use.
+pub(crate) fn split_words(s: &str, escape: char) -> Vec<(usize, usize)> {
+    let mut words = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        if start.is_none() {
+            if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+                continue;
+            }
+            start = Some(i);
+        }
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some('\'') => {}
+            Some(_) if c == escape => escaped = true,
+            Some(_) => {}
+            None if c == escape => escaped = true,
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == ' ' || c == '\t' || c == '\n' || c == '\r' => {
+                if let Some(st) = start.take() {
+                    words.push((st, i));
+                }
+            }
+            None => {}
+        }
+    }
+    if let Some(st) = start {
+        words.push((st, s.len()));
+    }
+    words
+}
+
+/// Expands variables in `word` and removes its quotes.
+///
+/// `lookup` answers a variable's value (`None` when unset). Unset variables expand to nothing.
+/// Errors are messages for a [`crate::ParseError`]: an unterminated quote, a bad substitution,
+/// or a `${VAR:?message}` whose variable is unset.
+pub(crate) fn expand(
+    word: &str,
+    escape: char,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, String> {
+    let mut lexer = Lexer {
+        s: word,
+        i: 0,
+        escape,
+        lookup,
+    };
+    lexer.word(None, 0)
+}
+
+/// Removes quotes and escapes without expanding anything (`${X}` stays as written).
+pub(crate) fn unquote(word: &str, escape: char) -> String {
+    let mut out = String::new();
+    let mut quote: Option<char> = None;
+    let mut chars = word.chars();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some('"') if c == escape => match chars.next() {
+                Some(n @ ('"' | '$')) => out.push(n),
+                Some(n) if n == escape => out.push(n),
+                Some(n) => {
+                    out.push(c);
+                    out.push(n);
+                }
+                None => out.push(c),
+            },
+            Some(_) => out.push(c),
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == escape => out.push(chars.next().unwrap_or(c)),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+struct Lexer<'a, 'l> {
+    s: &'a str,
+    i: usize,
+    escape: char,
+    lookup: &'l dyn Fn(&str) -> Option<String>,
+}
+
+impl Lexer<'_, '_> {
+    fn peek(&self) -> Option<char> {
+        self.s.get(self.i..).and_then(|r| r.chars().next())
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.i += c.len_utf8();
+        Some(c)
+    }
+
+    /// Reads up to `stop` (not consumed) or the end.
+    fn word(&mut self, stop: Option<char>, depth: usize) -> Result<String, String> {
+        if depth > MAX_DEPTH {
+            return Err(format!(
+                "expected at most {MAX_DEPTH} nested substitutions, found more"
+            ));
+        }
+        let mut out = String::new();
+        while let Some(c) = self.peek() {
+            if Some(c) == stop {
+                break;
+            }
+            self.bump();
+            if c == self.escape {
+                out.push(self.bump().unwrap_or(c));
+            } else if c == '\'' {
+                loop {
+                    match self.bump() {
+                        Some('\'') => break,
+                        Some(c) => out.push(c),
+                        None => {
+                            return Err(
+                                "expected a closing single quote ('), found the end of the line"
+                                    .into(),
+                            )
+                        }
+                    }
+                }
+            } else if c == '"' {
+                loop {
+                    match self.bump() {
+                        Some('"') => break,
+                        Some('$') => self.dollar(&mut out, depth)?,
+                        Some(c) if c == self.escape => match self.peek() {
+                            Some(n) if n == '"' || n == '$' || n == self.escape => {
+                                self.bump();
+                                out.push(n);
+                            }
+                            _ => out.push(c),
+                        },
+                        Some(c) => out.push(c),
+                        None => {
+                            return Err(
+                                "expected a closing double quote (\"), found the end of the line"
+                                    .into(),
+                            )
+                        }
+                    }
+                }
+            } else if c == '$' {
+                self.dollar(&mut out, depth)?;
+            } else {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    fn name(&mut self) -> String {
+        let mut name = String::new();
+        while let Some(c) = self.peek() {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                name.push(c);
+                self.bump();
+            } else {
+                break;
+            }
+        }
+        name
+    }
+
+    /// Handles what follows a `$` (already consumed).
+    fn dollar(&mut self, out: &mut String, depth: usize) -> Result<(), String> {
+        match self.peek() {
+            Some('{') => {
+                self.bump();
+                let name = self.name();
+                if name.is_empty() {
+                    return Err(format!(
+                        "expected a variable name after '${{', found {}",
+                        found(self.peek())
+                    ));
+                }
+                let value = (self.lookup)(&name);
+                match self.bump() {
+                    Some('}') => out.push_str(value.as_deref().unwrap_or("")),
+                    Some(op @ (':' | '-' | '+' | '?')) => {
+                        let colon = op == ':';
+                        let op = if colon { self.bump() } else { Some(op) };
+                        let op = match op {
+                            Some(o @ ('-' | '+' | '?')) => o,
+                            other => {
+                                return Err(format!(
+                                    "expected '-', '+' or '?' after '${{{name}:', found {}",
+                                    found(other)
+                                ))
+                            }
+                        };
+                        let word = self.word(Some('}'), depth + 1)?;
+                        self.close(&name)?;
+                        let set = match &value {
+                            Some(v) => !colon || !v.is_empty(),
+                            None => false,
+                        };
+                        match op {
+                            '-' if set => out.push_str(value.as_deref().unwrap_or("")),
+                            '-' => out.push_str(&word),
+                            '+' if set => out.push_str(&word),
+                            '+' => {}
+                            _ if set => out.push_str(value.as_deref().unwrap_or("")),
+                            _ if word.is_empty() => {
+                                return Err(format!("{name}: is not allowed to be unset"))
+                            }
+                            _ => return Err(format!("{name}: {word}")),
+                        }
+                    }
+                    Some(op @ ('#' | '%')) => {
+                        let longest = self.peek() == Some(op);
+                        if longest {
+                            self.bump();
+                        }
+                        let pattern = self.word(Some('}'), depth + 1)?;
+                        self.close(&name)?;
+                        let v = value.unwrap_or_default();
+                        out.push_str(&trim_pattern(&v, &pattern, op == '#', longest));
+                    }
+                    other => {
+                        return Err(format!(
+                            "expected '}}' or a modifier (:- - :+ + :? ? # %) after '${{{name}', found {}",
+                            found(other)
+                        ))
+                    }
+                }
+            }
+            Some(c) if c.is_ascii_alphanumeric() || c == '_' => {
+                let name = self.name();
+                out.push_str(&(self.lookup)(&name).unwrap_or_default());
+            }
+            _ => out.push('$'),
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, name: &str) -> Result<(), String> {
+        match self.bump() {
+            Some('}') => Ok(()),
+            other => Err(format!(
+                "expected '}}' to close '${{{name}', found {}",
+                found(other)
+            )),
+        }
+    }
+}
+
+fn found(c: Option<char>) -> String {
+    match c {
+        Some(c) => format!("'{c}'"),
+        None => "the end of the line".into(),
+    }
+}
+
+/// `${v#p}`, `${v##p}`, `${v%p}`, `${v%%p}` with `*` and `?` globs.
+fn trim_pattern(v: &str, pattern: &str, prefix: bool, longest: bool) -> String {
+    let bounds: Vec<usize> = v
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(v.len()))
+        .collect();
+    // Bounded: glob matching is quadratic at worst, so give up on very long values.
+    if bounds.len().saturating_mul(pattern.len()) > 1_000_000 {
+        return v.to_owned();
+    }
+    let candidates: Box<dyn Iterator<Item = &usize>> = match (prefix, longest) {
+        (true, false) => Box::new(bounds.iter()),
+        (true, true) => Box::new(bounds.iter().rev()),
+        (false, false) => Box::new(bounds.iter().rev()),
+        (false, true) => Box::new(bounds.iter()),
+    };
+    for &cut in candidates {
+        let (matched, rest) = if prefix {
+            (&v[..cut], &v[cut..])
+        } else {
+            (&v[cut..], &v[..cut])
+        };
+        if glob(pattern, matched) {
+            return rest.to_owned();
+        }
+    }
+    v.to_owned()
+}
+
+fn glob(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn x(word: &str) -> String {
+        let vars = |n: &str| match n {
+            "A" => Some("a".to_owned()),
+            "EMPTY" => Some(String::new()),
+            "P" => Some("dir/file.tar.gz".to_owned()),
+            _ => None,
+        };
+        match expand(word, '\\', &vars) {
+            Ok(s) => s,
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    #[test]
+    fn substitutions() {
+        let cases = [
+            ("$A", "a"),
+            ("${A}b", "ab"),
+            ("$Ab", ""),
+            ("${U:-d}", "d"),
+            ("${EMPTY:-d}", "d"),
+            ("${EMPTY-d}", ""),
+            ("${U-d}", "d"),
+            ("${A:+alt}", "alt"),
+            ("${EMPTY:+alt}", ""),
+            ("${EMPTY+alt}", "alt"),
+            ("${U+alt}", ""),
+            ("${U:-${A}x}", "ax"),
+            ("\\$A", "$A"),
+            ("'$A'", "$A"),
+            ("\"$A b\"", "a b"),
+            ("\"\\$A\"", "$A"),
+            ("a\\ b", "a b"),
+            ("$", "$"),
+            ("$-", "$-"),
+            ("${P#*/}", "file.tar.gz"),
+            ("${P%.*}", "dir/file.tar"),
+            ("${P%%.*}", "dir/file"),
+            ("${P##*.}", "gz"),
+            ("${U:?must be set}", "error: U: must be set"),
+            ("${A", "error: expected '}' or a modifier (:- - :+ + :? ? # %) after '${A', found the end of the line"),
+            ("${}", "error: expected a variable name after '${', found '}'"),
+            ("'abc", "error: expected a closing single quote ('), found the end of the line"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(x(input), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = "${A:-".repeat(10_000);
+        assert!(x(&deep).starts_with("error: expected at most"));
+    }
+
+    #[test]
+    fn words() {
+        let s = r#"a "b c" d\ e 'f g'"#;
+        let w: Vec<&str> = split_words(s, '\\')
+            .iter()
+            .map(|&(a, b)| &s[a..b])
+            .collect();
+        assert_eq!(w, ["a", "\"b c\"", "d\\ e", "'f g'"]);
+        assert_eq!(unquote(r#""a\"b" 'c' d\ e"#, '\\'), r#"a"b c d e"#);
+    }
+}
