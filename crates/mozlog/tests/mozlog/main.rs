@@ -1,0 +1,10 @@
+//! Black-box tests of the mozlog and text layers: every line the layers write is parsed and
+//! validated against `contract/mozlog.schema.json`.
+
+mod concurrency;
+mod format;
+mod panic;
+mod schemas;
+mod support;
+mod text;
+mod truncation;

@@ -1,0 +1,151 @@
+//! Capturing writers, a scoped subscriber, and schema validation.
+
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use dockerflow_mozlog::MozlogLayer;
+use serde_json::Value;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::prelude::*;
+
+pub(crate) const ENVELOPE: [&str; 8] = [
+    "Timestamp",
+    "Type",
+    "Logger",
+    "Hostname",
+    "EnvVersion",
+    "Severity",
+    "Pid",
+    "Fields",
+];
+
+/// A shared in-memory writer.
+#[derive(Clone, Default)]
+pub(crate) struct Capture(pub Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    pub(crate) fn text(&self) -> String {
+        let bytes = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        String::from_utf8(bytes).expect("the layer writes UTF-8")
+    }
+
+    /// Every line, checked with [`check_line`].
+    pub(crate) fn records(&self) -> Vec<Value> {
+        let text = self.text();
+        assert!(
+            text.is_empty() || text.ends_with('\n'),
+            "last line unterminated"
+        );
+        text.lines().map(check_line).collect()
+    }
+
+    pub(crate) fn only_record(&self) -> Value {
+        let mut records = self.records();
+        assert_eq!(records.len(), 1, "{records:#?}");
+        records.remove(0)
+    }
+}
+
+pub(crate) struct CaptureWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for CaptureWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Capture {
+    type Writer = CaptureWriter;
+    fn make_writer(&'a self) -> CaptureWriter {
+        CaptureWriter(Arc::clone(&self.0))
+    }
+}
+
+/// The records `f` logs through a `MozlogLayer` named "test-app" on host "test-host".
+pub(crate) fn capture_with(
+    layer: impl FnOnce(MozlogLayer<Capture>) -> MozlogLayer<Capture>,
+    f: impl FnOnce(),
+) -> Capture {
+    let capture = Capture::default();
+    let layer = layer(
+        MozlogLayer::new("test-app")
+            .with_hostname("test-host")
+            .with_writer(capture.clone()),
+    );
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), f);
+    capture
+}
+
+pub(crate) fn capture(f: impl FnOnce()) -> Capture {
+    capture_with(|l| l, f)
+}
+
+/// Parses one line (without its '\n'), checks it against the schema and the key order.
+pub(crate) fn check_line(line: &str) -> Value {
+    assert!(
+        !line.contains('\r') && !line.contains('\n'),
+        "raw newline in {line:?}"
+    );
+    let record: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    if let Err(e) = mozlog_validator().validate(&record) {
+        panic!("not a mozlog record ({e}): {line}");
+    }
+    let object = record.as_object().expect("an object");
+    assert_eq!(object.len(), ENVELOPE.len(), "{line}");
+    // An unescaped quote is structural, so `,"Key":` only matches a key; the Fields keys come
+    // after every envelope key, so the first match of each is the envelope's.
+    assert!(line.starts_with("{\"Timestamp\":"), "{line}");
+    let mut at = 0;
+    for key in &ENVELOPE[1..] {
+        let needle = format!(",\"{key}\":");
+        let found = line[at..]
+            .find(&needle)
+            .unwrap_or_else(|| panic!("{key} out of order in {line}"));
+        at += found + needle.len();
+    }
+    record
+}
+
+pub(crate) fn schema(name: &str) -> Value {
+    let path = format!("{}/../../contract/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A validator for `contract/<name>`, with every contract schema loadable by its `$id`.
+pub(crate) fn validator(name: &str) -> jsonschema::Validator {
+    let mut builder = jsonschema::Registry::new();
+    for file in [
+        "mozlog.schema.json",
+        "request-summary.schema.json",
+        "version.schema.json",
+        "heartbeat.schema.json",
+    ] {
+        let contents = schema(file);
+        let id = contents["$id"].as_str().expect("$id").to_owned();
+        builder = builder
+            .add(id, jsonschema::Resource::from_contents(contents))
+            .expect("a valid $id");
+    }
+    let registry = builder.prepare().expect("the contract schemas load");
+    jsonschema::options()
+        .with_registry(&registry)
+        .build(&schema(name))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+pub(crate) fn mozlog_validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| validator("mozlog.schema.json"))
+}
