@@ -18,3 +18,7 @@ pub use limits::{Limit, Limits};
 pub use manifest::{Descriptor, ImageIndex, ImageManifest, Platform};
 pub use reference::{ArchiveImage, ImageRef, RegistryRef};
 pub use transport::{open, DockerArchive, ImageSource, OciArchive, OciLayout, OpenOptions};
+pub mod vfs;
+pub use vfs::{ContentRequest, Entry, EntryKind, Finding, FindingKind, Vfs};
+pub mod passwd;
+pub use passwd::{GroupEntry, PasswdEntry, ResolvedUser, UserResolution};
