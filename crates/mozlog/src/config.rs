@@ -243,6 +243,9 @@ impl Error for InitError {
 /// The filter decides which events are written. Spans are kept at `info` and above whatever the
 /// filter's level (unless their target is `off`), so the request span's `rid` is on every record
 /// even when `DOCKERFLOW_LOG_LEVEL=warn`; more verbose spans follow the filter.
+///
+/// Fails when `config.filter` is not valid (the message names `DOCKERFLOW_LOG_LEVEL`, where the
+/// filter normally comes from) or when a global subscriber is already set.
 pub fn init(config: &LogConfig) -> Result<(), InitError> {
     let targets = parse_filter(&config.filter).map_err(|e| InitError(InitErrorKind::Config(e)))?;
     let registry = tracing_subscriber::registry().with(Filter { targets });

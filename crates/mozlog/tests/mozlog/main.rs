@@ -3,6 +3,7 @@
 
 mod concurrency;
 mod format;
+mod init;
 mod panic;
 mod schemas;
 mod support;
