@@ -1,0 +1,429 @@
+//! Test-only builders: a small tar writer, gzip, and writers for every image format.
+#![allow(dead_code, unreachable_pub)]
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use dockerflow_oci::{Algorithm, Digest};
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use serde_json::{json, Value};
+
+pub fn sha(bytes: &[u8]) -> Digest {
+    Digest::of(Algorithm::Sha256, bytes)
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "dockerflow-oci-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = fs::remove_dir_all(&p);
+        fs::create_dir_all(&p).expect("temp dir");
+        TempDir(p)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Builds a tar stream in memory.
+#[derive(Default)]
+pub struct Tar {
+    pub buf: Vec<u8>,
+}
+
+pub fn octal(field: &mut [u8], v: u64) {
+    let s = format!("{:0width$o}\0", v, width = field.len() - 1);
+    field.copy_from_slice(s.as_bytes());
+}
+
+pub fn header(name: &str, typeflag: u8, size: u64, mode: u32, link: &str) -> [u8; 512] {
+    let mut h = [0u8; 512];
+    let n = name.as_bytes();
+    h[..n.len().min(100)].copy_from_slice(&n[..n.len().min(100)]);
+    octal(&mut h[100..108], u64::from(mode));
+    octal(&mut h[108..116], 0);
+    octal(&mut h[116..124], 0);
+    octal(&mut h[124..136], size);
+    octal(&mut h[136..148], 1_700_000_000);
+    h[156] = typeflag;
+    let l = link.as_bytes();
+    h[157..157 + l.len().min(100)].copy_from_slice(&l[..l.len().min(100)]);
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[263..265].copy_from_slice(b"00");
+    fix_checksum(&mut h);
+    h
+}
+
+pub fn fix_checksum(h: &mut [u8; 512]) {
+    h[148..156].copy_from_slice(b"        ");
+    let sum: u64 = h.iter().map(|&b| u64::from(b)).sum();
+    let s = format!("{sum:06o}\0 ");
+    h[148..156].copy_from_slice(s.as_bytes());
+}
+
+impl Tar {
+    pub fn new() -> Tar {
+        Tar::default()
+    }
+    pub fn raw(&mut self, h: &[u8; 512], data: &[u8]) -> &mut Tar {
+        self.buf.extend_from_slice(h);
+        self.buf.extend_from_slice(data);
+        let pad = (512 - data.len() % 512) % 512;
+        self.buf.extend(std::iter::repeat_n(0u8, pad));
+        self
+    }
+    pub fn entry(&mut self, name: &str, typeflag: u8, mode: u32, link: &str, data: &[u8]) -> &mut Tar {
+        if name.len() > 100 || link.len() > 100 {
+            let mut pax = Vec::new();
+            for (k, v) in [("path", name), ("linkpath", link)] {
+                if v.is_empty() {
+                    continue;
+                }
+                let rec = format!("{k}={v}\n");
+                let mut len = rec.len() + 2;
+                loop {
+                    let l = rec.len() + 1 + len.to_string().len();
+                    if l == len {
+                        break;
+                    }
+                    len = l;
+                }
+                pax.extend_from_slice(format!("{len} {rec}").as_bytes());
+            }
+            let h = header("PaxHeaders/x", b'x', pax.len() as u64, 0o644, "");
+            self.raw(&h, &pax);
+        }
+        let h = header(name, typeflag, data.len() as u64, mode, link);
+        self.raw(&h, data)
+    }
+    pub fn file(&mut self, name: &str, data: &[u8]) -> &mut Tar {
+        self.entry(name, b'0', 0o644, "", data)
+    }
+    pub fn file_mode(&mut self, name: &str, mode: u32, data: &[u8]) -> &mut Tar {
+        self.entry(name, b'0', mode, "", data)
+    }
+    pub fn dir(&mut self, name: &str) -> &mut Tar {
+        self.entry(name, b'5', 0o755, "", b"")
+    }
+    pub fn symlink(&mut self, name: &str, target: &str) -> &mut Tar {
+        self.entry(name, b'2', 0o777, target, b"")
+    }
+    pub fn hardlink(&mut self, name: &str, target: &str) -> &mut Tar {
+        self.entry(name, b'1', 0o644, target, b"")
+    }
+    pub fn finish(&mut self) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.buf);
+        out.extend(std::iter::repeat_n(0u8, 1024));
+        out
+    }
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+    e.write_all(bytes).expect("gzip");
+    e.finish().expect("gzip")
+}
+
+/// A layer: the bytes stored and the uncompressed tar's digest.
+#[derive(Clone)]
+pub struct Layer {
+    pub blob: Vec<u8>,
+    pub diff_id: Digest,
+    pub gzip: bool,
+}
+
+impl Layer {
+    pub fn plain(tar: Vec<u8>) -> Layer {
+        Layer {
+            diff_id: sha(&tar),
+            blob: tar,
+            gzip: false,
+        }
+    }
+    pub fn gz(tar: &[u8]) -> Layer {
+        Layer {
+            diff_id: sha(tar),
+            blob: gzip(tar),
+            gzip: true,
+        }
+    }
+    pub fn media_type(&self) -> &'static str {
+        if self.gzip {
+            "application/vnd.oci.image.layer.v1.tar+gzip"
+        } else {
+            "application/vnd.oci.image.layer.v1.tar"
+        }
+    }
+}
+
+pub fn config_json(layers: &[Layer], user: &str) -> Vec<u8> {
+    let diff_ids: Vec<String> = layers.iter().map(|l| l.diff_id.to_string()).collect();
+    let history: Vec<Value> = layers
+        .iter()
+        .enumerate()
+        .map(|(i, _)| json!({"created_by": format!("RUN step {i}")}))
+        .chain([json!({"created_by": "USER app", "empty_layer": true})])
+        .collect();
+    serde_json::to_vec(&json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {
+            "User": user,
+            "Entrypoint": ["/app/bin"],
+            "Cmd": ["serve"],
+            "Env": ["PATH=/usr/bin", "PORT=8000"],
+            "ExposedPorts": {"8000/tcp": {}},
+            "Labels": {"org.opencontainers.image.revision": "abc1234"},
+            "WorkingDir": "/app",
+            "StopSignal": "SIGTERM"
+        },
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        "history": history
+    }))
+    .expect("json")
+}
+
+pub fn desc(media_type: &str, bytes: &[u8]) -> Value {
+    json!({"mediaType": media_type, "digest": sha(bytes).to_string(), "size": bytes.len()})
+}
+
+pub fn manifest_json(config: &[u8], layers: &[Layer]) -> Vec<u8> {
+    let layer_descs: Vec<Value> = layers.iter().map(|l| desc(l.media_type(), &l.blob)).collect();
+    serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": desc("application/vnd.oci.image.config.v1+json", config),
+        "layers": layer_descs
+    }))
+    .expect("json")
+}
+
+/// Files of an image laid out as an OCI layout: (path, bytes).
+pub struct Files(pub Vec<(String, Vec<u8>)>);
+
+impl Files {
+    pub fn add(&mut self, path: &str, bytes: Vec<u8>) {
+        self.0.push((path.to_string(), bytes));
+    }
+    pub fn blob(&mut self, bytes: &[u8]) -> String {
+        let p = format!("blobs/sha256/{}", sha(bytes).hex());
+        if !self.0.iter().any(|(q, _)| q == &p) {
+            self.add(&p, bytes.to_vec());
+        }
+        p
+    }
+    pub fn write_dir(&self, dir: &Path) {
+        for (p, b) in &self.0 {
+            let full = dir.join(p);
+            fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+            fs::write(full, b).expect("write");
+        }
+    }
+    pub fn to_tar(&self) -> Vec<u8> {
+        let mut t = Tar::new();
+        let mut dirs: Vec<String> = Vec::new();
+        for (p, b) in &self.0 {
+            let mut acc = String::new();
+            for c in p.split('/').collect::<Vec<_>>().iter().rev().skip(1).rev() {
+                acc.push_str(c);
+                acc.push('/');
+                if !dirs.contains(&acc) {
+                    dirs.push(acc.clone());
+                    t.dir(&acc);
+                }
+            }
+            t.file(p, b);
+        }
+        t.finish()
+    }
+}
+
+pub const OCI_LAYOUT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
+
+/// An OCI layout holding one image tagged `tag`.
+pub fn oci_layout(layers: &[Layer], config: &[u8], tag: Option<&str>) -> Files {
+    let mut f = Files(vec![]);
+    f.add("oci-layout", OCI_LAYOUT.to_vec());
+    for l in layers {
+        f.blob(&l.blob);
+    }
+    f.blob(config);
+    let manifest = manifest_json(config, layers);
+    f.blob(&manifest);
+    let mut d = desc("application/vnd.oci.image.manifest.v1+json", &manifest);
+    if let Some(t) = tag {
+        d["annotations"] = json!({"org.opencontainers.image.ref.name": t});
+    }
+    f.add(
+        "index.json",
+        serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": [d]})).expect("json"),
+    );
+    f
+}
+
+/// A classic `docker save` archive.
+pub fn docker_classic(layers: &[Layer], config: &[u8], tags: &[&str]) -> Files {
+    let mut f = Files(vec![]);
+    let cfg = format!("{}.json", sha(config).hex());
+    f.add(&cfg, config.to_vec());
+    let mut paths = vec![];
+    for (i, l) in layers.iter().enumerate() {
+        assert!(!l.gzip, "classic archives hold uncompressed layers");
+        let p = format!("{:064x}/layer.tar", i + 1);
+        f.add(&format!("{:064x}/VERSION", i + 1), b"1.0".to_vec());
+        f.add(&p, l.blob.clone());
+        paths.push(p);
+    }
+    f.add(
+        "manifest.json",
+        serde_json::to_vec(&json!([{"Config": cfg, "RepoTags": tags, "Layers": paths}])).expect("json"),
+    );
+    f
+}
+
+/// A Docker 25+ archive: manifest.json pointing into an OCI layout.
+pub fn docker25(layers: &[Layer], config: &[u8], tag: &str) -> Files {
+    let mut f = oci_layout(layers, config, None);
+    let manifest = manifest_json(config, layers);
+    let mut d = desc("application/vnd.oci.image.manifest.v1+json", &manifest);
+    d["annotations"] = json!({
+        "io.containerd.image.name": format!("docker.io/library/{tag}"),
+        "org.opencontainers.image.ref.name": tag.rsplit(':').next().unwrap_or("latest"),
+    });
+    f.0.retain(|(p, _)| p != "index.json");
+    f.add(
+        "index.json",
+        serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": [d]})).expect("json"),
+    );
+    let paths: Vec<String> = layers
+        .iter()
+        .map(|l| format!("blobs/sha256/{}", sha(&l.blob).hex()))
+        .collect();
+    f.add(
+        "manifest.json",
+        serde_json::to_vec(&json!([{
+            "Config": format!("blobs/sha256/{}", sha(config).hex()),
+            "RepoTags": [tag],
+            "Layers": paths,
+        }]))
+        .expect("json"),
+    );
+    f
+}
+
+/// The containerd image store variant: index.json -> nested index -> amd64 manifest
+/// (present), arm64 manifest (blob absent), attestation manifest.
+pub fn containerd(layers: &[Layer], config: &[u8], tag: &str, with_manifest_json: bool) -> Files {
+    let mut f = Files(vec![]);
+    f.add("oci-layout", OCI_LAYOUT.to_vec());
+    for l in layers {
+        f.blob(&l.blob);
+    }
+    f.blob(config);
+    let manifest = manifest_json(config, layers);
+    f.blob(&manifest);
+    let att_cfg = b"{}".to_vec();
+    f.blob(&att_cfg);
+    let att = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": desc("application/vnd.oci.image.config.v1+json", &att_cfg),
+        "layers": []
+    }))
+    .expect("json");
+    f.blob(&att);
+    let mut amd = desc("application/vnd.oci.image.manifest.v1+json", &manifest);
+    amd["platform"] = json!({"architecture": "amd64", "os": "linux"});
+    let mut arm = desc("application/vnd.oci.image.manifest.v1+json", b"absent arm64 manifest");
+    arm["platform"] = json!({"architecture": "arm64", "os": "linux", "variant": "v8"});
+    let mut attd = desc("application/vnd.oci.image.manifest.v1+json", &att);
+    attd["platform"] = json!({"architecture": "unknown", "os": "unknown"});
+    attd["annotations"] = json!({"vnd.docker.reference.type": "attestation-manifest",
+        "vnd.docker.reference.digest": sha(&manifest).to_string()});
+    let nested = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [arm, amd, attd]
+    }))
+    .expect("json");
+    f.blob(&nested);
+    let mut top = desc("application/vnd.oci.image.index.v1+json", &nested);
+    top["annotations"] = json!({
+        "io.containerd.image.name": format!("docker.io/library/{tag}"),
+        "org.opencontainers.image.ref.name": tag.rsplit(':').next().unwrap_or("latest"),
+    });
+    f.add(
+        "index.json",
+        serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [top]}))
+            .expect("json"),
+    );
+    if with_manifest_json {
+        let paths: Vec<String> = layers
+            .iter()
+            .map(|l| format!("blobs/sha256/{}", sha(&l.blob).hex()))
+            .collect();
+        f.add(
+            "manifest.json",
+            serde_json::to_vec(&json!([{
+                "Config": format!("blobs/sha256/{}", sha(config).hex()),
+                "RepoTags": [tag],
+                "Layers": paths,
+            }]))
+            .expect("json"),
+        );
+    }
+    f
+}
+
+pub const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\napp:x:10001:10001::/app:/sbin/nologin\n";
+pub const GROUP_OLD: &str = "root:x:0:\n";
+pub const GROUP: &str = "root:x:0:\napp:x:10001:\n";
+pub const VERSION: &str = r#"{"source":"https://github.com/x/y","version":"1.0","commit":"abc1234","build":"https://ci/1"}"#;
+
+/// The tiny image's three layers, as uncompressed tars.
+pub fn tiny_tars() -> Vec<Vec<u8>> {
+    let l0 = Tar::new()
+        .dir("etc/")
+        .dir("usr/")
+        .dir("usr/lib/")
+        .file("usr/lib/passwd", PASSWD.as_bytes())
+        .symlink("etc/passwd", "/usr/lib/passwd")
+        .file("etc/group", GROUP_OLD.as_bytes())
+        .dir("app/")
+        .file("app/remove-me", b"secret")
+        .dir("app/data/")
+        .file("app/data/old.txt", b"old")
+        .finish();
+    let l1 = Tar::new()
+        .dir("app/")
+        .file("app/version.json", VERSION.as_bytes())
+        .file("app/.wh.remove-me", b"")
+        .dir("app/data/")
+        .file("app/data/.wh..wh..opq", b"")
+        .file("app/data/new.txt", b"new")
+        .hardlink("app/hl", "app/version.json")
+        .symlink("app/current", "../app/version.json")
+        .finish();
+    let l2 = Tar::new()
+        .file("etc/group", GROUP.as_bytes())
+        .dir("usr/bin/")
+        .file_mode("usr/bin/su", 0o4755, b"#!")
+        .finish();
+    vec![l0, l1, l2]
+}
