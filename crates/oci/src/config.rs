@@ -95,13 +95,21 @@ pub struct ContainerConfig {
     #[serde(rename = "User", default, skip_serializing_if = "Field::is_absent")]
     pub user: Field<String>,
     /// Exposed ports, `"8000/tcp": {}`.
-    #[serde(rename = "ExposedPorts", default, skip_serializing_if = "Field::is_absent")]
+    #[serde(
+        rename = "ExposedPorts",
+        default,
+        skip_serializing_if = "Field::is_absent"
+    )]
     pub exposed_ports: Field<BTreeMap<String, Value>>,
     /// Environment, `KEY=value` strings.
     #[serde(rename = "Env", default, skip_serializing_if = "Field::is_absent")]
     pub env: Field<Vec<String>>,
     /// The entrypoint.
-    #[serde(rename = "Entrypoint", default, skip_serializing_if = "Field::is_absent")]
+    #[serde(
+        rename = "Entrypoint",
+        default,
+        skip_serializing_if = "Field::is_absent"
+    )]
     pub entrypoint: Field<Vec<String>>,
     /// The default arguments.
     #[serde(rename = "Cmd", default, skip_serializing_if = "Field::is_absent")]
@@ -110,13 +118,21 @@ pub struct ContainerConfig {
     #[serde(rename = "Volumes", default, skip_serializing_if = "Field::is_absent")]
     pub volumes: Field<BTreeMap<String, Value>>,
     /// Working directory.
-    #[serde(rename = "WorkingDir", default, skip_serializing_if = "Field::is_absent")]
+    #[serde(
+        rename = "WorkingDir",
+        default,
+        skip_serializing_if = "Field::is_absent"
+    )]
     pub working_dir: Field<String>,
     /// Labels.
     #[serde(rename = "Labels", default, skip_serializing_if = "Field::is_absent")]
     pub labels: Field<BTreeMap<String, String>>,
     /// The stop signal.
-    #[serde(rename = "StopSignal", default, skip_serializing_if = "Field::is_absent")]
+    #[serde(
+        rename = "StopSignal",
+        default,
+        skip_serializing_if = "Field::is_absent"
+    )]
     pub stop_signal: Field<String>,
     /// Every other key, kept as is (`Healthcheck`, `Shell`, `OnBuild`, `ArgsEscaped`, ...).
     #[serde(flatten)]
@@ -197,6 +213,9 @@ mod tests {
         assert!(cc.extra.contains_key("Healthcheck"));
         assert!(c.extra.contains_key("container_config"));
         let back = serde_json::to_string(&c).unwrap_or_default();
-        assert!(back.contains(r#""Entrypoint":null"#) && !back.contains("User"), "{back}");
+        assert!(
+            back.contains(r#""Entrypoint":null"#) && !back.contains("User"),
+            "{back}"
+        );
     }
 }

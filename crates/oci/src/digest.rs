@@ -254,7 +254,10 @@ impl<R: Read> Read for VerifyingReader<R> {
             return Ok(n);
         }
         // End of stream: check size, then digest.
-        let hasher = self.hasher.take().unwrap_or_else(|| Hasher::new(Algorithm::Sha256));
+        let hasher = self
+            .hasher
+            .take()
+            .unwrap_or_else(|| Hasher::new(Algorithm::Sha256));
         if self.read != self.expected_size {
             return Err(self.size_error(self.read).into_io());
         }
@@ -295,7 +298,10 @@ mod tests {
             "sha256:../../../../etc/passwd/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
         ] {
             let e = Digest::parse(bad).err().map(|e| e.to_string());
-            assert!(e.is_some_and(|e| e.contains("expected sha256:<64 hex>")), "{bad}");
+            assert!(
+                e.is_some_and(|e| e.contains("expected sha256:<64 hex>")),
+                "{bad}"
+            );
         }
     }
 
@@ -305,10 +311,18 @@ mod tests {
         let mut ok = VerifyingReader::new(&b"hello"[..], d.clone(), 5, BlobRole::Config, "x");
         assert!(io::copy(&mut ok, &mut io::sink()).is_ok());
         let bad = VerifyingReader::new(&b"hellp"[..], d.clone(), 5, BlobRole::Config, "x");
-        let e = bad.finish().err().map(|e| e.to_string()).unwrap_or_default();
+        let e = bad
+            .finish()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.contains("does not match its digest"), "{e}");
         let long = VerifyingReader::new(&b"hello!"[..], d, 5, BlobRole::Layer(1), "x");
-        let e = long.finish().err().map(|e| e.to_string()).unwrap_or_default();
+        let e = long
+            .finish()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(e.contains("layer 1") && e.contains("wrong size"), "{e}");
     }
 }

@@ -25,7 +25,8 @@ pub mod media_type {
     /// OCI zstd layer.
     pub const OCI_LAYER_ZSTD: &str = "application/vnd.oci.image.layer.v1.tar+zstd";
     /// OCI non-distributable uncompressed layer (deprecated by the spec, still read).
-    pub const OCI_LAYER_NONDIST_TAR: &str = "application/vnd.oci.image.layer.nondistributable.v1.tar";
+    pub const OCI_LAYER_NONDIST_TAR: &str =
+        "application/vnd.oci.image.layer.nondistributable.v1.tar";
     /// OCI non-distributable gzip layer (deprecated by the spec, still read).
     pub const OCI_LAYER_NONDIST_GZIP: &str =
         "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip";
@@ -95,10 +96,18 @@ pub struct Platform {
     /// Operating system in Go's `GOOS` terms (`linux`, ...).
     pub os: String,
     /// OS version (Windows).
-    #[serde(rename = "os.version", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "os.version",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os_version: Option<String>,
     /// OS features (Windows).
-    #[serde(rename = "os.features", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "os.features",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os_features: Option<Vec<String>>,
     /// CPU variant (`v7`, `v8`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -190,7 +199,9 @@ pub const ANNOTATION_DOCKER_REFERENCE_TYPE: &str = "vnd.docker.reference.type";
 impl Descriptor {
     /// The `org.opencontainers.image.ref.name` annotation, if any.
     pub fn ref_name(&self) -> Option<&str> {
-        self.annotations.get(ANNOTATION_REF_NAME).map(String::as_str)
+        self.annotations
+            .get(ANNOTATION_REF_NAME)
+            .map(String::as_str)
     }
 
     /// The `io.containerd.image.name` annotation, if any.
@@ -202,7 +213,8 @@ impl Descriptor {
 
     /// Whether this is a BuildKit attestation manifest (never an image to run).
     pub fn is_attestation(&self) -> bool {
-        self.annotations.contains_key(ANNOTATION_DOCKER_REFERENCE_TYPE)
+        self.annotations
+            .contains_key(ANNOTATION_DOCKER_REFERENCE_TYPE)
     }
 }
 
@@ -272,6 +284,10 @@ pub struct DockerSaveEntry {
     #[serde(rename = "Layers", default, deserialize_with = "null_as_empty")]
     pub layers: Vec<String>,
     /// Descriptors of foreign layers, keyed by digest.
-    #[serde(rename = "LayerSources", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "LayerSources",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub layer_sources: Option<BTreeMap<String, Descriptor>>,
 }

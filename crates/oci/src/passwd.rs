@@ -174,7 +174,12 @@ fn numeric(s: &str) -> Option<std::result::Result<u32, ()>> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some(s.parse::<u32>().ok().filter(|&n| n <= i32::MAX as u32).ok_or(()))
+    Some(
+        s.parse::<u32>()
+            .ok()
+            .filter(|&n| n <= i32::MAX as u32)
+            .ok_or(()),
+    )
 }
 
 /// Resolves `spec` against parsed files (`None` when the file is absent from the image).
@@ -236,7 +241,10 @@ pub fn resolve_user_in(
             Some(Ok(n)) => Some(n),
             None => None,
         };
-        match groups.iter().find(|e| e.name == g || gid_num == Some(e.gid)) {
+        match groups
+            .iter()
+            .find(|e| e.name == g || gid_num == Some(e.gid))
+        {
             Some(e) => gid = e.gid,
             None => match gid_num {
                 Some(n) => gid = n,
@@ -296,7 +304,8 @@ impl Vfs {
 mod tests {
     use super::*;
 
-    const PASSWD: &str = "# comment\n\nroot:x:0:0:root:/root:/bin/sh\napp:x:10001:10001::/app:/sbin/nologin\n";
+    const PASSWD: &str =
+        "# comment\n\nroot:x:0:0:root:/root:/bin/sh\napp:x:10001:10001::/app:/sbin/nologin\n";
     const GROUP: &str = "root:x:0:\napp:x:10001:app\nstaff:x:50:a,b\n";
 
     fn resolve(spec: &str) -> UserResolution {
@@ -320,9 +329,18 @@ mod tests {
         }
         assert_eq!(ids(resolve("root")), Some((0, 0, GidSource::Passwd, true)));
         assert_eq!(ids(resolve("0:0")), Some((0, 0, GidSource::Spec, true)));
-        assert_eq!(ids(resolve("4242")), Some((4242, 0, GidSource::DefaultRoot, false)));
-        assert_eq!(ids(resolve("app:staff")), Some((10001, 50, GidSource::Spec, true)));
-        assert_eq!(ids(resolve("app:777")), Some((10001, 777, GidSource::Spec, true)));
+        assert_eq!(
+            ids(resolve("4242")),
+            Some((4242, 0, GidSource::DefaultRoot, false))
+        );
+        assert_eq!(
+            ids(resolve("app:staff")),
+            Some((10001, 50, GidSource::Spec, true))
+        );
+        assert_eq!(
+            ids(resolve("app:777")),
+            Some((10001, 777, GidSource::Spec, true))
+        );
         assert_eq!(resolve(""), UserResolution::Unset);
         assert_eq!(
             resolve("nobody"),
@@ -339,7 +357,10 @@ mod tests {
             }
         );
         assert!(matches!(resolve(":app"), UserResolution::Invalid { .. }));
-        assert!(matches!(resolve("99999999999"), UserResolution::Invalid { .. }));
+        assert!(matches!(
+            resolve("99999999999"),
+            UserResolution::Invalid { .. }
+        ));
         assert!(matches!(
             resolve_user_in("app", None, None),
             UserResolution::UnknownUser {
@@ -355,7 +376,10 @@ mod tests {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert_eq!(e, "/etc/passwd line 2: expected name:password:uid:gid[:gecos:home:shell]");
+        assert_eq!(
+            e,
+            "/etc/passwd line 2: expected name:password:uid:gid[:gecos:home:shell]"
+        );
         let e = parse_group("g:x:abc:\n", "/etc/group")
             .err()
             .map(|e| e.to_string())

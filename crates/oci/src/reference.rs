@@ -246,7 +246,8 @@ fn parse_registry(name: &str) -> std::result::Result<RegistryRef, String> {
     if let Some(t) = tag {
         let ok = !t.is_empty()
             && t.len() <= 128
-            && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
             && !t.starts_with(['.', '-']);
         if !ok {
             return Err(format!(
@@ -275,7 +276,10 @@ fn parse_registry(name: &str) -> std::result::Result<RegistryRef, String> {
             && comp
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
-            && comp.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
+            && comp
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric());
         if !ok {
             return Err(format!(
                 "invalid repository path component {comp:?} (lowercase letters, digits, '.', '_', '-')"
@@ -313,7 +317,10 @@ mod tests {
     }
 
     fn err(s: &str) -> String {
-        ImageRef::parse(s).err().map(|e| e.to_string()).unwrap_or_default()
+        ImageRef::parse(s)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -364,7 +371,10 @@ mod tests {
             (r.registry.as_str(), r.repository.as_str(), r.tag),
             ("localhost:5000", "x/y", None)
         );
-        assert_eq!(ok("ghcr.io/o/r:1").to_string(), "docker-daemon:ghcr.io/o/r:1");
+        assert_eq!(
+            ok("ghcr.io/o/r:1").to_string(),
+            "docker-daemon:ghcr.io/o/r:1"
+        );
     }
 
     #[test]

@@ -181,7 +181,9 @@ impl<R: TarInput> TarReader<R> {
                     if filled == 0 {
                         return Ok(false);
                     }
-                    return Err(self.err(start, format!("truncated: the stream ends inside {what}")));
+                    return Err(
+                        self.err(start, format!("truncated: the stream ends inside {what}"))
+                    );
                 }
                 Ok(n) => {
                     filled += n;
@@ -199,7 +201,9 @@ impl<R: TarInput> TarReader<R> {
             return Ok(());
         }
         let start = self.pos;
-        self.inner.skip(n).map_err(|e| self.io_err(e, start, what))?;
+        self.inner
+            .skip(n)
+            .map_err(|e| self.io_err(e, start, what))?;
         self.pos += n;
         Ok(())
     }
@@ -209,7 +213,10 @@ impl<R: TarInput> TarReader<R> {
         let len = usize::try_from(size).map_err(|_| self.err(self.pos, "extension too large"))?;
         let mut buf = vec![0u8; len];
         if len > 0 && !self.read_block(&mut buf, what)? {
-            return Err(self.err(self.pos, format!("truncated: the stream ends before {what}")));
+            return Err(self.err(
+                self.pos,
+                format!("truncated: the stream ends before {what}"),
+            ));
         }
         self.skip(pad(size), what)?;
         Ok(buf)
@@ -240,7 +247,9 @@ impl<R: TarInput> TarReader<R> {
             }
             if block.iter().all(|&b| b == 0) {
                 if have_ext {
-                    return Err(self.err(offset, "an extension header is followed by the end marker"));
+                    return Err(
+                        self.err(offset, "an extension header is followed by the end marker")
+                    );
                 }
                 self.done = true;
                 return Ok(None);
@@ -289,7 +298,11 @@ impl<R: TarInput> TarReader<R> {
             Some(path) => path,
             None => {
                 let name = cstr(&block[0..100]);
-                let prefix = if ustar { cstr(&block[345..500]) } else { String::new() };
+                let prefix = if ustar {
+                    cstr(&block[345..500])
+                } else {
+                    String::new()
+                };
                 if prefix.is_empty() {
                     name
                 } else {
@@ -301,7 +314,11 @@ impl<R: TarInput> TarReader<R> {
             Some(l) => Some(l),
             None => Some(cstr(&block[157..257])).filter(|l| !l.is_empty()),
         };
-        if path.len() as u64 > self.max_path || link.as_ref().is_some_and(|l| l.len() as u64 > self.max_path) {
+        if path.len() as u64 > self.max_path
+            || link
+                .as_ref()
+                .is_some_and(|l| l.len() as u64 > self.max_path)
+        {
             return Err(self.limit(Limit::PathLength, self.max_path));
         }
         if path.is_empty() {
@@ -317,7 +334,8 @@ impl<R: TarInput> TarReader<R> {
             b'6' => TarKind::Fifo,
             other => TarKind::Other(other),
         };
-        let mode = u32::try_from(self.number(&block[100..108], offset, "mode")? & 0o7777).unwrap_or(0);
+        let mode =
+            u32::try_from(self.number(&block[100..108], offset, "mode")? & 0o7777).unwrap_or(0);
         let uid = match p.uid {
             Some(u) => u,
             None => self.number(&block[108..116], offset, "uid")?,
@@ -328,7 +346,9 @@ impl<R: TarInput> TarReader<R> {
         };
         let mtime = match p.mtime {
             Some(m) => m,
-            None => i64::try_from(self.number(&block[136..148], offset, "mtime")?).unwrap_or(i64::MAX),
+            None => {
+                i64::try_from(self.number(&block[136..148], offset, "mtime")?).unwrap_or(i64::MAX)
+            }
         };
         let size = match p.size {
             Some(s) => s,
@@ -463,11 +483,15 @@ impl<R: TarInput> TarReader<R> {
         if self.remaining == 0 || buf.is_empty() {
             return Ok(0);
         }
-        let want = buf.len().min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        let want = buf
+            .len()
+            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
         let start = self.pos;
         loop {
             match self.inner.read(&mut buf[..want]) {
-                Ok(0) => return Err(self.err(start, "truncated: the stream ends inside an entry's data")),
+                Ok(0) => {
+                    return Err(self.err(start, "truncated: the stream ends inside an entry's data"))
+                }
                 Ok(n) => {
                     self.pos += n as u64;
                     self.remaining -= n as u64;

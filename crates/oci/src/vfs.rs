@@ -151,7 +151,10 @@ impl fmt::Display for FindingKind {
             FindingKind::EscapesRoot => f.write_str("name climbs above the image root; skipped"),
             FindingKind::AbsoluteName => f.write_str("absolute name; applied under the image root"),
             FindingKind::HardlinkEscapes { target } => {
-                write!(f, "hard link target {target:?} climbs above the image root; skipped")
+                write!(
+                    f,
+                    "hard link target {target:?} climbs above the image root; skipped"
+                )
             }
             FindingKind::HardlinkTargetMissing { target } => {
                 write!(f, "hard link target {target} does not exist; skipped")
@@ -169,8 +172,11 @@ impl fmt::Display for FindingKind {
 /// Which regular files to keep the content of.
 pub struct ContentRequest {
     paths: BTreeSet<String>,
-    predicate: Option<Box<dyn Fn(&str) -> bool>>,
+    predicate: Option<PathPredicate>,
 }
+
+/// A test on a normalised path.
+type PathPredicate = Box<dyn Fn(&str) -> bool>;
 
 impl fmt::Debug for ContentRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -379,7 +385,12 @@ fn walk_layer(
 ) -> Result<()> {
     let result = walk_layer_inner(source, ctx, limits, budget, visit);
     match result {
-        Err(e) if matches!(e.kind(), ErrorKind::Tar { .. } | ErrorKind::Decompress { .. }) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::Tar { .. } | ErrorKind::Decompress { .. }
+            ) =>
+        {
             // A malformed stream is often a blob that is not what its descriptor says:
             // report the digest or size mismatch, the root cause, when there is one.
             let mut raw = source.open_layer(ctx.index)?;
@@ -414,11 +425,7 @@ fn walk_layer_inner(
         .map_err(|e| Error::from_io(e, what))?
         .to_vec();
     let decoder = if magic.starts_with(&[0x1f, 0x8b]) {
-        Decoder::Gzip(
-            MultiGzDecoder::new(buffered),
-            ctx.index,
-            ctx.digest.clone(),
-        )
+        Decoder::Gzip(MultiGzDecoder::new(buffered), ctx.index, ctx.digest.clone())
     } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         return Err(Error::new(ErrorKind::ZstdNotSupported {
             layer: ctx.index,
@@ -511,7 +518,11 @@ impl Vfs {
         Vfs::read_inner(source, request, limits).map_err(|e| e.with_origin(source.origin()))
     }
 
-    fn read_inner(source: &dyn ImageSource, request: &ContentRequest, limits: &Limits) -> Result<Vfs> {
+    fn read_inner(
+        source: &dyn ImageSource,
+        request: &ContentRequest,
+        limits: &Limits,
+    ) -> Result<Vfs> {
         let mut vfs = Vfs {
             nodes: BTreeMap::new(),
             findings: Vec::new(),

@@ -92,13 +92,23 @@ fn symlinks_resolve_inside_the_image() {
     assert_eq!(vfs.read("/up").ok(), Some(PASSWD.as_bytes()));
     for p in ["/loop1", "/self"] {
         let e = vfs.stat(p).err().unwrap_or_else(|| panic!("{p}"));
-        assert!(matches!(e.kind(), ErrorKind::SymlinkLoop { .. }), "{p}: {e}");
-        assert!(e.to_string().contains("too many levels of symbolic links"), "{e}");
+        assert!(
+            matches!(e.kind(), ErrorKind::SymlinkLoop { .. }),
+            "{p}: {e}"
+        );
+        assert!(
+            e.to_string().contains("too many levels of symbolic links"),
+            "{e}"
+        );
     }
     let e = vfs.stat("/c0").err().unwrap_or_else(|| panic!("41 hops"));
     assert!(matches!(e.kind(), ErrorKind::SymlinkLoop { .. }), "{e}");
     assert_eq!(vfs.stat("/c1").map(|e| e.path.as_str()).ok(), Some("/c41"));
-    let e = vfs.stat("/host").err().map(|e| e.to_string()).unwrap_or_default();
+    let e = vfs
+        .stat("/host")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(e.contains("/proc does not exist"), "{e}");
 }
 
@@ -141,10 +151,15 @@ fn hardlinks_to_missing_or_outside_paths_are_skipped() {
             &FindingKind::HardlinkEscapes {
                 target: "../../etc/shadow".into()
             },
-            &FindingKind::HardlinkToDirectory { target: "/d".into() },
+            &FindingKind::HardlinkToDirectory {
+                target: "/d".into()
+            },
         ]
     );
-    assert_eq!(vfs.stat("/g").map(|e| (e.kind, e.size)).ok(), Some((EntryKind::Hardlink, 1)));
+    assert_eq!(
+        vfs.stat("/g").map(|e| (e.kind, e.size)).ok(),
+        Some((EntryKind::Hardlink, 1))
+    );
     assert!(!vfs.exists("/missing") && !vfs.exists("/outside") && !vfs.exists("/todir"));
 }
 
@@ -178,7 +193,7 @@ fn decompression_bomb_hits_the_caps() {
         max_decompressed_bytes: 8 << 20,
         ..Limits::default()
     };
-    let e = expect_err(read_layers_with(&[bomb.clone()], &limits));
+    let e = expect_err(read_layers_with(std::slice::from_ref(&bomb), &limits));
     assert!(
         matches!(
             e.kind(),
@@ -239,8 +254,15 @@ fn truncated_tar_and_gzip() {
         gzip: true,
     };
     let e = expect_err(read_layers(&[layer]));
-    assert!(matches!(e.kind(), ErrorKind::Decompress { layer: 0, .. }), "{e}");
-    assert!(e.to_string().contains("gzip stream is invalid or truncated"), "{e}");
+    assert!(
+        matches!(e.kind(), ErrorKind::Decompress { layer: 0, .. }),
+        "{e}"
+    );
+    assert!(
+        e.to_string()
+            .contains("gzip stream is invalid or truncated"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -255,24 +277,43 @@ fn malformed_headers() {
     t.raw(&header("PaxHeaders/x", b'x', 100 << 20, 0o644, ""), b"");
     let e = expect_err(read_layers(&[Layer::plain(t.finish())]));
     assert!(
-        matches!(e.kind(), ErrorKind::LimitExceeded { limit: Limit::PaxHeader, layer: Some(0), .. }),
+        matches!(
+            e.kind(),
+            ErrorKind::LimitExceeded {
+                limit: Limit::PaxHeader,
+                layer: Some(0),
+                ..
+            }
+        ),
         "{e}"
     );
     // A GNU long name of 10,000 bytes.
     let long = "a/".repeat(5000);
     let mut t = Tar::new();
-    t.raw(&header("././@LongLink", b'L', long.len() as u64 + 1, 0o644, ""), format!("{long}\0").as_bytes());
+    t.raw(
+        &header("././@LongLink", b'L', long.len() as u64 + 1, 0o644, ""),
+        format!("{long}\0").as_bytes(),
+    );
     t.file("short", b"");
     let e = expect_err(read_layers(&[Layer::plain(t.finish())]));
     assert!(
-        matches!(e.kind(), ErrorKind::LimitExceeded { limit: Limit::PathLength, .. }),
+        matches!(
+            e.kind(),
+            ErrorKind::LimitExceeded {
+                limit: Limit::PathLength,
+                ..
+            }
+        ),
         "{e}"
     );
     // PAX path and size: a long name works, and PAX size wins over the ustar field.
     let long_ok = format!("{}/file", "d".repeat(150));
     let t = Tar::new().file(&long_ok, b"hello").finish();
     let vfs = read_layers(&[Layer::plain(t)]).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(vfs.stat(&format!("/{long_ok}")).map(|e| e.size).ok(), Some(5));
+    assert_eq!(
+        vfs.stat(&format!("/{long_ok}")).map(|e| e.size).ok(),
+        Some(5)
+    );
 }
 
 #[test]
@@ -287,7 +328,15 @@ fn entry_cap() {
     };
     let e = expect_err(read_layers_with(&[Layer::plain(t.finish())], &limits));
     assert!(
-        matches!(e.kind(), ErrorKind::LimitExceeded { limit: Limit::Entries, max: 20, layer: Some(0), .. }),
+        matches!(
+            e.kind(),
+            ErrorKind::LimitExceeded {
+                limit: Limit::Entries,
+                max: 20,
+                layer: Some(0),
+                ..
+            }
+        ),
         "{e}"
     );
 }
@@ -312,7 +361,13 @@ fn lying_digests_and_sizes() {
         .err()
         .unwrap_or_else(|| panic!("config lies"));
     assert!(
-        matches!(e.kind(), ErrorKind::DigestMismatch { role: BlobRole::Config, .. }),
+        matches!(
+            e.kind(),
+            ErrorKind::DigestMismatch {
+                role: BlobRole::Config,
+                ..
+            }
+        ),
         "{e}"
     );
     assert!(e.to_string().contains("config blob at"), "{e}");
@@ -327,17 +382,29 @@ fn lying_digests_and_sizes() {
         }
     }
     files.write_dir(tmp.path());
-    let src = OciLayout::open(tmp.path(), None, &OpenOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-    let e = expect_err(Vfs::read_image(&src, &ContentRequest::none(), &Limits::default()));
+    let src = OciLayout::open(tmp.path(), None, &OpenOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = expect_err(Vfs::read_image(
+        &src,
+        &ContentRequest::none(),
+        &Limits::default(),
+    ));
     assert!(
-        matches!(e.kind(), ErrorKind::DigestMismatch { role: BlobRole::Layer(0), .. }),
+        matches!(
+            e.kind(),
+            ErrorKind::DigestMismatch {
+                role: BlobRole::Layer(0),
+                ..
+            }
+        ),
         "{e}"
     );
 
     // The descriptor's size lies.
     let tmp = TempDir::new();
     let mut files = oci_layout(std::slice::from_ref(&layer), &cfg, None);
-    let manifest = String::from_utf8(manifest_json(&cfg, std::slice::from_ref(&layer))).unwrap_or_default();
+    let manifest =
+        String::from_utf8(manifest_json(&cfg, std::slice::from_ref(&layer))).unwrap_or_default();
     let lying = manifest.replace(&format!("\"size\":{}", tar.len()), "\"size\":1000");
     assert_ne!(lying, manifest);
     let ld = files.blob(lying.as_bytes());
@@ -353,20 +420,39 @@ fn lying_digests_and_sizes() {
         .into_bytes(),
     );
     files.write_dir(tmp.path());
-    let src = OciLayout::open(tmp.path(), None, &OpenOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-    let e = expect_err(Vfs::read_image(&src, &ContentRequest::none(), &Limits::default()));
+    let src = OciLayout::open(tmp.path(), None, &OpenOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = expect_err(Vfs::read_image(
+        &src,
+        &ContentRequest::none(),
+        &Limits::default(),
+    ));
     let msg = e.to_string();
     assert!(
-        matches!(e.kind(), ErrorKind::SizeMismatch { role: BlobRole::Layer(0), expected: 1000, .. }),
+        matches!(
+            e.kind(),
+            ErrorKind::SizeMismatch {
+                role: BlobRole::Layer(0),
+                expected: 1000,
+                ..
+            }
+        ),
         "{msg}"
     );
-    assert!(msg.contains("layer 0 blob sha256:") && msg.contains("the descriptor says 1000 bytes, found 2048"), "{msg}");
+    assert!(
+        msg.contains("layer 0 blob sha256:")
+            && msg.contains("the descriptor says 1000 bytes, found 2048"),
+        "{msg}"
+    );
 
     // The config's diff id lies.
     let mut wrong = layer.clone();
     wrong.diff_id = sha(b"something else");
     let e = expect_err(read_layers(&[wrong]));
-    assert!(matches!(e.kind(), ErrorKind::DiffIdMismatch { layer: 0, .. }), "{e}");
+    assert!(
+        matches!(e.kind(), ErrorKind::DiffIdMismatch { layer: 0, .. }),
+        "{e}"
+    );
 }
 
 #[test]
@@ -387,7 +473,10 @@ fn layout_blob_paths_cannot_escape() {
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
-    assert!(e.contains("invalid JSON in index.json") && e.contains("invalid digest"), "{e}");
+    assert!(
+        e.contains("invalid JSON in index.json") && e.contains("invalid digest"),
+        "{e}"
+    );
 
     // A blob that is a symlink leading out of the layout.
     let tmp = TempDir::new();
@@ -418,19 +507,61 @@ fn zstd_is_named() {
         gzip: false,
     };
     let e = expect_err(read_layers(&[layer]));
-    assert!(matches!(e.kind(), ErrorKind::ZstdNotSupported { layer: 0, .. }), "{e}");
-    assert!(e.to_string().contains("zstd layers are not supported yet"), "{e}");
+    assert!(
+        matches!(e.kind(), ErrorKind::ZstdNotSupported { layer: 0, .. }),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("zstd layers are not supported yet"),
+        "{e}"
+    );
 }
 
 #[test]
 fn per_file_content_cap() {
-    let tar = Tar::new().dir("etc/").file("etc/passwd", &vec![b'#'; 3000]).finish();
+    let tar = Tar::new()
+        .dir("etc/")
+        .file("etc/passwd", &vec![b'#'; 3000])
+        .finish();
     let limits = Limits {
         max_file_content: 1000,
         ..Limits::default()
     };
     let vfs = read_layers_with(&[Layer::plain(tar)], &limits).unwrap_or_else(|e| panic!("{e}"));
-    let e = vfs.read("/etc/passwd").err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(e.contains("3000 bytes is over the per-file cap of 1000"), "{e}");
+    let e = vfs
+        .read("/etc/passwd")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("3000 bytes is over the per-file cap of 1000"),
+        "{e}"
+    );
     assert!(vfs.resolve_user("app").is_err());
+}
+
+#[test]
+fn truncated_archive_file() {
+    let layer = Layer::plain(Tar::new().file("f", b"x").finish());
+    let cfg = config_json(std::slice::from_ref(&layer), "app");
+    let tar = docker_classic(std::slice::from_ref(&layer), &cfg, &["app:1"]).to_tar();
+    let tmp = TempDir::new();
+    let path = tmp.path().join("cut.tar");
+    // Cut inside the data of the last member.
+    let manifest_at = tar
+        .windows(13)
+        .position(|w| w == b"manifest.json")
+        .unwrap_or(0);
+    fs::write(&path, &tar[..manifest_at + 600]).unwrap_or_default();
+    let r = dockerflow_oci::ImageRef::parse(&format!("docker-archive:{}", path.display()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = dockerflow_oci::open(&r, &OpenOptions::default())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("malformed tar in archive")
+            && e.contains("manifest.json ends past the end of the file"),
+        "{e}"
+    );
 }

@@ -18,7 +18,16 @@ type Snapshot = Vec<(String, EntryKind, u32, u64, Option<String>, usize)>;
 
 fn snapshot(vfs: &Vfs) -> Snapshot {
     vfs.entries()
-        .map(|e| (e.path.clone(), e.kind, e.mode, e.size, e.link_target.clone(), e.layer))
+        .map(|e| {
+            (
+                e.path.clone(),
+                e.kind,
+                e.mode,
+                e.size,
+                e.link_target.clone(),
+                e.layer,
+            )
+        })
         .collect()
 }
 
@@ -43,7 +52,10 @@ fn check_tiny(src: &dyn ImageSource) -> Snapshot {
     // /etc/passwd is an absolute symlink: its content comes from /usr/lib/passwd, which was
     // not requested and is read on a second pass.
     assert_eq!(vfs.read("/etc/passwd").ok(), Some(PASSWD.as_bytes()));
-    assert_eq!(vfs.lstat("/etc/passwd").map(|e| e.kind).ok(), Some(EntryKind::Symlink));
+    assert_eq!(
+        vfs.lstat("/etc/passwd").map(|e| e.kind).ok(),
+        Some(EntryKind::Symlink)
+    );
     assert_eq!(vfs.read("/etc/group").ok(), Some(GROUP.as_bytes()));
     assert_eq!(vfs.stat("/etc/group").map(|e| e.layer).ok(), Some(2));
     assert_eq!(vfs.read("/app/version.json").ok(), Some(VERSION.as_bytes()));
@@ -91,15 +103,21 @@ fn every_transport_reads_the_same_image() {
 
     let layout = tmp.path().join("layout");
     oci_layout(&gz, &cfg_gz, Some("v1")).write_dir(&layout);
-    fs::write(tmp.path().join("oci.tar"), oci_layout(&plain, &cfg_plain, Some("v1")).to_tar())
-        .unwrap_or_default();
+    fs::write(
+        tmp.path().join("oci.tar"),
+        oci_layout(&plain, &cfg_plain, Some("v1")).to_tar(),
+    )
+    .unwrap_or_default();
     fs::write(
         tmp.path().join("classic.tar"),
         docker_classic(&plain, &cfg_plain, &["app:latest"]).to_tar(),
     )
     .unwrap_or_default();
-    fs::write(tmp.path().join("d25.tar"), docker25(&plain, &cfg_plain, "app:latest").to_tar())
-        .unwrap_or_default();
+    fs::write(
+        tmp.path().join("d25.tar"),
+        docker25(&plain, &cfg_plain, "app:latest").to_tar(),
+    )
+    .unwrap_or_default();
     fs::write(
         tmp.path().join("ctrd.tar"),
         containerd(&gz, &cfg_gz, "app:latest", true).to_tar(),
@@ -150,8 +168,23 @@ fn selection_errors_list_what_is_there() {
     let mut two = docker_classic(&plain, &cfg, &["app:1"]);
     let other = docker_classic(&plain, &cfg2, &["other:2"]);
     let mj: serde_json::Value = serde_json::json!([
-        serde_json::from_slice::<serde_json::Value>(&two.0.iter().find(|(p, _)| p == "manifest.json").map(|x| x.1.clone()).unwrap_or_default()).unwrap_or_default()[0],
-        serde_json::from_slice::<serde_json::Value>(&other.0.iter().find(|(p, _)| p == "manifest.json").map(|x| x.1.clone()).unwrap_or_default()).unwrap_or_default()[0],
+        serde_json::from_slice::<serde_json::Value>(
+            &two.0
+                .iter()
+                .find(|(p, _)| p == "manifest.json")
+                .map(|x| x.1.clone())
+                .unwrap_or_default()
+        )
+        .unwrap_or_default()[0],
+        serde_json::from_slice::<serde_json::Value>(
+            &other
+                .0
+                .iter()
+                .find(|(p, _)| p == "manifest.json")
+                .map(|x| x.1.clone())
+                .unwrap_or_default()
+        )
+        .unwrap_or_default()[0],
     ]);
     two.0.retain(|(p, _)| p != "manifest.json");
     for (p, b) in other.0 {
@@ -161,19 +194,31 @@ fn selection_errors_list_what_is_there() {
     }
     two.add("manifest.json", serde_json::to_vec(&mj).unwrap_or_default());
     fs::write(tmp.path().join("two.tar"), two.to_tar()).unwrap_or_default();
-    let e = open(&ImageRef::parse(&format!("docker-archive:{t}/two.tar")).unwrap_or_else(|e| panic!("{e}")), &OpenOptions::default())
-        .err()
-        .unwrap_or_else(|| panic!("ambiguous"));
+    let e = open(
+        &ImageRef::parse(&format!("docker-archive:{t}/two.tar")).unwrap_or_else(|e| panic!("{e}")),
+        &OpenOptions::default(),
+    )
+    .err()
+    .unwrap_or_else(|| panic!("ambiguous"));
     assert!(matches!(e.kind(), ErrorKind::AmbiguousImage { .. }));
     assert!(e.to_string().contains("@0 app:1, @1 other:2"), "{e}");
-    let e = open(&ImageRef::parse(&format!("docker-archive:{t}/two.tar:nope:1")).unwrap_or_else(|e| panic!("{e}")), &OpenOptions::default())
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-    assert!(e.contains("image \"nope:1\" not found; available: @0 app:1, @1 other:2"), "{e}");
+    let e = open(
+        &ImageRef::parse(&format!("docker-archive:{t}/two.tar:nope:1"))
+            .unwrap_or_else(|e| panic!("{e}")),
+        &OpenOptions::default(),
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(
+        e.contains("image \"nope:1\" not found; available: @0 app:1, @1 other:2"),
+        "{e}"
+    );
     let src = open_ref(&format!("docker-archive:{t}/two.tar:other:2"));
     assert_eq!(
-        src.config().container().and_then(|c| c.user.value().cloned()),
+        src.config()
+            .container()
+            .and_then(|c| c.user.value().cloned()),
         Some("root".to_string())
     );
 
@@ -181,7 +226,13 @@ fn selection_errors_list_what_is_there() {
     let mut l = oci_layout(&plain, &cfg, Some("v1"));
     let l2 = oci_layout(&plain, &cfg2, Some("v2"));
     let idx = |f: &Files| -> serde_json::Value {
-        serde_json::from_slice(&f.0.iter().find(|(p, _)| p == "index.json").map(|x| x.1.clone()).unwrap_or_default()).unwrap_or_default()
+        serde_json::from_slice(
+            &f.0.iter()
+                .find(|(p, _)| p == "index.json")
+                .map(|x| x.1.clone())
+                .unwrap_or_default(),
+        )
+        .unwrap_or_default()
     };
     let merged = serde_json::json!({"schemaVersion": 2, "manifests": [idx(&l)["manifests"][0], idx(&l2)["manifests"][0]]});
     l.0.retain(|(p, _)| p != "index.json");
@@ -190,22 +241,36 @@ fn selection_errors_list_what_is_there() {
             l.blob(&b);
         }
     }
-    l.add("index.json", serde_json::to_vec(&merged).unwrap_or_default());
+    l.add(
+        "index.json",
+        serde_json::to_vec(&merged).unwrap_or_default(),
+    );
     l.write_dir(&tmp.path().join("two"));
-    let e = open(&ImageRef::parse(&format!("oci:{t}/two")).unwrap_or_else(|e| panic!("{e}")), &OpenOptions::default())
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let e = open(
+        &ImageRef::parse(&format!("oci:{t}/two")).unwrap_or_else(|e| panic!("{e}")),
+        &OpenOptions::default(),
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
     assert!(e.contains("several images; name one of: v1, v2"), "{e}");
-    let e = open(&ImageRef::parse(&format!("oci:{t}/two:v3")).unwrap_or_else(|e| panic!("{e}")), &OpenOptions::default())
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-    assert!(e.contains("image \"v3\" not found; available: v1, v2"), "{e}");
+    let e = open(
+        &ImageRef::parse(&format!("oci:{t}/two:v3")).unwrap_or_else(|e| panic!("{e}")),
+        &OpenOptions::default(),
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(
+        e.contains("image \"v3\" not found; available: v1, v2"),
+        "{e}"
+    );
     assert!(e.contains(&format!("(in oci:{t}/two:v3)")), "{e}");
     let src = open_ref(&format!("oci:{t}/two:v2"));
     assert_eq!(
-        src.config().container().and_then(|c| c.user.value().cloned()),
+        src.config()
+            .container()
+            .and_then(|c| c.user.value().cloned()),
         Some("root".to_string())
     );
 }
@@ -216,21 +281,29 @@ fn platform_selection_in_nested_indexes() {
     let cfg = config_json(&gz, "app");
     let tmp = TempDir::new();
     containerd(&gz, &cfg, "app:latest", false).write_dir(tmp.path());
-    let r = ImageRef::parse(&format!("oci:{}", tmp.path().display())).unwrap_or_else(|e| panic!("{e}"));
+    let r =
+        ImageRef::parse(&format!("oci:{}", tmp.path().display())).unwrap_or_else(|e| panic!("{e}"));
     // arm64's manifest is listed but its blob is absent.
     let arm = OpenOptions {
         platform: Platform::new("linux", "arm64", Some("v8")),
         ..OpenOptions::default()
     };
-    let e = open(&r, &arm).err().unwrap_or_else(|| panic!("arm64 blob is absent"));
+    let e = open(&r, &arm)
+        .err()
+        .unwrap_or_else(|| panic!("arm64 blob is absent"));
     assert!(matches!(e.kind(), ErrorKind::BlobMissing { .. }), "{e}");
     let s390 = OpenOptions {
         platform: Platform::parse("linux/s390x").unwrap_or_else(Platform::linux_amd64),
         ..OpenOptions::default()
     };
-    let e = open(&r, &s390).err().map(|e| e.to_string()).unwrap_or_default();
+    let e = open(&r, &s390)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(
-        e.contains("no manifest for platform linux/s390x; the index lists: linux/arm64/v8, linux/amd64"),
+        e.contains(
+            "no manifest for platform linux/s390x; the index lists: linux/arm64/v8, linux/amd64"
+        ),
         "{e}"
     );
     let deep = OpenOptions {
@@ -248,17 +321,26 @@ fn platform_selection_in_nested_indexes() {
         },
         ..OpenOptions::default()
     };
-    let e = open(&r, &shallow).err().map(|e| e.to_string()).unwrap_or_default();
+    let e = open(&r, &shallow)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(e.contains("nested index depth exceeded"), "{e}");
 }
 
 #[test]
 fn remote_and_daemon_are_not_supported_yet() {
     for r in ["docker://alpine:3", "docker-daemon:alpine:3", "alpine:3"] {
-        let e = open(&ImageRef::parse(r).unwrap_or_else(|e| panic!("{e}")), &OpenOptions::default())
-            .err()
-            .unwrap_or_else(|| panic!("{r}"));
-        assert!(matches!(e.kind(), ErrorKind::Unsupported { .. }), "{r}: {e}");
+        let e = open(
+            &ImageRef::parse(r).unwrap_or_else(|e| panic!("{e}")),
+            &OpenOptions::default(),
+        )
+        .err()
+        .unwrap_or_else(|| panic!("{r}"));
+        assert!(
+            matches!(e.kind(), ErrorKind::Unsupported { .. }),
+            "{r}: {e}"
+        );
     }
 }
 

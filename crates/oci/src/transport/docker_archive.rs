@@ -19,8 +19,8 @@ use crate::manifest::{media_type, Descriptor, DockerSaveEntry, ImageIndex, Image
 use crate::reference::{normalize_name, ArchiveImage};
 use crate::transport::oci_layout::select_in_layout;
 use crate::transport::{
-    archive_name, find_manifest_by_config, impl_image_source, parse_json, read_small,
-    ArchiveStore, BlobStore, Loaded, OpenOptions,
+    archive_name, find_manifest_by_config, impl_image_source, parse_json, read_small, ArchiveStore,
+    BlobStore, Loaded, OpenOptions,
 };
 
 /// A `docker save` archive, read in place.
@@ -55,7 +55,10 @@ fn open_inner(
     let limits = &options.limits;
     let store = ArchiveStore::index(file, limits)?;
     let entries: Vec<DockerSaveEntry> = if store.exists("manifest.json") {
-        parse_json(&read_small(&store, "manifest.json", limits)?, "manifest.json")?
+        parse_json(
+            &read_small(&store, "manifest.json", limits)?,
+            "manifest.json",
+        )?
     } else {
         vec![]
     };
@@ -79,7 +82,11 @@ fn open_inner(
         };
         let (desc, manifest) = select_in_layout(&store, tag, options)?;
         let config_path = manifest.config.digest.blob_path();
-        let layers = manifest.layers.iter().map(|l| l.digest.blob_path()).collect();
+        let layers = manifest
+            .layers
+            .iter()
+            .map(|l| l.digest.blob_path())
+            .collect();
         return Loaded::new(
             origin.to_string(),
             store,
@@ -105,7 +112,11 @@ fn open_inner(
     };
     let entry = match image {
         None if entries.len() == 1 => &entries[0],
-        None => return Err(Error::new(ErrorKind::AmbiguousImage { available: available() })),
+        None => {
+            return Err(Error::new(ErrorKind::AmbiguousImage {
+                available: available(),
+            }))
+        }
         Some(ArchiveImage::Index(i)) => entries.get(*i).ok_or_else(|| {
             Error::new(ErrorKind::ImageNotFound {
                 wanted: format!("@{i}"),
@@ -148,7 +159,8 @@ fn open_inner(
 
     // Docker 25+ and containerd: the real manifest is in the OCI part.
     let real = if store.exists("index.json") {
-        let index: ImageIndex = parse_json(&read_small(&store, "index.json", limits)?, "index.json")?;
+        let index: ImageIndex =
+            parse_json(&read_small(&store, "index.json", limits)?, "index.json")?;
         find_manifest_by_config(&store, &index, &config_digest, limits, 0)?
     } else {
         None
@@ -197,7 +209,13 @@ fn open_inner(
         subject: None,
         annotations: Default::default(),
     };
-    let raw = crate::transport::read_blob(&store, &entry.config, &probe.config, BlobRole::Config, limits)?;
+    let raw = crate::transport::read_blob(
+        &store,
+        &entry.config,
+        &probe.config,
+        BlobRole::Config,
+        limits,
+    )?;
     let config: crate::config::ImageConfig =
         parse_json(&raw, &format!("config {}", config_desc.digest))?;
     let mut layers = Vec::with_capacity(entry.layers.len());

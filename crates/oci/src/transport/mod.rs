@@ -218,9 +218,9 @@ pub(crate) fn read_blob(
     }
     let mut reader = open_verified(store, path, desc, role.clone())?;
     let mut buf = Vec::with_capacity(usize::try_from(desc.size).unwrap_or(0));
-    reader
-        .read_to_end(&mut buf)
-        .map_err(|e| Error::from_io(e, || format!("reading {role} blob {}", store.display(path))))?;
+    reader.read_to_end(&mut buf).map_err(|e| {
+        Error::from_io(e, || format!("reading {role} blob {}", store.display(path)))
+    })?;
     Ok(buf)
 }
 
@@ -415,7 +415,12 @@ pub(crate) fn choose_platform<'a>(
     let images: Vec<&Descriptor> = entries
         .iter()
         .filter(|d| !d.is_attestation())
-        .filter(|d| matches!(media_kind(&d.media_type), MediaKind::Manifest | MediaKind::Index))
+        .filter(|d| {
+            matches!(
+                media_kind(&d.media_type),
+                MediaKind::Manifest | MediaKind::Index
+            )
+        })
         .collect();
     if let Some(d) = images
         .iter()
@@ -466,7 +471,9 @@ pub(crate) fn find_manifest_by_config(
             MediaKind::Index if depth < limits.max_index_depth => {
                 let bytes = read_blob(store, &d.digest.blob_path(), d, BlobRole::Index, limits)?;
                 let nested: ImageIndex = parse_json(&bytes, &format!("index {}", d.digest))?;
-                if let Some(found) = find_manifest_by_config(store, &nested, config, limits, depth + 1)? {
+                if let Some(found) =
+                    find_manifest_by_config(store, &nested, config, limits, depth + 1)?
+                {
                     return Ok(Some(found));
                 }
             }
@@ -494,7 +501,10 @@ macro_rules! impl_image_source {
             fn raw_config(&self) -> &[u8] {
                 &self.0.raw_config
             }
-            fn open_layer(&self, index: usize) -> $crate::error::Result<Box<dyn std::io::Read + '_>> {
+            fn open_layer(
+                &self,
+                index: usize,
+            ) -> $crate::error::Result<Box<dyn std::io::Read + '_>> {
                 self.0.open_layer(index)
             }
         }

@@ -56,7 +56,8 @@ impl BlobStore for DirStore {
 
     fn open(&self, path: &str) -> Result<(Box<dyn Read + '_>, u64)> {
         let real = self.confined(path)?;
-        let file = File::open(&real).map_err(|e| Error::io(format!("opening {}", real.display()), e))?;
+        let file =
+            File::open(&real).map_err(|e| Error::io(format!("opening {}", real.display()), e))?;
         let meta = file
             .metadata()
             .map_err(|e| Error::io(format!("reading {}", real.display()), e))?;
@@ -154,7 +155,11 @@ fn load<S: BlobStore>(
 ) -> Result<Loaded<S>> {
     let (desc, manifest) = select_in_layout(&store, tag, options)?;
     let config_path = manifest.config.digest.blob_path();
-    let layer_paths = manifest.layers.iter().map(|l| l.digest.blob_path()).collect();
+    let layer_paths = manifest
+        .layers
+        .iter()
+        .map(|l| l.digest.blob_path())
+        .collect();
     Loaded::new(
         origin,
         store,

@@ -88,7 +88,14 @@ impl Tar {
         self.buf.extend(std::iter::repeat_n(0u8, pad));
         self
     }
-    pub fn entry(&mut self, name: &str, typeflag: u8, mode: u32, link: &str, data: &[u8]) -> &mut Tar {
+    pub fn entry(
+        &mut self,
+        name: &str,
+        typeflag: u8,
+        mode: u32,
+        link: &str,
+        data: &[u8],
+    ) -> &mut Tar {
         if name.len() > 100 || link.len() > 100 {
             let mut pax = Vec::new();
             for (k, v) in [("path", name), ("linkpath", link)] {
@@ -204,7 +211,10 @@ pub fn desc(media_type: &str, bytes: &[u8]) -> Value {
 }
 
 pub fn manifest_json(config: &[u8], layers: &[Layer]) -> Vec<u8> {
-    let layer_descs: Vec<Value> = layers.iter().map(|l| desc(l.media_type(), &l.blob)).collect();
+    let layer_descs: Vec<Value> = layers
+        .iter()
+        .map(|l| desc(l.media_type(), &l.blob))
+        .collect();
     serde_json::to_vec(&json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -292,7 +302,8 @@ pub fn docker_classic(layers: &[Layer], config: &[u8], tags: &[&str]) -> Files {
     }
     f.add(
         "manifest.json",
-        serde_json::to_vec(&json!([{"Config": cfg, "RepoTags": tags, "Layers": paths}])).expect("json"),
+        serde_json::to_vec(&json!([{"Config": cfg, "RepoTags": tags, "Layers": paths}]))
+            .expect("json"),
     );
     f
 }
@@ -350,7 +361,10 @@ pub fn containerd(layers: &[Layer], config: &[u8], tag: &str, with_manifest_json
     f.blob(&att);
     let mut amd = desc("application/vnd.oci.image.manifest.v1+json", &manifest);
     amd["platform"] = json!({"architecture": "amd64", "os": "linux"});
-    let mut arm = desc("application/vnd.oci.image.manifest.v1+json", b"absent arm64 manifest");
+    let mut arm = desc(
+        "application/vnd.oci.image.manifest.v1+json",
+        b"absent arm64 manifest",
+    );
     arm["platform"] = json!({"architecture": "arm64", "os": "linux", "variant": "v8"});
     let mut attd = desc("application/vnd.oci.image.manifest.v1+json", &att);
     attd["platform"] = json!({"architecture": "unknown", "os": "unknown"});
