@@ -298,9 +298,13 @@ impl Eval<'_> {
                 }
             }
             InstructionKind::Env(pairs) => {
-                for p in pairs {
-                    let name = self.expand(&p.key, inst);
-                    let value = self.expand(&p.value, inst);
+                // All pairs see the environment from before this instruction, as in Docker:
+                // `ENV a=1 b=$a` gives `b` the previous value of `a`.
+                let expanded: Vec<(String, String)> = pairs
+                    .iter()
+                    .map(|p| (self.expand(&p.key, inst), self.expand(&p.value, inst)))
+                    .collect();
+                for (name, value) in expanded {
                     self.set_env(name, value, span);
                 }
             }

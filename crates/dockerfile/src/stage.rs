@@ -149,6 +149,7 @@ pub fn parse_with_args(src: &str, build_args: &[(&str, &str)]) -> (Dockerfile, V
         errors: &mut errors,
     };
     let mut instructions = Vec::new();
+    let mut stage_names: HashMap<String, usize> = HashMap::new();
     for line in &mut split.lines {
         if let Some(inst) = parser.line(line) {
             instructions.push(inst);
@@ -181,11 +182,18 @@ pub fn parse_with_args(src: &str, build_args: &[(&str, &str)]) -> (Dockerfile, V
                         ),
                     ));
                 }
-                let lower = reference.to_ascii_lowercase();
-                let stage = df
-                    .stages
-                    .iter()
-                    .position(|s| s.name.as_deref() == Some(lower.as_str()));
+                let stage = stage_names.get(&reference.to_ascii_lowercase()).copied();
+                if let Some(name) = &from.stage_name {
+                    if stage_names.contains_key(name) {
+                        errors.push(ParseError::new(
+                            inst.span,
+                            Some("FROM"),
+                            format!("expected a stage name not used before, found '{name}' again"),
+                        ));
+                    } else {
+                        stage_names.insert(name.clone(), df.stages.len());
+                    }
+                }
                 df.stages.push(Stage {
                     index: df.stages.len(),
                     name: from.stage_name.clone(),

@@ -1,0 +1,225 @@
+//! Parsing never panics, and stays fast and shallow on pathological input.
+
+use std::time::{Duration, Instant};
+
+use dockerflow_dockerfile::{find_accounts, parse, parse_with_args, split_commands, Span};
+
+/// xorshift64*: small, deterministic, good enough to shake a parser.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const PIECES: &[&str] = &[
+    "FROM ",
+    "RUN ",
+    "CMD ",
+    "LABEL ",
+    "EXPOSE ",
+    "ENV ",
+    "ADD ",
+    "COPY ",
+    "ENTRYPOINT ",
+    "VOLUME ",
+    "USER ",
+    "WORKDIR ",
+    "ARG ",
+    "ONBUILD ",
+    "STOPSIGNAL ",
+    "HEALTHCHECK ",
+    "SHELL ",
+    "MAINTAINER ",
+    "AS ",
+    "NONE",
+    "CMD",
+    "\n",
+    "\r\n",
+    "\\\n",
+    "`\n",
+    "# escape=`\n",
+    "# syntax=x\n",
+    "#",
+    " ",
+    "\t",
+    "\"",
+    "'",
+    "\\",
+    "`",
+    "$",
+    "${",
+    "}",
+    ":-",
+    ":+",
+    ":?",
+    "-",
+    "+",
+    "#",
+    "%",
+    "=",
+    "[",
+    "]",
+    ",",
+    "<<",
+    "<<-",
+    "EOF",
+    "\nEOF\n",
+    "<<'EOF'",
+    "--from=",
+    "--platform=",
+    "--",
+    "a",
+    "app",
+    "10001",
+    "/etc/passwd",
+    ">>",
+    "|",
+    "&&",
+    ";",
+    "useradd -u ",
+    "groupadd -g ",
+    "adduser ",
+    "addgroup ",
+    "echo ",
+    "printf ",
+    "tee ",
+    "é",
+    "\u{FEFF}",
+    "\0",
+    "\u{10FFFF}",
+    "[\"a\", \"b\"]",
+    "[\"a\", 1]",
+    "\\u00",
+    "${A:-${B:-",
+    "$(",
+    "`x`",
+];
+
+fn exercise(src: &str) {
+    let (df, _errors) = parse(src);
+    for s in &df.stages {
+        let facts = df.facts_for(&s.index.to_string());
+        assert!(facts.is_some());
+    }
+    let _ = df.facts();
+    let _ = parse_with_args(src, &[("A", "x"), ("B", "")]);
+    let cmds = split_commands(src);
+    let _ = find_accounts(&cmds, &|w| w.to_owned(), Span::default());
+}
+
+#[test]
+fn twenty_thousand_random_and_mutated_inputs() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for n in 0..20_000 {
+        let src = if n % 2 == 0 {
+            let len = rng.below(40);
+            (0..len)
+                .map(|_| PIECES[rng.below(PIECES.len())])
+                .collect::<String>()
+        } else {
+            let base = crate::fixtures::ALL[rng.below(crate::fixtures::ALL.len())];
+            let mut chars: Vec<char> = base.chars().collect();
+            for _ in 0..1 + rng.below(8) {
+                let at = rng.below(chars.len() + 1);
+                match rng.below(3) {
+                    0 if at < chars.len() => {
+                        chars.remove(at);
+                    }
+                    1 if at < chars.len() => {
+                        chars[at] = PIECES[rng.below(PIECES.len())]
+                            .chars()
+                            .next()
+                            .unwrap_or('x');
+                    }
+                    _ => {
+                        for c in PIECES[rng.below(PIECES.len())].chars().rev() {
+                            chars.insert(at, c);
+                        }
+                    }
+                }
+            }
+            chars.into_iter().collect()
+        };
+        exercise(&src);
+    }
+}
+
+#[track_caller]
+fn quick(src: &str, limit: Duration) {
+    let start = Instant::now();
+    exercise(src);
+    let took = start.elapsed();
+    assert!(took < limit, "took {took:?}");
+}
+
+#[test]
+fn ten_megabyte_line() {
+    let mut src = String::from("FROM a\nRUN ");
+    src.push_str(&"useradd -u 1 x && ".repeat(10_000_000 / 18));
+    src.push_str("\nUSER app\n");
+    quick(&src, Duration::from_secs(60));
+    let (df, _) = parse(&src);
+    assert_eq!(df.stages[0].instructions.len(), 2);
+}
+
+#[test]
+fn hundred_thousand_continuations() {
+    let src = format!(
+        "FROM a\nRUN {}true\nUSER app\n",
+        "echo \\\n".repeat(100_000)
+    );
+    quick(&src, Duration::from_secs(30));
+    let (df, _) = parse(&src);
+    assert_eq!(df.stages[0].instructions[1].span.line, 100_003);
+}
+
+#[test]
+fn deeply_nested_substitutions_and_brackets() {
+    let deep = "${A:-".repeat(100_000);
+    quick(
+        &format!("ARG A\nFROM {deep}\nENV X={deep}\n"),
+        Duration::from_secs(30),
+    );
+    quick(
+        &format!("FROM a\nCMD {}\n", "[".repeat(100_000)),
+        Duration::from_secs(30),
+    );
+    quick(
+        &format!("FROM a\nRUN {}\n", "$(".repeat(100_000)),
+        Duration::from_secs(30),
+    );
+    quick(
+        &format!("FROM a\nRUN {}\n", "\"".repeat(100_001)),
+        Duration::from_secs(30),
+    );
+}
+
+#[test]
+fn many_instructions_stages_and_heredocs() {
+    let mut src = String::from("FROM a AS s0\n");
+    for i in 1..2_000 {
+        src.push_str(&format!(
+            "FROM s{} AS s{i}\nENV V{i}=$V{}\nUSER u{i}\n",
+            i - 1,
+            i - 1
+        ));
+    }
+    quick(&src, Duration::from_secs(60));
+    let env: String = (0..50_000).map(|i| format!("ENV A{i}=$A{i}x\n")).collect();
+    quick(&format!("FROM a\n{env}"), Duration::from_secs(30));
+    let docs: String = (0..20_000).map(|_| "RUN <<EOF\nx\nEOF\n").collect();
+    quick(&format!("FROM a\n{docs}"), Duration::from_secs(30));
+    quick(
+        &format!("FROM a\nRUN {}\n", "<<A ".repeat(50_000)),
+        Duration::from_secs(30),
+    );
+}
