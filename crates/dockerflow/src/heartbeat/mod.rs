@@ -131,7 +131,7 @@ impl Heartbeat {
         let checks = checks
             .into_iter()
             .map(|(name, check)| {
-                let critical = !config.noncritical.iter().any(|n| *n == name);
+                let critical = !config.noncritical.contains(&name);
                 Registered {
                     name,
                     check,
@@ -373,10 +373,7 @@ mod tests {
         let hb = Heartbeat::new(
             config(0, &[]),
             vec![
-                (
-                    "hang".into(),
-                    check(|| std::future::pending::<Vec<Message>>()),
-                ),
+                ("hang".into(), check(std::future::pending::<Vec<Message>>)),
                 ("boom".into(), check(|| async { panic!("kaboom") })),
                 (
                     "pw".into(),

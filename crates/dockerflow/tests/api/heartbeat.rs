@@ -1,0 +1,178 @@
+//! `/__heartbeat__`: status codes, body shape, limits, criticality, details and secrets.
+
+use std::time::{Duration, Instant};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn healthy_heartbeat_has_the_python_dockerflow_shape() {
+    let backend = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = backend.local_addr().unwrap().to_string();
+    let app = spawn_app(&[("EXAMPLE_TCP_CHECK", &address)]);
+    let r = get(app.address, "/__heartbeat__").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let body = r.json();
+    assert_valid("heartbeat.schema.json", &body);
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["checks"]["backend"], "ok");
+    assert_eq!(body["checks"]["version"], "ok");
+    assert_eq!(body["details"], serde_json::json!({}));
+    let head = request(app.address, "HEAD", "/__heartbeat__/", &[]).await;
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+}
+
+#[tokio::test]
+async fn failing_backend_is_500_with_details() {
+    let closed = free_port();
+    let app = spawn_app(&[("EXAMPLE_TCP_CHECK", &format!("127.0.0.1:{closed}"))]);
+    let r = get(app.address, "/__heartbeat__").await;
+    assert_eq!(r.status, 500);
+    let body = r.json();
+    assert_valid("heartbeat.schema.json", &body);
+    assert_eq!(body["status"], "error");
+    assert_eq!(body["checks"]["backend"], "error");
+    assert_eq!(body["details"]["backend"]["level"], 40);
+    assert!(body["details"]["backend"]["messages"]["dockerflow.tcp.E001"].is_string());
+    // The failure is logged once per run, at error level, with the request's id.
+    let record = app.wait_for_log(|v| v["Type"] == "dockerflow.heartbeat" && v["Severity"] == 3);
+    assert_eq!(record["Fields"]["check"], "backend");
+    assert_eq!(record["Fields"]["rid"].as_str().map(str::len), Some(36));
+}
+
+#[tokio::test]
+async fn failed_status_is_configurable() {
+    let closed = free_port();
+    let app = spawn_app(&[
+        ("EXAMPLE_TCP_CHECK", &format!("127.0.0.1:{closed}")),
+        ("DOCKERFLOW_HEARTBEAT_FAILED_STATUS", "503"),
+    ]);
+    assert_eq!(get(app.address, "/__heartbeat__").await.status, 503);
+}
+
+#[tokio::test]
+async fn noncritical_failures_are_warnings_and_keep_200() {
+    let closed = free_port();
+    let app = spawn_app(&[
+        ("EXAMPLE_TCP_CHECK", &format!("127.0.0.1:{closed}")),
+        ("DOCKERFLOW_HEARTBEAT_NONCRITICAL", "backend"),
+    ]);
+    let r = get(app.address, "/__heartbeat__").await;
+    assert_eq!(r.status, 200);
+    let body = r.json();
+    assert_eq!(body["status"], "warning");
+    assert_eq!(body["details"]["backend"]["level"], 30);
+}
+
+#[tokio::test]
+async fn details_can_be_hidden() {
+    let closed = free_port();
+    let app = spawn_app(&[
+        ("EXAMPLE_TCP_CHECK", &format!("127.0.0.1:{closed}")),
+        ("DOCKERFLOW_HEARTBEAT_DETAILS", "status"),
+    ]);
+    let r = get(app.address, "/__heartbeat__").await;
+    assert_eq!(r.status, 500);
+    assert_eq!(r.json(), serde_json::json!({"status": "error"}));
+}
+
+#[tokio::test]
+async fn passwords_never_appear() {
+    let closed = free_port();
+    let url = format!("http://admin:hunter2@127.0.0.1:{closed}/health");
+    let app = spawn_app(&[
+        ("EXAMPLE_HTTP_CHECK", &url),
+        ("EXAMPLE_REDIS_CHECK", "rediss://:hunter2@127.0.0.1:1"),
+    ]);
+    let r = get(app.address, "/__heartbeat__").await;
+    assert_eq!(r.status, 500);
+    let text = r.text();
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(text.contains("admin:***@"), "{text}");
+    app.wait_for_log(|v| v["Type"] == "dockerflow.heartbeat");
+    assert!(!app.stdout_contains("hunter2"));
+}
+
+/// A backing service that accepts TCP and never answers: the heartbeat still answers 5xx
+/// within its deadline, and `/__lbheartbeat__` keeps answering at once meanwhile.
+#[tokio::test]
+async fn a_backend_that_never_answers_cannot_hang_the_heartbeat() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = silent.local_addr().unwrap();
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream); // accepted, never answered
+        }
+    });
+    let app = spawn_app(&[
+        ("EXAMPLE_REDIS_CHECK", &format!("redis://{address}")),
+        ("DOCKERFLOW_HEARTBEAT_CHECK_TIMEOUT_MS", "800"),
+        ("DOCKERFLOW_HEARTBEAT_DEADLINE_MS", "1000"),
+    ]);
+    let started = Instant::now();
+    let heartbeat = tokio::spawn({
+        let a = app.address;
+        async move { get(a, "/__heartbeat__").await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let lb_started = Instant::now();
+    let lb = get(app.address, "/__lbheartbeat__").await;
+    assert_eq!(lb.status, 200);
+    assert!(
+        lb_started.elapsed() < Duration::from_millis(300),
+        "lbheartbeat took {:?}",
+        lb_started.elapsed()
+    );
+    let r = heartbeat.await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert!(
+        took >= Duration::from_millis(700) && took < Duration::from_millis(2500),
+        "took {took:?}"
+    );
+    let body = r.json();
+    let message = body["details"]["cache"]["messages"]["dockerflow.health.E100"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains("800 ms"), "{body}");
+    holder.abort();
+}
+
+/// A flood of heartbeats shares runs: the backend sees far fewer checks than requests.
+#[tokio::test]
+async fn concurrent_heartbeats_share_one_run() {
+    let backend = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = backend.local_addr().unwrap();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = connections.clone();
+    let server = tokio::spawn(async move {
+        while let Ok((_stream, _)) = backend.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let app = spawn_app(&[
+        ("EXAMPLE_TCP_CHECK", &address.to_string()),
+        ("DOCKERFLOW_HEARTBEAT_REUSE_MS", "60000"),
+    ]);
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let a = app.address;
+        tasks.push(tokio::spawn(async move {
+            get(a, "/__heartbeat__").await.status
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one check for 40 requests"
+    );
+    server.abort();
+}

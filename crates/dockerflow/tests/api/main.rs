@@ -1,0 +1,13 @@
+//! Black-box tests of the service library: the example service (or an in-process server) on
+//! a random loopback port, driven over HTTP as a load balancer or an operator would.
+
+mod helpers;
+
+mod config;
+mod endpoints;
+mod heartbeat;
+mod in_process;
+mod logging;
+mod postgres;
+mod shutdown;
+mod static_files;
