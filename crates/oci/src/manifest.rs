@@ -145,13 +145,24 @@ impl Platform {
 
     /// Whether an index entry for `self` satisfies a request for `wanted`: OS and
     /// architecture must be equal; a variant is compared only when `wanted` names one.
+    /// As in containerd, a missing variant means the architecture's default (`v8` for
+    /// `arm64`, `v7` for `arm`).
     pub fn satisfies(&self, wanted: &Platform) -> bool {
         self.os == wanted.os
             && self.architecture == wanted.architecture
             && match &wanted.variant {
                 None => true,
-                Some(v) => self.variant.as_deref() == Some(v.as_str()),
+                Some(v) => self.effective_variant() == Some(v.as_str()),
             }
+    }
+
+    fn effective_variant(&self) -> Option<&str> {
+        match (self.variant.as_deref(), self.architecture.as_str()) {
+            (Some(v), _) => Some(v),
+            (None, "arm64") => Some("v8"),
+            (None, "arm") => Some("v7"),
+            (None, _) => None,
+        }
     }
 }
 
@@ -290,4 +301,25 @@ pub struct DockerSaveEntry {
         skip_serializing_if = "Option::is_none"
     )]
     pub layer_sources: Option<BTreeMap<String, Descriptor>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platforms() {
+        let p = |s| Platform::parse(s).unwrap_or_else(|| panic!("{s}"));
+        assert!(p("linux/arm64").satisfies(&p("linux/arm64/v8")));
+        assert!(p("linux/arm64/v8").satisfies(&p("linux/arm64")));
+        assert!(!p("linux/arm/v6").satisfies(&p("linux/arm/v7")));
+        assert!(!p("linux/amd64").satisfies(&p("windows/amd64")));
+        assert_eq!(p("linux/arm/v7").to_string(), "linux/arm/v7");
+        assert!(Platform::parse("linux").is_none() && Platform::parse("a/b/c/d").is_none());
+        assert_eq!(
+            media_kind(media_type::DOCKER_MANIFEST_LIST),
+            MediaKind::Index
+        );
+        assert_eq!(media_kind("application/vnd.in-toto+json"), MediaKind::Other);
+    }
 }

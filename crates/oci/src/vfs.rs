@@ -176,7 +176,7 @@ pub struct ContentRequest {
 }
 
 /// A test on a normalised path.
-type PathPredicate = Box<dyn Fn(&str) -> bool>;
+type PathPredicate = Box<dyn Fn(&str) -> bool + Send + Sync>;
 
 impl fmt::Debug for ContentRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -229,7 +229,10 @@ impl ContentRequest {
 
     /// Also keeps every regular file whose normalised path satisfies `f` (matched as the
     /// entry is read; symlinks to such files are not followed).
-    pub fn with_predicate(mut self, f: impl Fn(&str) -> bool + 'static) -> ContentRequest {
+    pub fn with_predicate(
+        mut self,
+        f: impl Fn(&str) -> bool + Send + Sync + 'static,
+    ) -> ContentRequest {
         self.predicate = Some(Box::new(f));
         self
     }
@@ -710,12 +713,13 @@ impl Vfs {
         }
         let base = &path[path.rfind('/').map_or(0, |i| i + 1)..];
         if let Some(hidden) = base.strip_prefix(".wh.") {
-            if !self.ensure_parents(&path, layer, raw) {
-                return Ok(());
-            }
+            // Whiteouts match paths literally: one under a symlinked parent hides nothing.
             let dir = parent_of(&path).to_string();
             if hidden == ".wh..opq" {
                 // Opaque directory: hide everything lower layers put in it.
+                if !self.ensure_parents(&path, layer, raw) {
+                    return Ok(());
+                }
                 if !self.nodes.contains_key(&dir) {
                     self.nodes.insert(dir.clone(), Entry::dir(&dir, layer));
                 }

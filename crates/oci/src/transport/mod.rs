@@ -28,7 +28,7 @@ pub use oci_layout::{OciArchive, OciLayout};
 ///
 /// Implemented for every transport, so code that judges images does not care where one
 /// came from.
-pub trait ImageSource: fmt::Debug {
+pub trait ImageSource: fmt::Debug + Send + Sync {
     /// Where the image comes from, e.g. `oci:/tmp/layout:v1`; used in errors.
     fn origin(&self) -> &str;
 
