@@ -194,6 +194,7 @@ pub struct VerifyingReader<R> {
     read: u64,
     role: BlobRole,
     path: String,
+    failed: bool,
 }
 
 impl<R: Read> VerifyingReader<R> {
@@ -214,6 +215,7 @@ impl<R: Read> VerifyingReader<R> {
             read: 0,
             role,
             path: path.into(),
+            failed: false,
         }
     }
 
@@ -241,6 +243,13 @@ impl<R: Read> Read for VerifyingReader<R> {
         if buf.is_empty() {
             return Ok(0);
         }
+        if self.failed {
+            // Never let a failed blob look like a clean end of stream on a retry.
+            return Err(io::Error::other(format!(
+                "{} blob at {} failed verification",
+                self.role, self.path
+            )));
+        }
         let Some(hasher) = self.hasher.as_mut() else {
             return Ok(0);
         };
@@ -249,6 +258,7 @@ impl<R: Read> Read for VerifyingReader<R> {
             hasher.update(&buf[..n]);
             self.read += n as u64;
             if self.read > self.expected_size {
+                self.failed = true;
                 return Err(self.size_error(self.read).into_io());
             }
             return Ok(n);
@@ -259,10 +269,12 @@ impl<R: Read> Read for VerifyingReader<R> {
             .take()
             .unwrap_or_else(|| Hasher::new(Algorithm::Sha256));
         if self.read != self.expected_size {
+            self.failed = true;
             return Err(self.size_error(self.read).into_io());
         }
         let actual = hasher.finish();
         if actual != self.expected {
+            self.failed = true;
             return Err(Error::new(ErrorKind::DigestMismatch {
                 role: self.role.clone(),
                 expected: self.expected.clone(),
