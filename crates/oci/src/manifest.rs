@@ -322,4 +322,16 @@ mod tests {
         );
         assert_eq!(media_kind("application/vnd.in-toto+json"), MediaKind::Other);
     }
+
+    #[test]
+    fn docker_quirks_parse() {
+        // moby#47210: `manifests: null` when saved by digest; RepoTags null when saved by id.
+        let i: Result<ImageIndex, _> =
+            serde_json::from_str(r#"{"schemaVersion":2,"manifests":null}"#);
+        assert!(i.is_ok_and(|i| i.manifests.is_empty()));
+        let m: Result<Vec<DockerSaveEntry>, _> = serde_json::from_str(
+            r#"[{"Config":"a.json","RepoTags":null,"Layers":["l/layer.tar"]}]"#,
+        );
+        assert!(m.is_ok_and(|m| m[0].repo_tags.is_empty() && m[0].layers.len() == 1));
+    }
 }
