@@ -407,3 +407,28 @@ mod tests {
         assert!(c.requests.summary_exclude.is_empty());
     }
 }
+
+#[cfg(test)]
+mod docs {
+    use super::SETTINGS;
+
+    /// `docs/CONFIGURATION.md` lists every setting with its default, and nothing else.
+    #[test]
+    fn docs_list_every_setting() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/CONFIGURATION.md");
+        let text = std::fs::read_to_string(path).expect("docs/CONFIGURATION.md");
+        for s in SETTINGS {
+            let row = format!("| `{}` | {} |", s.name, s.default);
+            assert!(
+                text.contains(&row),
+                "docs/CONFIGURATION.md lacks the row {row}"
+            );
+        }
+        let rows = text.lines().filter(|l| l.starts_with("| `")).count();
+        assert_eq!(
+            rows,
+            SETTINGS.len(),
+            "docs/CONFIGURATION.md lists settings that do not exist"
+        );
+    }
+}
