@@ -11,40 +11,57 @@ const MAX_DEPTH: usize = 64;
 /// Returns byte ranges into `s`. This is BuildKit's `parseWords`: the words still need
 /// [`expand`] (which removes quotes) before use.
 pub(crate) fn split_words(s: &str, escape: char) -> Vec<(usize, usize)> {
-    let mut words = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for (i, c) in s.char_indices() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        if start.is_none() {
-            if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+    words(s, escape).collect()
+}
+
+/// [`split_words`] as a lazy iterator, for callers that stop early (flags).
+pub(crate) fn words(s: &str, escape: char) -> Words<'_> {
+    Words {
+        s,
+        chars: s.char_indices(),
+        escape,
+    }
+}
+
+/// Iterator returned by [`words`].
+pub(crate) struct Words<'a> {
+    s: &'a str,
+    chars: std::str::CharIndices<'a>,
+    escape: char,
+}
+
+impl Iterator for Words<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let blank = |c: char| c == ' ' || c == '\t' || c == '\n' || c == '\r';
+        let mut start: Option<usize> = None;
+        let mut quote: Option<char> = None;
+        let mut escaped = false;
+        for (i, c) in self.chars.by_ref() {
+            if escaped {
+                escaped = false;
                 continue;
             }
-            start = Some(i);
-        }
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some('\'') => {}
-            Some(_) if c == escape => escaped = true,
-            Some(_) => {}
-            None if c == escape => escaped = true,
-            None if c == '\'' || c == '"' => quote = Some(c),
-            None if c == ' ' || c == '\t' || c == '\n' || c == '\r' => {
-                if let Some(st) = start.take() {
-                    words.push((st, i));
+            if start.is_none() {
+                if blank(c) {
+                    continue;
                 }
+                start = Some(i);
             }
-            None => {}
+            match quote {
+                Some(q) if c == q => quote = None,
+                Some('\'') => {}
+                Some(_) if c == self.escape => escaped = true,
+                Some(_) => {}
+                None if c == self.escape => escaped = true,
+                None if c == '\'' || c == '"' => quote = Some(c),
+                None if blank(c) => return start.map(|st| (st, i)),
+                None => {}
+            }
         }
+        start.map(|st| (st, self.s.len()))
     }
-    if let Some(st) = start {
-        words.push((st, s.len()));
-    }
-    words
 }
 
 /// Expands variables in `word` and removes its quotes.
@@ -273,15 +290,23 @@ fn found(c: Option<char>) -> String {
 
 /// `${v#p}`, `${v##p}`, `${v%p}`, `${v%%p}` with `*` and `?` globs.
 fn trim_pattern(v: &str, pattern: &str, prefix: bool, longest: bool) -> String {
+    if !pattern.contains(['*', '?']) {
+        let trimmed = if prefix {
+            v.strip_prefix(pattern)
+        } else {
+            v.strip_suffix(pattern)
+        };
+        return trimmed.unwrap_or(v).to_owned();
+    }
+    // Glob matching at every cut is cubic at worst: values past 1 KiB are left as they are.
+    if v.len() > 1024 || pattern.len() > 1024 {
+        return v.to_owned();
+    }
     let bounds: Vec<usize> = v
         .char_indices()
         .map(|(i, _)| i)
         .chain(std::iter::once(v.len()))
         .collect();
-    // Bounded: glob matching is quadratic at worst, so give up on very long values.
-    if bounds.len().saturating_mul(pattern.len()) > 1_000_000 {
-        return v.to_owned();
-    }
     let candidates: Box<dyn Iterator<Item = &usize>> = match (prefix, longest) {
         (true, false) => Box::new(bounds.iter()),
         (true, true) => Box::new(bounds.iter().rev()),

@@ -204,12 +204,14 @@ impl Dockerfile {
             errors: Vec::new(),
         };
         let mut env_index: HashMap<String, usize> = HashMap::new();
+        let mut label_index: HashMap<String, usize> = HashMap::new();
         for &i in &lineage {
             let mut eval = Eval {
                 df: self,
                 stage: i,
                 facts: &mut facts,
                 env_index: &mut env_index,
+                label_index: &mut label_index,
                 args: HashMap::new(),
                 cmd_set: false,
             };
@@ -226,6 +228,7 @@ struct Eval<'a> {
     stage: usize,
     facts: &'a mut Facts,
     env_index: &'a mut HashMap<String, usize>,
+    label_index: &'a mut HashMap<String, usize>,
     args: HashMap<String, String>,
     cmd_set: bool,
 }
@@ -312,12 +315,18 @@ impl Eval<'_> {
                 for p in pairs {
                     let name = self.expand(&p.key, inst);
                     let value = self.expand(&p.value, inst);
-                    match self.facts.labels.iter_mut().find(|l| l.name == name) {
-                        Some(l) => {
-                            l.value = value;
-                            l.span = span;
+                    match self.label_index.get(&name) {
+                        Some(&i) => {
+                            if let Some(l) = self.facts.labels.get_mut(i) {
+                                l.value = value;
+                                l.span = span;
+                            }
                         }
-                        None => self.facts.labels.push(NameValue { name, value, span }),
+                        None => {
+                            self.label_index
+                                .insert(name.clone(), self.facts.labels.len());
+                            self.facts.labels.push(NameValue { name, value, span });
+                        }
                     }
                 }
             }

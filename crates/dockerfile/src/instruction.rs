@@ -584,7 +584,7 @@ impl Parser<'_, '_> {
         let text = &line.text[from..];
         let mut flags = Vec::new();
         let mut args = text.len();
-        for (s, e) in split_words(text, self.escape) {
+        for (s, e) in crate::expand::words(text, self.escape) {
             let word = &text[s..e];
             if word == "--" {
                 args = e;

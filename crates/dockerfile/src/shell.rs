@@ -724,7 +724,7 @@ fn printf(args: &[String]) -> String {
                 None => out.push('%'),
             }
         }
-        if used == 0 || used >= rest.len() {
+        if used == 0 || used >= rest.len() || out.len() > 1 << 20 {
             break;
         }
         rest = &rest[used..];

@@ -106,9 +106,9 @@ const PIECES: &[&str] = &[
 
 fn exercise(src: &str) {
     let (df, _errors) = parse(src);
-    for s in &df.stages {
-        let facts = df.facts_for(&s.index.to_string());
-        assert!(facts.is_some());
+    // Every stage of small inputs; a few of big ones (each is a walk of its whole lineage).
+    for s in df.stages.iter().take(8) {
+        assert!(df.facts_for(&s.index.to_string()).is_some());
     }
     let _ = df.facts();
     let _ = parse_with_args(src, &[("A", "x"), ("B", "")]);
@@ -222,4 +222,21 @@ fn many_instructions_stages_and_heredocs() {
         &format!("FROM a\nRUN {}\n", "<<A ".repeat(50_000)),
         Duration::from_secs(30),
     );
+}
+
+#[test]
+fn pathological_shell_and_patterns() {
+    let format = format!("{}%s", "x".repeat(1_000_000));
+    let args = " a".repeat(1_000);
+    quick(
+        &format!("FROM a\nRUN printf '{format}'{args} >> /etc/passwd\n"),
+        Duration::from_secs(30),
+    );
+    let long = "a".repeat(1_000_000);
+    quick(
+        &format!("FROM a\nARG V={long}\nENV X=${{V%%*a}} Y=${{V#a}} Z=${{V##*}}\n"),
+        Duration::from_secs(30),
+    );
+    let labels: String = (0..50_000).map(|i| format!("LABEL l{i}=v\n")).collect();
+    quick(&format!("FROM a\n{labels}"), Duration::from_secs(30));
 }
