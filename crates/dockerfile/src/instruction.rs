@@ -9,7 +9,7 @@
 use crate::error::{LineIndex, ParseError, Span};
 use crate::expand::{split_words, unquote};
 use crate::heredoc::Heredoc;
-use crate::json;
+use crate::json::{self, JsonArray};
 use crate::lines::LogicalLine;
 
 /// Every instruction keyword BuildKit knows, in upper case.
@@ -264,7 +264,11 @@ impl Parser<'_, '_> {
     pub(crate) fn line(&mut self, line: &mut LogicalLine) -> Option<Instruction> {
         let heredocs = std::mem::take(&mut line.heredocs);
         let mut inst = self.at(line, 0, false)?;
-        inst.heredocs = heredocs;
+        match &mut inst.kind {
+            // The heredocs belong to the trigger (`ONBUILD RUN <<EOF`).
+            InstructionKind::Onbuild(inner) => inner.heredocs = heredocs,
+            _ => inst.heredocs = heredocs,
+        }
         Some(inst)
     }
 
@@ -372,7 +376,7 @@ impl Parser<'_, '_> {
                     self.error(args_span, keyword, missing("a command"));
                     return None;
                 }
-                let command = maybe_json(args);
+                let command = self.maybe_json(args, keyword, args_span);
                 match keyword {
                     "RUN" => InstructionKind::Run(command),
                     "CMD" => InstructionKind::Cmd(command),
@@ -435,8 +439,8 @@ impl Parser<'_, '_> {
                 InstructionKind::Arg(decls)
             }
             "EXPOSE" | "VOLUME" => {
-                let list = if keyword == "VOLUME" && args.starts_with('[') {
-                    json::string_array(args).unwrap_or_else(|| words(args, self.escape))
+                let list = if keyword == "VOLUME" {
+                    self.maybe_json_list(args, keyword, args_span).0
                 } else {
                     words(args, self.escape)
                 };
@@ -478,10 +482,7 @@ impl Parser<'_, '_> {
                 }
             }
             "ADD" | "COPY" => {
-                let (list, json) = match args.starts_with('[').then(|| json::string_array(args)) {
-                    Some(Some(v)) => (v, true),
-                    _ => (words(args, self.escape), false),
-                };
+                let (list, json) = self.maybe_json_list(args, keyword, args_span);
                 if list.len() < 2 {
                     self.error(
                         args_span,
@@ -527,7 +528,9 @@ impl Parser<'_, '_> {
                         self.error(args_span, keyword, missing("a command after CMD"));
                         return None;
                     }
-                    InstructionKind::Healthcheck(Healthcheck::Cmd(maybe_json(after)))
+                    InstructionKind::Healthcheck(Healthcheck::Cmd(
+                        self.maybe_json(after, keyword, args_span),
+                    ))
                 } else {
                     self.error(
                         args_span,
@@ -577,6 +580,41 @@ impl Parser<'_, '_> {
             span,
             keyword_span,
         })
+    }
+
+    /// BuildKit's `parseMaybeJSON`: a JSON array of strings is exec form; text that is not a
+    /// JSON array is shell form. A JSON array holding a non-string is an error in BuildKit; it
+    /// is reported and read as shell form so the instruction is not lost.
+    fn maybe_json(&mut self, args: &str, keyword: &str, span: Span) -> Command {
+        match json::array(args) {
+            JsonArray::Strings(v) => Command::Exec(v),
+            JsonArray::NotStrings => {
+                self.not_strings(keyword, span);
+                Command::Shell(args.to_owned())
+            }
+            JsonArray::Invalid => Command::Shell(args.to_owned()),
+        }
+    }
+
+    /// BuildKit's `parseMaybeJSONToList` (`COPY`, `ADD`, `VOLUME`): the list and whether it
+    /// was JSON.
+    fn maybe_json_list(&mut self, args: &str, keyword: &str, span: Span) -> (Vec<String>, bool) {
+        match json::array(args) {
+            JsonArray::Strings(v) => (v, true),
+            JsonArray::NotStrings => {
+                self.not_strings(keyword, span);
+                (words(args, self.escape), false)
+            }
+            JsonArray::Invalid => (words(args, self.escape), false),
+        }
+    }
+
+    fn not_strings(&mut self, keyword: &str, span: Span) {
+        self.error(
+            span,
+            keyword,
+            "expected a JSON array of strings only, found a non-string element",
+        );
     }
 
     /// Leading `--name[=value]` words after the keyword (BuildKit's `extractBuilderFlags`).
@@ -671,16 +709,6 @@ fn words(args: &str, escape: char) -> Vec<String> {
         .into_iter()
         .map(|(s, e)| args[s..e].to_owned())
         .collect()
-}
-
-/// BuildKit's `parseMaybeJSON`: a JSON array of strings is exec form; anything else is shell form.
-fn maybe_json(args: &str) -> Command {
-    if args.starts_with('[') {
-        if let Some(v) = json::string_array(args) {
-            return Command::Exec(v);
-        }
-    }
-    Command::Shell(args.to_owned())
 }
 
 /// BuildKit: `^[a-z][a-z0-9-_\.]*$`.

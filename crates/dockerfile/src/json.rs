@@ -1,30 +1,182 @@
 //! A strict parser for the one JSON shape Dockerfiles use: an array of strings (exec form).
 
-/// Parses `s` as a JSON array of strings, as Go's `json.Unmarshal` into `[]string` would.
-///
-/// Returns `None` for anything else (numbers, nested arrays, single quotes, trailing text), which
-/// is BuildKit's cue to fall back to shell form.
-pub(crate) fn string_array(s: &str) -> Option<Vec<String>> {
+/// What a `[`-led argument is, as BuildKit's `parseJSON` (Go's `json.Unmarshal` into `[]any`)
+/// sees it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum JsonArray {
+    /// A JSON array of strings: exec form.
+    Strings(Vec<String>),
+    /// Valid JSON array with a non-string element: BuildKit rejects the instruction.
+    NotStrings,
+    /// Not a JSON array (single quotes, trailing text, syntax errors): shell form.
+    Invalid,
+}
+
+/// Classifies `s` (see [`JsonArray`]).
+pub(crate) fn array(s: &str) -> JsonArray {
     let b = s.as_bytes();
     let mut i = skip_ws(b, 0);
     if b.get(i) != Some(&b'[') {
-        return None;
+        return JsonArray::Invalid;
     }
     i = skip_ws(b, i + 1);
     let mut out = Vec::new();
+    let mut all_strings = true;
     if b.get(i) == Some(&b']') {
-        return (skip_ws(b, i + 1) == b.len()).then_some(out);
+        return finish(b, i + 1, out, all_strings);
     }
     loop {
-        let (string, next) = string(s, i)?;
-        out.push(string);
-        i = skip_ws(b, next);
+        if b.get(i) == Some(&b'"') {
+            match string(s, i) {
+                Some((v, next)) => {
+                    out.push(v);
+                    i = next;
+                }
+                None => return JsonArray::Invalid,
+            }
+        } else {
+            match skip_value(s, i) {
+                Some(next) => {
+                    all_strings = false;
+                    i = next;
+                }
+                None => return JsonArray::Invalid,
+            }
+        }
+        i = skip_ws(b, i);
         match b.get(i) {
             Some(b',') => i = skip_ws(b, i + 1),
-            Some(b']') => return (skip_ws(b, i + 1) == b.len()).then_some(out),
-            _ => return None,
+            Some(b']') => return finish(b, i + 1, out, all_strings),
+            _ => return JsonArray::Invalid,
         }
     }
+}
+
+fn finish(b: &[u8], i: usize, out: Vec<String>, all_strings: bool) -> JsonArray {
+    if skip_ws(b, i) != b.len() {
+        JsonArray::Invalid
+    } else if all_strings {
+        JsonArray::Strings(out)
+    } else {
+        JsonArray::NotStrings
+    }
+}
+
+/// Parses `s` as a JSON array of strings; `None` for anything else.
+pub(crate) fn string_array(s: &str) -> Option<Vec<String>> {
+    match array(s) {
+        JsonArray::Strings(v) => Some(v),
+        _ => None,
+    }
+}
+
+/// Go's decoder refuses nesting deeper than this; so do we (iteratively, no recursion).
+const MAX_NESTING: usize = 10_000;
+
+/// Skips one JSON value starting at `i`; returns the offset after it.
+fn skip_value(s: &str, mut i: usize) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut stack: Vec<u8> = Vec::new();
+    loop {
+        i = skip_ws(b, i);
+        match *b.get(i)? {
+            b'"' => i = string(s, i)?.1,
+            b'[' => {
+                i = skip_ws(b, i + 1);
+                if b.get(i) == Some(&b']') {
+                    i += 1;
+                } else {
+                    stack.push(b']');
+                    if stack.len() > MAX_NESTING {
+                        return None;
+                    }
+                    continue;
+                }
+            }
+            b'{' => {
+                i = skip_ws(b, i + 1);
+                if b.get(i) == Some(&b'}') {
+                    i += 1;
+                } else {
+                    stack.push(b'}');
+                    if stack.len() > MAX_NESTING {
+                        return None;
+                    }
+                    i = key(s, i)?;
+                    continue;
+                }
+            }
+            b't' => i = literal(b, i, b"true")?,
+            b'f' => i = literal(b, i, b"false")?,
+            b'n' => i = literal(b, i, b"null")?,
+            b'-' | b'0'..=b'9' => i = number(b, i)?,
+            _ => return None,
+        }
+        // After a value: close finished containers, or move to the next element.
+        loop {
+            let Some(&close) = stack.last() else {
+                return Some(i);
+            };
+            i = skip_ws(b, i);
+            match *b.get(i)? {
+                b',' => {
+                    i += 1;
+                    if close == b'}' {
+                        i = key(s, skip_ws(b, i))?;
+                    }
+                    break;
+                }
+                c if c == close => {
+                    stack.pop();
+                    i += 1;
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// An object key and its colon; returns the offset after the colon.
+fn key(s: &str, i: usize) -> Option<usize> {
+    let b = s.as_bytes();
+    let (_, next) = string(s, i)?;
+    let i = skip_ws(b, next);
+    (b.get(i) == Some(&b':')).then_some(i + 1)
+}
+
+fn literal(b: &[u8], i: usize, word: &[u8]) -> Option<usize> {
+    b.get(i..i + word.len())
+        .filter(|w| *w == word)
+        .map(|_| i + word.len())
+}
+
+fn number(b: &[u8], mut i: usize) -> Option<usize> {
+    let digits = |b: &[u8], mut i: usize| {
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        (i > start).then_some(i)
+    };
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    i = if b.get(i) == Some(&b'0') {
+        i + 1
+    } else {
+        digits(b, i)?
+    };
+    if b.get(i) == Some(&b'.') {
+        i = digits(b, i + 1)?;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        i = digits(b, i)?;
+    }
+    Some(i)
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -95,7 +247,7 @@ fn hex4(chars: &mut std::str::CharIndices<'_>) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
-    use super::string_array;
+    use super::{array, string_array, JsonArray};
 
     #[test]
     fn arrays() {
@@ -109,7 +261,16 @@ mod tests {
             Some(vec!["é\n\"".into()])
         );
         assert_eq!(string_array(r#"["\ud83d\ude00"]"#), Some(vec!["😀".into()]));
-        assert_eq!(string_array(r#"["a", 1]"#), None);
+        assert_eq!(array(r#"["a", 1]"#), JsonArray::NotStrings);
+        assert_eq!(
+            array(r#"[{"k": [1, 2.5e-3, true, null]}, "x"]"#),
+            JsonArray::NotStrings
+        );
+        assert_eq!(array(r#"[[]]"#), JsonArray::NotStrings);
+        assert_eq!(array(r#"[01]"#), JsonArray::Invalid);
+        assert_eq!(array(r#"[{"k" 1}]"#), JsonArray::Invalid);
+        assert_eq!(array(&"[".repeat(20_000)), JsonArray::Invalid);
+        assert_eq!(array(r#"["a", 1] x"#), JsonArray::Invalid);
         assert_eq!(string_array("['a']"), None);
         assert_eq!(string_array(r#"["a",]"#), None);
         assert_eq!(string_array(r#"["a"] x"#), None);

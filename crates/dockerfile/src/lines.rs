@@ -156,8 +156,13 @@ pub(crate) fn split(src: &str, index: &LineIndex<'_>, errors: &mut Vec<ParseErro
             i += 1;
         }
 
-        let keyword = logical.text.split_whitespace().next().unwrap_or("");
-        if heredoc::allowed(keyword) {
+        let mut words = logical.text.split_whitespace();
+        let mut keyword = words.next().unwrap_or("");
+        if keyword.eq_ignore_ascii_case("ONBUILD") {
+            // BuildKit: ONBUILD is a compound instruction whose trigger may take heredocs.
+            keyword = words.next().unwrap_or("");
+        }
+        if heredoc::allowed(keyword) && logical.text.contains("<<") {
             for m in heredoc::markers(&logical.text, escape) {
                 let body_start = phys.get(i).map_or(src.len(), |p| p.0);
                 let mut body = String::new();
@@ -228,7 +233,8 @@ fn directive(line: &str) -> Option<(&str, &str)> {
 fn continuation(line: &str, escape: char) -> (&str, bool) {
     let t = line.trim_end_matches([' ', '\t']);
     match t.strip_suffix(escape) {
-        Some(piece) => (piece, true),
-        None => (line, false),
+        // BuildKit: `([^\\])\\[ \t]*$|^\\[ \t]*$`, so an escaped escape does not continue.
+        Some(piece) if !piece.ends_with(escape) => (piece, true),
+        _ => (line, false),
     }
 }

@@ -128,3 +128,11 @@ fn unterminated_heredoc_is_an_error_with_the_rest_as_body() {
            RUN shell[<<EOF] <<EOF()"echo hi\n""#,
     );
 }
+
+#[test]
+fn onbuild_trigger_takes_heredocs() {
+    check_one(
+        "ONBUILD RUN <<EOF\necho hi\nEOF",
+        r#"ONBUILD RUN shell[<<EOF] <<EOF()"echo hi\n""#,
+    );
+}

@@ -72,3 +72,16 @@ fn continued_keyword_line() {
         "COPY --chown=app [\"a\"] -> /b",
     );
 }
+
+#[test]
+fn an_escaped_escape_at_end_of_line_does_not_continue() {
+    check(
+        "FROM a\nRUN echo \\\\\nUSER b",
+        "FROM a\nRUN shell[echo \\\\]\nUSER [b]",
+    );
+}
+
+#[test]
+fn a_lone_escape_line_continues() {
+    check("FROM a\nRUN a \\\n\\\n b", "FROM a\nRUN shell[a  b]");
+}
