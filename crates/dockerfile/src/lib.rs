@@ -32,6 +32,26 @@
 //! groups them ([`Dockerfile`], [`Stage`]), `expand` does `$VAR` substitution, `facts`
 //! evaluates a stage ([`Facts`]) and `shell` reads `RUN` commands ([`find_accounts`]).
 
+//!
+//! # Fidelity to BuildKit
+//!
+//! Followed, from BuildKit's `frontend/dockerfile/parser` and `shell` packages: directives only
+//! before the first other line (a blank line, comment or unknown directive ends them); an
+//! escape character at the end of a line continues it unless it is itself escaped; comment and
+//! empty lines inside a continuation are skipped; heredocs on `RUN`, `COPY`, `ADD` and an
+//! `ONBUILD` trigger, with `<<-` tab stripping and quoted delimiters disabling expansion; a JSON
+//! array of strings is exec form, text that is not JSON is shell form, and a JSON array holding a
+//! non-string is an error; flags are read on every instruction and unknown ones reported; `ENV`
+//! pairs of one instruction all see the environment from before it; `ENV` wins over `ARG`; only
+//! declared global `ARG`s (and build arguments for them) reach `FROM`; `ENTRYPOINT` resets a
+//! `CMD` not set earlier in the same stage.
+//!
+//! Deliberately different, because a checker wants everything it can get: BuildKit stops at the
+//! first error, this parser reports it and goes on; `COPY`, `EXPOSE` and `FROM` arguments are
+//! split on unquoted blanks (BuildKit splits on any blank and removes quotes later).
+//!
+//! The tests under `tests/all/` are the tour: one module per concept, one line per case.
+
 #![deny(missing_docs)]
 
 mod error;

@@ -357,6 +357,20 @@ pub fn find_accounts(
     span: Span,
 ) -> Accounts {
     let mut out = Accounts::default();
+    accounts_into(&mut out, commands, resolve, span, 0);
+    out
+}
+
+/// How deep `sh -c 'sh -c ...'` is followed.
+const MAX_SHELL_NESTING: usize = 4;
+
+fn accounts_into(
+    out: &mut Accounts,
+    commands: &[SimpleCommand],
+    resolve: &dyn Fn(&str) -> String,
+    span: Span,
+    depth: usize,
+) {
     let mut last_output: Option<String> = None;
     for cmd in commands {
         let (name, args) = command_name(&cmd.words);
@@ -488,6 +502,17 @@ pub fn find_accounts(
                     }
                 }
             }
+            "sh" | "bash" | "ash" | "dash" | "zsh" if depth < MAX_SHELL_NESTING => {
+                // `sh -c 'script'`, or a script on standard input (`RUN <<EOF sh`).
+                let script = match args.iter().position(|a| a == "-c") {
+                    Some(i) => args.get(i + 1).cloned(),
+                    None if args.iter().all(|a| a.starts_with('-')) => cmd.stdin.clone(),
+                    None => None,
+                };
+                if let Some(script) = script {
+                    accounts_into(out, &split_commands(&script), resolve, span, depth + 1);
+                }
+            }
             "echo" => output = Some(echo(args)),
             "printf" => output = Some(printf(args)),
             _ => {}
@@ -532,7 +557,6 @@ pub fn find_accounts(
         }
         last_output = if name == "tee" { content } else { output };
     }
-    out
 }
 
 /// Users in `/etc/passwd` lines (`name:x:uid:gid:gecos:home:shell`).

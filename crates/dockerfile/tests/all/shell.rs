@@ -139,6 +139,17 @@ fn direct_file_edits() {
 }
 
 #[test]
+fn nested_shells() {
+    check(
+        "sh -c 'groupadd -g 1 a && useradd -u 1 a'",
+        "group a gid=1; user a uid=1 group=-",
+    );
+    check("bash -eux -c \"useradd -u 2 b\"", "user b uid=2 group=-");
+    check("sh <<EOF\nuseradd -u 3 c\nEOF", "user c uid=3 group=-");
+    check(&"sh -c '".repeat(50), "");
+}
+
+#[test]
 fn variables_are_resolved() {
     check(
         "useradd -u $UID -g ${GID} app",
@@ -234,6 +245,12 @@ fn run_heredoc_into_passwd() {
     let f = facts("FROM a\nRUN cat <<EOF >> /etc/passwd\napp:x:10001:10001::/app:/bin/sh\nEOF\n");
     assert_eq!(f.users[0].uid, Some(10001));
     assert_eq!(f.users[0].source, DeclSource::FileLine);
+}
+
+#[test]
+fn run_heredoc_piped_to_a_shell() {
+    let f = facts("FROM a\nRUN <<EOF bash\nuseradd -u 10001 app\nEOF\n");
+    assert_eq!(f.users[0].uid, Some(10001));
 }
 
 #[test]
