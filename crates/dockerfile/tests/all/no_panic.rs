@@ -116,10 +116,19 @@ fn exercise(src: &str) {
     let _ = find_accounts(&cmds, &|w| w.to_owned(), Span::default());
 }
 
+/// `DOCKERFILE_FUZZ_ITERATIONS` and `DOCKERFILE_FUZZ_SEED` run longer or different rounds.
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 #[test]
 fn twenty_thousand_random_and_mutated_inputs() {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    for n in 0..20_000 {
+    let seed = env_number("DOCKERFILE_FUZZ_SEED", 0x9E37_79B9_7F4A_7C15).max(1);
+    let mut rng = Rng(seed);
+    for n in 0..env_number("DOCKERFILE_FUZZ_ITERATIONS", 20_000) {
         let src = if n % 2 == 0 {
             let len = rng.below(40);
             (0..len)
