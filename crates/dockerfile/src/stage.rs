@@ -46,7 +46,8 @@ pub struct BaseImage {
     pub reference: String,
     /// The index of the earlier stage it names, if it names one.
     pub stage: Option<usize>,
-    /// The `--platform` value, expanded.
+    /// The `--platform` value, expanded; `None` when absent or when it expands to nothing
+    /// (BuildKit's automatic `$BUILDPLATFORM`/`$TARGETPLATFORM` are unknown to a parser).
     pub platform: Option<String>,
     /// The `FROM` instruction.
     pub span: Span,
@@ -171,7 +172,9 @@ pub fn parse_with_args(src: &str, build_args: &[(&str, &str)]) -> (Dockerfile, V
                 let platform = inst
                     .flag("platform")
                     .and_then(|f| f.value.as_deref())
-                    .map(&mut expand_from);
+                    .map(&mut expand_from)
+                    // `$BUILDPLATFORM` and friends are BuildKit's to fill in: unknown here.
+                    .filter(|p| !p.is_empty());
                 if reference.is_empty() {
                     errors.push(ParseError::new(
                         inst.span,

@@ -36,6 +36,8 @@ fn undeclared_build_args_do_not_reach_from() {
 fn platform_is_expanded() {
     let (df, _) = parse_with_args("ARG P=linux/amd64\nFROM --platform=$P a\n", &[]);
     assert_eq!(df.stages[0].base.platform.as_deref(), Some("linux/amd64"));
+    let (df, _) = parse("FROM --platform=$BUILDPLATFORM a\n");
+    assert_eq!(df.stages[0].base.platform, None);
 }
 
 #[test]
