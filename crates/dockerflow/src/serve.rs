@@ -286,13 +286,19 @@ where
     dockerflow_mozlog::install_panic_hook();
     let config = match Config::from_env() {
         Ok(c) => c,
-        Err(e) => return fail(&log.logger, &StartError::Config(e)),
+        Err(e) => {
+            let code = fail(&log.logger, &StartError::Config(e));
+            dockerflow_mozlog::flush();
+            return code;
+        }
     };
     let builder = Dockerflow::builder(log.logger.clone(), config);
-    match start(builder).await {
+    let code = match start(builder).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&log.logger, &e),
-    }
+    };
+    dockerflow_mozlog::flush();
+    code
 }
 
 #[allow(clippy::print_stderr)] // The one place the library speaks to a person directly.

@@ -250,10 +250,16 @@ pub fn init(config: &LogConfig) -> Result<(), InitError> {
     let targets = parse_filter(&config.filter).map_err(|e| InitError(InitErrorKind::Config(e)))?;
     let registry = tracing_subscriber::registry().with(Filter { targets });
     let result = match config.format {
-        Format::Mozlog => tracing::subscriber::set_global_default(registry.with(
-            MozlogLayer::new(config.logger.clone()).with_max_line_bytes(config.max_line_bytes),
-        )),
-        Format::Text => tracing::subscriber::set_global_default(registry.with(TextLayer::new())),
+        Format::Mozlog => tracing::subscriber::set_global_default(
+            registry.with(
+                MozlogLayer::new(config.logger.clone())
+                    .with_max_line_bytes(config.max_line_bytes)
+                    .with_writer(crate::BatchedStdout),
+            ),
+        ),
+        Format::Text => tracing::subscriber::set_global_default(
+            registry.with(TextLayer::new().with_writer(crate::BatchedStdout)),
+        ),
     };
     result.map_err(|_| InitError(InitErrorKind::AlreadySet))
 }

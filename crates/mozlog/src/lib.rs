@@ -89,6 +89,11 @@
 //!   extends the guarantee to any writer (a pipe handle shared by threads, where a `write(2)`
 //!   over `PIPE_BUF` is not atomic). Write errors are ignored (`write_all` retries on
 //!   `Interrupted`): there is nowhere else to report them.
+//! - **[`init`] writes stdout through a batching queue** ([`BatchedStdout`]): each record is
+//!   appended whole to a queue that one background thread writes out, many records per
+//!   `write(2)`, so a busy service does not make one system call per log line. When the queue
+//!   is full, producers wait (nothing is dropped); [`flush`] waits until it is empty, and the
+//!   panic hook calls it. Call [`flush`] before the process exits (`dockerflow::main` does).
 //! - **Span fields are stored once, in span extensions**, at creation and on `Span::record`, so
 //!   an event only merges already-converted values.
 //! - **[`init`] keeps spans at `info` and above** whatever the level, so the request id the
@@ -101,6 +106,7 @@
 //!   Dates for the text mode are computed here rather than with `chrono` or `time`.
 #![deny(missing_docs)]
 
+mod batch;
 mod config;
 mod fields;
 mod mozlog;
@@ -109,6 +115,7 @@ mod text;
 mod truncate;
 mod writer;
 
+pub use batch::{flush, BatchedStdout, BatchedStdoutWriter, MAX_QUEUED};
 pub use config::{
     init, ConfigError, Format, InitError, LogConfig, APP_NAME_VAR, FORMAT_VAR, LEVEL_VAR,
     MAX_BYTES_VAR, MIN_MAX_LINE_BYTES,

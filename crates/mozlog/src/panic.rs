@@ -19,6 +19,8 @@ pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(move |info| {
         if tracing::enabled!(target: "panic", tracing::Level::ERROR) {
             log_panic(info);
+            // The process may abort or exit right after the hook: write out what is queued.
+            crate::flush();
         } else {
             previous(info);
         }

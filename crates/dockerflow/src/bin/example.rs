@@ -6,7 +6,7 @@
 //! - `EXAMPLE_HTTP_CHECK=http://...`: an `HttpCheck` named `upstream`.
 //!
 //! Routes: `/` answers "hello"; `/slow?ms=N` answers after N milliseconds (at most 60000);
-//! `/log` writes an info record inside the request; `/static/...` serves
+//! `/log` writes an info record inside the request; `/panic` panics; `/static/...` serves
 //! `DOCKERFLOW_STATIC_DIR` when it exists.
 
 use std::process::ExitCode;
@@ -27,6 +27,15 @@ fn app(static_dir: &std::path::Path) -> axum::Router {
                         .and_then(|v| v.parse::<u64>().ok());
                 tokio::time::sleep(Duration::from_millis(ms.unwrap_or(100).min(60_000))).await;
                 "slow done"
+            }),
+        )
+        .route(
+            "/panic",
+            get(|| async {
+                if true {
+                    panic!("panicking on purpose");
+                }
+                "unreachable"
             }),
         )
         .route(

@@ -160,3 +160,28 @@ async fn summaries_can_be_turned_off() {
     app.wait_for_log(|v| v["Type"] == "example");
     assert!(app.summaries().is_empty());
 }
+
+#[tokio::test]
+async fn a_panic_is_one_critical_record_with_the_rid() {
+    let app = spawn_app(&[]);
+    let a = app.address;
+    // The connection is dropped by the panic: no response to parse.
+    let _ =
+        tokio::spawn(
+            async move { request(a, "GET", "/panic", &[("X-Request-ID", "boom-1")]).await },
+        )
+        .await;
+    let record = app.wait_for_log(|v| v["Type"] == "panic");
+    assert_eq!(record["Severity"], 2);
+    assert_eq!(record["Fields"]["rid"], "boom-1");
+    assert!(record["Fields"]["msg"]
+        .as_str()
+        .unwrap()
+        .contains("panicking on purpose"));
+    assert!(record["Fields"]["backtrace"].is_string());
+    assert_eq!(
+        get(app.address, "/__lbheartbeat__").await.status,
+        200,
+        "the service survives"
+    );
+}
