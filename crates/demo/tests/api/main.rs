@@ -1,0 +1,10 @@
+//! Black-box tests of the demo: the binary on a random loopback port, driven over HTTP as a
+//! browser, a load balancer or an operator would, with every log line checked as mozlog.
+
+mod helpers;
+
+mod heartbeat;
+mod links;
+mod persistence;
+mod postgres;
+mod static_page;
