@@ -38,8 +38,8 @@
 //! - `database` (critical): `dockerflow::checks::SqlCheck` on the pool. PostgreSQL is
 //!   connected lazily, so the service starts and `/__lbheartbeat__` answers while it is down;
 //!   the heartbeat then fails with 500 and recovers when the database is back.
-//! - `disk` (SQLite only; non-critical by default): writes, syncs and removes a probe file in
-//!   `DATA_DIR`. It reports an error (`dockerflow_demo.disk.E001`), which the library reports
+//! - `disk` (only with the default SQLite file, i.e. `DATABASE_URL` unset; non-critical by
+//!   default): writes, syncs and removes a probe file in `DATA_DIR`. It reports an error (`dockerflow_demo.disk.E001`), which the library reports
 //!   as a warning (heartbeat still 200) because the demo defaults
 //!   `DOCKERFLOW_HEARTBEAT_NONCRITICAL` to `disk` when the variable is unset: redirects keep
 //!   working on a full disk. Set `DOCKERFLOW_HEARTBEAT_NONCRITICAL=` (empty) to make it

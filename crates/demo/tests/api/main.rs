@@ -4,6 +4,7 @@
 mod helpers;
 
 mod heartbeat;
+mod in_process;
 mod links;
 mod persistence;
 mod postgres;
