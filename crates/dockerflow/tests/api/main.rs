@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod checks;
 mod config;
 mod endpoints;
 mod heartbeat;
