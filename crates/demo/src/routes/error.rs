@@ -69,3 +69,16 @@ pub(crate) fn json(status: StatusCode, body: &serde_json::Value) -> Response {
 pub(crate) async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "no such page")
 }
+
+/// 405 with `Allow`, as JSON like every other API error.
+pub(crate) async fn method_not_allowed(allow: &'static str) -> Response {
+    let mut response = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("method not allowed here; use {allow}"),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+    response
+}

@@ -22,8 +22,16 @@ pub struct AppState {
 /// The application's routes; `static_files` serves `/` and `/static/...` when present.
 pub fn router(state: AppState, static_files: Option<dockerflow::StaticFiles>) -> Router {
     let mut router = Router::new()
-        .route("/api/links", get(links::list).post(links::create))
-        .route("/{code}", get(redirect::follow));
+        .route(
+            "/api/links",
+            get(links::list)
+                .post(links::create)
+                .fallback(|| error::method_not_allowed("GET, HEAD, POST")),
+        )
+        .route(
+            "/{code}",
+            get(redirect::follow).fallback(|| error::method_not_allowed("GET, HEAD")),
+        );
     if let Some(files) = static_files {
         router = router
             .route_service("/", files.clone())

@@ -238,6 +238,12 @@ async fn unknown_codes_and_paths_are_json_404s() {
         );
         assert!(reply.json()["error"].is_string(), "{path}");
     }
+    for (path, allow) in [("/api/links", "GET, HEAD, POST"), ("/zzzzzzz", "GET, HEAD")] {
+        let reply = request(app.address, "DELETE", path, &[]).await;
+        assert_eq!(reply.status, 405, "{path}");
+        assert_eq!(reply.header("allow"), Some(allow), "{path}");
+        assert!(reply.json()["error"].is_string(), "{path}");
+    }
     let reply = get(app.address, "/zzzzzzz").await;
     assert!(reply.json()["error"]
         .as_str()
