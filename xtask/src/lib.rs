@@ -1,0 +1,183 @@
+//! Repository checks run as `#[test]`s, so the architecture's invariants are executable:
+//!
+//! - every dependency between workspace crates is one ARCHITECTURE.md allows (the service side
+//!   and the tooling side never import each other; the checker never imports the library);
+//! - every crate root and every module file opens with a `//!` comment saying what it is for.
+//!
+//! It reads files only and depends on nothing.
+
+use std::path::{Path, PathBuf};
+
+/// The workspace crates each crate may depend on (as a dependency or a dev-dependency; a crate
+/// may always depend on itself, to turn on its own features in its tests).
+pub const ALLOWED: &[(&str, &[&str])] = &[
+    ("dockerflow-mozlog", &[]),
+    ("dockerflow", &["dockerflow-mozlog"]),
+    ("dockerflow-demo", &["dockerflow"]),
+    ("dockerflow-bench", &["dockerflow"]),
+    ("dockerflow-oci", &[]),
+    ("dockerflow-dockerfile", &[]),
+    (
+        "dockerflow-check",
+        &["dockerflow-oci", "dockerflow-dockerfile"],
+    ),
+    ("dockerflow-report", &["dockerflow-check"]),
+    ("dockerflow-build", &["dockerflow-oci"]),
+    (
+        "dockerflow-cli",
+        &[
+            "dockerflow-check",
+            "dockerflow-report",
+            "dockerflow-build",
+            "dockerflow-oci",
+            "dockerflow-dockerfile",
+        ],
+    ),
+    ("xtask", &[]),
+];
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// The manifests of the workspace members, from the root `Cargo.toml`'s `members` list.
+pub fn member_manifests() -> Vec<PathBuf> {
+    let text = std::fs::read_to_string(root().join("Cargo.toml")).unwrap_or_default();
+    let Some(start) = text.find("members = [") else {
+        return Vec::new();
+    };
+    let list = &text[start..text[start..].find(']').map_or(text.len(), |e| start + e)];
+    list.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(|m| root().join(m).join("Cargo.toml"))
+        .collect()
+}
+
+/// The package name and the workspace crates a manifest depends on (in `[dependencies]`,
+/// `[dev-dependencies]` and `[build-dependencies]`).
+pub fn workspace_edges(manifest: &str) -> (String, Vec<String>) {
+    let mut name = String::new();
+    let mut section = String::new();
+    let mut edges = Vec::new();
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line.trim_matches(['[', ']']).to_owned();
+            continue;
+        }
+        let Some((key, _)) = line.split_once('=') else {
+            continue;
+        };
+        let key = key.trim().trim_matches('"');
+        // `name.workspace = true` names the crate `name`.
+        let key = key.split('.').next().unwrap_or(key);
+        if section == "package" && key == "name" {
+            name = line.split('"').nth(1).unwrap_or_default().to_owned();
+        }
+        let dependency_section = section.ends_with("dependencies");
+        let is_workspace_crate =
+            key == "dockerflow" || key.starts_with("dockerflow-") || key == "xtask";
+        if dependency_section && is_workspace_crate {
+            edges.push(key.to_owned());
+        }
+    }
+    (name, edges)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependency_arrows_match_architecture_md() {
+        let manifests = member_manifests();
+        assert!(manifests.len() >= 5, "found the members: {manifests:?}");
+        for path in manifests {
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let (name, edges) = workspace_edges(&text);
+            let allowed = ALLOWED
+                .iter()
+                .find(|(n, _)| *n == name)
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{name} ({}) is not in xtask's ALLOWED table",
+                        path.display()
+                    )
+                })
+                .1;
+            for edge in edges {
+                assert!(
+                    edge == name || allowed.contains(&edge.as_str()),
+                    "{name} depends on {edge}, which ARCHITECTURE.md does not allow"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_checker_never_sees_the_library() {
+        for (crate_name, allowed) in ALLOWED {
+            let tooling = [
+                "dockerflow-check",
+                "dockerflow-report",
+                "dockerflow-build",
+                "dockerflow-cli",
+            ];
+            if tooling.contains(crate_name) {
+                assert!(
+                    !allowed
+                        .iter()
+                        .any(|d| *d == "dockerflow" || *d == "dockerflow-mozlog"),
+                    "{crate_name}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_source_file_says_what_it_is_for() {
+        let mut missing = Vec::new();
+        for manifest in member_manifests() {
+            let dir = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
+            let mut stack = vec![dir.join("src")];
+            while let Some(d) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&d) else {
+                    continue;
+                };
+                for entry in entries.flatten() {
+                    let path = entry.path();
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else if path.extension().is_some_and(|e| e == "rs") {
+                        let text = std::fs::read_to_string(&path).unwrap_or_default();
+                        let first = text
+                            .lines()
+                            .find(|l| !l.trim().is_empty())
+                            .unwrap_or_default();
+                        if !first.starts_with("//!") {
+                            missing.push(path.display().to_string());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "files without a `//!` header: {missing:#?}"
+        );
+    }
+
+    #[test]
+    fn manifest_parsing() {
+        let (name, edges) = workspace_edges(
+            "[package]\nname = \"a\"\n[dependencies]\ndockerflow-oci.workspace = true\nserde = \"1\"\n[dev-dependencies]\ndockerflow = { path = \".\" }\n",
+        );
+        assert_eq!(name, "a");
+        assert_eq!(edges, ["dockerflow-oci", "dockerflow"]);
+    }
+}
