@@ -1,7 +1,7 @@
 //! Graceful shutdown (CONTRACT 1.9): the signals that start it and the draining state that
 //! `/__lbheartbeat__` reports.
 //!
-//! The sequence, driven by [`crate::serve`]: on the first SIGTERM or SIGINT `/__lbheartbeat__`
+//! The sequence, driven by [`crate::Server::serve`]: on the first SIGTERM or SIGINT `/__lbheartbeat__`
 //! answers 503 while the server keeps serving for the drain delay (load balancers notice and
 //! stop sending traffic); then the listener closes, in-flight requests finish, idle
 //! connections close, and the process exits 0, within the grace period. A second signal cuts
