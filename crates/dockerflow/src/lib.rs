@@ -60,8 +60,8 @@
 //! |---|---|---|
 //! | `static-files` | yes | [`StaticFiles`], on tower-http's `ServeDir` |
 //! | `http-check` | yes | [`checks::HttpCheck`] |
-//! | `sqlite` | no | [`checks::SqlCheck`] for SQLite pools (sqlx) |
-//! | `postgres` | no | [`checks::SqlCheck`] for PostgreSQL pools (sqlx) |
+//! | `sqlite` | no | `checks::SqlCheck` for SQLite pools (sqlx) |
+//! | `postgres` | no | `checks::SqlCheck` for PostgreSQL pools (sqlx) |
 #![deny(missing_docs)]
 
 mod builder;
