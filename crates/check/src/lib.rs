@@ -1,1 +1,115 @@
-//! Being written.
+//! The Dockerflow conformance checker's static part: one catalogue of rules ([`RULES`]), pure
+//! judges over an image (its config and files after all layers) or a Dockerfile stage, the
+//! `strict` and `mozcloud` profiles, ignores that must give a reason, and the verdict.
+//!
+//! **Architecture Invariant:** this crate depends on `dockerflow-oci` and
+//! `dockerflow-dockerfile` only. It never depends on `dockerflow` or `dockerflow-mozlog`: the
+//! checker judges from the contract (CONTRACT.md and `contract/*.json`, embedded with
+//! `include_str!`), never from the library it checks.
+//!
+//! **Architecture Invariant:** no type here derives `Serialize` and nothing here prints.
+//! `dockerflow-report` owns the wire formats.
+//!
+//! ```
+//! use dockerflow_check::{check_dockerfile, DockerfileModel, Options, Outcome, Verdict};
+//! let src = "\
+//! FROM debian:bookworm-slim
+//! RUN groupadd --gid 10001 app && useradd --uid 10001 --gid 10001 --home /app app
+//! WORKDIR /app
+//! COPY server /app/server
+//! ENV PORT=8000
+//! EXPOSE 8000
+//! USER app
+//! ENTRYPOINT [\"/app/server\"]
+//! CMD [\"serve\"]
+//! ";
+//! let (model, errors) = DockerfileModel::parse("Dockerfile", src, None, &[]).unwrap();
+//! assert!(errors.is_empty());
+//! let report = check_dockerfile(&model, &Options::default());
+//! assert_eq!(report.verdict(), Verdict::Pass);
+//! assert_eq!(report.finding("DF203").unwrap().outcome, Outcome::Pass);
+//! // A rule the Dockerfile cannot show is skipped, with the reason.
+//! assert!(matches!(report.finding("DF401").unwrap().outcome, Outcome::Skipped(_)));
+//! ```
+//!
+//! # Design
+//!
+//! - **Checks are data.** A [`Rule`] holds its id (`DF` + area digit + number, never reused),
+//!   level, profiles, statement, why, fix, source and life cycle, *and* its two judges (image
+//!   and Dockerfile), so no rule lacks an implementation and no implementation lacks words.
+//!   Reports and `docs/RULES.md` ([`rules_markdown`]) read the same entries.
+//! - **One finding per rule per input**, in catalogue order: a rule that the input cannot
+//!   show is [`Outcome::Skipped`] with the reason, never silently absent. That keeps JUnit's
+//!   "one testcase per rule" and SARIF's `rules[]` exact.
+//! - **Judges are pure** functions of a model. Reading the image (verified, confined,
+//!   bounded) happens once in [`ImageModel::read`], through `dockerflow-oci`.
+//! - **Levels are the rule's, not the judge's.** A judge says the rule holds, is broken, is
+//!   accepted with a warning (a profile's relaxation) or cannot be judged; the catalogue's
+//!   MUST/SHOULD turns "broken" into fail or warn.
+//! - **Ignores need a reason** ([`Ignores`]); an ignored finding is still reported, with its
+//!   reason, and does not count towards the verdict.
+//! - **Secrets are never copied** into a finding: judges name the variable and mask the value.
+#![deny(missing_docs)]
+
+mod catalogue;
+mod docs;
+mod finding;
+mod ignore;
+mod model;
+mod rules;
+
+pub use catalogue::{
+    rule, DockerfileRule, ImageRule, Level, Profile, Rule, Status, DOCS_URL, RULES,
+};
+pub use docs::rules_markdown;
+pub use finding::{
+    Finding, InputKind, Judged, Judgement, Location, Outcome, Report, Summary, Verdict,
+};
+pub use ignore::{Ignore, IgnoreError, Ignores};
+pub use model::{DockerfileError, DockerfileModel, ImageModel, VERSION_JSON};
+
+/// How to judge: the profile and the ignores.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `strict` (default) or `mozcloud`.
+    pub profile: Profile,
+    /// Rules ignored, each with a reason.
+    pub ignores: Ignores,
+}
+
+fn run(
+    kind: InputKind,
+    subject: &str,
+    options: &Options,
+    judge: impl Fn(&'static Rule) -> Judgement,
+) -> Report {
+    let findings = RULES
+        .iter()
+        .filter(|r| r.status != Status::Removed && r.profiles.contains(&options.profile))
+        .map(|r| {
+            let mut f = Finding::from_judgement(r, judge(r));
+            f.ignored = options.ignores.get(r.id).map(|i| i.reason.clone());
+            f
+        })
+        .collect();
+    Report {
+        kind,
+        subject: subject.to_string(),
+        profile: options.profile,
+        findings,
+    }
+}
+
+/// Judges every rule of the profile against an image.
+pub fn check_image(model: &ImageModel, options: &Options) -> Report {
+    run(InputKind::Image, &model.origin, options, |r| {
+        (r.image)(model, options.profile)
+    })
+}
+
+/// Judges every rule of the profile against a Dockerfile stage.
+pub fn check_dockerfile(model: &DockerfileModel, options: &Options) -> Report {
+    run(InputKind::Dockerfile, &model.path, options, |r| {
+        (r.dockerfile)(model, options.profile)
+    })
+}

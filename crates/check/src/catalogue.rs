@@ -1,0 +1,366 @@
+//! The rule catalogue: every rule's identity, level, profiles and words, written once and read
+//! by the checker, the reports and `docs/RULES.md`.
+
+use std::fmt;
+
+use crate::model::{DockerfileModel, ImageModel};
+use crate::rules;
+use crate::Judgement;
+
+/// How binding a rule is (CONTRACT.md's words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Level {
+    /// Broken means the check fails.
+    Must,
+    /// Broken means a warning.
+    Should,
+}
+
+impl Level {
+    /// `MUST` or `SHOULD`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+        }
+    }
+}
+
+/// A reading of the contract (CONTRACT.md section 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Profile {
+    /// CONTRACT.md as written. The default.
+    #[default]
+    Strict,
+    /// What Mozilla's current images do: a non-root user other than 10001 and images with only
+    /// one of `Entrypoint`/`Cmd` warn instead of failing.
+    Mozcloud,
+}
+
+impl Profile {
+    /// Every profile.
+    pub const ALL: &'static [Profile] = &[Profile::Strict, Profile::Mozcloud];
+
+    /// `strict` or `mozcloud`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Strict => "strict",
+            Profile::Mozcloud => "mozcloud",
+        }
+    }
+
+    /// Parses `strict` or `mozcloud`.
+    pub fn parse(s: &str) -> Option<Profile> {
+        Profile::ALL.iter().copied().find(|p| p.as_str() == s)
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a rule is in its life. Retired ids stay in the catalogue so they are never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Run and reported.
+    Stable,
+    /// Run and reported; its wording or logic may still change.
+    Preview,
+    /// No longer run; the id stays reserved.
+    Removed,
+}
+
+impl Status {
+    /// `stable`, `preview` or `removed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Stable => "stable",
+            Status::Preview => "preview",
+            Status::Removed => "removed",
+        }
+    }
+}
+
+/// Judges a rule from an image.
+pub type ImageRule = fn(&ImageModel, Profile) -> Judgement;
+/// Judges a rule from a Dockerfile stage.
+pub type DockerfileRule = fn(&DockerfileModel, Profile) -> Judgement;
+
+/// One rule: its identity and words (data) and its two judges (code), side by side.
+#[derive(Debug)]
+pub struct Rule {
+    /// Stable id: `DF`, an area digit, a number. Never reused.
+    pub id: &'static str,
+    /// MUST (fails) or SHOULD (warns).
+    pub level: Level,
+    /// The profiles that run it.
+    pub profiles: &'static [Profile],
+    /// How the `mozcloud` profile reads it differently, if it does.
+    pub mozcloud: Option<&'static str>,
+    /// One line: what a compliant image does.
+    pub statement: &'static str,
+    /// Why the rule exists.
+    pub why: &'static str,
+    /// The compliant form, briefly.
+    pub fix: &'static str,
+    /// CONTRACT.md section and the Dockerflow spec anchor.
+    pub source: &'static str,
+    /// The version that introduced it.
+    pub since: &'static str,
+    /// Its life cycle.
+    pub status: Status,
+    /// The judge for images.
+    pub image: ImageRule,
+    /// The judge for Dockerfiles.
+    pub dockerfile: DockerfileRule,
+}
+
+/// Rules are equal when their ids are: an id names one rule forever.
+impl PartialEq for Rule {
+    fn eq(&self, other: &Rule) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Rule {}
+
+impl Rule {
+    /// The rule's area: the digit after `DF` (`DF203` is in area 2).
+    pub fn area(&self) -> u8 {
+        self.id
+            .as_bytes()
+            .get(2)
+            .map_or(0, |b| b.wrapping_sub(b'0'))
+    }
+
+    /// Where the rule is documented: its section of `docs/RULES.md` on the main branch.
+    pub fn help_uri(&self) -> String {
+        format!("{DOCS_URL}#{}", self.id.to_ascii_lowercase())
+    }
+}
+
+/// The published rule documentation (generated from [`RULES`] by [`crate::rules_markdown`]).
+pub const DOCS_URL: &str = "https://github.com/dockerflow-rs/dockerflow/blob/main/docs/RULES.md";
+
+const BOTH: &[Profile] = Profile::ALL;
+
+/// Every rule, in id order. Area 1: files; 2: user; 3: process; 4: metadata; 5: secrets.
+pub static RULES: &[Rule] = &[
+    Rule {
+        id: "DF101",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "The application's sources are under /app",
+        why: "Dockerflow tooling and operators look for the application, and /app/version.json, in /app.",
+        fix: "WORKDIR /app, then COPY the application into it",
+        source: "CONTRACT.md §2; https://github.com/mozilla-services/Dockerflow#dockerfile-requirements",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::files::app_sources_image,
+        dockerfile: rules::files::app_sources_dockerfile,
+    },
+    Rule {
+        id: "DF102",
+        level: Level::Should,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "Files under /app are not writable by uid 10001",
+        why: "A read-only application cannot be modified by an attacker who gets code execution as the app user (docs/building-container.md).",
+        fix: "COPY without --chown (files stay owned by root), or chmod a-w; write to /tmp instead",
+        source: "CONTRACT.md §2; https://github.com/mozilla-services/Dockerflow/blob/main/docs/building-container.md",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::files::app_read_only_image,
+        dockerfile: rules::files::image_only,
+    },
+    Rule {
+        id: "DF103",
+        level: Level::Should,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "No world-writable files outside /tmp, /var/tmp and sticky directories",
+        why: "World-writable files can be changed by any process in the container.",
+        fix: "chmod o-w the files, or keep writable state under /tmp",
+        source: "CONTRACT.md §2",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::files::world_writable_image,
+        dockerfile: rules::files::image_only,
+    },
+    Rule {
+        id: "DF104",
+        level: Level::Should,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "No setuid or setgid files",
+        why: "A setuid or setgid binary lets the non-root app user gain another user's privileges.",
+        fix: "RUN chmod a-s on the files (or find / -perm /6000 -type f -exec chmod a-s {} +)",
+        source: "CONTRACT.md §2",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::files::setuid_image,
+        dockerfile: rules::files::image_only,
+    },
+    Rule {
+        id: "DF201",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: Some("a missing or different group warns"),
+        statement: "Group app has GID 10001",
+        why: "Deployments (runAsGroup, volume ownership) assume gid 10001 for every Dockerflow service.",
+        fix: "RUN groupadd --gid 10001 app",
+        source: "CONTRACT.md §2; https://github.com/mozilla-services/Dockerflow#dockerfile-requirements",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::user::group_image,
+        dockerfile: rules::user::group_dockerfile,
+    },
+    Rule {
+        id: "DF202",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: Some("a missing or different user warns"),
+        statement: "User app has UID 10001 and primary group app (GID 10001)",
+        why: "Deployments set runAsUser: 10001; the image's own passwd must agree.",
+        fix: "RUN useradd --uid 10001 --gid 10001 --home /app --no-create-home app",
+        source: "CONTRACT.md §2; https://github.com/mozilla-services/Dockerflow#dockerfile-requirements",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::user::user_image,
+        dockerfile: rules::user::user_dockerfile,
+    },
+    Rule {
+        id: "DF203",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: Some("any non-root user passes with a warning"),
+        statement: "The image runs as uid 10001 (User app, 10001, app:app or 10001:10001)",
+        why: "Running as root turns any code execution into root in the container; the spec requires USER app.",
+        fix: "USER app (or USER 10001:10001, which Kubernetes runAsNonRoot can verify)",
+        source: "CONTRACT.md §2; https://github.com/mozilla-services/Dockerflow#dockerfile-requirements",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::user::runs_as_image,
+        dockerfile: rules::user::runs_as_dockerfile,
+    },
+    Rule {
+        id: "DF301",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: Some("only one of ENTRYPOINT and CMD set warns"),
+        statement: "Both ENTRYPOINT and CMD are set and non-empty",
+        why: "The spec splits the program (ENTRYPOINT) from its default arguments (CMD), so operators can run other commands with the same entrypoint.",
+        fix: "ENTRYPOINT [\"/app/bin/server\"] and CMD [\"serve\"]",
+        source: "CONTRACT.md §2; https://github.com/mozilla-services/Dockerflow#dockerfile-requirements",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::process::entrypoint_cmd_image,
+        dockerfile: rules::process::entrypoint_cmd_dockerfile,
+    },
+    Rule {
+        id: "DF302",
+        level: Level::Should,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "ENTRYPOINT and CMD use the exec form (JSON arrays)",
+        why: "The shell form runs the app under /bin/sh -c, which does not forward SIGTERM: no graceful shutdown.",
+        fix: "ENTRYPOINT [\"/app/bin/server\"] rather than ENTRYPOINT /app/bin/server",
+        source: "CONTRACT.md §2",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::process::exec_form_image,
+        dockerfile: rules::process::exec_form_dockerfile,
+    },
+    Rule {
+        id: "DF303",
+        level: Level::Should,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "ENV PORT is set and EXPOSE names the same port",
+        why: "The app listens on $PORT (CONTRACT.md §1.1); EXPOSE documents it for operators and tools.",
+        fix: "ENV PORT=8000 and EXPOSE 8000",
+        source: "CONTRACT.md §1.1 and §2; https://github.com/mozilla-services/Dockerflow#dockerfile-requirements",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::process::port_image,
+        dockerfile: rules::process::port_dockerfile,
+    },
+    Rule {
+        id: "DF401",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "/app/version.json exists and is a valid version object",
+        why: "/__version__ serves it; operators use it to tell which build runs (four string keys, commit 7-64 hex).",
+        fix: "Write version.json in CI (source, version, commit, build) and COPY it to /app/version.json",
+        source: "CONTRACT.md §1.3; https://github.com/mozilla-services/Dockerflow/blob/main/docs/version_object.md",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::metadata::version_json_image,
+        dockerfile: rules::metadata::built_image_only,
+    },
+    Rule {
+        id: "DF402",
+        level: Level::Should,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "version.json's source and build are absolute URLs",
+        why: "They link a running service to its repository and to the CI job that built it.",
+        fix: "\"source\": \"https://github.com/ORG/REPO\", \"build\": \"https://github.com/ORG/REPO/actions/runs/ID\"",
+        source: "CONTRACT.md §1.3; https://github.com/mozilla-services/Dockerflow/blob/main/docs/version_object.md",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::metadata::version_urls_image,
+        dockerfile: rules::metadata::built_image_only,
+    },
+    Rule {
+        id: "DF403",
+        level: Level::Should,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "OCI labels org.opencontainers.image.source, .revision and .version are set",
+        why: "Registries and scanners link an image to its source and commit through these labels.",
+        fix: "docker build --label org.opencontainers.image.revision=$GIT_SHA ... (or LABEL in the Dockerfile)",
+        source: "CONTRACT.md §2; https://github.com/opencontainers/image-spec/blob/main/annotations.md",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::metadata::labels_image,
+        dockerfile: rules::metadata::labels_dockerfile,
+    },
+    Rule {
+        id: "DF404",
+        level: Level::Should,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "Label org.opencontainers.image.revision equals version.json's commit",
+        why: "Two records of the same build that disagree mean one of them is wrong.",
+        fix: "Set both from the same commit hash in CI",
+        source: "CONTRACT.md §2",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::metadata::revision_image,
+        dockerfile: rules::metadata::built_image_only,
+    },
+    Rule {
+        id: "DF501",
+        level: Level::Should,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "No secrets in environment variables or labels",
+        why: "Image configs are readable by anyone who can pull the image; secrets belong in the runtime environment.",
+        fix: "Pass secrets at run time (Kubernetes secrets, --env), never ENV or LABEL; use build secrets (RUN --mount=type=secret) while building",
+        source: "CONTRACT.md §2",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::secrets::secrets_image,
+        dockerfile: rules::secrets::secrets_dockerfile,
+    },
+];
+
+/// The rule with this id (case-insensitive), if the catalogue has it.
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id.eq_ignore_ascii_case(id))
+}

@@ -1,0 +1,70 @@
+//! `docs/RULES.md`, generated from the catalogue so the words exist once.
+
+use std::fmt::Write;
+
+use crate::catalogue::{Profile, RULES};
+
+/// Renders `docs/RULES.md`: a table of every rule, then one section per rule (anchored by
+/// its lower-case id, which SARIF's `helpUri` links to).
+pub fn rules_markdown() -> String {
+    let mut s = String::new();
+    s.push_str("# Dockerflow conformance rules\n\n");
+    s.push_str(
+        "<!-- Generated from `RULES` in crates/check/src/catalogue.rs; do not edit. \
+         Regenerate with `UPDATE_EXPECT=1 cargo test -p dockerflow-check --test all rules_md`. -->\n\n",
+    );
+    s.push_str(
+        "`dockerflow check` judges each rule as pass, fail (a MUST rule broken), warn (a SHOULD \
+         rule broken, or a profile's relaxation) or skipped (the input cannot show it; the \
+         reason is given). The verdict fails when any MUST rule fails. Profiles: `strict` \
+         (CONTRACT.md as written, the default) and `mozcloud` (what Mozilla's current images \
+         do). Ignore a rule with `--ignore ID=REASON` or a line `ID REASON` in \
+         `.dockerflow-check`; a reason is required.\n\n",
+    );
+    s.push_str("| id | level | profiles | statement |\n|---|---|---|---|\n");
+    for r in RULES {
+        let _ = writeln!(
+            s,
+            "| [{}](#{}) | {} | {} | {} |",
+            r.id,
+            r.id.to_ascii_lowercase(),
+            r.level.as_str(),
+            profiles(r.profiles),
+            r.statement
+        );
+    }
+    for r in RULES {
+        let _ = write!(
+            s,
+            "\n## {}\n\n**{}** ({}). {}\n\n- Why: {}\n- Fix: {}\n",
+            r.id,
+            r.statement,
+            r.level.as_str(),
+            match r.level {
+                crate::Level::Must => "Broken fails the check.",
+                crate::Level::Should => "Broken warns.",
+            },
+            r.why,
+            r.fix
+        );
+        if let Some(m) = r.mozcloud {
+            let _ = writeln!(s, "- Profile `mozcloud`: {m}.");
+        }
+        let _ = writeln!(
+            s,
+            "- Profiles: {}\n- Source: {}\n- Since: {}, {}",
+            profiles(r.profiles),
+            r.source,
+            r.since,
+            r.status.as_str()
+        );
+    }
+    s
+}
+
+fn profiles(p: &[Profile]) -> String {
+    p.iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

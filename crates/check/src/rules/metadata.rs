@@ -1,0 +1,225 @@
+//! Area 4: version.json and the OCI labels.
+
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::model::{DockerfileModel, ImageModel, VERSION_JSON};
+use crate::{Judgement, Location, Profile};
+
+/// The contract's schema for the version object, embedded: the checker judges from the
+/// contract, never from the service library.
+pub(crate) const VERSION_SCHEMA: &str = include_str!("../../../../contract/version.schema.json");
+
+const LABELS: [&str; 3] = [
+    "org.opencontainers.image.source",
+    "org.opencontainers.image.revision",
+    "org.opencontainers.image.version",
+];
+
+/// For rules about what CI writes into the built image.
+pub(crate) fn built_image_only(_: &DockerfileModel, _: Profile) -> Judgement {
+    Judgement::skipped(
+        "version.json is written at build time, not in the Dockerfile; check the image",
+        "",
+    )
+}
+
+fn validator() -> Result<&'static jsonschema::Validator, String> {
+    static V: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
+    V.get_or_init(|| {
+        let schema: Value = serde_json::from_str(VERSION_SCHEMA).map_err(|e| e.to_string())?;
+        jsonschema::validator_for(&schema).map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(Clone::clone)
+}
+
+/// The parsed version.json, or why there is none.
+enum VersionJson {
+    Missing(String),
+    Invalid(String),
+    Valid(Value),
+}
+
+fn version_json(m: &ImageModel) -> (VersionJson, Location) {
+    let layer = m.vfs.stat(VERSION_JSON).ok().map(|e| e.layer);
+    let at = Location::file(VERSION_JSON, layer);
+    let bytes = match m.vfs.read(VERSION_JSON) {
+        Ok(b) => b,
+        Err(_) if layer.is_none() => {
+            return (
+                VersionJson::Missing(format!("{VERSION_JSON} does not exist")),
+                at,
+            )
+        }
+        Err(e) => {
+            return (
+                VersionJson::Invalid(format!("{VERSION_JSON} cannot be read: {e}")),
+                at,
+            )
+        }
+    };
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            return (
+                VersionJson::Invalid(format!("{VERSION_JSON} is not JSON: {e}")),
+                at,
+            )
+        }
+    };
+    let validator = match validator() {
+        Ok(v) => v,
+        Err(e) => {
+            return (
+                VersionJson::Invalid(format!("the embedded schema is invalid: {e}")),
+                at,
+            )
+        }
+    };
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| {
+            let path = e.instance_path().to_string();
+            if path.is_empty() {
+                e.to_string()
+            } else {
+                format!("{path}: {e}")
+            }
+        })
+        .collect();
+    if errors.is_empty() {
+        (VersionJson::Valid(value), at)
+    } else {
+        (VersionJson::Invalid(errors.join("; ")), at)
+    }
+}
+
+pub(crate) fn version_json_image(m: &ImageModel, _: Profile) -> Judgement {
+    const EXPECTED: &str = "/app/version.json: a JSON object with string keys source, version, commit (7-64 hex) and build (contract/version.schema.json)";
+    match version_json(m) {
+        (VersionJson::Valid(v), at) => Judgement::pass(
+            format!(
+                "valid version object (commit {})",
+                v.get("commit").and_then(Value::as_str).unwrap_or("")
+            ),
+            EXPECTED,
+            at,
+        ),
+        (VersionJson::Missing(why), _) => Judgement::broken(why, EXPECTED, Location::default()),
+        (VersionJson::Invalid(why), at) => Judgement::broken(why, EXPECTED, at),
+    }
+}
+
+/// An absolute URL: a scheme, `://`, and a host, with no blanks.
+pub(crate) fn is_absolute_url(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && !rest.is_empty()
+        && !rest.starts_with('/')
+        && !s.chars().any(char::is_whitespace)
+}
+
+pub(crate) fn version_urls_image(m: &ImageModel, _: Profile) -> Judgement {
+    const EXPECTED: &str = "source and build are absolute URLs (https://...)";
+    let (v, at) = match version_json(m) {
+        (VersionJson::Valid(v), at) => (v, at),
+        _ => return Judgement::skipped("no valid version.json (see DF401)", EXPECTED),
+    };
+    let bad: Vec<String> = ["source", "build"]
+        .iter()
+        .filter_map(|k| {
+            let s = v.get(*k).and_then(Value::as_str).unwrap_or("");
+            (!is_absolute_url(s)).then(|| format!("{k} {s:?} is not an absolute URL"))
+        })
+        .collect();
+    if bad.is_empty() {
+        Judgement::pass("source and build are absolute URLs", EXPECTED, at)
+    } else {
+        Judgement::broken(bad.join("; "), EXPECTED, at)
+    }
+}
+
+fn judge_labels(get: impl Fn(&str) -> Option<String>, at: Location) -> Judgement {
+    const EXPECTED: &str =
+        "labels org.opencontainers.image.source, .revision and .version, non-empty";
+    let missing: Vec<&str> = LABELS
+        .iter()
+        .copied()
+        .filter(|l| get(l).is_none_or(|v| v.is_empty()))
+        .collect();
+    if missing.is_empty() {
+        Judgement::pass("all three labels are set", EXPECTED, at)
+    } else {
+        Judgement::broken(
+            format!("missing or empty: {}", missing.join(", ")),
+            EXPECTED,
+            at,
+        )
+    }
+}
+
+pub(crate) fn labels_image(m: &ImageModel, _: Profile) -> Judgement {
+    let labels = m.container().and_then(|c| c.labels.value());
+    judge_labels(
+        |k| labels.and_then(|l| l.get(k)).cloned(),
+        Location::field("Labels"),
+    )
+}
+
+pub(crate) fn labels_dockerfile(m: &DockerfileModel, _: Profile) -> Judgement {
+    let j = judge_labels(|k| m.facts.label(k).map(str::to_string), m.here());
+    if j.outcome == crate::Judged::Pass {
+        let line = m
+            .facts
+            .labels
+            .iter()
+            .find(|l| l.name == LABELS[1])
+            .map(|l| l.span.line);
+        return Judgement {
+            location: line.map_or_else(|| m.here(), |l| m.at(l)),
+            ..j
+        };
+    }
+    Judgement::skipped(
+        format!(
+            "{}; these labels are usually added at build time (docker build --label), check the image",
+            j.found
+        ),
+        &j.expected,
+    )
+}
+
+pub(crate) fn revision_image(m: &ImageModel, _: Profile) -> Judgement {
+    const EXPECTED: &str = "label org.opencontainers.image.revision equal to version.json's commit";
+    let revision = m
+        .container()
+        .and_then(|c| c.labels.value())
+        .and_then(|l| l.get(LABELS[1]))
+        .filter(|r| !r.is_empty());
+    let Some(revision) = revision else {
+        return Judgement::skipped(
+            "no org.opencontainers.image.revision label (see DF403)",
+            EXPECTED,
+        );
+    };
+    let (v, at) = match version_json(m) {
+        (VersionJson::Valid(v), at) => (v, at),
+        _ => return Judgement::skipped("no valid version.json (see DF401)", EXPECTED),
+    };
+    let commit = v.get("commit").and_then(Value::as_str).unwrap_or("");
+    if commit.eq_ignore_ascii_case(revision) {
+        Judgement::pass(format!("both are {commit}"), EXPECTED, at)
+    } else {
+        Judgement::broken(
+            format!("revision label is {revision:?}, version.json commit is {commit:?}"),
+            EXPECTED,
+            at,
+        )
+    }
+}

@@ -1,0 +1,124 @@
+//! Area 5: secrets in the image configuration. Values are never copied into a finding.
+
+use crate::model::{DockerfileModel, ImageModel};
+use crate::rules::sample;
+use crate::{Judgement, Location, Profile};
+
+const EXPECTED: &str = "no non-empty *PASSWORD*, *SECRET*, *TOKEN*, *_KEY variable or label, no AWS access key id, no URL with a password";
+
+/// Why `name=value` looks like a secret, or `None`. The reason never contains the value.
+pub(crate) fn secret_reason(name: &str, value: &str) -> Option<&'static str> {
+    if value.trim().is_empty() {
+        return None;
+    }
+    if has_aws_key_id(value) {
+        return Some("an AWS access key id");
+    }
+    if url_with_password(value) {
+        return Some("a URL with a password");
+    }
+    let n: String = name
+        .chars()
+        .map(|c| match c {
+            '.' | '-' => '_',
+            c => c.to_ascii_uppercase(),
+        })
+        .collect();
+    // References to secrets (paths, file names) and public keys are not secrets.
+    let benign = [
+        "_FILE",
+        "_PATH",
+        "_DIR",
+        "PUBLIC_KEY",
+        "GPG_KEY",
+        "_KEY_ID",
+        "_KEYRING",
+    ];
+    if benign.iter().any(|b| n.ends_with(b)) {
+        return None;
+    }
+    let secretive = [
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "PRIVATE_KEY",
+        "API_KEY",
+    ];
+    if secretive.iter().any(|s| n.contains(s)) || n.ends_with("_KEY") || n == "KEY" {
+        return Some("a secret's name");
+    }
+    None
+}
+
+fn has_aws_key_id(v: &str) -> bool {
+    let b = v.as_bytes();
+    (0..b.len().saturating_sub(19)).any(|i| {
+        matches!(&b[i..i + 4], b"AKIA" | b"ASIA")
+            && b[i + 4..i + 20]
+                .iter()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    })
+}
+
+fn url_with_password(v: &str) -> bool {
+    v.split_whitespace().any(|w| {
+        let Some((_, rest)) = w.split_once("://") else {
+            return false;
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        authority
+            .rsplit_once('@')
+            .and_then(|(userinfo, _)| userinfo.split_once(':'))
+            .is_some_and(|(_, pass)| !pass.is_empty())
+    })
+}
+
+fn judge(hits: Vec<String>, at: Location) -> Judgement {
+    if hits.is_empty() {
+        Judgement::pass("no secrets found", EXPECTED, at)
+    } else {
+        Judgement::broken(
+            format!("{} (values masked)", sample(&hits, 5)),
+            EXPECTED,
+            at,
+        )
+    }
+}
+
+pub(crate) fn secrets_image(m: &ImageModel, _: Profile) -> Judgement {
+    let c = m.container();
+    let mut hits = Vec::new();
+    let mut field = None;
+    for kv in c.and_then(|c| c.env.value()).into_iter().flatten() {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        if let Some(why) = secret_reason(k, v) {
+            hits.push(format!("Env {k}=**** ({why})"));
+            field.get_or_insert("Env");
+        }
+    }
+    for (k, v) in c.and_then(|c| c.labels.value()).into_iter().flatten() {
+        if let Some(why) = secret_reason(k, v) {
+            hits.push(format!("label {k}=**** ({why})"));
+            field.get_or_insert("Labels");
+        }
+    }
+    judge(hits, field.map(Location::field).unwrap_or_default())
+}
+
+pub(crate) fn secrets_dockerfile(m: &DockerfileModel, _: Profile) -> Judgement {
+    let mut hits = Vec::new();
+    let mut line = None;
+    for (what, list) in [("ENV", &m.facts.env), ("LABEL", &m.facts.labels)] {
+        for nv in list {
+            if let Some(why) = secret_reason(&nv.name, &nv.value) {
+                hits.push(format!(
+                    "{what} {}=**** at line {} ({why})",
+                    nv.name, nv.span.line
+                ));
+                line.get_or_insert(nv.span.line);
+            }
+        }
+    }
+    judge(hits, line.map_or_else(|| m.here(), |l| m.at(l)))
+}

@@ -1,0 +1,365 @@
+//! Area 2: the app user and group, and the user the image runs as.
+
+use dockerflow_dockerfile::AccountFile;
+use dockerflow_oci::UserResolution;
+
+use crate::model::{DockerfileModel, ImageModel};
+use crate::{Judgement, Location, Profile};
+
+const APP_ID: u32 = 10001;
+const GROUP_EXPECTED: &str = "group app with GID 10001 in /etc/group";
+const USER_EXPECTED: &str = "user app with UID 10001 and primary GID 10001 in /etc/passwd";
+const RUNS_AS_EXPECTED: &str =
+    "User app, 10001, app:app or 10001:10001, resolving to uid 10001 through the image's /etc/passwd";
+
+/// The mozcloud profile accepts what strict does not, with a warning.
+fn relaxed(profile: Profile, found: String, expected: &str, at: Location) -> Judgement {
+    match profile {
+        Profile::Strict => Judgement::broken(found, expected, at),
+        Profile::Mozcloud => Judgement::warn(found, expected, at),
+    }
+}
+
+fn etc_location(m: &ImageModel, path: &str) -> Location {
+    Location::file(path, m.vfs.stat(path).ok().map(|e| e.layer))
+}
+
+pub(crate) fn group_image(m: &ImageModel, profile: Profile) -> Judgement {
+    let at = etc_location(m, "/etc/group");
+    let groups = match m.vfs.group() {
+        Err(e) => {
+            return Judgement::broken(
+                format!("/etc/group cannot be read: {e}"),
+                GROUP_EXPECTED,
+                at,
+            )
+        }
+        Ok(None) => {
+            return relaxed(
+                profile,
+                "/etc/group does not exist".into(),
+                GROUP_EXPECTED,
+                at,
+            )
+        }
+        Ok(Some(g)) => g,
+    };
+    match groups.iter().find(|g| g.name == "app") {
+        Some(g) if g.gid == APP_ID => {
+            Judgement::pass("group app has GID 10001", GROUP_EXPECTED, at)
+        }
+        Some(g) => relaxed(
+            profile,
+            format!("group app has GID {}", g.gid),
+            GROUP_EXPECTED,
+            at,
+        ),
+        None => {
+            let other = groups
+                .iter()
+                .find(|g| g.gid == APP_ID)
+                .map(|g| format!(" (GID 10001 is group {})", g.name))
+                .unwrap_or_default();
+            relaxed(
+                profile,
+                format!("no group app in /etc/group{other}"),
+                GROUP_EXPECTED,
+                at,
+            )
+        }
+    }
+}
+
+pub(crate) fn user_image(m: &ImageModel, profile: Profile) -> Judgement {
+    let at = etc_location(m, "/etc/passwd");
+    let users = match m.vfs.passwd() {
+        Err(e) => {
+            return Judgement::broken(
+                format!("/etc/passwd cannot be read: {e}"),
+                USER_EXPECTED,
+                at,
+            )
+        }
+        Ok(None) => {
+            return relaxed(
+                profile,
+                "/etc/passwd does not exist".into(),
+                USER_EXPECTED,
+                at,
+            )
+        }
+        Ok(Some(u)) => u,
+    };
+    match users.iter().find(|u| u.name == "app") {
+        Some(u) if u.uid == APP_ID && u.gid == APP_ID => {
+            Judgement::pass("user app has UID 10001 and GID 10001", USER_EXPECTED, at)
+        }
+        Some(u) => relaxed(
+            profile,
+            format!("user app has UID {} and GID {}", u.uid, u.gid),
+            USER_EXPECTED,
+            at,
+        ),
+        None => {
+            let other = users
+                .iter()
+                .find(|u| u.uid == APP_ID)
+                .map(|u| format!(" (UID 10001 is user {})", u.name))
+                .unwrap_or_default();
+            relaxed(
+                profile,
+                format!("no user app in /etc/passwd{other}"),
+                USER_EXPECTED,
+                at,
+            )
+        }
+    }
+}
+
+pub(crate) fn runs_as_image(m: &ImageModel, profile: Profile) -> Judgement {
+    let at = Location::field("User");
+    let spec = m
+        .container()
+        .and_then(|c| c.user.value())
+        .cloned()
+        .unwrap_or_default();
+    let resolution = match m.vfs.resolve_user(&spec) {
+        Ok(r) => r,
+        Err(e) => {
+            return Judgement::broken(
+                format!("User {spec:?} cannot be resolved: {e}"),
+                RUNS_AS_EXPECTED,
+                at,
+            )
+        }
+    };
+    match resolution {
+        UserResolution::Unset => Judgement::broken(
+            "User is not set: the container runs as root (uid 0)",
+            RUNS_AS_EXPECTED,
+            at,
+        ),
+        UserResolution::Resolved(r) if r.uid == 0 => Judgement::broken(
+            format!("User {spec:?} is root (uid 0)"),
+            RUNS_AS_EXPECTED,
+            at,
+        ),
+        UserResolution::Resolved(r) if r.uid == APP_ID => Judgement::pass(
+            format!("User {spec:?} is uid 10001, gid {}", r.gid),
+            RUNS_AS_EXPECTED,
+            at,
+        ),
+        UserResolution::Resolved(r) => relaxed(
+            profile,
+            format!(
+                "User {spec:?} is uid {}, a non-root user other than 10001",
+                r.uid
+            ),
+            RUNS_AS_EXPECTED,
+            at,
+        ),
+        UserResolution::UnknownUser {
+            name,
+            passwd_present,
+        } => {
+            Judgement::broken(
+                format!(
+                "User {spec:?}: no user {name} in /etc/passwd{} (the container would not start)",
+                if passwd_present { "" } else { ", which does not exist" }
+            ),
+                RUNS_AS_EXPECTED,
+                at,
+            )
+        }
+        UserResolution::UnknownGroup {
+            name,
+            group_present,
+        } => {
+            Judgement::broken(
+                format!(
+                "User {spec:?}: no group {name} in /etc/group{} (the container would not start)",
+                if group_present { "" } else { ", which does not exist" }
+            ),
+                RUNS_AS_EXPECTED,
+                at,
+            )
+        }
+        UserResolution::Invalid { reason } => Judgement::broken(
+            format!("User {spec:?} is invalid: {reason}"),
+            RUNS_AS_EXPECTED,
+            at,
+        ),
+        _ => Judgement::broken(
+            format!("User {spec:?} could not be resolved"),
+            RUNS_AS_EXPECTED,
+            at,
+        ),
+    }
+}
+
+/// Why an account not declared in the Dockerfile cannot be judged, or `None` when its absence
+/// is a finding (`FROM scratch`, no account file copied in).
+fn undeclared_reason(m: &DockerfileModel, file: AccountFile, what: &str) -> Option<String> {
+    let name = match file {
+        AccountFile::Passwd => "/etc/passwd",
+        AccountFile::Group => "/etc/group",
+    };
+    if let Some(c) = m.facts.account_file_copies.iter().find(|c| c.file == file) {
+        return Some(format!(
+            "{name} is copied in at line {} with contents this check cannot see; check the built image",
+            c.span.line
+        ));
+    }
+    if !m.facts.root_base.is_scratch() {
+        return Some(format!(
+            "this Dockerfile creates no {what}; the base image {} may define it; check the built image",
+            m.facts.root_base.reference
+        ));
+    }
+    None
+}
+
+pub(crate) fn group_dockerfile(m: &DockerfileModel, profile: Profile) -> Judgement {
+    const EXPECTED: &str =
+        "groupadd --gid 10001 app (or addgroup -g 10001 app) in the final stage's lineage";
+    match m.facts.group_decl("app") {
+        Some(g) if g.gid == Some(APP_ID) => Judgement::pass(
+            "group app is created with GID 10001",
+            EXPECTED,
+            m.at(g.span.line),
+        ),
+        Some(g) => relaxed(
+            profile,
+            match g.gid {
+                Some(gid) => format!("group app is created with GID {gid}"),
+                None => "group app is created without a GID (the next free one is used)".into(),
+            },
+            EXPECTED,
+            m.at(g.span.line),
+        ),
+        None => match undeclared_reason(m, AccountFile::Group, "group app") {
+            Some(reason) => Judgement::skipped(reason, EXPECTED),
+            None => relaxed(
+                profile,
+                "FROM scratch and no group app is created".into(),
+                EXPECTED,
+                m.here(),
+            ),
+        },
+    }
+}
+
+fn group_is_app(m: &DockerfileModel, group: &str) -> bool {
+    group == "10001"
+        || m.facts
+            .group_decl(group)
+            .is_some_and(|g| g.gid == Some(APP_ID))
+}
+
+pub(crate) fn user_dockerfile(m: &DockerfileModel, profile: Profile) -> Judgement {
+    const EXPECTED: &str =
+        "useradd --uid 10001 --gid 10001 app (or --gid app, with group app GID 10001)";
+    match m.facts.user_decl("app") {
+        Some(u) => {
+            let at = m.at(u.span.line);
+            let uid = match u.uid {
+                Some(uid) => uid,
+                None => {
+                    return relaxed(
+                        profile,
+                        "user app is created without a UID (the next free one is used)".into(),
+                        EXPECTED,
+                        at,
+                    )
+                }
+            };
+            let group_ok = u
+                .primary_group
+                .as_deref()
+                .is_some_and(|g| group_is_app(m, g));
+            if uid == APP_ID && group_ok {
+                return Judgement::pass(
+                    "user app is created with UID 10001 and primary group 10001",
+                    EXPECTED,
+                    at,
+                );
+            }
+            let group = match &u.primary_group {
+                Some(g) if group_ok => format!("primary group {g} (GID 10001)"),
+                Some(g) => format!("primary group {g}, which is not GID 10001"),
+                None => "no primary group given (the tool picks one; its GID is not fixed)".into(),
+            };
+            relaxed(
+                profile,
+                format!("user app is created with UID {uid} and {group}"),
+                EXPECTED,
+                at,
+            )
+        }
+        None => match undeclared_reason(m, AccountFile::Passwd, "user app") {
+            Some(reason) => Judgement::skipped(reason, EXPECTED),
+            None => relaxed(
+                profile,
+                "FROM scratch and no user app is created".into(),
+                EXPECTED,
+                m.here(),
+            ),
+        },
+    }
+}
+
+pub(crate) fn runs_as_dockerfile(m: &DockerfileModel, profile: Profile) -> Judgement {
+    const EXPECTED: &str = "USER app, 10001, app:app or 10001:10001 in the final stage";
+    let Some(user) = &m.facts.user else {
+        let found = format!(
+            "no USER: the container runs as the base image's user ({}), root unless it sets one",
+            m.facts.root_base.reference
+        );
+        return if profile == Profile::Mozcloud && !m.facts.root_base.is_scratch() {
+            Judgement::warn(found, EXPECTED, m.here())
+        } else {
+            Judgement::broken(found, EXPECTED, m.here())
+        };
+    };
+    let at = m.at(user.span.line);
+    let spec = user.value.as_str();
+    let (name, group) = match spec.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (spec, None),
+    };
+    let is_root = |s: &str| s == "root" || s.parse::<u32>() == Ok(0);
+    if name.is_empty() || is_root(name) {
+        return Judgement::broken(format!("USER {spec}: root (uid 0)"), EXPECTED, at);
+    }
+    let uid: Option<u32> = name
+        .parse()
+        .ok()
+        .or_else(|| m.facts.user_decl(name).and_then(|u| u.uid));
+    let user_ok = match uid {
+        Some(0) => return Judgement::broken(format!("USER {spec}: uid 0 (root)"), EXPECTED, at),
+        Some(n) => n == APP_ID,
+        // `app` created by the base image, or without a fixed uid: judged by name here; the
+        // uid itself is DF202's business.
+        None => name == "app",
+    };
+    if let Some(g) = group {
+        if is_root(g) {
+            return Judgement::broken(format!("USER {spec}: group root (gid 0)"), EXPECTED, at);
+        }
+    }
+    let group_ok = group.is_none_or(|g| g == "app" || group_is_app(m, g));
+    if user_ok && group_ok {
+        return Judgement::pass(format!("USER {spec}"), EXPECTED, at);
+    }
+    let detail = match uid {
+        Some(n) if !user_ok => format!("USER {spec}: uid {n}, a non-root user other than 10001"),
+        None if !user_ok => format!(
+            "USER {spec}: a non-root user other than app, uid not known from this Dockerfile"
+        ),
+        _ => format!(
+            "USER {spec}: group {} is not app/10001",
+            group.unwrap_or("")
+        ),
+    };
+    relaxed(profile, detail, EXPECTED, at)
+}

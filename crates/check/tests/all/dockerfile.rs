@@ -1,0 +1,259 @@
+//! Dockerfile rules, judged from the final stage (or `--target`), with line numbers.
+
+use dockerflow_check::{check_dockerfile, DockerfileModel, Options, Outcome, Profile, Verdict};
+
+use crate::{check_dockerfile_rule, Expect};
+
+const STRICT: Profile = Profile::Strict;
+const MOZCLOUD: Profile = Profile::Mozcloud;
+
+const COMPLIANT: &str = r#"FROM rust:1 AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release
+
+FROM debian:bookworm-slim
+RUN groupadd --gid 10001 app \
+ && useradd --uid 10001 --gid 10001 --home /app --no-create-home app
+WORKDIR /app
+COPY --from=build /src/target/release/server /app/server
+LABEL org.opencontainers.image.source=https://github.com/example/app \
+      org.opencontainers.image.revision=0123456 \
+      org.opencontainers.image.version=v1
+ENV PORT=8000
+EXPOSE 8000
+USER app
+ENTRYPOINT ["/app/server"]
+CMD ["serve"]
+"#;
+
+/// The Dockerflow reference app's Dockerfile (mozilla-services/Dockerflow, `Dockerfile`).
+const REFERENCE_APP: &str = r#"FROM node:12-slim
+
+# add a non-privileged user for installing and running the application
+RUN groupadd --gid 10001 app && \
+    useradd -g app --uid 10001 --shell /usr/sbin/nologin --create-home --home-dir /app app
+
+WORKDIR /app
+
+# Install node requirements and clean up unneeded cache data
+COPY package.json package.json
+RUN npm install && \
+    npm cache clear --force && \
+    rm -rf ~app/.node-gyp
+
+# Finally copy in the app's source file
+COPY . /app
+
+ENV PORT=8000
+EXPOSE $PORT
+
+USER app
+ENTRYPOINT ["npm"]
+CMD ["start"]
+"#;
+
+/// zero2prod's Dockerfile (LukeMathWalker/zero-to-production): ENTRYPOINT only, no USER.
+const ZERO2PROD: &str = r#"FROM lukemathwalker/cargo-chef:latest-rust-1.72.0 as chef
+WORKDIR /app
+RUN apt update && apt install lld clang -y
+
+FROM chef as planner
+COPY . .
+RUN cargo chef prepare  --recipe-path recipe.json
+
+FROM chef as builder
+COPY --from=planner /app/recipe.json recipe.json
+RUN cargo chef cook --release --recipe-path recipe.json
+COPY . .
+ENV SQLX_OFFLINE true
+RUN cargo build --release --bin zero2prod
+
+FROM debian:bookworm-slim AS runtime
+WORKDIR /app
+RUN apt-get update -y \
+    && apt-get install -y --no-install-recommends openssl ca-certificates \
+    && apt-get autoremove -y \
+    && apt-get clean -y \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=builder /app/target/release/zero2prod zero2prod
+COPY configuration configuration
+ENV APP_ENVIRONMENT production
+ENTRYPOINT ["./zero2prod"]
+"#;
+
+fn replace(from: &str, to: &str) -> String {
+    assert!(COMPLIANT.contains(from), "{from}");
+    COMPLIANT.replace(from, to)
+}
+
+#[test]
+fn compliant_dockerfile() {
+    for id in [
+        "DF101", "DF201", "DF202", "DF203", "DF301", "DF302", "DF303", "DF403", "DF501",
+    ] {
+        check_dockerfile_rule(id, COMPLIANT, STRICT, Expect::Pass);
+    }
+    let r = check_dockerfile_rule("DF203", COMPLIANT, STRICT, Expect::Pass);
+    assert_eq!(r.verdict(), Verdict::Pass);
+    assert_eq!(r.finding("DF203").and_then(|f| f.location.line), Some(16));
+    assert_eq!(r.finding("DF201").and_then(|f| f.location.line), Some(7));
+    for id in ["DF102", "DF103", "DF104", "DF401", "DF402", "DF404"] {
+        check_dockerfile_rule(id, COMPLIANT, STRICT, Expect::Skipped);
+    }
+}
+
+#[test]
+fn reference_app_passes_the_user_rules() {
+    for id in [
+        "DF101", "DF201", "DF202", "DF203", "DF301", "DF302", "DF303",
+    ] {
+        check_dockerfile_rule(id, REFERENCE_APP, STRICT, Expect::Pass);
+    }
+}
+
+#[test]
+fn zero2prod_fails() {
+    let r = check_dockerfile_rule("DF203", ZERO2PROD, STRICT, Expect::Fail);
+    check_dockerfile_rule("DF301", ZERO2PROD, STRICT, Expect::Fail);
+    let f = r.finding("DF301").expect("DF301");
+    assert_eq!(f.found, "ENTRYPOINT is set, CMD is not");
+    assert_eq!(f.location.line, Some(26));
+    // No user is created and the base is not scratch: the base image may define one.
+    let f = r.finding("DF202").expect("DF202");
+    assert!(
+        matches!(&f.outcome, Outcome::Skipped(why) if why.contains("debian:bookworm-slim")),
+        "{f:?}"
+    );
+    check_dockerfile_rule("DF301", ZERO2PROD, MOZCLOUD, Expect::Warn);
+}
+
+#[test]
+fn df101_nothing_copied_into_app() {
+    let src = replace(
+        "COPY --from=build /src/target/release/server /app/server",
+        "COPY --from=build /src/target/release/server /usr/local/bin/server",
+    );
+    let src = src.replace("WORKDIR /app\n", "");
+    check_dockerfile_rule("DF101", &src, STRICT, Expect::Fail);
+    // Relative destinations count from WORKDIR.
+    let rel = replace("/app/server\nLABEL", "server\nLABEL");
+    check_dockerfile_rule("DF101", &rel, STRICT, Expect::Pass);
+}
+
+#[test]
+fn df201_df202_scratch_without_accounts() {
+    let src = "FROM scratch\nCOPY server /app/server\nUSER 10001:10001\nENTRYPOINT [\"/app/server\"]\nCMD [\"serve\"]\n";
+    check_dockerfile_rule("DF201", src, STRICT, Expect::Fail);
+    check_dockerfile_rule("DF202", src, STRICT, Expect::Fail);
+    check_dockerfile_rule("DF201", src, MOZCLOUD, Expect::Warn);
+    check_dockerfile_rule("DF203", src, STRICT, Expect::Pass);
+    let wrong_gid = replace("groupadd --gid 10001 app", "groupadd --gid 1000 app");
+    check_dockerfile_rule("DF201", &wrong_gid, STRICT, Expect::Fail);
+    // An /etc/passwd copied in cannot be read here.
+    let copied = src.replace("COPY server", "COPY passwd /etc/passwd\nCOPY server");
+    let r = check_dockerfile_rule("DF202", &copied, STRICT, Expect::Skipped);
+    let f = r.finding("DF202").expect("DF202");
+    assert!(
+        matches!(&f.outcome, Outcome::Skipped(why) if why.contains("/etc/passwd is copied in at line 2")),
+        "{f:?}"
+    );
+    check_dockerfile_rule("DF201", &copied, STRICT, Expect::Fail);
+}
+
+#[test]
+fn df202_user_without_uid() {
+    let no_uid = replace("useradd --uid 10001 --gid 10001", "useradd --gid 10001");
+    check_dockerfile_rule("DF202", &no_uid, STRICT, Expect::Fail);
+    let other = replace("useradd --uid 10001", "useradd --uid 1000");
+    check_dockerfile_rule("DF202", &other, STRICT, Expect::Fail);
+    check_dockerfile_rule("DF202", &other, MOZCLOUD, Expect::Warn);
+    let by_name = replace("--gid 10001 --home", "--gid app --home");
+    check_dockerfile_rule("DF202", &by_name, STRICT, Expect::Pass);
+}
+
+#[test]
+fn df203_user() {
+    for ok in ["app", "10001", "app:app", "10001:10001"] {
+        check_dockerfile_rule(
+            "DF203",
+            &replace("USER app", &format!("USER {ok}")),
+            STRICT,
+            Expect::Pass,
+        );
+    }
+    for root in ["root", "0", "0:0", "root:root", "app:root"] {
+        let src = replace("USER app", &format!("USER {root}"));
+        check_dockerfile_rule("DF203", &src, STRICT, Expect::Fail);
+        check_dockerfile_rule("DF203", &src, MOZCLOUD, Expect::Fail);
+    }
+    let none = replace("USER app\n", "");
+    check_dockerfile_rule("DF203", &none, STRICT, Expect::Fail);
+    check_dockerfile_rule("DF203", &none, MOZCLOUD, Expect::Warn);
+    let nonroot = replace("USER app", "USER nonroot");
+    check_dockerfile_rule("DF203", &nonroot, STRICT, Expect::Fail);
+    check_dockerfile_rule("DF203", &nonroot, MOZCLOUD, Expect::Warn);
+    // USER app with the user from the base image: judged by name.
+    let base = "FROM example/base\nCOPY . /app\nUSER app\nENTRYPOINT [\"a\"]\nCMD [\"b\"]\n";
+    check_dockerfile_rule("DF203", base, STRICT, Expect::Pass);
+    check_dockerfile_rule("DF202", base, STRICT, Expect::Skipped);
+}
+
+#[test]
+fn df302_shell_form() {
+    let src = replace("ENTRYPOINT [\"/app/server\"]", "ENTRYPOINT /app/server");
+    let r = check_dockerfile_rule("DF302", &src, STRICT, Expect::Warn);
+    assert_eq!(r.finding("DF302").and_then(|f| f.location.line), Some(17));
+}
+
+#[test]
+fn df303_port() {
+    check_dockerfile_rule(
+        "DF303",
+        &replace("ENV PORT=8000\n", ""),
+        STRICT,
+        Expect::Warn,
+    );
+    check_dockerfile_rule(
+        "DF303",
+        &replace("EXPOSE 8000", "EXPOSE 9000"),
+        STRICT,
+        Expect::Warn,
+    );
+    check_dockerfile_rule(
+        "DF303",
+        &replace("EXPOSE 8000", "EXPOSE $PORT/tcp"),
+        STRICT,
+        Expect::Pass,
+    );
+}
+
+#[test]
+fn df501_secrets() {
+    let src = replace("ENV PORT=8000", "ENV PORT=8000 API_TOKEN=abc123");
+    let r = check_dockerfile_rule("DF501", &src, STRICT, Expect::Warn);
+    let f = r.finding("DF501").expect("DF501");
+    assert!(
+        f.found.contains("ENV API_TOKEN=**** at line 14"),
+        "{}",
+        f.found
+    );
+    assert!(!f.found.contains("abc123"));
+}
+
+#[test]
+fn target_and_build_args() {
+    let (m, _) =
+        DockerfileModel::parse("Dockerfile", ZERO2PROD, Some("builder"), &[]).expect("target");
+    assert_eq!(m.facts.stage_name.as_deref(), Some("builder"));
+    let err = DockerfileModel::parse("Dockerfile", ZERO2PROD, Some("nope"), &[]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "no stage named \"nope\"; expected one of: chef, planner, builder, runtime"
+    );
+    let src = "ARG RUNAS=root\nFROM scratch\nARG RUNAS\nCOPY x /app/x\nUSER $RUNAS\nENTRYPOINT [\"/x\"]\nCMD [\"y\"]\n";
+    let (m, _) =
+        DockerfileModel::parse("Dockerfile", src, None, &[("RUNAS", "10001")]).expect("stage");
+    let r = check_dockerfile(&m, &Options::default());
+    assert_eq!(r.finding("DF203").map(|f| &f.outcome), Some(&Outcome::Pass));
+}

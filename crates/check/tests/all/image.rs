@@ -1,0 +1,333 @@
+//! Image rules, judged from fixture images in every input form.
+
+use dockerflow_check::{Outcome, Profile, Verdict, RULES};
+use serde_json::{json, Value};
+
+use crate::support::{dir, file, owned_file, whiteout, Image, COMMIT, PASSWD};
+use crate::{check_rule, Expect};
+
+const STRICT: Profile = Profile::Strict;
+const MOZCLOUD: Profile = Profile::Mozcloud;
+
+#[test]
+fn compliant_image_passes_every_rule() {
+    for profile in [STRICT, MOZCLOUD] {
+        for rule in RULES {
+            check_rule(rule.id, &Image::compliant(), profile, Expect::Pass);
+        }
+    }
+}
+
+#[test]
+fn compliant_image_verdict_and_order() {
+    let r = check_rule("DF101", &Image::compliant(), STRICT, Expect::Pass);
+    assert_eq!(r.verdict(), Verdict::Pass);
+    let ids: Vec<&str> = r.findings.iter().map(|f| f.rule.id).collect();
+    let all: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+    assert_eq!(ids, all, "one finding per rule, in catalogue order");
+    let f = r.finding("DF401").expect("DF401");
+    assert_eq!(f.location.path.as_deref(), Some("/app/version.json"));
+    assert_eq!(f.location.layer, Some(1));
+}
+
+#[test]
+fn df101_app_missing_or_empty() {
+    let no_app = Image::compliant().layer(vec![whiteout("/app")]);
+    let r = check_rule("DF101", &no_app, STRICT, Expect::Fail);
+    assert_eq!(
+        r.finding("DF101").map(|f| f.found.as_str()),
+        Some("/app does not exist")
+    );
+    check_rule("DF102", &no_app, STRICT, Expect::Skipped);
+    let empty = Image::compliant().layer(vec![whiteout("/app"), dir("/app", 0o755)]);
+    let r = check_rule("DF101", &empty, STRICT, Expect::Fail);
+    assert_eq!(
+        r.finding("DF101").map(|f| f.found.as_str()),
+        Some("/app is empty")
+    );
+    let a_file = Image::compliant().layer(vec![whiteout("/app"), file("/app", 0o644, "x")]);
+    check_rule("DF101", &a_file, STRICT, Expect::Fail);
+}
+
+#[test]
+fn df102_app_writable_by_app_user() {
+    let owned = Image::compliant().layer(vec![owned_file("/app/server", 0o755, 10001, 10001, "x")]);
+    let r = check_rule("DF102", &owned, STRICT, Expect::Warn);
+    let f = r.finding("DF102").expect("DF102");
+    assert!(
+        f.found.contains("/app/server (755 10001:10001)"),
+        "{}",
+        f.found
+    );
+    assert_eq!(f.location.layer, Some(2));
+    let group = Image::compliant().layer(vec![owned_file("/app/data", 0o664, 0, 10001, "x")]);
+    check_rule("DF102", &group, STRICT, Expect::Warn);
+    let world = Image::compliant().layer(vec![file("/app/data", 0o646, "x")]);
+    check_rule("DF102", &world, STRICT, Expect::Warn);
+    let read_only =
+        Image::compliant().layer(vec![owned_file("/app/data", 0o444, 10001, 10001, "x")]);
+    check_rule("DF102", &read_only, STRICT, Expect::Pass);
+}
+
+#[test]
+fn df103_world_writable() {
+    let bad = Image::compliant().layer(vec![file("/usr/bin/env", 0o757, "#!")]);
+    let r = check_rule("DF103", &bad, STRICT, Expect::Warn);
+    assert!(r
+        .finding("DF103")
+        .is_some_and(|f| f.found.contains("/usr/bin/env (757)")));
+    let allowed = Image::compliant().layer(vec![
+        file("/tmp/scratch", 0o666, ""),
+        dir("/var", 0o755),
+        dir("/var/tmp", 0o1777),
+        file("/var/tmp/x", 0o666, ""),
+        dir("/var/cache", 0o1777),
+        file("/var/cache/y", 0o666, ""),
+    ]);
+    check_rule("DF103", &allowed, STRICT, Expect::Pass);
+}
+
+#[test]
+fn df104_setuid() {
+    let su = Image::compliant().layer(vec![file("/usr/bin/su", 0o4755, "#!")]);
+    let r = check_rule("DF104", &su, STRICT, Expect::Warn);
+    assert!(r
+        .finding("DF104")
+        .is_some_and(|f| f.found.contains("/usr/bin/su (setuid, owner 0)")));
+    let sg = Image::compliant().layer(vec![file("/usr/bin/wall", 0o2755, "#!")]);
+    check_rule("DF104", &sg, STRICT, Expect::Warn);
+}
+
+fn with_etc(passwd: &str, group: &str) -> Image {
+    Image::compliant().layer(vec![
+        file("/etc/passwd", 0o644, passwd),
+        file("/etc/group", 0o644, group),
+    ])
+}
+
+#[test]
+fn df201_group() {
+    let missing = with_etc(PASSWD, "root:x:0:\n");
+    let r = check_rule("DF201", &missing, STRICT, Expect::Fail);
+    assert_eq!(r.finding("DF201").map(|f| f.location.layer), Some(Some(2)));
+    check_rule("DF201", &missing, MOZCLOUD, Expect::Warn);
+    let wrong = with_etc(PASSWD, "root:x:0:\napp:x:1000:\n");
+    let r = check_rule("DF201", &wrong, STRICT, Expect::Fail);
+    assert_eq!(
+        r.finding("DF201").map(|f| f.found.as_str()),
+        Some("group app has GID 1000")
+    );
+    let no_file = Image::compliant().layer(vec![whiteout("/etc/group")]);
+    check_rule("DF201", &no_file, STRICT, Expect::Fail);
+}
+
+#[test]
+fn df202_user() {
+    let wrong_uid = with_etc(
+        "root:x:0:0::/root:/bin/sh\napp:x:1000:10001::/app:/bin/sh\n",
+        "root:x:0:\napp:x:10001:\n",
+    );
+    let r = check_rule("DF202", &wrong_uid, STRICT, Expect::Fail);
+    assert_eq!(
+        r.finding("DF202").map(|f| f.found.as_str()),
+        Some("user app has UID 1000 and GID 10001")
+    );
+    check_rule("DF202", &wrong_uid, MOZCLOUD, Expect::Warn);
+    let wrong_gid = with_etc(
+        "root:x:0:0::/root:/bin/sh\napp:x:10001:100::/app:/bin/sh\n",
+        "root:x:0:\napp:x:10001:\n",
+    );
+    check_rule("DF202", &wrong_gid, STRICT, Expect::Fail);
+    let missing = with_etc("root:x:0:0::/root:/bin/sh\n", "root:x:0:\napp:x:10001:\n");
+    check_rule("DF202", &missing, STRICT, Expect::Fail);
+}
+
+fn user(spec: &str) -> Image {
+    Image::compliant().with("User", json!(spec))
+}
+
+#[test]
+fn df203_spellings() {
+    for ok in ["app", "10001", "app:app", "10001:10001"] {
+        check_rule("DF203", &user(ok), STRICT, Expect::Pass);
+    }
+    for root in ["", "root", "0", "0:0", "root:root"] {
+        let r = check_rule("DF203", &user(root), STRICT, Expect::Fail);
+        check_rule("DF203", &user(root), MOZCLOUD, Expect::Fail);
+        assert_eq!(
+            r.finding("DF203").and_then(|f| f.location.field.as_deref()),
+            Some("User")
+        );
+    }
+    let absent = Image::compliant().with("User", Value::Null);
+    check_rule("DF203", &absent, STRICT, Expect::Fail);
+    let r = check_rule("DF203", &user("nobody"), STRICT, Expect::Fail);
+    let found = &r.finding("DF203").expect("DF203").found;
+    assert!(found.contains("no user nobody in /etc/passwd"), "{found}");
+    // distroless's nonroot: a non-root uid other than 10001.
+    check_rule("DF203", &user("65532"), STRICT, Expect::Fail);
+    check_rule("DF203", &user("65532"), MOZCLOUD, Expect::Warn);
+}
+
+#[test]
+fn df301_entrypoint_and_cmd() {
+    let cmd_only = Image::compliant().with("Entrypoint", Value::Null);
+    check_rule("DF301", &cmd_only, STRICT, Expect::Fail);
+    check_rule("DF301", &cmd_only, MOZCLOUD, Expect::Warn);
+    let ep_only = Image::compliant().with("Cmd", json!([]));
+    check_rule("DF301", &ep_only, STRICT, Expect::Fail);
+    let neither = cmd_only.with("Cmd", Value::Null);
+    check_rule("DF301", &neither, MOZCLOUD, Expect::Fail);
+}
+
+#[test]
+fn df302_shell_form() {
+    let shell = Image::compliant().with("Entrypoint", json!(["/bin/sh", "-c", "/app/server"]));
+    check_rule("DF302", &shell, STRICT, Expect::Warn);
+    // Arguments to an exec-form entrypoint that happen to look like a shell are not a shell.
+    let args = Image::compliant().with("Cmd", json!(["sh", "-c", "x"]));
+    check_rule("DF302", &args, STRICT, Expect::Pass);
+}
+
+#[test]
+fn df303_port() {
+    let no_port = Image::compliant().with("Env", json!(["PATH=/bin"]));
+    check_rule("DF303", &no_port, STRICT, Expect::Warn);
+    let other = Image::compliant().with("ExposedPorts", json!({"9000/tcp": {}}));
+    let r = check_rule("DF303", &other, STRICT, Expect::Warn);
+    assert_eq!(
+        r.finding("DF303").map(|f| f.found.as_str()),
+        Some("PORT=8000 but only 9000/tcp exposed")
+    );
+    let none = Image::compliant().with("ExposedPorts", Value::Null);
+    check_rule("DF303", &none, STRICT, Expect::Warn);
+    let bad = Image::compliant().with("Env", json!(["PORT=http"]));
+    check_rule("DF303", &bad, STRICT, Expect::Warn);
+}
+
+fn version(v: &str) -> Image {
+    Image::compliant().layer(vec![file("/app/version.json", 0o644, v)])
+}
+
+#[test]
+fn df401_version_json() {
+    let missing = Image::compliant().layer(vec![whiteout("/app/version.json")]);
+    let r = check_rule("DF401", &missing, STRICT, Expect::Fail);
+    assert_eq!(
+        r.finding("DF401").map(|f| f.found.as_str()),
+        Some("/app/version.json does not exist")
+    );
+    check_rule("DF402", &missing, STRICT, Expect::Skipped);
+    check_rule("DF404", &missing, STRICT, Expect::Skipped);
+    let no_build = version(&format!(
+        r#"{{"source":"https://x.test/a","version":"","commit":"{COMMIT}"}}"#
+    ));
+    let r = check_rule("DF401", &no_build, STRICT, Expect::Fail);
+    let found = &r.finding("DF401").expect("DF401").found;
+    assert!(
+        found.contains("\"build\" is a required property"),
+        "{found}"
+    );
+    let bad_commit = version(
+        r#"{"source":"https://x.test/a","version":"","commit":"none. stub","build":"https://ci/1"}"#,
+    );
+    let r = check_rule("DF401", &bad_commit, STRICT, Expect::Fail);
+    assert!(r
+        .finding("DF401")
+        .is_some_and(|f| f.found.starts_with("/commit: ")));
+    check_rule("DF401", &version("{not json"), STRICT, Expect::Fail);
+    check_rule("DF401", &version("[]"), STRICT, Expect::Fail);
+    // An empty version is allowed (non-release builds).
+    let empty_version = version(&format!(
+        r#"{{"source":"https://x.test/a","version":"","commit":"{COMMIT}","build":"https://ci/1","extra":1}}"#
+    ));
+    check_rule("DF401", &empty_version, STRICT, Expect::Pass);
+}
+
+#[test]
+fn df402_urls() {
+    let relative = version(&format!(
+        r#"{{"source":"github.com/example/app","version":"1","commit":"{COMMIT}","build":"local"}}"#
+    ));
+    let r = check_rule("DF402", &relative, STRICT, Expect::Warn);
+    let found = &r.finding("DF402").expect("DF402").found;
+    assert!(
+        found.contains("source \"github.com/example/app\" is not an absolute URL"),
+        "{found}"
+    );
+    assert!(found.contains("build \"local\""), "{found}");
+}
+
+fn labels(v: Value) -> Image {
+    Image::compliant().with("Labels", v)
+}
+
+#[test]
+fn df403_labels() {
+    let none = Image::compliant().with("Labels", Value::Null);
+    check_rule("DF403", &none, STRICT, Expect::Warn);
+    check_rule("DF404", &none, STRICT, Expect::Skipped);
+    let partial = labels(json!({"org.opencontainers.image.revision": COMMIT}));
+    let r = check_rule("DF403", &partial, STRICT, Expect::Warn);
+    assert_eq!(
+        r.finding("DF403").map(|f| f.found.as_str()),
+        Some("missing or empty: org.opencontainers.image.source, org.opencontainers.image.version")
+    );
+}
+
+#[test]
+fn df404_revision() {
+    let other = labels(json!({
+        "org.opencontainers.image.source": "https://github.com/example/app",
+        "org.opencontainers.image.revision": "fedcba9",
+        "org.opencontainers.image.version": "v1.0.0"
+    }));
+    check_rule("DF404", &other, STRICT, Expect::Warn);
+}
+
+#[test]
+fn df501_secrets() {
+    let env = Image::compliant().with(
+        "Env",
+        json!([
+            "PORT=8000",
+            "DB_PASSWORD=hunter2",
+            "GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D",
+            "EMPTY_TOKEN="
+        ]),
+    );
+    let r = check_rule("DF501", &env, STRICT, Expect::Warn);
+    let f = r.finding("DF501").expect("DF501");
+    assert!(f.found.contains("Env DB_PASSWORD=****"), "{}", f.found);
+    assert!(
+        !f.found.contains("hunter2") && !f.found.contains("GPG_KEY"),
+        "{}",
+        f.found
+    );
+    assert!(!f.found.contains("EMPTY_TOKEN"), "{}", f.found);
+    let aws = labels(json!({"note": "AKIAIOSFODNN7EXAMPLE"}));
+    let r = check_rule("DF501", &aws, STRICT, Expect::Warn);
+    let f = r.finding("DF501").expect("DF501");
+    assert!(
+        f.found.contains("label note=**** (an AWS access key id)"),
+        "{}",
+        f.found
+    );
+    assert!(!f.found.contains("AKIA"), "{}", f.found);
+    let url = Image::compliant().with(
+        "Env",
+        json!(["PORT=8000", "DATABASE_URL=postgres://u:s3cret@db/x"]),
+    );
+    let r = check_rule("DF501", &url, STRICT, Expect::Warn);
+    assert!(r
+        .finding("DF501")
+        .is_some_and(|f| !f.found.contains("s3cret")));
+}
+
+#[test]
+fn hostile_layers_are_confined_not_fatal() {
+    // A traversal entry is skipped by the reader; the check still runs on what is there.
+    let image = Image::compliant().layer(vec![file("../../etc/shadow", 0o644, "x")]);
+    let r = check_rule("DF101", &image, STRICT, Expect::Pass);
+    assert!(r.findings.iter().all(|f| f.outcome != Outcome::Fail));
+}

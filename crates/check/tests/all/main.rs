@@ -1,0 +1,145 @@
+//! dockerflow-check's tests: one binary, one module per concept. Every rule test goes through
+//! `check_rule` (images, in every input form) or `check_dockerfile_rule`.
+
+mod catalogue;
+mod dockerfile;
+mod ignores;
+mod image;
+mod support;
+
+use dockerflow_check::{
+    check_dockerfile, check_image, DockerfileModel, ImageModel, Options, Outcome, Profile, Report,
+    Verdict,
+};
+use dockerflow_oci::{open, ImageRef, Limits, OpenOptions};
+
+use support::{Image, TempDir, FORMS};
+
+/// The outcome a test expects for one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    Pass,
+    Fail,
+    Warn,
+    Skipped,
+}
+
+fn matches(outcome: &Outcome, expect: Expect) -> bool {
+    matches!(
+        (outcome, expect),
+        (Outcome::Pass, Expect::Pass)
+            | (Outcome::Fail, Expect::Fail)
+            | (Outcome::Warn, Expect::Warn)
+            | (Outcome::Skipped(_), Expect::Skipped)
+    )
+}
+
+fn failing(report: &Report) -> Vec<&'static str> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.fails())
+        .map(|f| f.rule.id)
+        .collect()
+}
+
+fn assert_rule(id: &str, report: &Report, expect: Expect, what: &str) {
+    let f = report
+        .finding(id)
+        .unwrap_or_else(|| panic!("{what}: no finding for {id}"));
+    assert!(
+        matches(&f.outcome, expect),
+        "{what}: {id} expected {expect:?}, got {:?}\n  found: {}\n  expected: {}",
+        f.outcome,
+        f.found,
+        f.expected
+    );
+    let fails = failing(report);
+    if expect == Expect::Fail {
+        assert_eq!(report.verdict(), Verdict::Fail, "{what}: verdict");
+    } else {
+        assert!(
+            !fails.contains(&id),
+            "{what}: {id} is among the failures {fails:?}"
+        );
+    }
+}
+
+/// Reads an image reference into a model.
+pub fn read(reference: &str) -> ImageModel {
+    let r = ImageRef::parse(reference).unwrap_or_else(|e| panic!("{reference}: {e}"));
+    let src = open(&r, &OpenOptions::default()).unwrap_or_else(|e| panic!("{reference}: {e}"));
+    ImageModel::read(src.as_ref(), &Limits::default())
+        .unwrap_or_else(|e| panic!("{reference}: {e}"))
+}
+
+/// Checks `image` in every input form (OCI layout, oci-archive, docker-archive) and asserts
+/// the outcome of rule `id` (and, for `Fail`, the verdict). Returns the last report.
+pub fn check_rule(id: &str, image: &Image, profile: Profile, expect: Expect) -> Report {
+    let mut last = None;
+    for form in FORMS {
+        let tmp = TempDir::new("check");
+        let reference = image.write(tmp.path(), form);
+        let model = read(&reference);
+        let options = Options {
+            profile,
+            ..Options::default()
+        };
+        let report = check_image(&model, &options);
+        assert_rule(id, &report, expect, &format!("{form:?} ({profile})"));
+        last = Some(report);
+    }
+    last.expect("three forms")
+}
+
+/// Checks a Dockerfile and asserts the outcome of rule `id`.
+pub fn check_dockerfile_rule(id: &str, src: &str, profile: Profile, expect: Expect) -> Report {
+    let (model, _) = DockerfileModel::parse("Dockerfile", src, None, &[]).expect("a stage");
+    let options = Options {
+        profile,
+        ..Options::default()
+    };
+    let report = check_dockerfile(&model, &options);
+    assert_rule(
+        id,
+        &report,
+        expect,
+        &format!("Dockerfile ({profile})\n{src}"),
+    );
+    report
+}
+
+/// Every rule id with at least one test where it fails (MUST) or warns (SHOULD): the
+/// `catalogue::every_rule_has_a_failing_fixture` test keeps this complete.
+pub const BROKEN_FIXTURES: &[(&str, &str)] = &[
+    (
+        "DF101",
+        "image::df101_app_missing_or_empty, dockerfile::df101_nothing_copied_into_app",
+    ),
+    ("DF102", "image::df102_app_writable_by_app_user"),
+    ("DF103", "image::df103_world_writable"),
+    ("DF104", "image::df104_setuid"),
+    (
+        "DF201",
+        "image::df201_group, dockerfile::df201_df202_scratch_without_accounts",
+    ),
+    (
+        "DF202",
+        "image::df202_user, dockerfile::df202_user_without_uid",
+    ),
+    ("DF203", "image::df203_spellings, dockerfile::df203_user"),
+    (
+        "DF301",
+        "image::df301_entrypoint_and_cmd, dockerfile::zero2prod_fails",
+    ),
+    (
+        "DF302",
+        "image::df302_shell_form, dockerfile::df302_shell_form",
+    ),
+    ("DF303", "image::df303_port, dockerfile::df303_port"),
+    ("DF401", "image::df401_version_json"),
+    ("DF402", "image::df402_urls"),
+    ("DF403", "image::df403_labels"),
+    ("DF404", "image::df404_revision"),
+    ("DF501", "image::df501_secrets, dockerfile::df501_secrets"),
+];
