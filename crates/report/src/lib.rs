@@ -1,1 +1,97 @@
-//! Being written.
+//! Renders the checker's findings in the wire formats: `text` for people, versioned `json`,
+//! `junit` XML and SARIF 2.1.0, each from a [`dockerflow_check::Report`] plus the catalogue.
+//!
+//! **Architecture Invariant:** this is the only crate that knows the report formats. It
+//! depends on `dockerflow-check` (and `serde_json` to write JSON), never the other way round,
+//! so a change to a report schema is one visible diff here. Nothing here prints or reads the
+//! environment: the caller decides colour and where the bytes go.
+//!
+//! ```
+//! use dockerflow_check::{check_dockerfile, DockerfileModel, Options};
+//! use dockerflow_report::{render, Format, RenderOptions};
+//! let src = "FROM debian:bookworm-slim\nCOPY . /app\nENTRYPOINT [\"/app/server\"]\n";
+//! let (model, _) = DockerfileModel::parse("Dockerfile", src, None, &[]).unwrap();
+//! let report = check_dockerfile(&model, &Options::default());
+//! let text = render(Format::Text, &report, &RenderOptions::default());
+//! assert!(text.contains("FAIL  DF203"));
+//! let json: serde_json::Value =
+//!     serde_json::from_str(&render(Format::Json, &report, &RenderOptions::default())).unwrap();
+//! assert_eq!(json["schema_version"], 1);
+//! assert_eq!(json["verdict"], "fail");
+//! ```
+//!
+//! # Design
+//!
+//! - One module per format ([`text`], [`json`], [`junit`], [`sarif`]), each a pure function
+//!   from a report to a `String`.
+//! - The JSON schema is written in [`json`]'s module doc and pinned by tests; it carries a
+//!   `schema_version` that changes on any incompatible change.
+//! - Rule metadata (statement, why, fix, help URI, default level) comes from the finding's
+//!   `&'static Rule`, so SARIF `rules[]` and JUnit names never drift from `docs/RULES.md`.
+//! - XML escaping is written here ([`junit::escape`]); JSON goes through `serde_json`.
+//! - Secret values never reach this crate: findings mask them.
+#![deny(missing_docs)]
+
+pub mod json;
+pub mod junit;
+pub mod sarif;
+pub mod text;
+
+use dockerflow_check::Report;
+
+/// The report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// For people (see [`text`]).
+    Text,
+    /// Versioned JSON (see [`json`]).
+    Json,
+    /// JUnit XML (see [`junit`]).
+    Junit,
+    /// SARIF 2.1.0 (see [`sarif`]).
+    Sarif,
+}
+
+impl Format {
+    /// Every format, by name.
+    pub const ALL: &'static [(&'static str, Format)] = &[
+        ("text", Format::Text),
+        ("json", Format::Json),
+        ("junit", Format::Junit),
+        ("sarif", Format::Sarif),
+    ];
+
+    /// Parses `text`, `json`, `junit` or `sarif`.
+    pub fn parse(s: &str) -> Option<Format> {
+        Format::ALL.iter().find(|(n, _)| *n == s).map(|(_, f)| *f)
+    }
+}
+
+/// How to render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// Colour the text format with ANSI escapes (the caller decides: a terminal, no
+    /// `NO_COLOR`). Other formats ignore it.
+    pub color: bool,
+    /// The checker's version, written into JSON and SARIF.
+    pub tool_version: String,
+}
+
+impl Default for RenderOptions {
+    fn default() -> RenderOptions {
+        RenderOptions {
+            color: false,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// Renders `report` in `format`.
+pub fn render(format: Format, report: &Report, options: &RenderOptions) -> String {
+    match format {
+        Format::Text => text::render(report, options),
+        Format::Json => json::render(report, options),
+        Format::Junit => junit::render(report, options),
+        Format::Sarif => sarif::render(report, options),
+    }
+}

@@ -1,0 +1,114 @@
+//! JUnit XML: one `<testsuite>` for the input, one `<testcase>` per rule (named by its id and
+//! statement, `classname` `dockerflow.<input kind>`). A failed MUST rule is a `<failure>`; a
+//! SHOULD rule broken passes with a `warning:` line in `<system-out>` (JUnit has no warnings);
+//! a skipped rule is `<skipped message="reason">`; an ignored rule is `<skipped>` with
+//! `ignored: reason`.
+
+use std::fmt::Write;
+
+use dockerflow_check::{Finding, Outcome, Report};
+
+use crate::RenderOptions;
+
+/// Escapes text for XML content and attribute values. Characters XML 1.0 cannot hold
+/// (control characters other than tab, newline and carriage return) become U+FFFD.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn details(f: &Finding) -> String {
+    let mut s = format!("found: {}\nexpected: {}", f.found, f.expected);
+    if !f.location.is_empty() {
+        let _ = write!(s, "\nwhere: {}", f.location);
+    }
+    let _ = write!(s, "\nfix: {}\nsee: {}", f.rule.fix, f.rule.help_uri());
+    s
+}
+
+/// Renders the JUnit XML report.
+pub fn render(report: &Report, _: &RenderOptions) -> String {
+    let s = report.summary();
+    let tests = report.findings.len();
+    let failures = s.fail;
+    let skipped = s.skipped + s.ignored;
+    let name = escape(&format!(
+        "dockerflow check {} {}",
+        report.kind.as_str(),
+        report.subject
+    ));
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"dockerflow check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">"
+    );
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{name}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">"
+    );
+    let _ = writeln!(
+        out,
+        "    <properties>\n      <property name=\"profile\" value=\"{}\"/>\n      <property name=\"verdict\" value=\"{}\"/>\n    </properties>",
+        report.profile,
+        report.verdict().as_str()
+    );
+    for f in &report.findings {
+        let _ = write!(
+            out,
+            "    <testcase classname=\"dockerflow.{}\" name=\"{}\"",
+            report.kind.as_str(),
+            escape(&format!("{} {}", f.rule.id, f.rule.statement))
+        );
+        if let Some(reason) = &f.ignored {
+            let _ = writeln!(
+                out,
+                ">\n      <skipped message=\"{}\"/>\n      <system-out>{}</system-out>\n    </testcase>",
+                escape(&format!("ignored: {reason}")),
+                escape(&format!("{}: {}", f.outcome.as_str(), details(f)))
+            );
+            continue;
+        }
+        match &f.outcome {
+            Outcome::Pass => out.push_str("/>\n"),
+            Outcome::Fail => {
+                let _ = writeln!(
+                    out,
+                    ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+                    escape(&f.found),
+                    f.rule.level.as_str(),
+                    escape(&details(f))
+                );
+            }
+            Outcome::Warn => {
+                let _ = writeln!(
+                    out,
+                    ">\n      <system-out>{}</system-out>\n    </testcase>",
+                    escape(&format!("warning: {}", details(f)))
+                );
+            }
+            Outcome::Skipped(why) => {
+                let _ = writeln!(
+                    out,
+                    ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                    escape(why)
+                );
+            }
+        }
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}

@@ -1,0 +1,153 @@
+//! SARIF 2.1.0 (OASIS): one run; `tool.driver.rules[]` is the catalogue (id, name,
+//! shortDescription = statement, fullDescription = why, help = fix, helpUri,
+//! defaultConfiguration.level `error` for MUST and `warning` for SHOULD, properties with the
+//! profiles and the source); one result per finding: `kind` `fail` (level `error` or
+//! `warning`), `pass` or `notApplicable` (level `none`), the message, and locations where
+//! known: a Dockerfile line as a physical location, a file or config key inside an image as a
+//! logical location. An ignored finding carries an external suppression with the reason.
+
+use dockerflow_check::{Finding, InputKind, Level, Outcome, Report, RULES};
+use serde_json::{json, Value};
+
+use crate::RenderOptions;
+
+/// The SARIF schema this module writes.
+pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+fn level(l: Level) -> &'static str {
+    match l {
+        Level::Must => "error",
+        Level::Should => "warning",
+    }
+}
+
+/// A relative URI reference for a path: forward slashes, the few characters that would end
+/// or change a URI percent-encoded.
+fn uri(path: &str) -> String {
+    let mut out = String::new();
+    for b in path.replace('\\', "/").bytes() {
+        match b {
+            b'%' | b' ' | b'#' | b'?' | b'"' | b'<' | b'>' | 0..=0x1f | 0x7f..=0xff => {
+                out.push_str(&format!("%{b:02X}"))
+            }
+            b => out.push(b as char),
+        }
+    }
+    out
+}
+
+fn locations(report: &Report, f: &Finding) -> Value {
+    let l = &f.location;
+    match report.kind {
+        InputKind::Dockerfile => {
+            let Some(path) = &l.path else {
+                return json!([]);
+            };
+            let mut physical = json!({"artifactLocation": {"uri": uri(path)}});
+            if let Some(line) = l.line {
+                physical["region"] = json!({"startLine": line});
+            }
+            json!([{"physicalLocation": physical}])
+        }
+        InputKind::Image => {
+            let mut logical = Vec::new();
+            if let Some(path) = &l.path {
+                let fq = match l.layer {
+                    Some(n) => format!("{}!layer{n}:{path}", report.subject),
+                    None => format!("{}!{path}", report.subject),
+                };
+                logical.push(json!({"name": path, "fullyQualifiedName": fq, "kind": "resource"}));
+            }
+            if let Some(field) = &l.field {
+                logical.push(json!({
+                    "name": field,
+                    "fullyQualifiedName": format!("{}!config.{field}", report.subject),
+                    "kind": "member"
+                }));
+            }
+            if logical.is_empty() {
+                json!([])
+            } else {
+                json!([{"logicalLocations": logical}])
+            }
+        }
+    }
+}
+
+fn result(report: &Report, f: &Finding) -> Value {
+    let (kind, lvl) = match &f.outcome {
+        Outcome::Fail => ("fail", "error"),
+        Outcome::Warn => ("fail", "warning"),
+        Outcome::Pass => ("pass", "none"),
+        Outcome::Skipped(_) => ("notApplicable", "none"),
+    };
+    let text = match &f.outcome {
+        Outcome::Skipped(why) => format!("{}: skipped: {why}", f.rule.statement),
+        Outcome::Pass => format!("{}: {}", f.rule.statement, f.found),
+        _ => format!(
+            "{}: found {}; expected {}",
+            f.rule.statement, f.found, f.expected
+        ),
+    };
+    let mut r = json!({
+        "ruleId": f.rule.id,
+        "ruleIndex": RULES.iter().position(|r| r.id == f.rule.id),
+        "kind": kind,
+        "level": lvl,
+        "message": {"text": text},
+        "locations": locations(report, f),
+    });
+    if let Some(reason) = &f.ignored {
+        r["suppressions"] = json!([{"kind": "external", "justification": reason}]);
+    }
+    r
+}
+
+/// The SARIF log as a JSON value.
+pub fn to_value(report: &Report, options: &RenderOptions) -> Value {
+    let rules: Vec<Value> = RULES
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "name": r.id,
+                "shortDescription": {"text": r.statement},
+                "fullDescription": {"text": r.why},
+                "help": {"text": format!("Fix: {}", r.fix)},
+                "helpUri": r.help_uri(),
+                "defaultConfiguration": {"level": level(r.level)},
+                "properties": {
+                    "profiles": r.profiles.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+                    "source": r.source,
+                    "since": r.since,
+                    "status": r.status.as_str(),
+                }
+            })
+        })
+        .collect();
+    json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "dockerflow",
+                "version": options.tool_version,
+                "informationUri": "https://github.com/dockerflow-rs/dockerflow",
+                "rules": rules,
+            }},
+            "results": report.findings.iter().map(|f| result(report, f)).collect::<Vec<_>>(),
+            "properties": {
+                "input": {"kind": report.kind.as_str(), "name": report.subject},
+                "profile": report.profile.as_str(),
+                "verdict": report.verdict().as_str(),
+            }
+        }]
+    })
+}
+
+/// Renders the SARIF log, pretty-printed, with a final newline.
+pub fn render(report: &Report, options: &RenderOptions) -> String {
+    let mut s = serde_json::to_string_pretty(&to_value(report, options)).unwrap_or_default();
+    s.push('\n');
+    s
+}

@@ -1,0 +1,366 @@
+//! dockerflow-report's tests: each format parses and says what the findings say.
+
+use dockerflow_check::{
+    check_dockerfile, rule, DockerfileModel, Finding, InputKind, Location, Options, Outcome,
+    Profile, Report, RULES,
+};
+use dockerflow_report::{junit, render, Format, RenderOptions};
+use serde_json::{json, Value};
+
+const ZERO2PROD_LIKE: &str = "FROM debian:bookworm-slim AS runtime\nWORKDIR /app\nCOPY target/server server\nENV API_TOKEN=s3cr3t\nENTRYPOINT [\"./server\"]\n";
+
+fn dockerfile_report() -> Report {
+    let (m, _) =
+        DockerfileModel::parse("ops/Dockerfile", ZERO2PROD_LIKE, None, &[]).expect("stage");
+    let mut options = Options::default();
+    options
+        .ignores
+        .add_flag("DF303=the chart sets PORT")
+        .expect("ignore");
+    check_dockerfile(&m, &options)
+}
+
+fn finding(
+    id: &str,
+    outcome: Outcome,
+    found: &str,
+    location: Location,
+    ignored: Option<&str>,
+) -> Finding {
+    Finding {
+        rule: rule(id).expect("rule"),
+        outcome,
+        found: found.to_string(),
+        expected: "the expected <thing> & more".to_string(),
+        location,
+        ignored: ignored.map(str::to_string),
+    }
+}
+
+/// A small hand-made image report covering every outcome and location shape.
+fn image_report() -> Report {
+    Report {
+        kind: InputKind::Image,
+        subject: "oci:/tmp/img".to_string(),
+        profile: Profile::Strict,
+        findings: vec![
+            finding(
+                "DF101",
+                Outcome::Pass,
+                "/app holds 2 entries",
+                Location::file("/app", Some(1)),
+                None,
+            ),
+            finding(
+                "DF203",
+                Outcome::Fail,
+                "User \"root\" is root (uid 0)",
+                Location::field("User"),
+                None,
+            ),
+            finding(
+                "DF303",
+                Outcome::Warn,
+                "ENV PORT is not set",
+                Location::field("Env, ExposedPorts"),
+                Some("set by the chart"),
+            ),
+            finding(
+                "DF401",
+                Outcome::Skipped("no file\u{1}here".into()),
+                "",
+                Location::default(),
+                None,
+            ),
+        ],
+    }
+}
+
+fn options() -> RenderOptions {
+    RenderOptions {
+        color: false,
+        tool_version: "9.9.9".into(),
+    }
+}
+
+#[test]
+fn json_schema_is_pinned() {
+    let v: Value =
+        serde_json::from_str(&render(Format::Json, &image_report(), &options())).expect("json");
+    let expected = json!({
+        "schema_version": 1,
+        "tool": {"name": "dockerflow", "version": "9.9.9"},
+        "input": {"kind": "image", "name": "oci:/tmp/img"},
+        "profile": "strict",
+        "verdict": "fail",
+        "summary": {"pass": 1, "fail": 1, "warn": 0, "skipped": 1, "ignored": 1},
+        "findings": [
+            {"rule": "DF101", "level": "must", "statement": "The application's sources are under /app",
+             "outcome": "pass", "reason": null, "found": "/app holds 2 entries",
+             "expected": "the expected <thing> & more",
+             "location": {"path": "/app", "layer": 1, "line": null, "field": null},
+             "ignored": null, "help_uri": "https://github.com/dockerflow-rs/dockerflow/blob/main/docs/RULES.md#df101"},
+            {"rule": "DF203", "level": "must", "statement": rule("DF203").expect("r").statement,
+             "outcome": "fail", "reason": null, "found": "User \"root\" is root (uid 0)",
+             "expected": "the expected <thing> & more",
+             "location": {"path": null, "layer": null, "line": null, "field": "User"},
+             "ignored": null, "help_uri": "https://github.com/dockerflow-rs/dockerflow/blob/main/docs/RULES.md#df203"},
+            {"rule": "DF303", "level": "should", "statement": rule("DF303").expect("r").statement,
+             "outcome": "warn", "reason": null, "found": "ENV PORT is not set",
+             "expected": "the expected <thing> & more",
+             "location": {"path": null, "layer": null, "line": null, "field": "Env, ExposedPorts"},
+             "ignored": "set by the chart", "help_uri": "https://github.com/dockerflow-rs/dockerflow/blob/main/docs/RULES.md#df303"},
+            {"rule": "DF401", "level": "must", "statement": rule("DF401").expect("r").statement,
+             "outcome": "skipped", "reason": "no file\u{1}here", "found": "",
+             "expected": "the expected <thing> & more",
+             "location": {"path": null, "layer": null, "line": null, "field": null},
+             "ignored": null, "help_uri": "https://github.com/dockerflow-rs/dockerflow/blob/main/docs/RULES.md#df401"}
+        ]
+    });
+    assert_eq!(v, expected);
+}
+
+#[test]
+fn json_of_a_dockerfile_check() {
+    let r = dockerfile_report();
+    let v: Value = serde_json::from_str(&render(Format::Json, &r, &options())).expect("json");
+    assert_eq!(v["verdict"], "fail");
+    assert_eq!(
+        v["input"],
+        json!({"kind": "dockerfile", "name": "ops/Dockerfile"})
+    );
+    let findings = v["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), RULES.len());
+    let df301 = findings
+        .iter()
+        .find(|f| f["rule"] == "DF301")
+        .expect("DF301");
+    assert_eq!(df301["location"]["line"], 5);
+    assert_eq!(df301["location"]["path"], "ops/Dockerfile");
+    let df303 = findings
+        .iter()
+        .find(|f| f["rule"] == "DF303")
+        .expect("DF303");
+    assert_eq!(df303["ignored"], "the chart sets PORT");
+    assert!(!v.to_string().contains("s3cr3t"), "secret value leaked");
+}
+
+/// A small well-formedness check: tags balance, attributes are quoted, `&` starts an entity,
+/// no raw control characters.
+fn assert_well_formed(xml: &str) {
+    let body = xml
+        .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+        .expect("declaration");
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = body;
+    let mut roots = 0;
+    while let Some(start) = rest.find('<') {
+        check_text(&rest[..start]);
+        let end = rest[start..].find('>').expect("unclosed tag") + start;
+        let tag = &rest[start + 1..end];
+        assert!(!tag.contains('<'), "'<' inside a tag: {tag}");
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(stack.pop().as_deref(), Some(name), "mismatched </{name}>");
+        } else {
+            let name: String = tag
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '/')
+                .collect();
+            assert!(!name.is_empty(), "empty tag name");
+            assert_eq!(
+                tag.matches('"').count() % 2,
+                0,
+                "unbalanced quotes in <{tag}>"
+            );
+            check_text(tag);
+            if stack.is_empty() {
+                roots += 1;
+            }
+            if !tag.ends_with('/') {
+                stack.push(name);
+            }
+        }
+        rest = &rest[end + 1..];
+    }
+    assert!(
+        rest.trim().is_empty() && stack.is_empty(),
+        "unclosed: {stack:?}"
+    );
+    assert_eq!(roots, 1, "one root element");
+}
+
+fn check_text(s: &str) {
+    for (i, _) in s.match_indices('&') {
+        let ent = &s[i..];
+        assert!(
+            ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#10;", "&#13;", "&#9;"]
+                .iter()
+                .any(|e| ent.starts_with(e)),
+            "bare & in {s:?}"
+        );
+    }
+    assert!(
+        !s.chars().any(|c| (c as u32) < 0x20 && c != '\n'),
+        "control character in {s:?}"
+    );
+}
+
+#[test]
+fn junit_is_well_formed_with_one_testcase_per_rule() {
+    let xml = render(Format::Junit, &dockerfile_report(), &options());
+    assert_well_formed(&xml);
+    assert_eq!(xml.matches("<testcase ").count(), RULES.len());
+    assert!(
+        xml.contains("<testsuites name=\"dockerflow check\" tests=\"15\" failures=\"2\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("name=\"DF203 The image runs as uid 10001"),
+        "{xml}"
+    );
+    assert!(xml.contains("<failure message=\"no USER"), "{xml}");
+    assert!(
+        xml.contains("<skipped message=\"ignored: the chart sets PORT\"/>"),
+        "{xml}"
+    );
+    assert!(!xml.contains("s3cr3t"));
+    let xml = render(Format::Junit, &image_report(), &options());
+    assert_well_formed(&xml);
+    assert!(xml.contains("&lt;thing&gt; &amp; more"), "{xml}");
+    assert!(
+        xml.contains("<skipped message=\"no file\u{FFFD}here\"/>"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn xml_escape() {
+    assert_eq!(
+        junit::escape("a<b>&\"c'\n\u{7}"),
+        "a&lt;b&gt;&amp;&quot;c&apos;&#10;\u{FFFD}"
+    );
+}
+
+#[test]
+fn sarif_has_the_catalogue_and_results() {
+    let v: Value = serde_json::from_str(&render(Format::Sarif, &dockerfile_report(), &options()))
+        .expect("json");
+    assert_eq!(v["version"], "2.1.0");
+    assert_eq!(
+        v["$schema"],
+        "https://json.schemastore.org/sarif-2.1.0.json"
+    );
+    let run = &v["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "dockerflow");
+    let rules = driver["rules"].as_array().expect("rules");
+    let ids: Vec<&str> = rules.iter().filter_map(|r| r["id"].as_str()).collect();
+    assert_eq!(ids, RULES.iter().map(|r| r.id).collect::<Vec<_>>());
+    for (r, c) in rules.iter().zip(RULES) {
+        assert_eq!(r["shortDescription"]["text"], c.statement);
+        assert_eq!(r["fullDescription"]["text"], c.why);
+        assert_eq!(r["helpUri"], c.help_uri());
+        let level = r["defaultConfiguration"]["level"].as_str().expect("level");
+        assert!(level == "error" || level == "warning");
+    }
+    let results = run["results"].as_array().expect("results");
+    assert_eq!(results.len(), RULES.len());
+    for r in results {
+        let id = r["ruleId"].as_str().expect("ruleId");
+        let idx = r["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+        assert_eq!(rules[idx]["id"], id);
+        assert!(r["message"]["text"].is_string());
+        let (kind, level) = (
+            r["kind"].as_str().expect("kind"),
+            r["level"].as_str().expect("level"),
+        );
+        assert!(
+            matches!(
+                (kind, level),
+                ("fail", "error" | "warning") | ("pass" | "notApplicable", "none")
+            ),
+            "{kind} {level}"
+        );
+    }
+    let df301 = results
+        .iter()
+        .find(|r| r["ruleId"] == "DF301")
+        .expect("DF301");
+    assert_eq!(df301["level"], "error");
+    assert_eq!(
+        df301["locations"][0]["physicalLocation"],
+        json!({"artifactLocation": {"uri": "ops/Dockerfile"}, "region": {"startLine": 5}})
+    );
+    let df303 = results
+        .iter()
+        .find(|r| r["ruleId"] == "DF303")
+        .expect("DF303");
+    assert_eq!(
+        df303["suppressions"],
+        json!([{"kind": "external", "justification": "the chart sets PORT"}])
+    );
+    assert_eq!(run["properties"]["verdict"], "fail");
+}
+
+#[test]
+fn sarif_image_locations_are_logical() {
+    let v: Value =
+        serde_json::from_str(&render(Format::Sarif, &image_report(), &options())).expect("json");
+    let results = v["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(
+        results[0]["locations"][0]["logicalLocations"][0],
+        json!({"name": "/app", "fullyQualifiedName": "oci:/tmp/img!layer1:/app", "kind": "resource"})
+    );
+    assert_eq!(
+        results[1]["locations"][0]["logicalLocations"][0]["name"],
+        "User"
+    );
+    assert_eq!(results[3]["locations"], json!([]));
+}
+
+#[test]
+fn text_for_people() {
+    let text = render(Format::Text, &dockerfile_report(), &options());
+    assert!(!text.contains('\x1b'), "no colour unless asked");
+    let fail = text
+        .find("FAIL  DF203  The image runs as uid 10001")
+        .expect("DF203 line");
+    let pass = text.find("pass  DF101").expect("DF101 line");
+    assert!(fail < pass, "failures first");
+    assert!(
+        text.contains("      found:    no USER: the container runs as the base image's user"),
+        "{text}"
+    );
+    assert!(
+        text.contains("      expected: USER app, 10001, app:app or 10001:10001 in the final stage"),
+        "{text}"
+    );
+    assert!(text.contains("      where:    ops/Dockerfile"), "{text}");
+    assert!(
+        text.contains("      ignored:  the chart sets PORT"),
+        "{text}"
+    );
+    assert!(text.contains("skip  DF401"), "{text}");
+    assert!(
+        text.ends_with("verdict: FAIL (2 failed, 1 warnings, 2 passed, 9 skipped, 1 ignored)\n"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cr3t"));
+    let coloured = render(
+        Format::Text,
+        &dockerfile_report(),
+        &RenderOptions {
+            color: true,
+            ..options()
+        },
+    );
+    assert!(coloured.contains("\x1b[31mFAIL\x1b[0m"), "{coloured}");
+}
+
+#[test]
+fn format_names() {
+    for (name, f) in Format::ALL {
+        assert_eq!(Format::parse(name), Some(*f));
+    }
+    assert_eq!(Format::parse("xml"), None);
+}
