@@ -427,7 +427,7 @@ pub(crate) async fn wait_for_status(address: SocketAddr, path: &str, status: u16
     }
 }
 
-fn parse_reply(raw: &[u8], head: bool) -> Reply {
+pub(crate) fn parse_reply(raw: &[u8], head: bool) -> Reply {
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")

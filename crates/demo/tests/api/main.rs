@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod browser;
 mod heartbeat;
 mod in_process;
 mod links;

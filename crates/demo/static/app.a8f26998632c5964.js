@@ -17,7 +17,11 @@
     a.className = "code";
     a.href = "/" + link.code;
     a.textContent = link.code;
-    li.append(a, document.createTextNode(link.url));
+    const url = document.createElement("span");
+    url.className = "url";
+    url.textContent = link.url;
+    // A real space between the two, so copied or read-out text is "code url".
+    li.append(a, " ", url);
     return li;
   }
 
