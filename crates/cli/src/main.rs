@@ -1,1 +1,388 @@
-fn main() {}
+//! The `dockerflow` command: a thin shell over `dockerflow-check` and `dockerflow-report`.
+//! It parses flags, reads the input through `dockerflow-oci` or `dockerflow-dockerfile`, and
+//! maps the verdict to an exit status: 0 pass (warnings allowed), 1 a MUST rule failed, 2 the
+//! input could not be checked (the reason on stderr, one line).
+//!
+//! Flags are parsed by hand (a small loop) to keep compile times short on small machines.
+
+#![deny(missing_docs)]
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use dockerflow_check::{
+    check_dockerfile, check_image, DockerfileModel, ImageModel, Options, Profile, Verdict,
+};
+use dockerflow_oci::{open, ImageRef, OpenOptions, Platform};
+use dockerflow_report::{render, Format, RenderOptions};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+const HELP: &str = "\
+dockerflow: Dockerflow tooling for container images
+
+Usage:
+  dockerflow check image REF [OPTIONS]
+  dockerflow check dockerfile PATH [OPTIONS]
+  dockerflow --help | --version
+
+Commands:
+  check    Check an image or a Dockerfile against the Dockerflow contract
+
+Run `dockerflow check --help` for the check options.
+";
+
+const CHECK_HELP: &str = "\
+Check an image or a Dockerfile against the Dockerflow contract (rules: docs/RULES.md).
+
+Usage:
+  dockerflow check image REF [OPTIONS]
+  dockerflow check dockerfile PATH [--target STAGE] [--build-arg K=V]... [OPTIONS]
+
+REF (containers/image transport syntax):
+  docker-archive:FILE[:NAME:TAG|:@N]   a `docker save` tar
+  oci:DIR[:TAG]                        an OCI image layout directory
+  oci-archive:FILE[:TAG]               a tar of an OCI image layout
+  docker://NAME, docker-daemon:NAME, NAME   registry and engine: not supported yet
+
+Options:
+  --format text|json|junit|sarif   Report format (default text)
+  --output FILE                    Write the report to FILE instead of stdout
+  --profile strict|mozcloud        strict: CONTRACT.md as written (default);
+                                   mozcloud: what Mozilla's current images do
+  --ignore ID=REASON               Ignore a rule; the reason is required (repeatable)
+  --ignore-file FILE               Read ignores (lines `ID REASON`) from FILE; by default
+                                   .dockerflow-check next to the Dockerfile, or in the
+                                   current directory for images, is read when present
+  --platform OS/ARCH[/VARIANT]     The platform to pick from a multi-platform image
+                                   (default linux/amd64)
+  --target STAGE                   The Dockerfile stage to check (default: the last)
+  --build-arg K=V                  A build argument for the Dockerfile (repeatable)
+
+Exit status: 0 pass (warnings allowed), 1 a MUST rule failed, 2 could not check.
+Colour: on a terminal only; set NO_COLOR to turn it off.
+";
+
+/// A reason the command could not do its job: exit 2 with this line on stderr.
+#[derive(Debug)]
+struct Fatal(String);
+
+fn fatal(s: impl Into<String>) -> Fatal {
+    Fatal(s.into())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Input {
+    Image(String),
+    Dockerfile(String),
+}
+
+#[derive(Debug)]
+struct CheckArgs {
+    input: Input,
+    format: Format,
+    output: Option<String>,
+    profile: Profile,
+    ignores: Vec<String>,
+    ignore_file: Option<String>,
+    platform: Option<Platform>,
+    target: Option<String>,
+    build_args: Vec<(String, String)>,
+}
+
+enum Command {
+    Help(&'static str),
+    Version,
+    Check(Box<CheckArgs>),
+}
+
+fn parse_args(args: &[String]) -> Result<Command, Fatal> {
+    let mut it = args.iter();
+    match it.next().map(String::as_str) {
+        None => Err(fatal(
+            "no command given; expected `dockerflow check ...` (see `dockerflow --help`)",
+        )),
+        Some("-h" | "--help" | "help") => Ok(Command::Help(HELP)),
+        Some("-V" | "--version") => Ok(Command::Version),
+        Some("check") => parse_check(it.as_slice()),
+        Some(other) => Err(fatal(format!(
+            "unknown command {other:?}; expected `check` (see `dockerflow --help`)"
+        ))),
+    }
+}
+
+fn parse_check(args: &[String]) -> Result<Command, Fatal> {
+    let mut kind: Option<&str> = None;
+    let mut subject: Option<String> = None;
+    let mut c = CheckArgs {
+        input: Input::Image(String::new()),
+        format: Format::Text,
+        output: None,
+        profile: Profile::Strict,
+        ignores: Vec::new(),
+        ignore_file: None,
+        platform: None,
+        target: None,
+        build_args: Vec::new(),
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].as_str();
+        i += 1;
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (arg, None),
+        };
+        let mut value = || -> Result<String, Fatal> {
+            if let Some(v) = inline.clone() {
+                return Ok(v);
+            }
+            let v = args.get(i).ok_or_else(|| {
+                fatal(format!(
+                    "{flag} needs a value (see `dockerflow check --help`)"
+                ))
+            })?;
+            i += 1;
+            Ok(v.clone())
+        };
+        match flag {
+            "-h" | "--help" => return Ok(Command::Help(CHECK_HELP)),
+            "--format" => {
+                let v = value()?;
+                c.format = Format::parse(&v).ok_or_else(|| {
+                    fatal(format!(
+                        "--format {v:?} is not a format; expected text, json, junit or sarif"
+                    ))
+                })?;
+            }
+            "--output" | "-o" => c.output = Some(value()?),
+            "--profile" => {
+                let v = value()?;
+                c.profile = Profile::parse(&v).ok_or_else(|| {
+                    fatal(format!(
+                        "--profile {v:?} is not a profile; expected strict or mozcloud"
+                    ))
+                })?;
+            }
+            "--ignore" => c.ignores.push(value()?),
+            "--ignore-file" => c.ignore_file = Some(value()?),
+            "--platform" => {
+                let v = value()?;
+                c.platform = Some(Platform::parse(&v).ok_or_else(|| {
+                    fatal(format!("--platform {v:?} is not a platform; expected OS/ARCH[/VARIANT], e.g. linux/arm64/v8"))
+                })?);
+            }
+            "--target" => c.target = Some(value()?),
+            "--build-arg" => {
+                let v = value()?;
+                let (k, val) = v.split_once('=').ok_or_else(|| {
+                    fatal(format!("--build-arg {v:?} has no '='; expected NAME=VALUE"))
+                })?;
+                c.build_args.push((k.to_string(), val.to_string()));
+            }
+            f if f.starts_with('-') && f.len() > 1 => {
+                return Err(fatal(format!(
+                    "unknown option {f}; see `dockerflow check --help`"
+                )))
+            }
+            positional => {
+                if kind.is_none() {
+                    kind = Some(match positional {
+                        "image" => "image",
+                        "dockerfile" => "dockerfile",
+                        other => {
+                            return Err(fatal(format!(
+                                "unknown check target {other:?}; expected `image REF` or `dockerfile PATH`"
+                            )))
+                        }
+                    });
+                } else if subject.is_none() {
+                    subject = Some(positional.to_string());
+                } else {
+                    return Err(fatal(format!(
+                        "unexpected argument {positional:?}; one input per check"
+                    )));
+                }
+            }
+        }
+    }
+    let (kind, subject) = match (kind, subject) {
+        (None, _) => {
+            return Err(fatal(
+                "nothing to check; expected `dockerflow check image REF` or `dockerflow check dockerfile PATH`",
+            ))
+        }
+        (Some(k), None) => {
+            let what = if k == "image" { "REF" } else { "PATH" };
+            return Err(fatal(format!("`dockerflow check {k}` needs {what}")));
+        }
+        (Some(k), Some(s)) => (k, s),
+    };
+    if kind == "image" && (c.target.is_some() || !c.build_args.is_empty()) {
+        return Err(fatal(
+            "--target and --build-arg apply to `check dockerfile` only",
+        ));
+    }
+    if kind == "dockerfile" && c.platform.is_some() {
+        return Err(fatal("--platform applies to `check image` only"));
+    }
+    c.input = if kind == "image" {
+        Input::Image(subject)
+    } else {
+        Input::Dockerfile(subject)
+    };
+    Ok(Command::Check(Box::new(c)))
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn options(c: &CheckArgs) -> Result<Options, Fatal> {
+    let mut options = Options {
+        profile: c.profile,
+        ..Options::default()
+    };
+    let (file, explicit) = match (&c.ignore_file, &c.input) {
+        (Some(f), _) => (Path::new(f).to_path_buf(), true),
+        (None, Input::Dockerfile(p)) => (
+            Path::new(p)
+                .parent()
+                .unwrap_or(Path::new(""))
+                .join(".dockerflow-check"),
+            false,
+        ),
+        (None, Input::Image(_)) => (Path::new(".dockerflow-check").to_path_buf(), false),
+    };
+    match std::fs::read_to_string(&file) {
+        Ok(text) => options
+            .ignores
+            .add_file(&text, &file.display().to_string())
+            .map_err(|e| fatal(one_line(&e.to_string())))?,
+        Err(e) if explicit => {
+            return Err(fatal(format!(
+                "cannot read ignore file {}: {e}; expected a file of `ID REASON` lines",
+                file.display()
+            )))
+        }
+        Err(_) => {}
+    }
+    for arg in &c.ignores {
+        options
+            .ignores
+            .add_flag(arg)
+            .map_err(|e| fatal(e.to_string()))?;
+    }
+    Ok(options)
+}
+
+fn run_check(c: &CheckArgs) -> Result<ExitCode, Fatal> {
+    let options = options(c)?;
+    let report = match &c.input {
+        Input::Image(reference) => {
+            let r = ImageRef::parse(reference).map_err(|e| {
+                fatal(format!(
+                    "cannot check image {reference:?}: {}",
+                    one_line(&e.to_string())
+                ))
+            })?;
+            let mut open_options = OpenOptions::default();
+            if let Some(p) = &c.platform {
+                open_options.platform = p.clone();
+            }
+            let reading = |e: dockerflow_oci::Error| {
+                let hint = if matches!(e.kind(), dockerflow_oci::ErrorKind::Unsupported { .. }) {
+                    "; expected a local image: docker-archive:FILE, oci:DIR[:TAG] or oci-archive:FILE[:TAG] (use `docker save` or `skopeo copy`)"
+                } else {
+                    ""
+                };
+                fatal(format!(
+                    "cannot check image {reference}: {}{hint}",
+                    one_line(&e.to_string())
+                ))
+            };
+            let source = open(&r, &open_options).map_err(reading)?;
+            let model = ImageModel::read(source.as_ref(), &open_options.limits).map_err(reading)?;
+            check_image(&model, &options)
+        }
+        Input::Dockerfile(path) => {
+            let text = std::fs::read(path).map_err(|e| {
+                fatal(format!(
+                    "cannot read Dockerfile {path}: {e}; expected a readable file"
+                ))
+            })?;
+            let text = String::from_utf8(text).map_err(|_| {
+                fatal(format!(
+                    "cannot check Dockerfile {path}: not UTF-8 text; expected a Dockerfile"
+                ))
+            })?;
+            let args: Vec<(&str, &str)> = c
+                .build_args
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let (model, errors) =
+                DockerfileModel::parse(path, &text, c.target.as_deref(), &args)
+                    .map_err(|e| fatal(format!("cannot check Dockerfile {path}: {e}")))?;
+            for e in errors {
+                eprintln!(
+                    "dockerflow: warning: {path}:{}:{}: {}",
+                    e.span.line,
+                    e.span.column,
+                    one_line(&e.message)
+                );
+            }
+            check_dockerfile(&model, &options)
+        }
+    };
+    let color = c.format == Format::Text
+        && c.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let render_options = RenderOptions {
+        color,
+        tool_version: VERSION.to_string(),
+    };
+    let out = render(c.format, &report, &render_options);
+    match &c.output {
+        Some(file) => std::fs::write(file, out)
+            .map_err(|e| fatal(format!("cannot write the report to {file}: {e}")))?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not worth a panic.
+            let _ = stdout
+                .write_all(out.as_bytes())
+                .and_then(|()| stdout.flush());
+        }
+    }
+    Ok(match report.verdict() {
+        Verdict::Pass => ExitCode::SUCCESS,
+        Verdict::Fail => ExitCode::from(1),
+    })
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let result = parse_args(&args).and_then(|command| match command {
+        Command::Help(text) => {
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Version => {
+            println!("dockerflow {VERSION}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check(c) => run_check(&c),
+    });
+    match result {
+        Ok(code) => code,
+        Err(Fatal(message)) => {
+            eprintln!("dockerflow: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

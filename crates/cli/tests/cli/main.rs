@@ -1,0 +1,348 @@
+//! Black-box tests of the `dockerflow` binary: exit codes, report formats, errors on stderr.
+
+#[path = "../../../check/tests/all/support.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use dockerflow_check::RULES;
+use serde_json::{json, Value};
+use support::{file, Form, Image, TempDir, FORMS};
+
+fn dockerflow(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dockerflow"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run dockerflow")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The error line: exactly one line on stderr, starting `dockerflow: error: `.
+fn error_line(o: &Output) -> String {
+    assert_eq!(code(o), 2, "stdout: {}\nstderr: {}", stdout(o), stderr(o));
+    let e = stderr(o);
+    assert_eq!(e.lines().count(), 1, "one line: {e}");
+    assert!(e.starts_with("dockerflow: error: "), "{e}");
+    e
+}
+
+const GOOD_DOCKERFILE: &str = "FROM debian:bookworm-slim\nRUN groupadd --gid 10001 app && useradd --uid 10001 --gid 10001 app\nWORKDIR /app\nCOPY . .\nENV PORT=8000\nEXPOSE 8000\nUSER app\nENTRYPOINT [\"/app/server\"]\nCMD [\"serve\"]\n";
+const ROOT_DOCKERFILE: &str =
+    "FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\nENTRYPOINT [\"./server\"]\n";
+
+#[test]
+fn help_and_version() {
+    let tmp = TempDir::new("cli");
+    let o = dockerflow(&["--help"], tmp.path());
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("dockerflow check image REF"));
+    let o = dockerflow(&["check", "--help"], tmp.path());
+    assert_eq!(code(&o), 0);
+    for flag in [
+        "--format",
+        "--output",
+        "--profile",
+        "--ignore ID=REASON",
+        "--platform",
+        "--target",
+        "--build-arg",
+    ] {
+        assert!(stdout(&o).contains(flag), "{flag}");
+    }
+    let o = dockerflow(&["--version"], tmp.path());
+    assert_eq!(
+        stdout(&o),
+        format!("dockerflow {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn image_exit_codes_in_every_form() {
+    let tmp = TempDir::new("cli");
+    for form in FORMS {
+        let dir = tmp.path().join(format!("{form:?}"));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let good = Image::compliant().write(&dir, form);
+        let o = dockerflow(&["check", "image", &good], tmp.path());
+        assert_eq!(code(&o), 0, "{form:?}: {}{}", stdout(&o), stderr(&o));
+        assert!(stdout(&o).contains("verdict: PASS"));
+        let bad_dir = dir.join("root");
+        std::fs::create_dir_all(&bad_dir).expect("mkdir");
+        let bad = Image::compliant()
+            .with("User", json!("root"))
+            .write(&bad_dir, form);
+        let o = dockerflow(&["check", "image", &bad], tmp.path());
+        assert_eq!(code(&o), 1, "{form:?}");
+        assert!(stdout(&o).contains("FAIL  DF203"));
+        // The same failure, ignored with a reason, passes.
+        let o = dockerflow(
+            &[
+                "check",
+                "image",
+                &bad,
+                "--ignore",
+                "DF203=fixture runs as root on purpose",
+            ],
+            tmp.path(),
+        );
+        assert_eq!(code(&o), 0, "{}", stdout(&o));
+        // mozcloud still fails root.
+        let o = dockerflow(&["check", "image", &bad, "--profile=mozcloud"], tmp.path());
+        assert_eq!(code(&o), 1);
+    }
+}
+
+#[test]
+fn mozcloud_profile_accepts_a_non_root_cmd_only_image() {
+    let tmp = TempDir::new("cli");
+    let image = Image::compliant()
+        .with("User", json!("65532"))
+        .with("Entrypoint", Value::Null);
+    let r = image.write(tmp.path(), Form::OciLayout);
+    assert_eq!(code(&dockerflow(&["check", "image", &r], tmp.path())), 1);
+    let o = dockerflow(
+        &[
+            "check",
+            "image",
+            &r,
+            "--profile",
+            "mozcloud",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(v["profile"], "mozcloud");
+    assert_eq!(v["summary"]["warn"], 2);
+}
+
+#[test]
+fn every_format_parses() {
+    let tmp = TempDir::new("cli");
+    let r = Image::compliant()
+        .with("User", json!("root"))
+        .write(tmp.path(), Form::OciArchive);
+    // json
+    let o = dockerflow(&["check", "image", &r, "--format", "json"], tmp.path());
+    assert_eq!(code(&o), 1);
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["verdict"], "fail");
+    assert_eq!(v["findings"].as_array().map(Vec::len), Some(RULES.len()));
+    // sarif
+    let o = dockerflow(&["check", "image", &r, "--format=sarif"], tmp.path());
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("sarif");
+    assert_eq!(v["version"], "2.1.0");
+    let ids: Vec<&str> = v["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert_eq!(ids, RULES.iter().map(|r| r.id).collect::<Vec<_>>());
+    let failed: Vec<&str> = v["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["level"] == "error")
+        .filter_map(|r| r["ruleId"].as_str())
+        .collect();
+    assert_eq!(failed, ["DF203"]);
+    // junit, to a file
+    let out = tmp.path().join("report.xml");
+    let o = dockerflow(
+        &[
+            "check",
+            "image",
+            &r,
+            "--format",
+            "junit",
+            "--output",
+            out.to_str().expect("utf8"),
+        ],
+        tmp.path(),
+    );
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).is_empty());
+    let xml = std::fs::read_to_string(&out).expect("report");
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites "));
+    assert_eq!(xml.matches("<testcase ").count(), RULES.len());
+    assert_eq!(xml.matches("<failure ").count(), 1);
+    assert_eq!(
+        xml.matches("<testsuite ").count(),
+        xml.matches("</testsuite>").count()
+    );
+    assert!(xml.trim_end().ends_with("</testsuites>"));
+    // text: no colour when not a terminal
+    let o = dockerflow(&["check", "image", &r], tmp.path());
+    assert!(!stdout(&o).contains('\x1b'));
+}
+
+#[test]
+fn dockerfile_checks() {
+    let tmp = TempDir::new("cli");
+    let good = tmp.path().join("Dockerfile");
+    std::fs::write(&good, GOOD_DOCKERFILE).expect("write");
+    let o = dockerflow(&["check", "dockerfile", "Dockerfile"], tmp.path());
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let sub = tmp.path().join("svc");
+    std::fs::create_dir_all(&sub).expect("mkdir");
+    std::fs::write(sub.join("Dockerfile"), ROOT_DOCKERFILE).expect("write");
+    let o = dockerflow(
+        &["check", "dockerfile", "svc/Dockerfile", "--format", "json"],
+        tmp.path(),
+    );
+    assert_eq!(code(&o), 1);
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let fails: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["outcome"] == "fail")
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert_eq!(fails, ["DF203", "DF301"]);
+    // .dockerflow-check next to the Dockerfile
+    std::fs::write(
+        sub.join(".dockerflow-check"),
+        "# accepted\nDF203 runs in a sandbox\nDF301 one binary, no arguments\n",
+    )
+    .expect("write");
+    let o = dockerflow(&["check", "dockerfile", "svc/Dockerfile"], tmp.path());
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stdout(&o).contains("ignored:  runs in a sandbox"));
+    std::fs::write(sub.join(".dockerflow-check"), "DF203\n").expect("write");
+    let e = error_line(&dockerflow(
+        &["check", "dockerfile", "svc/Dockerfile"],
+        tmp.path(),
+    ));
+    assert!(
+        e.contains(".dockerflow-check:1: ignoring DF203 needs a reason"),
+        "{e}"
+    );
+    // --target and --build-arg
+    let multi = "ARG U=root\nFROM debian AS base\nARG U\nCOPY . /app\nUSER $U\nENTRYPOINT [\"a\"]\nCMD [\"b\"]\nFROM scratch\nCOPY x /x\n";
+    std::fs::write(tmp.path().join("Multi"), multi).expect("write");
+    let o = dockerflow(
+        &[
+            "check",
+            "dockerfile",
+            "Multi",
+            "--target",
+            "base",
+            "--build-arg",
+            "U=10001",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let e = error_line(&dockerflow(
+        &["check", "dockerfile", "Multi", "--target", "nope"],
+        tmp.path(),
+    ));
+    assert!(
+        e.contains("no stage named \"nope\"; expected one of: base, 1"),
+        "{e}"
+    );
+}
+
+#[test]
+fn could_not_check_exits_2_with_one_line() {
+    let tmp = TempDir::new("cli");
+    let t = tmp.path();
+    let e = error_line(&dockerflow(&["check", "image", "docker://alpine:3"], t));
+    assert!(
+        e.contains("not supported yet") && e.contains("expected a local image"),
+        "{e}"
+    );
+    let e = error_line(&dockerflow(&["check", "image", "alpine:3"], t));
+    assert!(e.contains("Docker engine"), "{e}");
+    let e = error_line(&dockerflow(
+        &["check", "image", "oci-archive:missing.tar"],
+        t,
+    ));
+    assert!(e.contains("missing.tar"), "{e}");
+    let e = error_line(&dockerflow(&["check", "dockerfile", "nope/Dockerfile"], t));
+    assert!(e.contains("cannot read Dockerfile nope/Dockerfile"), "{e}");
+    let e = error_line(&dockerflow(
+        &["check", "image", "x", "--ignore", "DF201"],
+        t,
+    ));
+    assert!(
+        e.contains(
+            "ignoring DF201 needs a reason; expected `--ignore 'DF201=why it does not apply here'`"
+        ),
+        "{e}"
+    );
+    let e = error_line(&dockerflow(&["check", "image", "x", "--format", "xml"], t));
+    assert!(e.contains("expected text, json, junit or sarif"), "{e}");
+    let e = error_line(&dockerflow(&["check", "image", "x", "--profile"], t));
+    assert!(e.contains("--profile needs a value"), "{e}");
+    let e = error_line(&dockerflow(
+        &["check", "image", "x", "--platform", "linux"],
+        t,
+    ));
+    assert!(e.contains("expected OS/ARCH[/VARIANT]"), "{e}");
+    let e = error_line(&dockerflow(&["check", "image"], t));
+    assert!(e.contains("needs REF"), "{e}");
+    let e = error_line(&dockerflow(&["check", "image", "x", "--bogus"], t));
+    assert!(e.contains("unknown option --bogus"), "{e}");
+    let e = error_line(&dockerflow(&[], t));
+    assert!(e.contains("no command given"), "{e}");
+}
+
+#[test]
+fn hostile_or_truncated_archives_exit_2() {
+    let tmp = TempDir::new("cli");
+    let r = Image::compliant()
+        .layer(vec![file("/app/big", 0o644, &"x".repeat(10_000))])
+        .write(tmp.path(), Form::DockerArchive);
+    let path = r.strip_prefix("docker-archive:").expect("prefix");
+    let bytes = std::fs::read(path).expect("read");
+    let cut = tmp.path().join("cut.tar");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
+    let e = error_line(&dockerflow(
+        &[
+            "check",
+            "image",
+            &format!("docker-archive:{}", cut.display()),
+        ],
+        tmp.path(),
+    ));
+    assert!(e.contains("cut.tar"), "{e}");
+    // A layer whose bytes do not match its digest.
+    let r = Image::compliant().write(tmp.path(), Form::OciLayout);
+    let dir = Path::new(r.strip_prefix("oci:").expect("prefix"));
+    let blobs = dir.join("blobs/sha256");
+    let mut biggest = None;
+    for entry in std::fs::read_dir(&blobs).expect("blobs") {
+        let p = entry.expect("entry").path();
+        let len = std::fs::metadata(&p).expect("meta").len();
+        if biggest.as_ref().is_none_or(|(l, _)| len > *l) {
+            biggest = Some((len, p));
+        }
+    }
+    let (_, layer) = biggest.expect("a blob");
+    let mut b = std::fs::read(&layer).expect("read");
+    let n = b.len();
+    b[n / 2] ^= 0xff;
+    std::fs::write(&layer, b).expect("write");
+    let e = error_line(&dockerflow(&["check", "image", &r], tmp.path()));
+    assert!(e.contains("cannot check image oci:"), "{e}");
+}
