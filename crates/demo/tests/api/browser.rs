@@ -406,6 +406,8 @@ async fn a_user_shortens_a_link_in_headless_chromium() {
     let Some(browser) = Browser::start() else {
         return;
     };
+    // A failure screenshot from an earlier run would mislead.
+    let _ = std::fs::remove_file(artifact("demo-browser-failure.png"));
     let app = spawn_app(&[]);
     let base = format!("http://{}", app.address);
     browser.set_window(1000, 700);

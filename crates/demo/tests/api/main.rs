@@ -6,6 +6,7 @@ mod helpers;
 mod browser;
 mod heartbeat;
 mod in_process;
+mod kubernetes;
 mod links;
 mod persistence;
 mod postgres;
