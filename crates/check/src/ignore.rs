@@ -78,8 +78,10 @@ impl Ignores {
             message,
         };
         let Some(rule) = rule(id) else {
+            let ids: Vec<&str> = crate::RULES.iter().map(|r| r.id).collect();
             return Err(err(format!(
-                "unknown rule id {id:?}; expected one of the ids in docs/RULES.md (DF101..DF501)"
+                "unknown rule id {id:?}; expected one of {}",
+                ids.join(", ")
             )));
         };
         if reason.is_empty() {

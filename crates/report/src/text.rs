@@ -84,7 +84,7 @@ pub fn render(report: &Report, options: &RenderOptions) -> String {
     };
     let _ = writeln!(
         out,
-        "\nverdict: {verdict} ({} failed, {} warnings, {} passed, {} skipped, {} ignored)",
+        "\nverdict: {verdict} ({} failed, {} warned, {} passed, {} skipped, {} ignored)",
         s.fail, s.warn, s.pass, s.skipped, s.ignored
     );
     out

@@ -195,3 +195,30 @@ pub(crate) fn setuid_image(m: &ImageModel, _: Profile) -> Judgement {
         }
     }
 }
+
+pub(crate) fn confined_image(m: &ImageModel, _: Profile) -> Judgement {
+    const EXPECTED: &str = "relative tar names inside the root, links to existing paths inside it";
+    let findings = m.vfs.findings();
+    match findings.first() {
+        None => Judgement::pass(
+            "every entry applied as written",
+            EXPECTED,
+            Location::default(),
+        ),
+        Some(first) => {
+            let items: Vec<String> = findings
+                .iter()
+                .map(|f| format!("layer {} {:?}: {}", f.layer, f.entry, f.kind))
+                .collect();
+            Judgement::broken(
+                format!(
+                    "{} entries not applied as written: {}",
+                    items.len(),
+                    sample(&items, 5)
+                ),
+                EXPECTED,
+                Location::file(&first.entry, Some(first.layer)),
+            )
+        }
+    }
+}

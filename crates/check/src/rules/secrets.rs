@@ -4,7 +4,7 @@ use crate::model::{DockerfileModel, ImageModel};
 use crate::rules::sample;
 use crate::{Judgement, Location, Profile};
 
-const EXPECTED: &str = "no non-empty *PASSWORD*, *SECRET*, *TOKEN*, *_KEY variable or label, no AWS access key id, no URL with a password";
+const EXPECTED: &str = "in Env, Labels and history: no non-empty *PASSWORD*, *SECRET*, *TOKEN*, *_KEY variable or label, no AWS access key id, no URL with a password";
 
 /// Why `name=value` looks like a secret, or `None`. The reason never contains the value.
 pub(crate) fn secret_reason(name: &str, value: &str) -> Option<&'static str> {
@@ -78,11 +78,7 @@ fn judge(hits: Vec<String>, at: Location) -> Judgement {
     if hits.is_empty() {
         Judgement::pass("no secrets found", EXPECTED, at)
     } else {
-        Judgement::broken(
-            format!("{} (values masked)", sample(&hits, 5)),
-            EXPECTED,
-            at,
-        )
+        Judgement::broken(format!("values masked: {}", sample(&hits, 5)), EXPECTED, at)
     }
 }
 
@@ -101,6 +97,32 @@ pub(crate) fn secrets_image(m: &ImageModel, _: Profile) -> Judgement {
         if let Some(why) = secret_reason(k, v) {
             hits.push(format!("label {k}=**** ({why})"));
             field.get_or_insert("Labels");
+        }
+    }
+    // Build arguments and ENV values are recorded in the history (`RUN |1 TOKEN=x ...`).
+    let env_names: Vec<&str> = c
+        .and_then(|c| c.env.value())
+        .into_iter()
+        .flatten()
+        .map(|kv| kv.split_once('=').map_or(kv.as_str(), |(k, _)| k))
+        .collect();
+    for (i, h) in m.config.history.iter().enumerate() {
+        for word in h.created_by.as_deref().unwrap_or("").split_whitespace() {
+            let (k, v) = word.split_once('=').unwrap_or(("", word));
+            let k = k.trim_start_matches(['|', '"', '\'']);
+            let v = v.trim_matches(['"', '\'']);
+            if env_names.contains(&k) {
+                continue;
+            }
+            if let Some(why) = secret_reason(k, v) {
+                let name = if k.is_empty() {
+                    "a value".to_string()
+                } else {
+                    format!("{k}=****")
+                };
+                hits.push(format!("history[{i}] {name} ({why})"));
+                field.get_or_insert("history");
+            }
         }
     }
     judge(hits, field.map(Location::field).unwrap_or_default())

@@ -314,6 +314,16 @@ fn df501_secrets() {
         f.found
     );
     assert!(!f.found.contains("AKIA"), "{}", f.found);
+    let history = Image::compliant()
+        .history("RUN |2 NPM_TOKEN=npm_abc123 CI=1 /bin/sh -c npm ci # buildkit")
+        .history("ENV PORT=8000");
+    let r = check_rule("DF501", &history, STRICT, Expect::Warn);
+    let f = r.finding("DF501").expect("DF501");
+    assert_eq!(
+        f.found,
+        "values masked: history[2] NPM_TOKEN=**** (a secret's name)"
+    );
+    assert_eq!(f.location.field.as_deref(), Some("history"));
     let url = Image::compliant().with(
         "Env",
         json!(["PORT=8000", "DATABASE_URL=postgres://u:s3cret@db/x"]),
@@ -325,9 +335,22 @@ fn df501_secrets() {
 }
 
 #[test]
-fn hostile_layers_are_confined_not_fatal() {
-    // A traversal entry is skipped by the reader; the check still runs on what is there.
+fn df105_hostile_layers_are_confined_not_fatal() {
+    // A traversal entry is skipped by the reader and reported; the check still runs.
     let image = Image::compliant().layer(vec![file("../../etc/shadow", 0o644, "x")]);
-    let r = check_rule("DF101", &image, STRICT, Expect::Pass);
+    let r = check_rule("DF105", &image, STRICT, Expect::Warn);
     assert!(r.findings.iter().all(|f| f.outcome != Outcome::Fail));
+    let f = r.finding("DF105").expect("DF105");
+    assert!(
+        f.found
+            .starts_with("1 entries not applied as written: layer 2 \"../../etc/shadow\""),
+        "{}",
+        f.found
+    );
+    let passwd = r.finding("DF202").expect("DF202");
+    assert_eq!(
+        passwd.outcome,
+        Outcome::Pass,
+        "the escape did not replace anything"
+    );
 }

@@ -120,6 +120,10 @@ pub const BROKEN_FIXTURES: &[(&str, &str)] = &[
     ("DF103", "image::df103_world_writable"),
     ("DF104", "image::df104_setuid"),
     (
+        "DF105",
+        "image::df105_hostile_layers_are_confined_not_fatal",
+    ),
+    (
         "DF201",
         "image::df201_group, dockerfile::df201_df202_scratch_without_accounts",
     ),

@@ -249,6 +249,8 @@ pub fn version_json() -> String {
 pub struct Image {
     pub layers: Vec<Vec<Node>>,
     pub config: Value,
+    /// `created_by` of each history entry.
+    pub history: Vec<String>,
 }
 
 impl Image {
@@ -284,6 +286,10 @@ impl Image {
                     "org.opencontainers.image.version": "v1.0.0"
                 }
             }),
+            history: vec![
+                "COPY / # buildkit".into(),
+                "COPY app /app # buildkit".into(),
+            ],
         }
     }
 
@@ -296,6 +302,12 @@ impl Image {
                 obj.insert(key.to_string(), value);
             }
         }
+        self
+    }
+
+    /// Adds a history entry.
+    pub fn history(mut self, created_by: &str) -> Image {
+        self.history.push(created_by.to_string());
         self
     }
 
@@ -312,7 +324,7 @@ impl Image {
             "os": "linux",
             "config": self.config,
             "rootfs": {"type": "layers", "diff_ids": diff_ids},
-            "history": []
+            "history": self.history.iter().map(|h| json!({"created_by": h})).collect::<Vec<_>>()
         }))
         .expect("json")
     }

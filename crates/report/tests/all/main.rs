@@ -211,7 +211,7 @@ fn junit_is_well_formed_with_one_testcase_per_rule() {
     assert_well_formed(&xml);
     assert_eq!(xml.matches("<testcase ").count(), RULES.len());
     assert!(
-        xml.contains("<testsuites name=\"dockerflow check\" tests=\"15\" failures=\"2\""),
+        xml.contains("<testsuites name=\"dockerflow check\" tests=\"16\" failures=\"2\""),
         "{xml}"
     );
     assert!(
@@ -342,7 +342,7 @@ fn text_for_people() {
     );
     assert!(text.contains("skip  DF401"), "{text}");
     assert!(
-        text.ends_with("verdict: FAIL (2 failed, 1 warnings, 2 passed, 9 skipped, 1 ignored)\n"),
+        text.ends_with("verdict: FAIL (2 failed, 1 warned, 2 passed, 10 skipped, 1 ignored)\n"),
         "{text}"
     );
     assert!(!text.contains("s3cr3t"));
