@@ -420,6 +420,18 @@ async fn a_user_shortens_a_link_in_headless_chromium() {
         ),
         "rgb(0, 96, 223)"
     );
+    // The page's first listing has come back, so it cannot land after (and undo) ours.
+    poll(
+        "the page's first GET /api/links",
+        Duration::from_secs(5),
+        || {
+            let done = browser.script(
+                "return performance.getEntriesByType('resource')\
+             .some(e => e.name.includes('/api/links?') && e.responseEnd > 0)",
+            );
+            (done == true).then_some(())
+        },
+    );
     assert!(browser.find_all("#recent li").is_empty());
 
     // Shorten a link as a user does: type, click.
