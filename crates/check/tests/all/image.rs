@@ -4,7 +4,7 @@ use dockerflow_check::{Outcome, Profile, Verdict, RULES};
 use serde_json::{json, Value};
 
 use crate::support::{dir, file, owned_file, whiteout, Image, COMMIT, PASSWD};
-use crate::{check_rule, Expect};
+use crate::{check_rule, check_rule_with, Expect};
 
 const STRICT: Profile = Profile::Strict;
 const MOZCLOUD: Profile = Profile::Mozcloud;
@@ -30,23 +30,26 @@ fn compliant_image_verdict_and_order() {
     assert_eq!(f.location.layer, Some(1));
 }
 
+/// Without /app there is no /app/version.json either.
+const NO_APP: &[&str] = &["DF101", "DF401"];
+
 #[test]
 fn df101_app_missing_or_empty() {
     let no_app = Image::compliant().layer(vec![whiteout("/app")]);
-    let r = check_rule("DF101", &no_app, STRICT, Expect::Fail);
+    let r = check_rule_with("DF101", &no_app, STRICT, Expect::Fail, NO_APP);
     assert_eq!(
         r.finding("DF101").map(|f| f.found.as_str()),
         Some("/app does not exist")
     );
-    check_rule("DF102", &no_app, STRICT, Expect::Skipped);
+    check_rule_with("DF102", &no_app, STRICT, Expect::Skipped, NO_APP);
     let empty = Image::compliant().layer(vec![whiteout("/app"), dir("/app", 0o755)]);
-    let r = check_rule("DF101", &empty, STRICT, Expect::Fail);
+    let r = check_rule_with("DF101", &empty, STRICT, Expect::Fail, NO_APP);
     assert_eq!(
         r.finding("DF101").map(|f| f.found.as_str()),
         Some("/app is empty")
     );
     let a_file = Image::compliant().layer(vec![whiteout("/app"), file("/app", 0o644, "x")]);
-    check_rule("DF101", &a_file, STRICT, Expect::Fail);
+    check_rule_with("DF101", &a_file, STRICT, Expect::Fail, NO_APP);
 }
 
 #[test]
@@ -127,19 +130,27 @@ fn df202_user() {
         "root:x:0:0::/root:/bin/sh\napp:x:1000:10001::/app:/bin/sh\n",
         "root:x:0:\napp:x:10001:\n",
     );
-    let r = check_rule("DF202", &wrong_uid, STRICT, Expect::Fail);
+    // User app now resolves to uid 1000: DF203 fails with it.
+    let r = check_rule_with(
+        "DF202",
+        &wrong_uid,
+        STRICT,
+        Expect::Fail,
+        &["DF202", "DF203"],
+    );
     assert_eq!(
         r.finding("DF202").map(|f| f.found.as_str()),
         Some("user app has UID 1000 and GID 10001")
     );
-    check_rule("DF202", &wrong_uid, MOZCLOUD, Expect::Warn);
+    check_rule_with("DF202", &wrong_uid, MOZCLOUD, Expect::Warn, &[]);
     let wrong_gid = with_etc(
         "root:x:0:0::/root:/bin/sh\napp:x:10001:100::/app:/bin/sh\n",
         "root:x:0:\napp:x:10001:\n",
     );
     check_rule("DF202", &wrong_gid, STRICT, Expect::Fail);
     let missing = with_etc("root:x:0:0::/root:/bin/sh\n", "root:x:0:\napp:x:10001:\n");
-    check_rule("DF202", &missing, STRICT, Expect::Fail);
+    // User app is then unknown: DF203 fails with it.
+    check_rule_with("DF202", &missing, STRICT, Expect::Fail, &["DF202", "DF203"]);
 }
 
 fn user(spec: &str) -> Image {
@@ -217,8 +228,8 @@ fn df401_version_json() {
         r.finding("DF401").map(|f| f.found.as_str()),
         Some("/app/version.json does not exist")
     );
-    check_rule("DF402", &missing, STRICT, Expect::Skipped);
-    check_rule("DF404", &missing, STRICT, Expect::Skipped);
+    check_rule_with("DF402", &missing, STRICT, Expect::Skipped, &["DF401"]);
+    check_rule_with("DF404", &missing, STRICT, Expect::Skipped, &["DF401"]);
     let no_build = version(&format!(
         r#"{{"source":"https://x.test/a","version":"","commit":"{COMMIT}"}}"#
     ));

@@ -43,7 +43,7 @@ fn failing(report: &Report) -> Vec<&'static str> {
         .collect()
 }
 
-fn assert_rule(id: &str, report: &Report, expect: Expect, what: &str) {
+fn assert_rule(id: &str, report: &Report, expect: Expect, failing_ids: &[&str], what: &str) {
     let f = report
         .finding(id)
         .unwrap_or_else(|| panic!("{what}: no finding for {id}"));
@@ -54,14 +54,21 @@ fn assert_rule(id: &str, report: &Report, expect: Expect, what: &str) {
         f.found,
         f.expected
     );
-    let fails = failing(report);
-    if expect == Expect::Fail {
-        assert_eq!(report.verdict(), Verdict::Fail, "{what}: verdict");
+    assert_eq!(failing(report), failing_ids, "{what}: the failing rules");
+    let verdict = if failing_ids.is_empty() {
+        Verdict::Pass
     } else {
-        assert!(
-            !fails.contains(&id),
-            "{what}: {id} is among the failures {fails:?}"
-        );
+        Verdict::Fail
+    };
+    assert_eq!(report.verdict(), verdict, "{what}: verdict");
+}
+
+/// The failing rules a fixture that breaks only `id` must show.
+fn only(id: &str, expect: Expect) -> Vec<&str> {
+    if expect == Expect::Fail {
+        vec![id]
+    } else {
+        vec![]
     }
 }
 
@@ -74,8 +81,21 @@ pub fn read(reference: &str) -> ImageModel {
 }
 
 /// Checks `image` in every input form (OCI layout, oci-archive, docker-archive) and asserts
-/// the outcome of rule `id` (and, for `Fail`, the verdict). Returns the last report.
+/// the outcome of rule `id`, the verdict, and that `id` is the only failing rule (when
+/// `expect` is `Fail`) or that none fails. Returns the last report.
 pub fn check_rule(id: &str, image: &Image, profile: Profile, expect: Expect) -> Report {
+    check_rule_with(id, image, profile, expect, &only(id, expect))
+}
+
+/// [`check_rule`] for fixtures that break rules together (no /app means no version.json):
+/// `failing_ids` are all the rules that must fail, in catalogue order.
+pub fn check_rule_with(
+    id: &str,
+    image: &Image,
+    profile: Profile,
+    expect: Expect,
+    failing_ids: &[&str],
+) -> Report {
     let mut last = None;
     for form in FORMS {
         let tmp = TempDir::new("check");
@@ -86,14 +106,32 @@ pub fn check_rule(id: &str, image: &Image, profile: Profile, expect: Expect) -> 
             ..Options::default()
         };
         let report = check_image(&model, &options);
-        assert_rule(id, &report, expect, &format!("{form:?} ({profile})"));
+        assert_rule(
+            id,
+            &report,
+            expect,
+            failing_ids,
+            &format!("{form:?} ({profile})"),
+        );
         last = Some(report);
     }
     last.expect("three forms")
 }
 
-/// Checks a Dockerfile and asserts the outcome of rule `id`.
+/// Checks a Dockerfile and asserts the outcome of rule `id`, the verdict and the failing
+/// rules, as [`check_rule`] does.
 pub fn check_dockerfile_rule(id: &str, src: &str, profile: Profile, expect: Expect) -> Report {
+    check_dockerfile_rule_with(id, src, profile, expect, &only(id, expect))
+}
+
+/// [`check_dockerfile_rule`] for Dockerfiles that break several rules.
+pub fn check_dockerfile_rule_with(
+    id: &str,
+    src: &str,
+    profile: Profile,
+    expect: Expect,
+    failing_ids: &[&str],
+) -> Report {
     let (model, _) = DockerfileModel::parse("Dockerfile", src, None, &[]).expect("a stage");
     let options = Options {
         profile,
@@ -104,6 +142,7 @@ pub fn check_dockerfile_rule(id: &str, src: &str, profile: Profile, expect: Expe
         id,
         &report,
         expect,
+        failing_ids,
         &format!("Dockerfile ({profile})\n{src}"),
     );
     report
