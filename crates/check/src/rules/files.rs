@@ -11,7 +11,7 @@ const APP_UID: u64 = 10001;
 /// For rules only a built image can show.
 pub(crate) fn image_only(_: &DockerfileModel, _: Profile) -> Judgement {
     Judgement::skipped(
-        "file owners and modes are known only in the built image; check the image",
+        "only the built image shows this (file owners, modes, layer entries); check the image",
         "",
     )
 }

@@ -223,3 +223,31 @@ pub(crate) fn revision_image(m: &ImageModel, _: Profile) -> Judgement {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_absolute_url;
+
+    #[test]
+    fn absolute_urls() {
+        for ok in [
+            "https://github.com/a/b",
+            "http://ci:8080/job/1",
+            "git+ssh://host/x",
+        ] {
+            assert!(is_absolute_url(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "github.com/a/b",
+            "/builds/1",
+            "https://",
+            "https:///x",
+            "1http://x",
+            "https://a b",
+            "local",
+        ] {
+            assert!(!is_absolute_url(bad), "{bad}");
+        }
+    }
+}

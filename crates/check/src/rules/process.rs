@@ -210,3 +210,26 @@ pub(crate) fn port_dockerfile(m: &DockerfileModel, _: Profile) -> Judgement {
     let at = line.map_or_else(|| m.here(), |l| m.at(l));
     judge_port(env.map(|e| e.value.as_str()), &exposed, at)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{covers, shell_wrapped};
+
+    #[test]
+    fn exposed_items() {
+        assert!(covers("8000", 8000));
+        assert!(covers("8000/tcp", 8000));
+        assert!(covers("7000-9000/udp", 8000));
+        assert!(!covers("80", 8000));
+        assert!(!covers("9000-7000", 8000));
+        assert!(!covers("http", 8000));
+    }
+
+    #[test]
+    fn shell_form_in_a_config() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert!(shell_wrapped(&v(&["/bin/sh", "-c", "x"])));
+        assert!(!shell_wrapped(&v(&["/bin/sh", "script.sh"])));
+        assert!(!shell_wrapped(&v(&["/app/server"])));
+    }
+}

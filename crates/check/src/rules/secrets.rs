@@ -144,3 +144,42 @@ pub(crate) fn secrets_dockerfile(m: &DockerfileModel, _: Profile) -> Judgement {
     }
     judge(hits, line.map_or_else(|| m.here(), |l| m.at(l)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::secret_reason;
+
+    #[test]
+    fn names_values_and_exceptions() {
+        let secret = |n, v| secret_reason(n, v).is_some();
+        for n in [
+            "DB_PASSWORD",
+            "SECRET_KEY_BASE",
+            "GITHUB_TOKEN",
+            "STRIPE_KEY",
+            "api-key",
+            "KEY",
+            "app.secret",
+        ] {
+            assert!(secret(n, "x"), "{n}");
+        }
+        for n in [
+            "GPG_KEY",
+            "SSH_PUBLIC_KEY",
+            "TOKEN_FILE",
+            "PASSWORD_PATH",
+            "AWS_ACCESS_KEY_ID",
+            "PATH",
+            "KEYRING_DIR",
+        ] {
+            assert!(!secret(n, "x"), "{n}");
+        }
+        assert!(!secret("DB_PASSWORD", ""), "empty values are not secrets");
+        assert!(!secret("DB_PASSWORD", "  "), "blank values are not secrets");
+        assert!(secret("NOTE", "key AKIAIOSFODNN7EXAMPLE here"));
+        assert!(!secret("NOTE", "AKIAshort"));
+        assert!(secret("DATABASE_URL", "postgres://user:pw@db:5432/x"));
+        assert!(!secret("DATABASE_URL", "postgres://user@db:5432/x"));
+        assert!(!secret("HOME_PAGE", "https://example.com/a:b@c"));
+    }
+}
