@@ -33,6 +33,8 @@
 //! ```
 //!
 //! Keys are never removed or repurposed within a schema version; new keys may be added.
+//! The same format as a JSON Schema (2020-12) is [`SCHEMA`] (`crates/report/report.schema.json`);
+//! the tests validate every report they render against it.
 
 use dockerflow_check::{Finding, Level, Outcome, Report};
 use serde_json::{json, Value};
@@ -41,6 +43,9 @@ use crate::RenderOptions;
 
 /// The schema version this module writes.
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// The JSON Schema of this format.
+pub const SCHEMA: &str = include_str!("../report.schema.json");
 
 fn finding(f: &Finding) -> Value {
     let reason = match &f.outcome {

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use dockerflow_check::{Finding, Outcome, Report, Verdict};
+use dockerflow_check::{Finding, Level, Outcome, Report, Verdict};
 
 use crate::RenderOptions;
 
@@ -52,13 +52,18 @@ pub fn render(report: &Report, options: &RenderOptions) -> String {
             Outcome::Skipped(_) => ("skip", DIM),
         };
         let detailed = matches!(f.outcome, Outcome::Fail | Outcome::Warn);
+        // A MUST rule that warns was accepted by the profile's reading (mozcloud).
+        let level = if f.outcome == Outcome::Warn && f.rule.level == Level::Must {
+            format!("MUST, accepted by profile {}", report.profile)
+        } else {
+            f.rule.level.as_str().to_string()
+        };
         let _ = write!(
             out,
-            "{}  {}  {} [{}]",
+            "{}  {}  {} [{level}]",
             paint(colour, tag),
             paint(BOLD, f.rule.id),
             f.rule.statement,
-            f.rule.level.as_str()
         );
         if let Outcome::Skipped(why) = &f.outcome {
             let _ = write!(out, ": {why}");

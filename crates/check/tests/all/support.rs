@@ -366,6 +366,44 @@ fn blob(files: &mut Files, bytes: &[u8]) {
     }
 }
 
+/// Writes one OCI layout holding several images in an index, each with a platform
+/// (`os/arch`), and returns its reference.
+pub fn write_multi_platform(dir: &Path, images: &[(&str, &Image)]) -> String {
+    let mut files: Files = Vec::new();
+    let mut manifests = Vec::new();
+    for (platform, image) in images {
+        let tars: Vec<Vec<u8>> = image.layers.iter().map(|l| layer_tar(l)).collect();
+        let config = image.config_json(&tars);
+        let one = oci_files(&tars, &config);
+        for (p, b) in &one {
+            if p.starts_with("blobs/") && !files.iter().any(|(q, _)| q == p) {
+                files.push((p.clone(), b.clone()));
+            }
+        }
+        let index: Value = one
+            .iter()
+            .find(|(p, _)| p == "index.json")
+            .and_then(|(_, b)| serde_json::from_slice(b).ok())
+            .expect("index");
+        let mut d = index["manifests"][0].clone();
+        let (os, arch) = platform.split_once('/').expect("os/arch");
+        d["platform"] = json!({"os": os, "architecture": arch});
+        manifests.push(d);
+    }
+    files.push((
+        "oci-layout".into(),
+        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+    ));
+    let index = json!({"schemaVersion": 2, "manifests": manifests});
+    files.push((
+        "index.json".into(),
+        serde_json::to_vec(&index).expect("json"),
+    ));
+    let out = dir.join("multi");
+    write_files(&out, &files);
+    format!("oci:{}", out.display())
+}
+
 fn oci_files(tars: &[Vec<u8>], config: &[u8]) -> Files {
     let mut f: Files = vec![(
         "oci-layout".into(),

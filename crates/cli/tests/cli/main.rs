@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use dockerflow_check::RULES;
 use serde_json::{json, Value};
-use support::{file, Form, Image, TempDir, FORMS};
+use support::{file, write_multi_platform, Form, Image, TempDir, FORMS};
 
 fn dockerflow(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dockerflow"))
@@ -345,4 +345,33 @@ fn hostile_or_truncated_archives_exit_2() {
     std::fs::write(&layer, b).expect("write");
     let e = error_line(&dockerflow(&["check", "image", &r], tmp.path()));
     assert!(e.contains("cannot check image oci:"), "{e}");
+}
+
+#[test]
+fn platform_picks_from_a_multi_platform_image() {
+    let tmp = TempDir::new("cli");
+    let amd64 = Image::compliant();
+    let arm64 = Image::compliant().with("User", json!("root"));
+    let r = write_multi_platform(
+        tmp.path(),
+        &[("linux/amd64", &amd64), ("linux/arm64", &arm64)],
+    );
+    let o = dockerflow(&["check", "image", &r], tmp.path());
+    assert_eq!(
+        code(&o),
+        0,
+        "linux/amd64 by default: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let o = dockerflow(
+        &["check", "image", &r, "--platform", "linux/arm64"],
+        tmp.path(),
+    );
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let e = error_line(&dockerflow(
+        &["check", "image", &r, "--platform", "linux/s390x"],
+        tmp.path(),
+    ));
+    assert!(e.contains("linux/s390x"), "{e}");
 }

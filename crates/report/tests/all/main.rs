@@ -120,6 +120,30 @@ fn json_schema_is_pinned() {
     assert_eq!(v, expected);
 }
 
+fn assert_valid_report(v: &Value) {
+    let schema: Value = serde_json::from_str(dockerflow_report::json::SCHEMA).expect("schema");
+    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    let errors: Vec<String> = validator.iter_errors(v).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}\n{v:#}");
+}
+
+#[test]
+fn json_validates_against_its_schema() {
+    for report in [image_report(), dockerfile_report()] {
+        let v: Value =
+            serde_json::from_str(&render(Format::Json, &report, &options())).expect("json");
+        assert_valid_report(&v);
+    }
+    let mut broken: Value =
+        serde_json::from_str(&render(Format::Json, &image_report(), &options())).expect("json");
+    broken["findings"][0]["outcome"] = json!("maybe");
+    let schema: Value = serde_json::from_str(dockerflow_report::json::SCHEMA).expect("schema");
+    assert!(
+        !jsonschema::is_valid(&schema, &broken),
+        "the schema rejects unknown outcomes"
+    );
+}
+
 #[test]
 fn json_of_a_dockerfile_check() {
     let r = dockerfile_report();
@@ -363,4 +387,26 @@ fn format_names() {
         assert_eq!(Format::parse(name), Some(*f));
     }
     assert_eq!(Format::parse("xml"), None);
+}
+
+#[test]
+fn text_names_a_profile_relaxation() {
+    let report = Report {
+        kind: InputKind::Image,
+        subject: "oci:x".into(),
+        profile: Profile::Mozcloud,
+        findings: vec![finding(
+            "DF203",
+            Outcome::Warn,
+            "User \"65532\" is uid 65532",
+            Location::field("User"),
+            None,
+        )],
+    };
+    let text = render(Format::Text, &report, &options());
+    assert!(text.contains("WARN  DF203  The image runs as uid 10001 (User app, 10001, app:app or 10001:10001) [MUST, accepted by profile mozcloud]"), "{text}");
+    assert!(
+        text.ends_with("verdict: PASS (0 failed, 1 warned, 0 passed, 0 skipped, 0 ignored)\n"),
+        "{text}"
+    );
 }
