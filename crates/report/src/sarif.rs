@@ -1,10 +1,14 @@
 //! SARIF 2.1.0 (OASIS): one run; `tool.driver.rules[]` is the catalogue (id, name,
 //! shortDescription = statement, fullDescription = why, help = fix, helpUri,
 //! defaultConfiguration.level `error` for MUST and `warning` for SHOULD, properties with the
-//! profiles and the source); one result per finding: `kind` `fail` (level `error` or
-//! `warning`), `pass` or `notApplicable` (level `none`), the message, and locations where
-//! known: a Dockerfile line as a physical location, a file or config key inside an image as a
-//! logical location. An ignored finding carries an external suppression with the reason.
+//! profiles and the source); one result per broken rule (`kind` `fail`, level `error` for a
+//! failure and `warning` for a warning), with the message and locations where known: a
+//! Dockerfile line as a physical location, a file or config key inside an image as a logical
+//! location. An ignored finding carries an external suppression with the reason.
+//!
+//! Rules that pass or are skipped are not results: code scanning services (GitHub's SARIF
+//! subset does not document `kind`) would show them as alerts. They are listed instead in
+//! `runs[0].properties.outcomes`, `{"DF101": "pass", "DF401": "skipped: <reason>"}`.
 
 use dockerflow_check::{Finding, InputKind, Level, Outcome, Report, RULES};
 use serde_json::{json, Value};
@@ -74,25 +78,21 @@ fn locations(report: &Report, f: &Finding) -> Value {
     }
 }
 
-fn result(report: &Report, f: &Finding) -> Value {
-    let (kind, lvl) = match &f.outcome {
-        Outcome::Fail => ("fail", "error"),
-        Outcome::Warn => ("fail", "warning"),
-        Outcome::Pass => ("pass", "none"),
-        Outcome::Skipped(_) => ("notApplicable", "none"),
+/// The result for a broken rule; `None` for a rule that passes or was skipped.
+fn result(report: &Report, f: &Finding) -> Option<Value> {
+    let lvl = match &f.outcome {
+        Outcome::Fail => "error",
+        Outcome::Warn => "warning",
+        Outcome::Pass | Outcome::Skipped(_) => return None,
     };
-    let text = match &f.outcome {
-        Outcome::Skipped(why) => format!("{}: skipped: {why}", f.rule.statement),
-        Outcome::Pass => format!("{}: {}", f.rule.statement, f.found),
-        _ => format!(
-            "{}: found {}; expected {}",
-            f.rule.statement, f.found, f.expected
-        ),
-    };
+    let text = format!(
+        "{}: found {}; expected {}",
+        f.rule.statement, f.found, f.expected
+    );
     let mut r = json!({
         "ruleId": f.rule.id,
         "ruleIndex": RULES.iter().position(|r| r.id == f.rule.id),
-        "kind": kind,
+        "kind": "fail",
         "level": lvl,
         "message": {"text": text},
         "locations": locations(report, f),
@@ -100,7 +100,7 @@ fn result(report: &Report, f: &Finding) -> Value {
     if let Some(reason) = &f.ignored {
         r["suppressions"] = json!([{"kind": "external", "justification": reason}]);
     }
-    r
+    Some(r)
 }
 
 /// The SARIF log as a JSON value.
@@ -125,6 +125,17 @@ pub fn to_value(report: &Report, options: &RenderOptions) -> Value {
             })
         })
         .collect();
+    let outcomes: serde_json::Map<String, Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let o = match &f.outcome {
+                Outcome::Skipped(why) => format!("skipped: {why}"),
+                o => o.as_str().to_string(),
+            };
+            (f.rule.id.to_string(), Value::String(o))
+        })
+        .collect();
     json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -135,8 +146,9 @@ pub fn to_value(report: &Report, options: &RenderOptions) -> Value {
                 "informationUri": "https://github.com/dockerflow-rs/dockerflow",
                 "rules": rules,
             }},
-            "results": report.findings.iter().map(|f| result(report, f)).collect::<Vec<_>>(),
+            "results": report.findings.iter().filter_map(|f| result(report, f)).collect::<Vec<_>>(),
             "properties": {
+                "outcomes": outcomes,
                 "input": {"kind": report.kind.as_str(), "name": report.subject},
                 "profile": report.profile.as_str(),
                 "verdict": report.verdict().as_str(),
