@@ -372,6 +372,20 @@ pub static RULES: &[Rule] = &[
         image: rules::secrets::secrets_image,
         dockerfile: rules::secrets::secrets_dockerfile,
     },
+    Rule {
+        id: "DF502",
+        level: Level::Should,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "No credential files in the image",
+        why: "Files such as .env, .npmrc, .netrc, SSH private keys or cloud credentials copied in by COPY . . are readable by anyone who can pull the image.",
+        fix: "List them in .dockerignore; pass credentials at build time with RUN --mount=type=secret",
+        source: "CONTRACT.md §2",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::secrets::credential_files_image,
+        dockerfile: rules::files::image_only,
+    },
 ];
 
 /// The rule with this id (case-insensitive), if the catalogue has it.

@@ -145,6 +145,60 @@ pub(crate) fn secrets_dockerfile(m: &DockerfileModel, _: Profile) -> Judgement {
     judge(hits, line.map_or_else(|| m.here(), |l| m.at(l)))
 }
 
+/// File names that hold credentials wherever they are.
+const CREDENTIAL_NAMES: &[&str] = &[
+    ".env",
+    ".netrc",
+    ".npmrc",
+    ".pypirc",
+    ".git-credentials",
+    "id_rsa",
+    "id_dsa",
+    "id_ecdsa",
+    "id_ed25519",
+];
+
+/// Path endings that hold credentials.
+const CREDENTIAL_SUFFIXES: &[&str] =
+    &["/.aws/credentials", "/.docker/config.json", "/.kube/config"];
+
+pub(crate) fn credential_files_image(m: &ImageModel, _: Profile) -> Judgement {
+    const EXPECTED: &str = "no .env, .netrc, .npmrc, .pypirc, .git-credentials, SSH private key, ~/.aws/credentials, ~/.docker/config.json or ~/.kube/config";
+    let found: Vec<&dockerflow_oci::Entry> = m
+        .vfs
+        .entries()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                dockerflow_oci::EntryKind::File | dockerflow_oci::EntryKind::Hardlink
+            )
+        })
+        .filter(|e| {
+            let name = e.path.rsplit('/').next().unwrap_or("");
+            CREDENTIAL_NAMES.contains(&name)
+                || CREDENTIAL_SUFFIXES.iter().any(|s| e.path.ends_with(s))
+        })
+        .collect();
+    match found.first() {
+        None => Judgement::pass(
+            "no credential files (files deleted by a later layer are not examined)",
+            EXPECTED,
+            Location::default(),
+        ),
+        Some(first) => {
+            let names: Vec<String> = found
+                .iter()
+                .map(|e| format!("{} (layer {})", e.path, e.layer))
+                .collect();
+            Judgement::broken(
+                format!("{} found: {}", found.len(), sample(&names, 5)),
+                EXPECTED,
+                Location::file(&first.path, Some(first.layer)),
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::secret_reason;

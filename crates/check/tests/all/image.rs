@@ -365,3 +365,22 @@ fn df105_hostile_layers_are_confined_not_fatal() {
         "the escape did not replace anything"
     );
 }
+
+#[test]
+fn df502_credential_files() {
+    let image = Image::compliant().layer(vec![
+        file("/app/.env", 0o644, "DB_PASSWORD=x"),
+        dir("/root", 0o700),
+        dir("/root/.aws", 0o700),
+        file("/root/.aws/credentials", 0o600, "[default]"),
+    ]);
+    let r = check_rule("DF502", &image, STRICT, Expect::Warn);
+    let f = r.finding("DF502").expect("DF502");
+    assert_eq!(
+        f.found,
+        "2 found: /app/.env (layer 2), /root/.aws/credentials (layer 2)"
+    );
+    assert!(!f.found.contains("DB_PASSWORD"));
+    let deleted = image.layer(vec![whiteout("/app/.env"), whiteout("/root/.aws")]);
+    check_rule("DF502", &deleted, STRICT, Expect::Pass);
+}

@@ -185,4 +185,5 @@ pub const BROKEN_FIXTURES: &[(&str, &str)] = &[
     ("DF403", "image::df403_labels"),
     ("DF404", "image::df404_revision"),
     ("DF501", "image::df501_secrets, dockerfile::df501_secrets"),
+    ("DF502", "image::df502_credential_files"),
 ];
