@@ -49,6 +49,14 @@
 //! - **Ignores need a reason** ([`Ignores`]); an ignored finding is still reported, with its
 //!   reason, and does not count towards the verdict.
 //! - **Secrets are never copied** into a finding: judges name the variable and mask the value.
+//! - **Profiles relax, rule by rule.** `mozcloud` turns some MUST failures into warnings; each
+//!   rule says which in [`Rule::mozcloud`], and `docs/RULES.md` prints it.
+//!
+//! Where things are: `catalogue` ([`RULES`]), `rules/{files,user,process,metadata,secrets}`
+//! (the judges, by area), `model` (what they judge), `finding` (outcomes and the verdict),
+//! `ignore`, `docs`. The tests under `tests/all/` are the tour: every rule through one
+//! `check_rule` helper, on images written in three forms (OCI layout, oci-archive,
+//! docker-archive) and on Dockerfiles.
 #![deny(missing_docs)]
 
 mod catalogue;
