@@ -375,3 +375,22 @@ fn platform_picks_from_a_multi_platform_image() {
     ));
     assert!(e.contains("linux/s390x"), "{e}");
 }
+
+#[test]
+fn no_format_prints_a_secret_value() {
+    let tmp = TempDir::new("cli");
+    let r = Image::compliant()
+        .with("Env", json!(["PORT=8000", "DB_PASSWORD=hunter2-value"]))
+        .with("Labels", json!({"aws": "AKIAIOSFODNN7EXAMPLE"}))
+        .history("RUN |1 NPM_TOKEN=npm-token-value /bin/sh -c npm ci")
+        .write(tmp.path(), Form::OciLayout);
+    for format in ["text", "json", "junit", "sarif"] {
+        let o = dockerflow(&["check", "image", &r, "--format", format], tmp.path());
+        assert_eq!(code(&o), 0, "{format}: SHOULD rules only warn");
+        let out = stdout(&o);
+        assert!(out.contains("DB_PASSWORD=****"), "{format}: {out}");
+        for secret in ["hunter2-value", "AKIAIOSFODNN7EXAMPLE", "npm-token-value"] {
+            assert!(!out.contains(secret), "{format} prints {secret}");
+        }
+    }
+}
