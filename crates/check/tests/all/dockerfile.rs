@@ -265,3 +265,36 @@ fn target_and_build_args() {
     let r = check_dockerfile(&m, &Options::default());
     assert_eq!(r.finding("DF203").map(|f| &f.outcome), Some(&Outcome::Pass));
 }
+
+/// Shaped like mozilla/cicd-demos' go-demo: distroless `nonroot`, no USER, CMD only.
+const DISTROLESS_CMD_ONLY: &str = r#"FROM golang:1.22 AS build
+WORKDIR /src
+COPY . .
+RUN CGO_ENABLED=0 go build -o /go-demo
+
+FROM gcr.io/distroless/static:nonroot
+COPY --from=build /go-demo /app/go-demo
+COPY version.json /app/version.json
+ENV PORT=8000
+EXPOSE 8000
+CMD ["/app/go-demo"]
+"#;
+
+#[test]
+fn mozcloud_reads_current_mozilla_images() {
+    const STRICT_FAILS: &[&str] = &["DF203", "DF301"];
+    check_dockerfile_rule_with(
+        "DF203",
+        DISTROLESS_CMD_ONLY,
+        STRICT,
+        Expect::Fail,
+        STRICT_FAILS,
+    );
+    let r = check_dockerfile_rule_with("DF203", DISTROLESS_CMD_ONLY, MOZCLOUD, Expect::Warn, &[]);
+    check_dockerfile_rule_with("DF301", DISTROLESS_CMD_ONLY, MOZCLOUD, Expect::Warn, &[]);
+    let f = r.finding("DF201").expect("DF201");
+    assert!(
+        matches!(&f.outcome, Outcome::Skipped(why) if why.contains("gcr.io/distroless/static:nonroot")),
+        "{f:?}"
+    );
+}
