@@ -151,13 +151,8 @@ where
                 let heartbeat = state.heartbeat.clone();
                 return EndpointFuture::heartbeat(Box::pin(async move {
                     let report = heartbeat.report().await;
-                    let body = report.body(heartbeat.details()).to_string();
-                    respond(
-                        heartbeat.status(&report),
-                        Some(JSON),
-                        Bytes::from(body),
-                        head,
-                    )
+                    let body = report.body_bytes(heartbeat.details());
+                    respond(heartbeat.status(&report), Some(JSON), body, head)
                 }));
             }
         };

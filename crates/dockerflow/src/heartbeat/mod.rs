@@ -17,9 +17,10 @@ mod check;
 
 pub use check::{BoxFuture, Check, Level, Message};
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use http::StatusCode;
 use serde_json::{json, Map, Value};
 use tokio::sync::watch;
@@ -45,9 +46,30 @@ pub struct CheckReport {
 pub struct Report {
     /// One entry per registered check, in registration order.
     pub checks: Vec<CheckReport>,
+    /// The rendered bodies (full, status only), made on first use: a reused report is
+    /// rendered once, not once per request.
+    rendered: [OnceLock<Bytes>; 2],
 }
 
 impl Report {
+    /// A report of these checks.
+    pub fn new(checks: Vec<CheckReport>) -> Report {
+        Report {
+            checks,
+            rendered: Default::default(),
+        }
+    }
+
+    /// [`Report::body`] serialised, cached.
+    pub fn body_bytes(&self, details: HeartbeatDetails) -> Bytes {
+        let slot = match details {
+            HeartbeatDetails::Full => &self.rendered[0],
+            HeartbeatDetails::Status => &self.rendered[1],
+        };
+        slot.get_or_init(|| Bytes::from(self.body(details).to_string()))
+            .clone()
+    }
+
     /// The worst level of all checks.
     pub fn level(&self) -> Level {
         self.checks
@@ -199,21 +221,19 @@ impl Heartbeat {
         };
         let outcome = rx.wait_for(Option::is_some).await.map(|r| r.clone());
         match outcome {
-            Ok(report) => report.unwrap_or_else(|| Arc::new(Report { checks: vec![] })),
+            Ok(report) => report.unwrap_or_else(|| Arc::new(Report::new(vec![]))),
             Err(_) => {
                 // The run task vanished (runtime shutting down): never leave the cache stuck.
                 *self.inner.cache.lock().unwrap_or_else(|e| e.into_inner()) = Cache::Empty;
-                Arc::new(Report {
-                    checks: vec![CheckReport {
-                        name: "heartbeat".to_owned(),
-                        level: Level::Error,
-                        messages: vec![Message::error(
-                            "dockerflow.health.E102",
-                            "the heartbeat run was cancelled",
-                        )],
-                        duration: Duration::ZERO,
-                    }],
-                })
+                Arc::new(Report::new(vec![CheckReport {
+                    name: "heartbeat".to_owned(),
+                    level: Level::Error,
+                    messages: vec![Message::error(
+                        "dockerflow.health.E102",
+                        "the heartbeat run was cancelled",
+                    )],
+                    duration: Duration::ZERO,
+                }]))
             }
         }
     }
@@ -257,7 +277,7 @@ impl Inner {
             };
             reports.push(self.finish(registered, messages, started.elapsed()));
         }
-        Report { checks: reports }
+        Report::new(reports)
     }
 
     fn finish(
