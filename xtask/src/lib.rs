@@ -22,6 +22,12 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
         &["dockerflow-oci", "dockerflow-dockerfile"],
     ),
     ("dockerflow-report", &["dockerflow-check"]),
+    ("dockerflow-engine", &[]),
+    ("dockerflow-registry", &["dockerflow-oci"]),
+    (
+        "dockerflow-probe",
+        &["dockerflow-check", "dockerflow-engine", "dockerflow-oci"],
+    ),
     ("dockerflow-build", &["dockerflow-oci"]),
     (
         "dockerflow-cli",
@@ -31,6 +37,9 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
             "dockerflow-build",
             "dockerflow-oci",
             "dockerflow-dockerfile",
+            "dockerflow-engine",
+            "dockerflow-registry",
+            "dockerflow-probe",
         ],
     ),
     ("xtask", &[]),
