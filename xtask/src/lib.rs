@@ -14,7 +14,7 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
     ("dockerflow-mozlog", &[]),
     ("dockerflow", &["dockerflow-mozlog"]),
     ("dockerflow-demo", &["dockerflow"]),
-    ("dockerflow-bench", &["dockerflow"]),
+    ("dockerflow-bench", &["dockerflow", "dockerflow-mozlog"]),
     ("dockerflow-oci", &[]),
     ("dockerflow-dockerfile", &[]),
     (

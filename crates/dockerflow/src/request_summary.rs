@@ -6,6 +6,7 @@
 //! so every record written while handling the request carries `Fields.rid`. The summary is
 //! written when the response head is ready; `t` is the time until then, in milliseconds.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -53,13 +54,15 @@ pub struct RequestSummary<S> {
     config: Arc<RequestConfig>,
 }
 
+/// What the summary needs from the request, kept without copying: the method, URI and header
+/// values are reference-counted views of what hyper parsed.
 struct Pending {
     rid: RequestId,
-    method: String,
-    path: String,
-    agent: String,
-    lang: String,
-    querystring: Option<String>,
+    method: http::Method,
+    uri: http::Uri,
+    agent: Option<HeaderValue>,
+    lang: Option<HeaderValue>,
+    querystring: bool,
     started: Instant,
 }
 
@@ -81,26 +84,16 @@ where
         let rid = RequestId::from_headers(req.headers(), &config.request_id_header);
         let path = req.uri().path();
         let logged = config.summary && !config.summary_exclude.iter().any(|p| same_path(p, path));
-        let pending = logged.then(|| {
-            let header = |name: http::header::HeaderName| {
-                req.headers()
-                    .get(name)
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                    .unwrap_or_default()
-            };
-            Pending {
-                rid: rid.clone(),
-                method: req.method().as_str().to_owned(),
-                path: path.to_owned(),
-                agent: header(http::header::USER_AGENT),
-                lang: header(http::header::ACCEPT_LANGUAGE),
-                querystring: config
-                    .summary_querystring
-                    .then(|| req.uri().query().unwrap_or_default().to_owned()),
-                started,
-            }
+        let pending = logged.then(|| Pending {
+            rid: rid.clone(),
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            agent: req.headers().get(http::header::USER_AGENT).cloned(),
+            lang: req.headers().get(http::header::ACCEPT_LANGUAGE).cloned(),
+            querystring: config.summary_querystring,
+            started,
         });
-        let span = tracing::info_span!(target: "dockerflow.request", "request", rid = %rid);
+        let span = tracing::info_span!(target: "dockerflow.request", "request", rid = rid.as_str());
         let header = HeaderValue::from_str(rid.as_str()).ok();
         req.extensions_mut().insert(rid);
         let inner = {
@@ -177,16 +170,17 @@ where
 fn write_summary(p: &Pending, code: u16, uid: &str) {
     let t = p.started.elapsed().as_millis() as u64;
     let errno = if code >= 400 { code } else { 0 };
-    let querystring = p.querystring.as_deref();
+    let (agent, lang) = (text(p.agent.as_ref()), text(p.lang.as_ref()));
+    let (agent, lang) = (agent.as_ref(), lang.as_ref());
+    let (path, method, rid) = (p.uri.path(), p.method.as_str(), p.rid.as_str());
+    let querystring = p.querystring.then(|| p.uri.query().unwrap_or_default());
     macro_rules! summary {
         ($level:expr) => {
             match querystring {
                 Some(q) => tracing::event!(target: "request.summary", $level,
-                    agent = %p.agent, path = %p.path, method = %p.method, code, errno, lang = %p.lang,
-                    t, rid = %p.rid, uid, querystring = q),
+                    agent, path, method, code, errno, lang, t, rid, uid, querystring = q),
                 None => tracing::event!(target: "request.summary", $level,
-                    agent = %p.agent, path = %p.path, method = %p.method, code, errno, lang = %p.lang,
-                    t, rid = %p.rid, uid),
+                    agent, path, method, code, errno, lang, t, rid, uid),
             }
         };
     }
@@ -195,4 +189,9 @@ fn write_summary(p: &Pending, code: u16, uid: &str) {
     } else {
         summary!(tracing::Level::INFO)
     }
+}
+
+/// A header's value as text (lossy for bytes that are not UTF-8; borrowed when it is).
+fn text(value: Option<&HeaderValue>) -> Cow<'_, str> {
+    value.map_or(Cow::Borrowed(""), |v| String::from_utf8_lossy(v.as_bytes()))
 }

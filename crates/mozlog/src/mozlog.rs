@@ -1,6 +1,7 @@
 //! The mozlog JSON layer.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
 use std::io::Stdout;
 use std::sync::OnceLock;
@@ -13,7 +14,7 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::fields::{self, Fields};
+use crate::fields::{self, push_json_str, push_u64, Fields, RawFields};
 use crate::truncate;
 use crate::writer::{with_buffer, LineWriter};
 
@@ -97,31 +98,74 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        with_scratch(|fields| self.write_event(event, &ctx, fields));
+    }
+}
+
+thread_local! {
+    /// The fields of the record being written, reused across records on this thread.
+    static SCRATCH: RefCell<RawFields> = RefCell::new(RawFields::default());
+}
+
+/// Runs `f` with this thread's reusable fields (fresh ones when a record is written from
+/// inside another record's formatting).
+fn with_scratch<R>(f: impl FnOnce(&mut RawFields) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut fields) => {
+            let result = f(&mut fields);
+            if fields.capacity() > 256 * 1024 {
+                *fields = RawFields::default();
+            }
+            result
+        }
+        Err(_) => f(&mut RawFields::default()),
+    })
+}
+
+impl<W: for<'a> MakeWriter<'a> + 'static> MozlogLayer<W> {
+    fn write_event<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>, fields: &mut RawFields)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
         let metadata = event.metadata();
-        let collected = fields::collect(event, &ctx);
-        let kind = match collected.kind {
+        let (kind, critical) = fields::collect_into(event, ctx, fields);
+        let kind = match kind {
             Some(kind) if !kind.is_empty() => Cow::Owned(kind),
             _ => Cow::Borrowed(metadata.target()),
         };
-        let severity = if collected.critical {
+        let severity = if critical {
             2
         } else {
             severity(*metadata.level())
         };
-        let mut envelope = Envelope {
+        let head = Head {
             timestamp: now_ns(),
             kind,
             logger: Cow::Borrowed(&self.logger),
             hostname: Cow::Borrowed(&self.hostname),
             severity,
             pid: self.pid,
-            fields: collected.fields,
         };
-        if envelope.fields.is_empty() {
-            envelope.fields.insert("msg", Value::String(String::new()));
-        }
         with_buffer(|buf| {
-            truncate::write_fitting(&mut envelope, self.max_line_bytes, buf);
+            // The fields are already JSON text: the line is a few copies. Only a line over
+            // the limit takes the slower path through values, where strings can be shortened.
+            head.write(buf);
+            if fields.is_empty() {
+                buf.extend_from_slice(br#"{"msg":""}"#);
+            } else {
+                fields.write_object(buf);
+            }
+            buf.extend_from_slice(b"}\n");
+            if buf.len() > self.max_line_bytes {
+                let mut envelope = Envelope {
+                    head,
+                    fields: fields.to_values(),
+                };
+                if envelope.fields.is_empty() {
+                    envelope.fields.insert("msg", Value::String(String::new()));
+                }
+                truncate::write_fitting(&mut envelope, self.max_line_bytes, buf);
+            }
             self.writer.write_line(buf, metadata);
         });
     }
@@ -156,39 +200,53 @@ fn default_hostname() -> &'static str {
     })
 }
 
-/// One record, ready to be serialised.
+/// A record's envelope: everything but `Fields`.
 #[derive(Debug)]
-pub(crate) struct Envelope<'a> {
+pub(crate) struct Head<'a> {
     pub(crate) timestamp: u64,
     pub(crate) kind: Cow<'a, str>,
     pub(crate) logger: Cow<'a, str>,
     pub(crate) hostname: Cow<'a, str>,
     pub(crate) severity: u8,
     pub(crate) pid: u32,
+}
+
+impl Head<'_> {
+    /// Appends the envelope's keys in the contract's order, up to `"Fields":`.
+    fn write(&self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(b"{\"Timestamp\":");
+        push_u64(buf, self.timestamp);
+        buf.extend_from_slice(b",\"Type\":");
+        push_json_str(buf, &self.kind);
+        buf.extend_from_slice(b",\"Logger\":");
+        push_json_str(buf, &self.logger);
+        buf.extend_from_slice(b",\"Hostname\":");
+        push_json_str(buf, &self.hostname);
+        buf.extend_from_slice(b",\"EnvVersion\":\"2.0\",\"Severity\":");
+        push_u64(buf, u64::from(self.severity));
+        buf.extend_from_slice(b",\"Pid\":");
+        push_u64(buf, u64::from(self.pid));
+        buf.extend_from_slice(b",\"Fields\":");
+    }
+}
+
+/// One record as values, for truncation.
+#[derive(Debug)]
+pub(crate) struct Envelope<'a> {
+    pub(crate) head: Head<'a>,
     pub(crate) fields: Fields,
 }
 
 impl Envelope<'_> {
     /// Appends the record as one JSON line, keys in the contract's order, ending with '\n'.
     pub(crate) fn write_line(&self, buf: &mut Vec<u8>) {
-        buf.extend_from_slice(b"{\"Timestamp\":");
-        buf.extend_from_slice(self.timestamp.to_string().as_bytes());
-        buf.extend_from_slice(b",\"Type\":");
-        push_json(buf, &*self.kind);
-        buf.extend_from_slice(b",\"Logger\":");
-        push_json(buf, &*self.logger);
-        buf.extend_from_slice(b",\"Hostname\":");
-        push_json(buf, &*self.hostname);
-        buf.extend_from_slice(b",\"EnvVersion\":\"2.0\",\"Severity\":");
-        buf.extend_from_slice(self.severity.to_string().as_bytes());
-        buf.extend_from_slice(b",\"Pid\":");
-        buf.extend_from_slice(self.pid.to_string().as_bytes());
-        buf.extend_from_slice(b",\"Fields\":{");
+        self.head.write(buf);
+        buf.push(b'{');
         for (i, (key, value)) in self.fields.iter().enumerate() {
             if i > 0 {
                 buf.push(b',');
             }
-            push_json(buf, key);
+            push_json_str(buf, key);
             buf.push(b':');
             push_json(buf, value);
         }
@@ -196,29 +254,13 @@ impl Envelope<'_> {
     }
 }
 
-/// A string or a value as JSON. serde_json escapes every control character, so no value or key
-/// can hold a raw newline.
-fn push_json(buf: &mut Vec<u8>, value: impl JsonText) {
+/// A value as JSON. serde_json escapes every control character, so no value can hold a raw
+/// newline.
+fn push_json(buf: &mut Vec<u8>, value: &Value) {
     let mark = buf.len();
-    if value.write_to(buf).is_err() {
-        // Unreachable for strings and `Value`s written into a Vec; keep the line valid anyway.
+    if serde_json::to_writer(&mut *buf, value).is_err() {
+        // Unreachable for `Value`s written into a Vec; keep the line valid anyway.
         buf.truncate(mark);
         buf.extend_from_slice(b"null");
-    }
-}
-
-trait JsonText {
-    fn write_to(&self, buf: &mut Vec<u8>) -> serde_json::Result<()>;
-}
-
-impl JsonText for &str {
-    fn write_to(&self, buf: &mut Vec<u8>) -> serde_json::Result<()> {
-        serde_json::to_writer(buf, self)
-    }
-}
-
-impl JsonText for &Value {
-    fn write_to(&self, buf: &mut Vec<u8>) -> serde_json::Result<()> {
-        serde_json::to_writer(buf, self)
     }
 }

@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::mozlog::Envelope;
+use crate::mozlog::{Envelope, Head};
 
 /// Ends every shortened string value.
 pub const MARKER: &str = "…[truncated]";
@@ -35,12 +35,12 @@ pub(crate) fn write_fitting(envelope: &mut Envelope<'_>, max: usize, buf: &mut V
         if shorten_longest(envelope.fields.strings_mut(), excess) {
             continue;
         }
-        let Envelope {
+        let Head {
             kind,
             logger,
             hostname,
             ..
-        } = envelope;
+        } = &mut envelope.head;
         let header = [kind.to_mut(), logger.to_mut(), hostname.to_mut()];
         if !shorten_longest(header.into_iter(), excess) {
             return;

@@ -408,7 +408,9 @@ mod tests {
         );
         let started = Instant::now();
         let report = hb.report().await;
-        assert!(started.elapsed() < Duration::from_millis(1000));
+        // The hanging check never ends: finishing at all proves the deadline (300 ms) cut it
+        // off; the bound is generous so that a loaded machine cannot fail the test.
+        assert!(started.elapsed() < Duration::from_secs(5));
         assert_eq!(hb.status(&report), StatusCode::INTERNAL_SERVER_ERROR);
         let body = report.body(HeartbeatDetails::Full).to_string();
         assert!(body.contains("dockerflow.health.E100"), "{body}");
