@@ -186,4 +186,5 @@ pub const BROKEN_FIXTURES: &[(&str, &str)] = &[
     ("DF404", "image::df404_revision"),
     ("DF501", "image::df501_secrets, dockerfile::df501_secrets"),
     ("DF502", "image::df502_credential_files"),
+    ("DF503", "image::df503_deleted_secrets"),
 ];
