@@ -5,6 +5,7 @@ mod catalogue;
 mod dockerfile;
 mod ignores;
 mod image;
+mod peers;
 mod support;
 
 use dockerflow_check::{
