@@ -386,6 +386,20 @@ pub static RULES: &[Rule] = &[
         image: rules::secrets::credential_files_image,
         dockerfile: rules::files::image_only,
     },
+    Rule {
+        id: "DF503",
+        level: Level::Should,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "No credential files or private keys in any layer, deleted ones included",
+        why: "A file deleted or overwritten by a later layer is still in the layer that added it: anyone who can pull the image can extract it (docker save, skopeo copy, then tar).",
+        fix: "Keep it out of every layer: .dockerignore, a multi-stage build that copies only the artefact, RUN --mount=type=secret; deleting it in a later RUN does not remove it",
+        source: "CONTRACT.md §2",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::secrets::hidden_secrets_image,
+        dockerfile: rules::files::image_only,
+    },
 ];
 
 /// The rule with this id (case-insensitive), if the catalogue has it.

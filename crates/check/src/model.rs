@@ -15,7 +15,8 @@ pub struct ImageModel {
     /// The image configuration.
     pub config: ImageConfig,
     /// The files after all layers, with the content of `/etc/passwd`, `/etc/group` and
-    /// `/app/version.json`.
+    /// `/app/version.json`, and the files later layers hid (with the content of those whose
+    /// names suggest key material, for DF503).
     pub vfs: Vfs,
 }
 
@@ -23,7 +24,9 @@ impl ImageModel {
     /// Reads `source`: applies every layer (verified as it streams) and keeps the content of
     /// the files the rules read.
     pub fn read(source: &dyn ImageSource, limits: &Limits) -> dockerflow_oci::Result<ImageModel> {
-        let request = ContentRequest::default().with_path(VERSION_JSON);
+        let request = ContentRequest::default()
+            .with_path(VERSION_JSON)
+            .with_hidden(crate::rules::secrets::hidden_content_wanted);
         let vfs = Vfs::read_image(source, &request, limits)?;
         Ok(ImageModel {
             origin: source.origin().to_string(),

@@ -60,7 +60,11 @@
 //!   is opened only by relative paths whose real path stays under the layout's real path.
 //! - **Whiteouts** follow the OCI image spec: `.wh.NAME` hides `NAME` and everything under
 //!   it from lower layers; `.wh..wh..opq` hides what lower layers put in its directory;
-//!   neither affects entries of its own layer.
+//!   neither affects entries of its own layer. What they hide is not forgotten: the regular
+//!   files deleted or replaced by a later entry are listed by [`Vfs::hidden`] (path, the
+//!   layer that wrote them, the layer that hid them, how), since their bytes stay in the
+//!   image; their content is read, on a second pass over only the layers that hold them,
+//!   for the paths [`ContentRequest::with_hidden`] names.
 //! - **Bounded memory.** Metadata is bounded by the entry and path caps; content is kept
 //!   only for the files a [`ContentRequest`] names (a requested path reached through
 //!   symlinks or hard links is read on a second pass over the one layer that holds its
@@ -91,6 +95,6 @@ pub use manifest::{Descriptor, ImageIndex, ImageManifest, Platform};
 pub use reference::{ArchiveImage, ImageRef, RegistryRef};
 pub use transport::{open, DockerArchive, ImageSource, OciArchive, OciLayout, OpenOptions};
 pub mod vfs;
-pub use vfs::{ContentRequest, Entry, EntryKind, Finding, FindingKind, Vfs};
+pub use vfs::{ContentRequest, Entry, EntryKind, Finding, FindingKind, Hidden, HiddenBy, Vfs};
 pub mod passwd;
 pub use passwd::{GroupEntry, PasswdEntry, ResolvedUser, UserResolution};

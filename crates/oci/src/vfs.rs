@@ -67,8 +67,16 @@ pub struct Entry {
     /// Whether no tar entry created this directory (it was implied by a path beneath it).
     pub implicit: bool,
     content: Content,
-    /// The layer and normalised tar path that hold this file's bytes.
-    origin: Option<(usize, String)>,
+    /// Where this file's bytes are: the layer, the normalised tar path and the entry's
+    /// position in that layer.
+    origin: Option<Origin>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Origin {
+    layer: usize,
+    path: String,
+    ordinal: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,10 +177,66 @@ impl fmt::Display for FindingKind {
     }
 }
 
+/// How a later tar entry hid a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HiddenBy {
+    /// A `.wh.NAME` whiteout of the file or of a directory above it.
+    Whiteout,
+    /// An opaque marker (`.wh..wh..opq`) in a directory above it.
+    OpaqueDirectory,
+    /// A later entry with the same path, or a non-directory replacing a directory above it.
+    Replaced,
+}
+
+impl fmt::Display for HiddenBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HiddenBy::Whiteout => "deleted",
+            HiddenBy::OpaqueDirectory => "hidden by an opaque directory",
+            HiddenBy::Replaced => "replaced",
+        })
+    }
+}
+
+/// A regular file (or hard link) that a later entry deleted or replaced. It is not in the
+/// filesystem after all layers, but its bytes are still in the blob of the layer that added
+/// it: anyone who pulls the image can read them.
+#[derive(Debug, Clone)]
+pub struct Hidden {
+    /// The file as it stood before it was hidden; `entry.layer` is the layer that wrote it.
+    pub entry: Entry,
+    /// The layer whose entry hid it (equal to `entry.layer` when the same layer wrote the
+    /// path twice).
+    pub by_layer: usize,
+    /// How it was hidden.
+    pub by: HiddenBy,
+}
+
+impl Hidden {
+    /// The hidden file's bytes. Fails unless [`ContentRequest::with_hidden`] asked for them
+    /// and they fit under the per-file cap.
+    pub fn content(&self) -> Result<&[u8]> {
+        let path = || format!("{} (hidden, layer {})", self.entry.path, self.entry.layer);
+        match &self.entry.content {
+            Content::Retained(v) => Ok(v),
+            Content::TooLarge => Err(Error::new(ErrorKind::ContentNotRetained {
+                path: path(),
+                reason: format!("{} bytes is over the per-file cap", self.entry.size),
+            })),
+            Content::NotRetained => Err(Error::new(ErrorKind::ContentNotRetained {
+                path: path(),
+                reason: "not named by ContentRequest::with_hidden".to_string(),
+            })),
+        }
+    }
+}
+
 /// Which regular files to keep the content of.
 pub struct ContentRequest {
     paths: BTreeSet<String>,
     predicate: Option<PathPredicate>,
+    hidden: Option<PathPredicate>,
 }
 
 /// A test on a normalised path.
@@ -183,6 +247,7 @@ impl fmt::Debug for ContentRequest {
         f.debug_struct("ContentRequest")
             .field("paths", &self.paths)
             .field("predicate", &self.predicate.is_some())
+            .field("hidden", &self.hidden.is_some())
             .finish()
     }
 }
@@ -200,6 +265,7 @@ impl ContentRequest {
         ContentRequest {
             paths: BTreeSet::new(),
             predicate: None,
+            hidden: None,
         }
     }
 
@@ -216,6 +282,7 @@ impl ContentRequest {
                 .filter_map(|p| normalize(p.as_ref()))
                 .collect(),
             predicate: None,
+            hidden: None,
         }
     }
 
@@ -235,6 +302,22 @@ impl ContentRequest {
     ) -> ContentRequest {
         self.predicate = Some(Box::new(f));
         self
+    }
+
+    /// Also keeps the content of every [`Hidden`] file whose normalised path satisfies `f`.
+    /// Which files end up hidden is known only after all layers, so their bytes are read on
+    /// a second pass over the layers that hold them (only those layers, and only when there
+    /// is such a file). Hidden content counts towards the same caps as visible content.
+    pub fn with_hidden(
+        mut self,
+        f: impl Fn(&str) -> bool + Send + Sync + 'static,
+    ) -> ContentRequest {
+        self.hidden = Some(Box::new(f));
+        self
+    }
+
+    fn wants_hidden(&self, path: &str) -> bool {
+        self.hidden.as_ref().is_some_and(|f| f(path))
     }
 
     fn wants(&self, path: &str) -> bool {
@@ -277,6 +360,7 @@ fn join(dir: &str, name: &str) -> String {
 #[derive(Debug)]
 pub struct Vfs {
     nodes: BTreeMap<String, Entry>,
+    hidden: Vec<Hidden>,
     findings: Vec<Finding>,
     layers: usize,
     content_total: u64,
@@ -528,6 +612,7 @@ impl Vfs {
     ) -> Result<Vfs> {
         let mut vfs = Vfs {
             nodes: BTreeMap::new(),
+            hidden: Vec::new(),
             findings: Vec::new(),
             layers: source.manifest().layers.len(),
             content_total: 0,
@@ -551,8 +636,10 @@ impl Vfs {
             })
             .collect();
         for ctx in &ctxs {
+            let mut ordinal = 0u64;
             walk_layer(source, ctx, limits, &mut budget, &mut |h, tar| {
-                vfs.apply(ctx.index, h, tar, request)
+                ordinal += 1;
+                vfs.apply(ctx.index, ordinal - 1, h, tar, request)
             })?;
         }
         // Requested paths reached through symlinks or hard links: read their targets.
@@ -565,11 +652,11 @@ impl Vfs {
             if node.content != Content::NotRetained {
                 continue;
             }
-            if let Some((layer, tar_path)) = &node.origin {
+            if let Some(origin) = &node.origin {
                 needs
-                    .entry(*layer)
+                    .entry(origin.layer)
                     .or_default()
-                    .entry(tar_path.clone())
+                    .entry(origin.path.clone())
                     .or_default()
                     .push(real.clone());
             }
@@ -606,7 +693,76 @@ impl Vfs {
                 }
             }
         }
+        vfs.read_hidden(source, &ctxs, request, limits)?;
         Ok(vfs)
+    }
+
+    /// The second pass for [`ContentRequest::with_hidden`]: reads each wanted hidden file
+    /// from the layer that holds its bytes, finding it by its position in that layer.
+    fn read_hidden(
+        &mut self,
+        source: &dyn ImageSource,
+        ctxs: &[LayerCtx],
+        request: &ContentRequest,
+        limits: &Limits,
+    ) -> Result<()> {
+        let mut needs: BTreeMap<usize, HashMap<u64, Vec<usize>>> = BTreeMap::new();
+        for (i, h) in self.hidden.iter().enumerate() {
+            if !request.wants_hidden(&h.entry.path) {
+                continue;
+            }
+            if let Some(origin) = &h.entry.origin {
+                needs
+                    .entry(origin.layer)
+                    .or_default()
+                    .entry(origin.ordinal)
+                    .or_default()
+                    .push(i);
+            }
+        }
+        for (layer, wanted) in needs {
+            let mut found: HashMap<u64, Content> = HashMap::new();
+            let mut budget = Budget {
+                decompressed: 0,
+                entries: 0,
+            };
+            let max = limits.max_file_content;
+            let mut ordinal = 0u64;
+            walk_layer(source, &ctxs[layer], limits, &mut budget, &mut |h, tar| {
+                ordinal += 1;
+                if h.kind == TarKind::Regular && wanted.contains_key(&(ordinal - 1)) {
+                    let c = if h.size > max {
+                        Content::TooLarge
+                    } else {
+                        Content::Retained(read_content(tar, h.size)?)
+                    };
+                    found.insert(ordinal - 1, c);
+                }
+                Ok(())
+            })?;
+            for (ordinal, indexes) in wanted {
+                let Some(c) = found.remove(&ordinal) else {
+                    continue;
+                };
+                for i in indexes {
+                    let add = match &c {
+                        Content::Retained(v) => v.len() as u64,
+                        _ => 0,
+                    };
+                    if self.content_total + add > self.max_total_content {
+                        return Err(Error::new(ErrorKind::LimitExceeded {
+                            limit: Limit::TotalContent,
+                            max: self.max_total_content,
+                            layer: Some(layer),
+                            digest: None,
+                        }));
+                    }
+                    self.content_total += add;
+                    self.hidden[i].entry.content = c.clone();
+                }
+            }
+        }
+        Ok(())
     }
 
     fn set_content(&mut self, path: &str, content: Content) -> Result<()> {
@@ -640,17 +796,27 @@ impl Vfs {
         });
     }
 
-    fn remove(&mut self, path: &str) {
-        if let Some(old) = self.nodes.remove(path) {
-            if let Content::Retained(v) = old.content {
+    /// Removes `path`, recording a regular file or hard link as [`Hidden`] (without its
+    /// content, which [`Vfs::read_hidden`] reads when asked).
+    fn remove(&mut self, path: &str, by_layer: usize, by: HiddenBy) {
+        if let Some(mut old) = self.nodes.remove(path) {
+            if let Content::Retained(v) = &old.content {
                 self.content_total -= v.len() as u64;
+            }
+            if matches!(old.kind, EntryKind::File | EntryKind::Hardlink) {
+                old.content = Content::NotRetained;
+                self.hidden.push(Hidden {
+                    entry: old,
+                    by_layer,
+                    by,
+                });
             }
         }
     }
 
     /// Removes everything under `dir` (not `dir` itself) written by a layer below `below`
-    /// (all layers when `None`).
-    fn remove_descendants(&mut self, dir: &str, below: Option<usize>) {
+    /// (all layers when `None`); `layer` and `by` say what hid them.
+    fn remove_descendants(&mut self, dir: &str, below: Option<usize>, layer: usize, by: HiddenBy) {
         let prefix = if dir == "/" {
             "/".to_string()
         } else {
@@ -664,7 +830,7 @@ impl Vfs {
             .map(|(k, _)| k.clone())
             .collect();
         for k in doomed {
-            self.remove(&k);
+            self.remove(&k, layer, by);
         }
     }
 
@@ -699,6 +865,7 @@ impl Vfs {
     fn apply(
         &mut self,
         layer: usize,
+        ordinal: u64,
         h: &TarHeader,
         tar: &mut LayerTar<'_>,
         request: &ContentRequest,
@@ -723,15 +890,15 @@ impl Vfs {
                 if !self.nodes.contains_key(&dir) {
                     self.nodes.insert(dir.clone(), Entry::dir(&dir, layer));
                 }
-                self.remove_descendants(&dir, Some(layer));
+                self.remove_descendants(&dir, Some(layer), layer, HiddenBy::OpaqueDirectory);
             } else if hidden.starts_with(".wh.") {
                 // Other `.wh..wh.` names are AUFS bookkeeping, not whiteouts.
             } else {
                 let target = join(&dir, hidden);
                 if self.nodes.get(&target).is_some_and(|n| n.layer < layer) {
-                    self.remove(&target);
+                    self.remove(&target, layer, HiddenBy::Whiteout);
                 }
-                self.remove_descendants(&target, Some(layer));
+                self.remove_descendants(&target, Some(layer), layer, HiddenBy::Whiteout);
             }
             return Ok(());
         }
@@ -752,7 +919,11 @@ impl Vfs {
         match h.kind {
             TarKind::Dir => entry.kind = EntryKind::Dir,
             TarKind::Regular => {
-                entry.origin = Some((layer, path.clone()));
+                entry.origin = Some(Origin {
+                    layer,
+                    path: path.clone(),
+                    ordinal,
+                });
                 if request.wants(&path) {
                     entry.content = if h.size > self.max_file_content {
                         Content::TooLarge
@@ -836,9 +1007,9 @@ impl Vfs {
                 return Ok(());
             }
             if old.kind == EntryKind::Dir {
-                self.remove_descendants(&path, None);
+                self.remove_descendants(&path, None, layer, HiddenBy::Replaced);
             }
-            self.remove(&path);
+            self.remove(&path, layer, HiddenBy::Replaced);
         }
         if let Content::Retained(v) = &entry.content {
             let add = v.len() as u64;
@@ -987,6 +1158,12 @@ impl Vfs {
     /// Every entry, sorted by path, the root first.
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
         self.nodes.values()
+    }
+
+    /// The regular files and hard links that later entries deleted or replaced, in the
+    /// order they were hidden. Their bytes are still in the image's layers.
+    pub fn hidden(&self) -> &[Hidden] {
+        &self.hidden
     }
 
     /// What was not applied as written, in reading order.

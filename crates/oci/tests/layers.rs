@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use dockerflow_oci::{ContentRequest, EntryKind, Limits, OciLayout, OpenOptions, Vfs};
+use dockerflow_oci::{ContentRequest, EntryKind, HiddenBy, Limits, OciLayout, OpenOptions, Vfs};
 
 fn vfs_with(layers: Vec<Vec<u8>>, request: &ContentRequest) -> Vfs {
     let layers: Vec<Layer> = layers.into_iter().map(Layer::plain).collect();
@@ -108,4 +108,105 @@ fn tar_extensions() {
         Some(target)
     );
     assert!(!v.exists("/pax_global_header"));
+}
+
+/// `(path, layer that wrote it, layer that hid it, how)` of every hidden file.
+fn hidden(v: &Vfs) -> Vec<(String, usize, usize, HiddenBy)> {
+    let mut h: Vec<_> = v
+        .hidden()
+        .iter()
+        .map(|h| (h.entry.path.clone(), h.entry.layer, h.by_layer, h.by))
+        .collect();
+    h.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    h
+}
+
+#[test]
+fn hidden_files_are_listed_with_who_hid_them() {
+    let l0 = Tar::new()
+        .dir("root/")
+        .dir("root/.ssh/")
+        .file("root/.ssh/id_rsa", b"KEY0")
+        .file("app.env", b"A=0")
+        .dir("opq/")
+        .file("opq/old", b"old")
+        .dir("d/")
+        .file("d/inner", b"inner")
+        .file("kept", b"kept")
+        .symlink("sym", "kept")
+        .finish();
+    let l1 = Tar::new()
+        .file("root/.wh..ssh", b"") // a directory whiteout hides what is under it
+        .file(".wh.app.env", b"")
+        .file(".wh.sym", b"") // symlinks are not files: not listed
+        .file("opq/.wh..wh..opq", b"")
+        .file("d", b"a file now") // replaces the directory and its subtree
+        .file("kept", b"new") // replaces the file
+        .finish();
+    let v = vfs_with(vec![l0, l1], &ContentRequest::none());
+    assert_eq!(
+        hidden(&v),
+        [
+            ("/app.env".to_string(), 0, 1, HiddenBy::Whiteout),
+            ("/d/inner".to_string(), 0, 1, HiddenBy::Replaced),
+            ("/kept".to_string(), 0, 1, HiddenBy::Replaced),
+            ("/opq/old".to_string(), 0, 1, HiddenBy::OpaqueDirectory),
+            ("/root/.ssh/id_rsa".to_string(), 0, 1, HiddenBy::Whiteout),
+        ]
+    );
+    assert!(!v.exists("/root/.ssh/id_rsa") && !v.exists("/app.env"));
+    // Content is kept only when asked for.
+    let e = v.hidden()[0].content().expect_err("not requested");
+    assert!(e.to_string().contains("with_hidden"), "{e}");
+}
+
+#[test]
+fn hidden_content_is_read_on_a_second_pass() {
+    // The same path twice in one layer, then deleted: each copy is found by its position.
+    let l0 = Tar::new()
+        .file("secret.pem", b"first")
+        .file("secret.pem", b"second")
+        .file("other", b"other")
+        .hardlink("link.pem", "secret.pem")
+        .file("big.pem", &[b'x'; 100])
+        .finish();
+    let l1 = Tar::new()
+        .file(".wh.secret.pem", b"")
+        .file(".wh.link.pem", b"")
+        .file(".wh.other", b"")
+        .file(".wh.big.pem", b"")
+        .finish();
+    let layers = vec![Layer::gz(&l0), Layer::plain(l1)];
+    let tmp = TempDir::new();
+    let cfg = config_json(&layers, "app");
+    oci_layout(&layers, &cfg, None).write_dir(tmp.path());
+    let src = OciLayout::open(tmp.path(), None, &OpenOptions::default()).expect("open");
+    let request = ContentRequest::none().with_hidden(|p| p.ends_with(".pem"));
+    let limits = Limits {
+        max_file_content: 50,
+        ..Limits::default()
+    };
+    let v = Vfs::read_image(&src, &request, &limits).expect("read");
+    let content: Vec<(String, String)> = v
+        .hidden()
+        .iter()
+        .map(|h| {
+            let c = match h.content() {
+                Ok(b) => String::from_utf8_lossy(b).into_owned(),
+                Err(e) => format!("error: {e}"),
+            };
+            (h.entry.path.clone(), c)
+        })
+        .collect();
+    let c = |p: &str| -> Vec<&str> {
+        content
+            .iter()
+            .filter(|(q, _)| q == p)
+            .map(|(_, c)| c.as_str())
+            .collect()
+    };
+    assert_eq!(c("/secret.pem"), ["first", "second"]);
+    assert_eq!(c("/link.pem"), ["second"], "a hard link has its target's bytes");
+    assert!(c("/other")[0].contains("not named by"), "{content:?}");
+    assert!(c("/big.pem")[0].contains("over the per-file cap"), "{content:?}");
 }

@@ -1,4 +1,5 @@
-//! Area 5: secrets in the image configuration. Values are never copied into a finding.
+//! Area 5: secrets in the image configuration and files, deleted files included. Values are
+//! never copied into a finding.
 
 use crate::model::{DockerfileModel, ImageModel};
 use crate::rules::sample;
@@ -162,6 +163,81 @@ const CREDENTIAL_NAMES: &[&str] = &[
 const CREDENTIAL_SUFFIXES: &[&str] =
     &["/.aws/credentials", "/.docker/config.json", "/.kube/config"];
 
+/// Whether a path's name is one of the credential files DF502 and DF503 look for.
+fn is_credential_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or("");
+    CREDENTIAL_NAMES.contains(&name) || CREDENTIAL_SUFFIXES.iter().any(|s| path.ends_with(s))
+}
+
+/// The hidden files whose content DF503 reads (on the reader's second pass, so only when
+/// such a file was deleted or replaced): names that key material and credentials go by.
+pub(crate) fn hidden_content_wanted(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or("").to_ascii_lowercase();
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    matches!(ext, "pem" | "key" | "p8")
+        || [
+            "credential",
+            "secret",
+            "service-account",
+            "service_account",
+            "private",
+        ]
+        .iter()
+        .any(|w| name.contains(w))
+}
+
+/// What the content of a file shows, without quoting it.
+fn content_reason(bytes: &[u8]) -> Option<&'static str> {
+    let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    if has(b"-----BEGIN") && has(b"PRIVATE KEY-----") {
+        return Some("a private key");
+    }
+    if has_aws_key_id(&String::from_utf8_lossy(bytes)) {
+        return Some("an AWS access key id");
+    }
+    None
+}
+
+pub(crate) fn hidden_secrets_image(m: &ImageModel, _: Profile) -> Judgement {
+    const EXPECTED: &str = "no credential file (as DF502) and no private key or AWS access key id among the files a later layer deleted or replaced";
+    let hidden = m.vfs.hidden();
+    let mut found = Vec::new();
+    let mut first = None;
+    for h in hidden {
+        let why = if is_credential_file(&h.entry.path) {
+            Some("a credential file")
+        } else {
+            h.content().ok().and_then(content_reason)
+        };
+        if let Some(why) = why {
+            found.push(format!(
+                "{} ({why}; layer {}, {} in layer {})",
+                h.entry.path, h.entry.layer, h.by, h.by_layer
+            ));
+            first.get_or_insert(h);
+        }
+    }
+    match first {
+        None => Judgement::pass(
+            format!(
+                "no secrets among {} files deleted or replaced by later layers",
+                hidden.len()
+            ),
+            EXPECTED,
+            Location::default(),
+        ),
+        Some(first) => Judgement::broken(
+            format!(
+                "{} found, still readable in their layers: {}",
+                found.len(),
+                sample(&found, 5)
+            ),
+            EXPECTED,
+            Location::file(&first.entry.path, Some(first.entry.layer)),
+        ),
+    }
+}
+
 pub(crate) fn credential_files_image(m: &ImageModel, _: Profile) -> Judgement {
     const EXPECTED: &str = "no .env, .netrc, .npmrc, .pypirc, .git-credentials, SSH private key, ~/.aws/credentials, ~/.docker/config.json or ~/.kube/config";
     let found: Vec<&dockerflow_oci::Entry> = m
@@ -173,15 +249,11 @@ pub(crate) fn credential_files_image(m: &ImageModel, _: Profile) -> Judgement {
                 dockerflow_oci::EntryKind::File | dockerflow_oci::EntryKind::Hardlink
             )
         })
-        .filter(|e| {
-            let name = e.path.rsplit('/').next().unwrap_or("");
-            CREDENTIAL_NAMES.contains(&name)
-                || CREDENTIAL_SUFFIXES.iter().any(|s| e.path.ends_with(s))
-        })
+        .filter(|e| is_credential_file(&e.path))
         .collect();
     match found.first() {
         None => Judgement::pass(
-            "no credential files (files deleted by a later layer are not examined)",
+            "no credential files (files deleted by a later layer: DF503)",
             EXPECTED,
             Location::default(),
         ),
@@ -201,7 +273,36 @@ pub(crate) fn credential_files_image(m: &ImageModel, _: Profile) -> Judgement {
 
 #[cfg(test)]
 mod tests {
-    use super::secret_reason;
+    use super::{content_reason, hidden_content_wanted, secret_reason};
+
+    #[test]
+    fn hidden_content_names_and_sniffing() {
+        for p in [
+            "/a/tls.key",
+            "/deploy.PEM",
+            "/x/AuthKey_1.p8",
+            "/gcp-service-account.json",
+            "/app/credentials.json",
+            "/client_secret.json",
+        ] {
+            assert!(hidden_content_wanted(p), "{p}");
+        }
+        for p in ["/package.json", "/usr/lib/libkeyutils.so", "/app/server"] {
+            assert!(!hidden_content_wanted(p), "{p}");
+        }
+        let rsa = b"-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n";
+        assert_eq!(content_reason(rsa), Some("a private key"));
+        let json =
+            br#"{"type":"service_account","private_key":"-----BEGIN PRIVATE KEY-----\nMII"}"#;
+        assert_eq!(content_reason(json), Some("a private key"));
+        assert_eq!(
+            content_reason(b"aws_access_key_id = AKIAIOSFODNN7EXAMPLE"),
+            Some("an AWS access key id")
+        );
+        let cert = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        assert_eq!(content_reason(cert), None, "certificates are public");
+        assert_eq!(content_reason(b"-----BEGIN PUBLIC KEY-----"), None);
+    }
 
     #[test]
     fn names_values_and_exceptions() {

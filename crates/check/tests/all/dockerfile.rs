@@ -7,7 +7,7 @@ use crate::{check_dockerfile_rule, check_dockerfile_rule_with, Expect};
 const STRICT: Profile = Profile::Strict;
 const MOZCLOUD: Profile = Profile::Mozcloud;
 
-const COMPLIANT: &str = r#"FROM rust:1 AS build
+pub(crate) const COMPLIANT: &str = r#"FROM rust:1 AS build
 WORKDIR /src
 COPY . .
 RUN cargo build --release
@@ -28,7 +28,7 @@ CMD ["serve"]
 "#;
 
 /// The Dockerflow reference app's Dockerfile (mozilla-services/Dockerflow, `Dockerfile`).
-const REFERENCE_APP: &str = r#"FROM node:12-slim
+pub(crate) const REFERENCE_APP: &str = r#"FROM node:12-slim
 
 # add a non-privileged user for installing and running the application
 RUN groupadd --gid 10001 app && \
@@ -54,7 +54,7 @@ CMD ["start"]
 "#;
 
 /// zero2prod's Dockerfile (LukeMathWalker/zero-to-production): ENTRYPOINT only, no USER.
-const ZERO2PROD: &str = r#"FROM lukemathwalker/cargo-chef:latest-rust-1.72.0 as chef
+pub(crate) const ZERO2PROD: &str = r#"FROM lukemathwalker/cargo-chef:latest-rust-1.72.0 as chef
 WORKDIR /app
 RUN apt update && apt install lld clang -y
 
@@ -82,7 +82,7 @@ ENV APP_ENVIRONMENT production
 ENTRYPOINT ["./zero2prod"]
 "#;
 
-fn replace(from: &str, to: &str) -> String {
+pub(crate) fn replace(from: &str, to: &str) -> String {
     assert!(COMPLIANT.contains(from), "{from}");
     COMPLIANT.replace(from, to)
 }
@@ -267,7 +267,7 @@ fn target_and_build_args() {
 }
 
 /// Shaped like mozilla/cicd-demos' go-demo: distroless `nonroot`, no USER, CMD only.
-const DISTROLESS_CMD_ONLY: &str = r#"FROM golang:1.22 AS build
+pub(crate) const DISTROLESS_CMD_ONLY: &str = r#"FROM golang:1.22 AS build
 WORKDIR /src
 COPY . .
 RUN CGO_ENABLED=0 go build -o /go-demo

@@ -384,3 +384,80 @@ fn df502_credential_files() {
     let deleted = image.layer(vec![whiteout("/app/.env"), whiteout("/root/.aws")]);
     check_rule("DF502", &deleted, STRICT, Expect::Pass);
 }
+
+const PRIVATE_KEY: &str =
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
+
+#[test]
+fn df503_deleted_secrets() {
+    let added = Image::compliant().layer(vec![
+        file("/app/.env", 0o644, "DB_PASSWORD=hunter2"),
+        dir("/root", 0o700),
+        dir("/root/.ssh", 0o700),
+        file("/root/.ssh/id_ed25519", 0o600, PRIVATE_KEY),
+        dir("/build", 0o755),
+        file("/build/deploy.pem", 0o600, PRIVATE_KEY),
+        file(
+            "/build/ca.pem",
+            0o644,
+            "-----BEGIN CERTIFICATE-----\nMIIB\n",
+        ),
+    ]);
+    // While visible, the names are DF502's; the key under another name is no one's (yet).
+    check_rule("DF503", &added, STRICT, Expect::Pass);
+    // `RUN rm`: whiteouts of a file and of a directory, an opaque directory.
+    let deleted = added.layer(vec![
+        whiteout("/app/.env"),
+        whiteout("/root/.ssh"),
+        file("/build/.wh..wh..opq", 0o644, ""),
+    ]);
+    let r = check_rule("DF503", &deleted, STRICT, Expect::Warn);
+    check_rule("DF502", &deleted, STRICT, Expect::Pass);
+    let f = r.finding("DF503").expect("DF503");
+    assert_eq!(
+        f.found,
+        "3 found, still readable in their layers: \
+         /app/.env (a credential file; layer 2, deleted in layer 3), \
+         /root/.ssh/id_ed25519 (a credential file; layer 2, deleted in layer 3), \
+         /build/deploy.pem (a private key; layer 2, hidden by an opaque directory in layer 3)"
+    );
+    assert_eq!(f.location.path.as_deref(), Some("/app/.env"));
+    assert_eq!(f.location.layer, Some(2));
+    for value in ["hunter2", "b3BlbnNzaC1rZXkt", "BEGIN"] {
+        assert!(!f.found.contains(value) && !f.expected.contains(value));
+    }
+    // Overwriting is no better than deleting; a deleted certificate is not a secret.
+    let replaced = Image::compliant()
+        .layer(vec![
+            dir("/root", 0o700),
+            file(
+                "/root/.npmrc",
+                0o600,
+                "//registry.npmjs.org/:_authToken=npm_x",
+            ),
+            file("/ca.pem", 0o644, "-----BEGIN CERTIFICATE-----\n"),
+        ])
+        .layer(vec![file("/root/.npmrc", 0o600, ""), whiteout("/ca.pem")])
+        .layer(vec![whiteout("/root/.npmrc")]);
+    let r = check_rule("DF503", &replaced, STRICT, Expect::Warn);
+    assert_eq!(
+        r.finding("DF503").map(|f| f.found.as_str()),
+        Some(
+            "2 found, still readable in their layers: \
+             /root/.npmrc (a credential file; layer 2, replaced in layer 3), \
+             /root/.npmrc (a credential file; layer 3, deleted in layer 4)"
+        )
+    );
+    let harmless = Image::compliant()
+        .layer(vec![file(
+            "/ca.pem",
+            0o644,
+            "-----BEGIN CERTIFICATE-----\n",
+        )])
+        .layer(vec![whiteout("/ca.pem")]);
+    let r = check_rule("DF503", &harmless, MOZCLOUD, Expect::Pass);
+    assert_eq!(
+        r.finding("DF503").map(|f| f.found.as_str()),
+        Some("no secrets among 1 files deleted or replaced by later layers")
+    );
+}

@@ -5,6 +5,7 @@ mod catalogue;
 mod dockerfile;
 mod ignores;
 mod image;
+mod peers;
 mod support;
 
 use dockerflow_check::{
@@ -186,4 +187,5 @@ pub const BROKEN_FIXTURES: &[(&str, &str)] = &[
     ("DF404", "image::df404_revision"),
     ("DF501", "image::df501_secrets, dockerfile::df501_secrets"),
     ("DF502", "image::df502_credential_files"),
+    ("DF503", "image::df503_deleted_secrets"),
 ];

@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use dockerflow_check::RULES;
 use serde_json::{json, Value};
-use support::{file, write_multi_platform, Form, Image, TempDir, FORMS};
+use support::{file, whiteout, write_multi_platform, Form, Image, TempDir, FORMS};
 
 fn dockerflow(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dockerflow"))
@@ -383,13 +383,32 @@ fn no_format_prints_a_secret_value() {
         .with("Env", json!(["PORT=8000", "DB_PASSWORD=hunter2-value"]))
         .with("Labels", json!({"aws": "AKIAIOSFODNN7EXAMPLE"}))
         .history("RUN |1 NPM_TOKEN=npm-token-value /bin/sh -c npm ci")
-        .write(tmp.path(), Form::OciLayout);
+        .layer(vec![
+            file("/app/.env", 0o644, "SECRET=env-file-value"),
+            file(
+                "/key.pem",
+                0o600,
+                "-----BEGIN PRIVATE KEY-----\nkey-file-value\n",
+            ),
+        ])
+        .layer(vec![whiteout("/app/.env"), whiteout("/key.pem")])
+        .write(tmp.path(), Form::DockerArchive);
     for format in ["text", "json", "junit", "sarif"] {
         let o = dockerflow(&["check", "image", &r, "--format", format], tmp.path());
         assert_eq!(code(&o), 0, "{format}: SHOULD rules only warn");
         let out = stdout(&o);
         assert!(out.contains("DB_PASSWORD=****"), "{format}: {out}");
-        for secret in ["hunter2-value", "AKIAIOSFODNN7EXAMPLE", "npm-token-value"] {
+        assert!(
+            out.contains("/key.pem (a private key; layer 2"),
+            "{format}: {out}"
+        );
+        for secret in [
+            "hunter2-value",
+            "AKIAIOSFODNN7EXAMPLE",
+            "npm-token-value",
+            "env-file-value",
+            "key-file-value",
+        ] {
             assert!(!out.contains(secret), "{format} prints {secret}");
         }
     }
