@@ -7,6 +7,8 @@
 
 #![deny(missing_docs)]
 
+mod daemon;
+
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -44,7 +46,9 @@ REF (containers/image transport syntax):
   docker-archive:FILE[:NAME:TAG|:@N]   a `docker save` tar
   oci:DIR[:TAG]                        an OCI image layout directory
   oci-archive:FILE[:TAG]               a tar of an OCI image layout
-  docker://NAME, docker-daemon:NAME, NAME   registry and engine: not supported yet
+  docker-daemon:NAME[:TAG], NAME       an image in the Docker engine (DOCKER_HOST), exported
+                                       through the engine's API
+  docker://NAME                        a registry: not supported yet
 
 Options:
   --format text|json|junit|sarif   Report format (default text)
@@ -302,8 +306,27 @@ fn run_check(c: &CheckArgs) -> Result<ExitCode, Fatal> {
                     one_line(&e.to_string())
                 ))
             };
+            // The engine's images are exported to a temporary docker-archive (removed when
+            // `_export` drops); dockerflow-oci reads archives and knows nothing of engines.
+            let (r, _export) = match r {
+                ImageRef::DockerDaemon { reference: name } => {
+                    let engine = daemon::engine()
+                        .map_err(|e| fatal(format!("cannot check image {reference}: {}", e.0)))?;
+                    let temp = daemon::export(&engine, &name)?;
+                    let archive = ImageRef::DockerArchive {
+                        path: temp.path().to_path_buf(),
+                        image: None,
+                    };
+                    (archive, Some(temp))
+                }
+                other => (other, None),
+            };
             let source = open(&r, &open_options).map_err(reading)?;
-            let model = ImageModel::read(source.as_ref(), &open_options.limits).map_err(reading)?;
+            let mut model =
+                ImageModel::read(source.as_ref(), &open_options.limits).map_err(reading)?;
+            if _export.is_some() {
+                model.origin = reference.clone();
+            }
             check_image(&model, &options)
         }
         Input::Dockerfile(path) => {
