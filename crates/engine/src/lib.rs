@@ -486,7 +486,13 @@ impl Engine {
     /// `GET /containers/json?all=1&filters={"label":[label]}`: ids of the containers that
     /// carry `label` (`key` or `key=value`).
     pub fn containers_with_label(&self, label: &str) -> Result<Vec<String>> {
-        let filters = json!({"label": [label]}).to_string();
+        self.containers(&json!({"label": [label]}))
+    }
+
+    /// `GET /containers/json?all=1&filters=...`: ids of the containers matching the engine's
+    /// filters (`{"label": [...], "ancestor": [...]}`).
+    pub fn containers(&self, filters: &Value) -> Result<Vec<String>> {
+        let filters = filters.to_string();
         let v = self.json(
             "GET",
             &format!("/containers/json?all=1&filters={}", encode(&filters)),

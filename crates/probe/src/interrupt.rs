@@ -43,6 +43,12 @@ pub fn install_interrupt_cleanup(engine: &Engine) {
     });
 }
 
+/// Whether Ctrl-C was pressed: the watcher is removing the containers and will end the
+/// process; errors caused by the removal are not worth reporting.
+pub(crate) fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
 /// A running container, removed (forcefully) on drop and on Ctrl-C.
 #[derive(Debug)]
 pub(crate) struct Container<'a> {

@@ -272,6 +272,22 @@ pub fn run_image(
     facts: &ImageFacts,
     options: &RunOptions,
 ) -> Result<RuntimeModel, Error> {
+    let result = run_image_inner(engine, image, subject, facts, options);
+    if result.is_err() && crate::interrupt::interrupted() {
+        // Ctrl-C: the watcher removed the containers under us and is about to exit with
+        // status 130; give it time rather than report the error it caused.
+        std::thread::sleep(Duration::from_secs(30));
+    }
+    result
+}
+
+fn run_image_inner(
+    engine: &Engine,
+    image: &str,
+    subject: &str,
+    facts: &ImageFacts,
+    options: &RunOptions,
+) -> Result<RuntimeModel, Error> {
     let mut m = RuntimeModel::new(Mode::Container, subject);
     m.image_version_json = Some(facts.version_json.clone());
     m.heartbeat_deadline = options.heartbeat_deadline;
