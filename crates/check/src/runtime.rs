@@ -149,9 +149,7 @@ impl RuntimeModel {
             return format!("not observed: {f}");
         }
         match self.mode {
-            Mode::Logs => format!(
-                "check logs reads log lines only; {what} needs `check image --run` or `check url`"
-            ),
+            Mode::Logs => format!("check logs reads log lines only; {what} is not in them"),
             Mode::Url => format!("check url sees HTTP only; {what} needs `check image REF --run`"),
             Mode::Container => format!("{what} was not observed"),
         }

@@ -8,9 +8,13 @@ use crate::{Judgement, Location, Profile};
 /// How many bad log lines a finding quotes.
 const SHOWN: usize = 3;
 
-fn logs_at() -> Location {
+fn logs_at(m: &RuntimeModel) -> Location {
+    let path = match m.mode {
+        crate::Mode::Logs => m.subject.clone(),
+        _ => "stdout/stderr".to_string(),
+    };
     Location {
-        path: Some("stdout/stderr".to_string()),
+        path: Some(path),
         ..Location::default()
     }
 }
@@ -22,12 +26,12 @@ pub(crate) fn writes_logs(m: &RuntimeModel, _: Profile) -> Judgement {
         Some(l) if l.iter().all(u8::is_ascii_whitespace) => Judgement::broken(
             "no output at all on stdout or stderr (logs written to files inside the container are lost)",
             EXPECTED,
-            logs_at(),
+            logs_at(m),
         ),
         Some(l) => Judgement::pass(
             format!("{} lines", lines(l).count()),
             EXPECTED,
-            logs_at(),
+            logs_at(m),
         ),
     }
 }
@@ -68,7 +72,7 @@ pub(crate) fn mozlog(m: &RuntimeModel, _: Profile) -> Judgement {
     }
     let bad = mozlog_problems(l);
     if bad.is_empty() {
-        return Judgement::pass(format!("{total} mozlog lines"), EXPECTED, logs_at());
+        return Judgement::pass(format!("{total} mozlog lines"), EXPECTED, logs_at(m));
     }
     let shown: Vec<String> = bad
         .iter()
@@ -87,7 +91,7 @@ pub(crate) fn mozlog(m: &RuntimeModel, _: Profile) -> Judgement {
         EXPECTED,
         Location {
             line: u32::try_from(bad[0].0).ok(),
-            ..logs_at()
+            ..logs_at(m)
         },
     )
 }
