@@ -119,6 +119,9 @@ pub struct RuntimeModel {
     /// The run with a read-only root filesystem and a tmpfs `/tmp`: `Ok` when it became ready
     /// and answered `/__lbheartbeat__` 200, else why not.
     pub read_only: Option<Result<(), String>>,
+    /// How long each phase of the observation took (`ready (up run)`, ...), for people
+    /// measuring the checker; no rule reads it.
+    pub phases: Vec<(String, Duration)>,
 }
 
 impl RuntimeModel {
@@ -140,6 +143,7 @@ impl RuntimeModel {
             sigterm: None,
             static_file: None,
             read_only: None,
+            phases: Vec::new(),
         }
     }
 

@@ -88,6 +88,7 @@ Runtime options (check image REF --run; --static-path and --timeout also for che
   --grace SECS                     How long it has to exit after SIGTERM (default 10)
   --timeout SECS                   Deadline of each request, and of the heartbeat with a
                                    dependency down (default 10)
+  --timings                        Print how long each phase of the run took (stderr)
 Exit status: 0 pass (warnings allowed), 1 a MUST rule failed, 2 could not check.
 Colour: on a terminal only; set NO_COLOR to turn it off.
 ";

@@ -23,6 +23,8 @@ pub(crate) struct RunArgs {
     pub(crate) ready_timeout: Option<Duration>,
     pub(crate) grace: Option<Duration>,
     pub(crate) timeout: Option<Duration>,
+    /// `--timings`: print how long each phase took on stderr.
+    pub(crate) timings: bool,
     /// Flags given, for "applies to ... only" errors.
     pub(crate) given: Vec<String>,
 }
@@ -66,6 +68,7 @@ pub(crate) fn parse_flag(
             a.static_path = Some(v);
         }
         "--read-only" => a.read_only = true,
+        "--timings" => a.timings = true,
         "--ready-timeout" => a.ready_timeout = Some(secs(flag, &value()?)?),
         "--grace" => a.grace = Some(secs(flag, &value()?)?),
         "--timeout" => a.timeout = Some(secs(flag, &value()?)?),
@@ -160,5 +163,10 @@ pub(crate) fn check(
     let facts = ImageFacts::from_model(model);
     let observed = run_image(&engine, &image, reference, &facts, &run_options)
         .map_err(|e| fatal(format!("cannot run image {reference}: {}", one_line(&e.0))))?;
+    if args.timings {
+        for (phase, t) in &observed.phases {
+            eprintln!("dockerflow: timing: {phase}: {} ms", t.as_millis());
+        }
+    }
     Ok(check_image_run(model, &observed, options))
 }

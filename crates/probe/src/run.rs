@@ -132,6 +132,9 @@ fn closed_port() -> Result<u16, Error> {
 struct Started<'a> {
     container: Container<'a>,
     port: u16,
+    /// From create to started.
+    started_after: Duration,
+    /// From started to accepting connections.
     ready_after: Duration,
 }
 
@@ -183,9 +186,11 @@ fn start<'a>(
             Vec::new()
         },
     };
+    let created = Instant::now();
     let id = engine.create(&spec)?;
     let container = Container::register(engine, id);
     engine.start(&container.id)?;
+    let started_after = created.elapsed();
     let t0 = Instant::now();
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     loop {
@@ -193,6 +198,7 @@ fn start<'a>(
             return Ok(Ok(Started {
                 container,
                 port,
+                started_after,
                 ready_after: t0.elapsed(),
             }));
         }
@@ -326,6 +332,9 @@ fn run_image_inner(
     }
 
     let timeout = options.heartbeat_deadline + Duration::from_secs(2);
+    let phase = |m: &mut RuntimeModel, name: String, t: Duration| {
+        m.phases.push((name, t));
+    };
     match start(engine, image, &options.env, false, options.ready_timeout)? {
         Err(why) => {
             m.listening = Some(Err(why.clone()));
@@ -338,7 +347,18 @@ fn run_image_inner(
                 s.port,
                 s.ready_after.as_millis()
             )));
+            phase(
+                &mut m,
+                "container create+start (up run)".into(),
+                s.started_after,
+            );
+            phase(
+                &mut m,
+                "until listening on $PORT (up run)".into(),
+                s.ready_after,
+            );
             let url = loopback(s.port);
+            let t = Instant::now();
             probe_endpoints(&mut m, &url, options.static_path.as_deref(), timeout);
             let state = engine.inspect(&s.container.id)?;
             m.uid = Some(if state.running && state.pid > 0 {
@@ -346,16 +366,22 @@ fn run_image_inner(
             } else {
                 Err("the process is not running".into())
             });
+            phase(&mut m, "endpoints and uid (up run)".into(), t.elapsed());
+            let t = Instant::now();
             m.sigterm = Some(sigterm(
                 engine,
                 &s.container.id,
                 options.grace,
                 facts.shell_form,
             )?);
+            phase(&mut m, "SIGTERM until exit (up run)".into(), t.elapsed());
+            let t = Instant::now();
             let logs = engine.logs(&s.container.id)?;
             let mut all = logs.stdout;
             all.extend_from_slice(&logs.stderr);
             m.logs = Some(all);
+            drop(s);
+            phase(&mut m, "logs and removal (up run)".into(), t.elapsed());
         }
     }
 
@@ -363,11 +389,26 @@ fn run_image_inner(
         let (heartbeat, lbheartbeat) =
             match start(engine, image, &env, false, options.ready_timeout)? {
                 Ok(s) => {
+                    let down = format!("({var} down)");
+                    phase(
+                        &mut m,
+                        format!("container create+start {down}"),
+                        s.started_after,
+                    );
+                    phase(
+                        &mut m,
+                        format!("until listening on $PORT {down}"),
+                        s.ready_after,
+                    );
+                    let t = Instant::now();
                     let url = loopback(s.port);
-                    (
+                    let answers = (
                         get(&url, "GET", "/__heartbeat__", timeout),
                         get(&url, "GET", "/__lbheartbeat__", timeout),
-                    )
+                    );
+                    drop(s);
+                    phase(&mut m, format!("endpoints and removal {down}"), t.elapsed());
+                    answers
                 }
                 Err(why) => (Err(why.clone()), Err(why)),
             };

@@ -204,9 +204,13 @@ pub(crate) fn heartbeat_down(m: &RuntimeModel, _: Profile) -> Judgement {
     let mut good = Vec::new();
     for d in &m.dependencies_down {
         match &d.heartbeat {
-            Ok(x) if (500..600).contains(&x.status) && x.elapsed <= m.heartbeat_deadline => {
-                good.push(format!("{} down: {}", d.var, x.status))
-            }
+            Ok(x) if (500..600).contains(&x.status) && x.elapsed <= m.heartbeat_deadline => good
+                .push(format!(
+                    "{} down: {} in {} ms",
+                    d.var,
+                    x.status,
+                    x.elapsed.as_millis()
+                )),
             Ok(x) if (500..600).contains(&x.status) => bad.push(format!(
                 "{} down: {} only after {} ms",
                 d.var,
