@@ -5,6 +5,7 @@ use std::fmt;
 
 use crate::model::{DockerfileModel, ImageModel};
 use crate::rules;
+use crate::runtime::RuntimeModel;
 use crate::Judgement;
 
 /// How binding a rule is (CONTRACT.md's words).
@@ -87,8 +88,12 @@ impl Status {
 pub type ImageRule = fn(&ImageModel, Profile) -> Judgement;
 /// Judges a rule from a Dockerfile stage.
 pub type DockerfileRule = fn(&DockerfileModel, Profile) -> Judgement;
+/// Judges a rule from observations of a running service.
+pub type RuntimeRule = fn(&RuntimeModel, Profile) -> Judgement;
 
-/// One rule: its identity and words (data) and its two judges (code), side by side.
+/// One rule: its identity and words (data) and its three judges (code), side by side. Static
+/// rules (areas 1-5) skip in the runtime judge; runtime rules (areas 6-7) skip in the image
+/// and Dockerfile judges, so every report has one finding per rule.
 #[derive(Debug)]
 pub struct Rule {
     /// Stable id: `DF`, an area digit, a number. Never reused.
@@ -115,6 +120,8 @@ pub struct Rule {
     pub image: ImageRule,
     /// The judge for Dockerfiles.
     pub dockerfile: DockerfileRule,
+    /// The judge for a running service.
+    pub runtime: RuntimeRule,
 }
 
 /// Rules are equal when their ids are: an id names one rule forever.
@@ -135,6 +142,12 @@ impl Rule {
             .map_or(0, |b| b.wrapping_sub(b'0'))
     }
 
+    /// Whether the rule is judged from a running service (areas 6 and 7) rather than from an
+    /// image or a Dockerfile.
+    pub fn is_runtime(&self) -> bool {
+        self.area() >= 6
+    }
+
     /// Where the rule is documented: its section of `docs/RULES.md` on the main branch.
     pub fn help_uri(&self) -> String {
         format!("{DOCS_URL}#{}", self.id.to_ascii_lowercase())
@@ -146,7 +159,8 @@ pub const DOCS_URL: &str = "https://github.com/dockerflow-rs/dockerflow/blob/mai
 
 const BOTH: &[Profile] = Profile::ALL;
 
-/// Every rule, in id order. Area 1: files; 2: user; 3: process; 4: metadata; 5: secrets.
+/// Every rule, in id order. Area 1: files; 2: user; 3: process; 4: metadata; 5: secrets;
+/// runtime: 6: endpoints; 7: logs and the running process.
 pub static RULES: &[Rule] = &[
     Rule {
         id: "DF101",
@@ -161,6 +175,7 @@ pub static RULES: &[Rule] = &[
         status: Status::Stable,
         image: rules::files::app_sources_image,
         dockerfile: rules::files::app_sources_dockerfile,
+        runtime: rules::endpoints::static_only,
     },
     Rule {
         id: "DF102",
@@ -175,6 +190,7 @@ pub static RULES: &[Rule] = &[
         status: Status::Stable,
         image: rules::files::app_read_only_image,
         dockerfile: rules::files::image_only,
+        runtime: rules::endpoints::static_only,
     },
     Rule {
         id: "DF103",
@@ -189,6 +205,7 @@ pub static RULES: &[Rule] = &[
         status: Status::Stable,
         image: rules::files::world_writable_image,
         dockerfile: rules::files::image_only,
+        runtime: rules::endpoints::static_only,
     },
     Rule {
         id: "DF104",
@@ -203,6 +220,7 @@ pub static RULES: &[Rule] = &[
         status: Status::Stable,
         image: rules::files::setuid_image,
         dockerfile: rules::files::image_only,
+        runtime: rules::endpoints::static_only,
     },
     Rule {
         id: "DF105",
@@ -217,6 +235,7 @@ pub static RULES: &[Rule] = &[
         status: Status::Stable,
         image: rules::files::confined_image,
         dockerfile: rules::files::image_only,
+        runtime: rules::endpoints::static_only,
     },
     Rule {
         id: "DF201",
@@ -231,6 +250,7 @@ pub static RULES: &[Rule] = &[
         status: Status::Stable,
         image: rules::user::group_image,
         dockerfile: rules::user::group_dockerfile,
+        runtime: rules::endpoints::static_only,
     },
     Rule {
         id: "DF202",
@@ -245,6 +265,7 @@ pub static RULES: &[Rule] = &[
         status: Status::Stable,
         image: rules::user::user_image,
         dockerfile: rules::user::user_dockerfile,
+        runtime: rules::endpoints::static_only,
     },
     Rule {
         id: "DF203",
@@ -259,6 +280,7 @@ pub static RULES: &[Rule] = &[
         status: Status::Stable,
         image: rules::user::runs_as_image,
         dockerfile: rules::user::runs_as_dockerfile,
+        runtime: rules::endpoints::static_only,
     },
     Rule {
         id: "DF301",
@@ -273,6 +295,7 @@ pub static RULES: &[Rule] = &[
         status: Status::Stable,
         image: rules::process::entrypoint_cmd_image,
         dockerfile: rules::process::entrypoint_cmd_dockerfile,
+        runtime: rules::endpoints::static_only,
     },
     Rule {
         id: "DF302",
@@ -287,6 +310,7 @@ pub static RULES: &[Rule] = &[
         status: Status::Stable,
         image: rules::process::exec_form_image,
         dockerfile: rules::process::exec_form_dockerfile,
+        runtime: rules::endpoints::static_only,
     },
     Rule {
         id: "DF303",
@@ -301,6 +325,7 @@ pub static RULES: &[Rule] = &[
         status: Status::Stable,
         image: rules::process::port_image,
         dockerfile: rules::process::port_dockerfile,
+        runtime: rules::endpoints::static_only,
     },
     Rule {
         id: "DF401",
@@ -315,6 +340,7 @@ pub static RULES: &[Rule] = &[
         status: Status::Stable,
         image: rules::metadata::version_json_image,
         dockerfile: rules::metadata::built_image_only,
+        runtime: rules::endpoints::static_only,
     },
     Rule {
         id: "DF402",
@@ -329,6 +355,7 @@ pub static RULES: &[Rule] = &[
         status: Status::Stable,
         image: rules::metadata::version_urls_image,
         dockerfile: rules::metadata::built_image_only,
+        runtime: rules::endpoints::static_only,
     },
     Rule {
         id: "DF403",
@@ -343,6 +370,7 @@ pub static RULES: &[Rule] = &[
         status: Status::Stable,
         image: rules::metadata::labels_image,
         dockerfile: rules::metadata::labels_dockerfile,
+        runtime: rules::endpoints::static_only,
     },
     Rule {
         id: "DF404",
@@ -357,6 +385,7 @@ pub static RULES: &[Rule] = &[
         status: Status::Stable,
         image: rules::metadata::revision_image,
         dockerfile: rules::metadata::built_image_only,
+        runtime: rules::endpoints::static_only,
     },
     Rule {
         id: "DF501",
@@ -371,6 +400,7 @@ pub static RULES: &[Rule] = &[
         status: Status::Stable,
         image: rules::secrets::secrets_image,
         dockerfile: rules::secrets::secrets_dockerfile,
+        runtime: rules::endpoints::static_only,
     },
     Rule {
         id: "DF502",
@@ -385,6 +415,7 @@ pub static RULES: &[Rule] = &[
         status: Status::Stable,
         image: rules::secrets::credential_files_image,
         dockerfile: rules::files::image_only,
+        runtime: rules::endpoints::static_only,
     },
     Rule {
         id: "DF503",
@@ -399,6 +430,232 @@ pub static RULES: &[Rule] = &[
         status: Status::Stable,
         image: rules::secrets::hidden_secrets_image,
         dockerfile: rules::files::image_only,
+        runtime: rules::endpoints::static_only,
+    },
+    Rule {
+        id: "DF601",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "The service listens for HTTP on $PORT",
+        why: "Platforms choose the port; a service that hard-codes one (often 8000) is unreachable when given another.",
+        fix: "Read PORT from the environment and bind 0.0.0.0:$PORT (default 8000 when unset)",
+        source: "CONTRACT.md §1.1; https://github.com/mozilla-services/Dockerflow#containerized-app-requirements",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::endpoints::needs_run_image,
+        dockerfile: rules::endpoints::needs_run_dockerfile,
+        runtime: rules::endpoints::listens_on_port,
+    },
+    Rule {
+        id: "DF602",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "GET /__lbheartbeat__ answers 200",
+        why: "Load balancers probe it to decide where to send traffic; AWS ELB treats 204 as unhealthy.",
+        fix: "Answer 200 with an empty body, checking nothing",
+        source: "CONTRACT.md §1.5; https://github.com/mozilla-services/Dockerflow#containerized-app-requirements",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::endpoints::needs_run_image,
+        dockerfile: rules::endpoints::needs_run_dockerfile,
+        runtime: rules::endpoints::lbheartbeat,
+    },
+    Rule {
+        id: "DF603",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "GET /__version__ answers 200 with /app/version.json, a valid version object",
+        why: "Operators ask a running service which build it is; the answer must be the file CI wrote into the image.",
+        fix: "Serve the bytes of /app/version.json with Content-Type application/json",
+        source: "CONTRACT.md §1.2 and §1.3; https://github.com/mozilla-services/Dockerflow/blob/main/docs/version_object.md",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::endpoints::needs_run_image,
+        dockerfile: rules::endpoints::needs_run_dockerfile,
+        runtime: rules::endpoints::version,
+    },
+    Rule {
+        id: "DF604",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "GET /__heartbeat__ answers 200 while every backing service is up",
+        why: "Monitoring reads the heartbeat; a healthy service reporting failure pages people for nothing.",
+        fix: "Answer 200 when every check is below level 40 (error); warnings keep 200",
+        source: "CONTRACT.md §1.4; https://github.com/mozilla-services/Dockerflow#containerized-app-requirements",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::endpoints::needs_run_image,
+        dockerfile: rules::endpoints::needs_run_dockerfile,
+        runtime: rules::endpoints::heartbeat_up,
+    },
+    Rule {
+        id: "DF605",
+        level: Level::Should,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "The heartbeat body has the contract's shape (status, checks, details)",
+        why: "Dashboards written for python-dockerflow read these keys; a drop-in shape keeps them working.",
+        fix: "{\"status\": \"ok\", \"checks\": {...}, \"details\": {...}} as contract/heartbeat.schema.json",
+        source: "CONTRACT.md §1.4",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::endpoints::needs_run_image,
+        dockerfile: rules::endpoints::needs_run_dockerfile,
+        runtime: rules::endpoints::heartbeat_shape,
+    },
+    Rule {
+        id: "DF606",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "With a backing service down, /__heartbeat__ answers 5xx within a deadline",
+        why: "A heartbeat that says 200 (or 4xx) while the database is down hides the outage; one that hangs blocks its monitor.",
+        fix: "Check every backing service with a timeout; answer 500 (or 503) when a check is at level error",
+        source: "CONTRACT.md §1.4; https://github.com/mozilla-services/Dockerflow#containerized-app-requirements",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::endpoints::needs_run_image,
+        dockerfile: rules::endpoints::needs_run_dockerfile,
+        runtime: rules::endpoints::heartbeat_down,
+    },
+    Rule {
+        id: "DF607",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "With a backing service down, /__lbheartbeat__ still answers 200",
+        why: "If the load balancer probe touches the database, a database outage takes every instance out of the pool and restarts them.",
+        fix: "Never check backing services in /__lbheartbeat__",
+        source: "CONTRACT.md §1.5; https://github.com/mozilla-services/Dockerflow#containerized-app-requirements",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::endpoints::needs_run_image,
+        dockerfile: rules::endpoints::needs_run_dockerfile,
+        runtime: rules::endpoints::lbheartbeat_down,
+    },
+    Rule {
+        id: "DF608",
+        level: Level::Should,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "HEAD on the Dockerflow endpoints answers the GET's status without a body",
+        why: "Some probes and load balancers use HEAD.",
+        fix: "Route HEAD to the same handler and drop the body",
+        source: "CONTRACT.md §1.6",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::endpoints::needs_run_image,
+        dockerfile: rules::endpoints::needs_run_dockerfile,
+        runtime: rules::endpoints::head,
+    },
+    Rule {
+        id: "DF609",
+        level: Level::Should,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "The Dockerflow endpoints send Cache-Control: no-store",
+        why: "A cached heartbeat or version answer tells monitoring what was true earlier (lando-ui #51).",
+        fix: "Add Cache-Control: no-store to their responses",
+        source: "CONTRACT.md §1.6",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::endpoints::needs_run_image,
+        dockerfile: rules::endpoints::needs_run_dockerfile,
+        runtime: rules::endpoints::no_store,
+    },
+    Rule {
+        id: "DF610",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "The service serves its own static files",
+        why: "Dockerflow services do not rely on a separate web server or CDN origin for their assets.",
+        fix: "Serve files from under /app (checked with --static-path PATH)",
+        source: "CONTRACT.md §1.10; https://github.com/mozilla-services/Dockerflow/blob/main/docs/serving-static-content.md",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::endpoints::needs_run_image,
+        dockerfile: rules::endpoints::needs_run_dockerfile,
+        runtime: rules::endpoints::static_file,
+    },
+    Rule {
+        id: "DF701",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "The service writes its logs to stdout or stderr",
+        why: "The platform collects stdout and stderr; logs written to files inside the container are lost.",
+        fix: "Log to stdout (mozlog JSON) instead of files",
+        source: "CONTRACT.md §1.8; https://github.com/mozilla-services/Dockerflow#containerized-app-requirements",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::endpoints::needs_run_image,
+        dockerfile: rules::endpoints::needs_run_dockerfile,
+        runtime: rules::service::writes_logs,
+    },
+    Rule {
+        id: "DF702",
+        level: Level::Should,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "Every log line is mozlog JSON",
+        why: "Mozilla's log pipeline parses mozlog; other lines arrive as unstructured text.",
+        fix: "One JSON object per line with Timestamp, Type, Logger, Hostname, EnvVersion 2.0, Severity, Pid and Fields",
+        source: "CONTRACT.md §1.8; https://github.com/mozilla-services/Dockerflow#containerized-app-requirements",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::endpoints::needs_run_image,
+        dockerfile: rules::endpoints::needs_run_dockerfile,
+        runtime: rules::service::mozlog,
+    },
+    Rule {
+        id: "DF703",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: Some("any non-root uid passes with a warning"),
+        statement: "The running process has uid 10001",
+        why: "The image config can say one thing and the entrypoint another (su-exec, gosu); only the running process tells.",
+        fix: "USER app in the image, and no entrypoint that switches back to root",
+        source: "CONTRACT.md §2; https://github.com/mozilla-services/Dockerflow#dockerfile-requirements",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::endpoints::needs_run_image,
+        dockerfile: rules::endpoints::needs_run_dockerfile,
+        runtime: rules::service::runs_as,
+    },
+    Rule {
+        id: "DF704",
+        level: Level::Should,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "After SIGTERM the process exits with code 0 within the grace period",
+        why: "Orchestrators send SIGTERM then SIGKILL; a process that ignores SIGTERM loses in-flight requests on every deploy.",
+        fix: "Exec-form ENTRYPOINT; handle SIGTERM: drain, finish in-flight requests, exit 0",
+        source: "CONTRACT.md §1.9 and §2",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::endpoints::needs_run_image,
+        dockerfile: rules::endpoints::needs_run_dockerfile,
+        runtime: rules::service::sigterm,
+    },
+    Rule {
+        id: "DF705",
+        level: Level::Should,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "The service runs with a read-only root filesystem and a writable /tmp",
+        why: "A read-only root stops an attacker, or a bug, from changing the application.",
+        fix: "Write only to /tmp (or a volume); run with --read-only --tmpfs /tmp",
+        source: "CONTRACT.md §2",
+        since: "0.1.0",
+        status: Status::Stable,
+        image: rules::endpoints::needs_run_image,
+        dockerfile: rules::endpoints::needs_run_dockerfile,
+        runtime: rules::service::read_only,
     },
 ];
 

@@ -202,14 +202,20 @@ pub enum InputKind {
     Image,
     /// A Dockerfile stage.
     Dockerfile,
+    /// A running service at a URL.
+    Url,
+    /// Log lines.
+    Logs,
 }
 
 impl InputKind {
-    /// `image` or `dockerfile`.
+    /// `image`, `dockerfile`, `url` or `logs`.
     pub fn as_str(self) -> &'static str {
         match self {
             InputKind::Image => "image",
             InputKind::Dockerfile => "dockerfile",
+            InputKind::Url => "url",
+            InputKind::Logs => "logs",
         }
     }
 }

@@ -1,6 +1,7 @@
-//! The Dockerflow conformance checker's static part: one catalogue of rules ([`RULES`]), pure
-//! judges over an image (its config and files after all layers) or a Dockerfile stage, the
-//! `strict` and `mozcloud` profiles, ignores that must give a reason, and the verdict.
+//! The Dockerflow conformance checker: one catalogue of rules ([`RULES`]), pure judges over an
+//! image (its config and files after all layers), a Dockerfile stage, or observations of a
+//! running service ([`RuntimeModel`], made by `dockerflow-probe`), the `strict` and
+//! `mozcloud` profiles, ignores that must give a reason, and the verdict.
 //!
 //! **Architecture Invariant:** this crate depends on `dockerflow-oci` and
 //! `dockerflow-dockerfile` only. It never depends on `dockerflow` or `dockerflow-mozlog`: the
@@ -52,8 +53,10 @@
 //! - **Profiles relax, rule by rule.** `mozcloud` turns some MUST failures into warnings; each
 //!   rule says which in [`Rule::mozcloud`], and `docs/RULES.md` prints it.
 //!
-//! Where things are: `catalogue` ([`RULES`]), `rules/{files,user,process,metadata,secrets}`
-//! (the judges, by area), `model` (what they judge), `finding` (outcomes and the verdict),
+//! Where things are: `catalogue` ([`RULES`]),
+//! `rules/{files,user,process,metadata,secrets,endpoints,service}` (the judges, by area),
+//! `model` (what static rules judge), `runtime` (what runtime rules judge), `schema` (the
+//! contract's JSON Schemas), `finding` (outcomes and the verdict),
 //! `ignore`, `docs`. The tests under `tests/all/` are the tour: every rule through one
 //! `check_rule` helper, on images written in three forms (OCI layout, oci-archive,
 //! docker-archive) and on Dockerfiles.
@@ -65,9 +68,11 @@ mod finding;
 mod ignore;
 mod model;
 mod rules;
+mod runtime;
+mod schema;
 
 pub use catalogue::{
-    rule, DockerfileRule, ImageRule, Level, Profile, Rule, Status, DOCS_URL, RULES,
+    rule, DockerfileRule, ImageRule, Level, Profile, Rule, RuntimeRule, Status, DOCS_URL, RULES,
 };
 pub use docs::rules_markdown;
 pub use finding::{
@@ -75,6 +80,9 @@ pub use finding::{
 };
 pub use ignore::{Ignore, IgnoreError, Ignores};
 pub use model::{DockerfileError, DockerfileModel, ImageModel, VERSION_JSON};
+pub use rules::service::mozlog_problems;
+pub use runtime::{Answer, DependencyDown, Endpoint, Exchange, Mode, RuntimeModel, Sigterm};
+pub use schema::mozlog_line_errors;
 
 /// How to judge: the profile and the ignores.
 #[derive(Debug, Clone, Default)]
@@ -112,6 +120,30 @@ fn run(
 pub fn check_image(model: &ImageModel, options: &Options) -> Report {
     run(InputKind::Image, &model.origin, options, |r| {
         (r.image)(model, options.profile)
+    })
+}
+
+/// Judges every rule of the profile against an image and observations of it running
+/// (`check image --run`): static rules from the image, runtime rules from the observations.
+pub fn check_image_run(image: &ImageModel, observed: &RuntimeModel, options: &Options) -> Report {
+    run(InputKind::Image, &image.origin, options, |r| {
+        if r.is_runtime() {
+            (r.runtime)(observed, options.profile)
+        } else {
+            (r.image)(image, options.profile)
+        }
+    })
+}
+
+/// Judges every rule of the profile against observations alone (`check url`, `check logs`):
+/// static rules are skipped with the reason.
+pub fn check_runtime(observed: &RuntimeModel, options: &Options) -> Report {
+    let kind = match observed.mode {
+        Mode::Logs => InputKind::Logs,
+        Mode::Url | Mode::Container => InputKind::Url,
+    };
+    run(kind, &observed.subject, options, |r| {
+        (r.runtime)(observed, options.profile)
     })
 }
 

@@ -7,12 +7,17 @@
 
 #![deny(missing_docs)]
 
+mod daemon;
+mod logs;
+mod run;
+mod url;
+
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
 use dockerflow_check::{
-    check_dockerfile, check_image, DockerfileModel, ImageModel, Options, Profile, Verdict,
+    check_dockerfile, check_image, DockerfileModel, ImageModel, Options, Profile, Report, Verdict,
 };
 use dockerflow_oci::{open, ImageRef, OpenOptions, Platform};
 use dockerflow_report::{render, Format, RenderOptions};
@@ -23,28 +28,36 @@ const HELP: &str = "\
 dockerflow: Dockerflow tooling for container images
 
 Usage:
-  dockerflow check image REF [OPTIONS]
+  dockerflow check image REF [--run [RUN OPTIONS]] [OPTIONS]
   dockerflow check dockerfile PATH [OPTIONS]
+  dockerflow check url URL [OPTIONS]
+  dockerflow check logs FILE|- [OPTIONS]
   dockerflow --help | --version
 
 Commands:
-  check    Check an image or a Dockerfile against the Dockerflow contract
+  check    Check an image (statically, or running), a Dockerfile, a running service's URL
+           or log lines against the Dockerflow contract
 
 Run `dockerflow check --help` for the check options.
 ";
 
 const CHECK_HELP: &str = "\
-Check an image or a Dockerfile against the Dockerflow contract (rules: docs/RULES.md).
+Check an image, a Dockerfile, a running service or log lines against the Dockerflow contract
+(rules: docs/RULES.md).
 
 Usage:
-  dockerflow check image REF [OPTIONS]
+  dockerflow check image REF [--run [RUN OPTIONS]] [OPTIONS]
   dockerflow check dockerfile PATH [--target STAGE] [--build-arg K=V]... [OPTIONS]
+  dockerflow check url http://HOST:PORT[/PREFIX] [--static-path PATH] [--timeout SECS] [OPTIONS]
+  dockerflow check logs FILE|- [OPTIONS]       (each line judged as mozlog JSON)
 
 REF (containers/image transport syntax):
   docker-archive:FILE[:NAME:TAG|:@N]   a `docker save` tar
   oci:DIR[:TAG]                        an OCI image layout directory
   oci-archive:FILE[:TAG]               a tar of an OCI image layout
-  docker://NAME, docker-daemon:NAME, NAME   registry and engine: not supported yet
+  docker-daemon:NAME[:TAG], NAME       an image in the Docker engine (DOCKER_HOST), exported
+                                       through the engine's API
+  docker://NAME                        a registry: not supported yet
 
 Options:
   --format text|json|junit|sarif   Report format (default text)
@@ -60,6 +73,22 @@ Options:
   --target STAGE                   The Dockerfile stage to check (default: the last)
   --build-arg K=V                  A build argument for the Dockerfile (repeatable)
 
+
+Runtime options (check image REF --run; --static-path and --timeout also for check url):
+  --run                            Run the image on the Docker engine (DOCKER_HOST; host network,
+                                   a free loopback port in PORT) and check CONTRACT.md section 1
+  --env K=V                        Environment for the container (repeatable)
+  --env-file FILE                  Environment from FILE (K=V lines, # comments)
+  --dependency-env VAR             VAR points at a backing service: one more run with its host
+                                   and port on a closed port; the heartbeat must answer 5xx
+                                   (repeatable)
+  --static-path PATH               A static file the service serves (e.g. /static/app.css)
+  --read-only                      Also run with a read-only root filesystem and a tmpfs /tmp
+  --ready-timeout SECS             How long the service has to listen (default 30)
+  --grace SECS                     How long it has to exit after SIGTERM (default 10)
+  --timeout SECS                   Deadline of each request, and of the heartbeat with a
+                                   dependency down (default 10)
+  --timings                        Print how long each phase of the run took (stderr)
 Exit status: 0 pass (warnings allowed), 1 a MUST rule failed, 2 could not check.
 Colour: on a terminal only; set NO_COLOR to turn it off.
 ";
@@ -76,6 +105,8 @@ fn fatal(s: impl Into<String>) -> Fatal {
 enum Input {
     Image(String),
     Dockerfile(String),
+    Url(String),
+    Logs(String),
 }
 
 #[derive(Debug)]
@@ -89,6 +120,7 @@ struct CheckArgs {
     platform: Option<Platform>,
     target: Option<String>,
     build_args: Vec<(String, String)>,
+    run: run::RunArgs,
 }
 
 enum Command {
@@ -125,6 +157,7 @@ fn parse_check(args: &[String]) -> Result<Command, Fatal> {
         platform: None,
         target: None,
         build_args: Vec::new(),
+        run: run::RunArgs::default(),
     };
     let mut i = 0;
     while i < args.len() {
@@ -148,6 +181,7 @@ fn parse_check(args: &[String]) -> Result<Command, Fatal> {
         };
         match flag {
             "-h" | "--help" => return Ok(Command::Help(CHECK_HELP)),
+            f if run::parse_flag(f, &mut value, &mut c.run)? => {}
             "--format" => {
                 let v = value()?;
                 c.format = Format::parse(&v).ok_or_else(|| {
@@ -191,9 +225,11 @@ fn parse_check(args: &[String]) -> Result<Command, Fatal> {
                     kind = Some(match positional {
                         "image" => "image",
                         "dockerfile" => "dockerfile",
+                        "url" => "url",
+                        "logs" => "logs",
                         other => {
                             return Err(fatal(format!(
-                                "unknown check target {other:?}; expected `image REF` or `dockerfile PATH`"
+                                "unknown check target {other:?}; expected `image REF`, `dockerfile PATH`, `url URL` or `logs FILE`"
                             )))
                         }
                     });
@@ -210,11 +246,16 @@ fn parse_check(args: &[String]) -> Result<Command, Fatal> {
     let (kind, subject) = match (kind, subject) {
         (None, _) => {
             return Err(fatal(
-                "nothing to check; expected `dockerflow check image REF` or `dockerflow check dockerfile PATH`",
+                "nothing to check; expected `dockerflow check image REF`, `dockerfile PATH`, `url URL` or `logs FILE`",
             ))
         }
         (Some(k), None) => {
-            let what = if k == "image" { "REF" } else { "PATH" };
+            let what = match k {
+                "image" => "REF",
+                "url" => "URL",
+                "logs" => "FILE (or - for stdin)",
+                _ => "PATH",
+            };
             return Err(fatal(format!("`dockerflow check {k}` needs {what}")));
         }
         (Some(k), Some(s)) => (k, s),
@@ -227,10 +268,26 @@ fn parse_check(args: &[String]) -> Result<Command, Fatal> {
     if kind == "dockerfile" && c.platform.is_some() {
         return Err(fatal("--platform applies to `check image` only"));
     }
-    c.input = if kind == "image" {
-        Input::Image(subject)
-    } else {
-        Input::Dockerfile(subject)
+    if kind == "image" && !c.run.enabled {
+        if let Some(f) = c.run.given.first() {
+            return Err(fatal(format!(
+                "{f} needs --run (`check image REF --run {f} ...`)"
+            )));
+        }
+    }
+    if kind != "image" && c.run.enabled {
+        return Err(fatal("--run applies to `check image` only"));
+    }
+    if kind == "dockerfile" && !c.run.given.is_empty() {
+        return Err(fatal(
+            "runtime options apply to `check image --run` and `check url` only",
+        ));
+    }
+    c.input = match kind {
+        "image" => Input::Image(subject),
+        "url" => Input::Url(subject),
+        "logs" => Input::Logs(subject),
+        _ => Input::Dockerfile(subject),
     };
     Ok(Command::Check(Box::new(c)))
 }
@@ -253,7 +310,9 @@ fn options(c: &CheckArgs) -> Result<Options, Fatal> {
                 .join(".dockerflow-check"),
             false,
         ),
-        (None, Input::Image(_)) => (Path::new(".dockerflow-check").to_path_buf(), false),
+        (None, Input::Image(_) | Input::Url(_) | Input::Logs(_)) => {
+            (Path::new(".dockerflow-check").to_path_buf(), false)
+        }
     };
     match std::fs::read_to_string(&file) {
         Ok(text) => options
@@ -302,9 +361,40 @@ fn run_check(c: &CheckArgs) -> Result<ExitCode, Fatal> {
                     one_line(&e.to_string())
                 ))
             };
+            // The engine's images are exported to a temporary docker-archive (removed when
+            // `_export` drops); dockerflow-oci reads archives and knows nothing of engines.
+            let r_given = r.clone();
+            let (r, _export) = match r {
+                ImageRef::DockerDaemon { reference: name } => {
+                    let engine = daemon::engine()
+                        .map_err(|e| fatal(format!("cannot check image {reference}: {}", e.0)))?;
+                    let temp = daemon::export(&engine, &name)?;
+                    let archive = ImageRef::DockerArchive {
+                        path: temp.path().to_path_buf(),
+                        image: None,
+                    };
+                    (archive, Some(temp))
+                }
+                other => (other, None),
+            };
             let source = open(&r, &open_options).map_err(reading)?;
-            let model = ImageModel::read(source.as_ref(), &open_options.limits).map_err(reading)?;
-            check_image(&model, &options)
+            let mut model =
+                ImageModel::read(source.as_ref(), &open_options.limits).map_err(reading)?;
+            if _export.is_some() {
+                model.origin = reference.clone();
+            }
+            if c.run.enabled {
+                run::check(
+                    reference,
+                    &r_given,
+                    source.as_ref(),
+                    &model,
+                    &c.run,
+                    &options,
+                )?
+            } else {
+                check_image(&model, &options)
+            }
         }
         Input::Dockerfile(path) => {
             let text = std::fs::read(path).map_err(|e| {
@@ -335,7 +425,13 @@ fn run_check(c: &CheckArgs) -> Result<ExitCode, Fatal> {
             }
             check_dockerfile(&model, &options)
         }
+        Input::Url(u) => url::check(u, &c.run, &options)?,
+        Input::Logs(p) => logs::check(p, &c.run, &options)?,
     };
+    render_and_exit(c, &report)
+}
+
+fn render_and_exit(c: &CheckArgs, report: &Report) -> Result<ExitCode, Fatal> {
     let color = c.format == Format::Text
         && c.output.is_none()
         && std::io::stdout().is_terminal()
@@ -344,7 +440,7 @@ fn run_check(c: &CheckArgs) -> Result<ExitCode, Fatal> {
         color,
         tool_version: VERSION.to_string(),
     };
-    let out = render(c.format, &report, &render_options);
+    let out = render(c.format, report, &render_options);
     match &c.output {
         Some(file) => std::fs::write(file, out)
             .map_err(|e| fatal(format!("cannot write the report to {file}: {e}")))?,

@@ -53,7 +53,7 @@ fn locations(report: &Report, f: &Finding) -> Value {
             }
             json!([{"physicalLocation": physical}])
         }
-        InputKind::Image => {
+        InputKind::Image | InputKind::Url | InputKind::Logs => {
             let mut logical = Vec::new();
             if let Some(path) = &l.path {
                 let fq = match l.layer {

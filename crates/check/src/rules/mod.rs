@@ -1,10 +1,12 @@
 //! The judges, one module per area of the catalogue. Each function judges one rule from one
 //! kind of input and is named in its [`crate::Rule`] entry.
 
+pub(crate) mod endpoints;
 pub(crate) mod files;
 pub(crate) mod metadata;
 pub(crate) mod process;
 pub(crate) mod secrets;
+pub(crate) mod service;
 pub(crate) mod user;
 
 /// At most `n` items, then "and N more".

@@ -15,7 +15,8 @@ fn ids_are_unique_sorted_and_well_formed() {
             "{}",
             r.id
         );
-        assert!((1..=5).contains(&r.area()), "{}", r.id);
+        assert!((1..=7).contains(&r.area()), "{}", r.id);
+        assert_eq!(r.is_runtime(), r.area() >= 6, "{}", r.id);
         assert!(
             !r.statement.ends_with('.'),
             "{}: statements are one line without a period",

@@ -6,6 +6,7 @@ mod dockerfile;
 mod ignores;
 mod image;
 mod peers;
+mod runtime;
 mod support;
 
 use dockerflow_check::{
@@ -182,6 +183,21 @@ pub const BROKEN_FIXTURES: &[(&str, &str)] = &[
     ),
     ("DF303", "image::df303_port, dockerfile::df303_port"),
     ("DF401", "image::df401_version_json"),
+    ("DF601", "runtime::df601_port"),
+    ("DF602", "runtime::df602_lbheartbeat"),
+    ("DF603", "runtime::df603_version"),
+    ("DF604", "runtime::df604_df605_heartbeat_up"),
+    ("DF605", "runtime::df604_df605_heartbeat_up"),
+    ("DF606", "runtime::df606_df607_dependency_down"),
+    ("DF607", "runtime::df606_df607_dependency_down"),
+    ("DF608", "runtime::df608_df609_head_and_cache"),
+    ("DF609", "runtime::df608_df609_head_and_cache"),
+    ("DF610", "runtime::df610_static"),
+    ("DF701", "runtime::df701_df702_logs"),
+    ("DF702", "runtime::df701_df702_logs"),
+    ("DF703", "runtime::df703_uid"),
+    ("DF704", "runtime::df704_sigterm"),
+    ("DF705", "runtime::df705_read_only"),
     ("DF402", "image::df402_urls"),
     ("DF403", "image::df403_labels"),
     ("DF404", "image::df404_revision"),

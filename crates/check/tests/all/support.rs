@@ -329,6 +329,16 @@ impl Image {
         .expect("json")
     }
 
+    /// The image as a `docker save` tar tagged `repo_tag`, and its image id (the config
+    /// digest), for loading into a Docker engine.
+    #[allow(dead_code)] // used by the CLI's runtime tests, not by the check crate's
+    pub fn docker_archive(&self, repo_tag: &str) -> (Vec<u8>, String) {
+        let tars: Vec<Vec<u8>> = self.layers.iter().map(|l| layer_tar(l)).collect();
+        let config = self.config_json(&tars);
+        let id = sha(&config).to_string();
+        (files_tar(&docker_files(&tars, &config, repo_tag)), id)
+    }
+
     /// Writes the image in `form` under `dir` and returns its reference.
     pub fn write(&self, dir: &Path, form: Form) -> String {
         let tars: Vec<Vec<u8>> = self.layers.iter().map(|l| layer_tar(l)).collect();
@@ -346,7 +356,8 @@ impl Image {
             }
             Form::DockerArchive => {
                 let out = dir.join("image.docker.tar");
-                fs::write(&out, files_tar(&docker_files(&tars, &config))).expect("write");
+                fs::write(&out, files_tar(&docker_files(&tars, &config, "app:latest")))
+                    .expect("write");
                 format!("docker-archive:{}", out.display())
             }
         }
@@ -432,7 +443,7 @@ fn oci_files(tars: &[Vec<u8>], config: &[u8]) -> Files {
     f
 }
 
-fn docker_files(tars: &[Vec<u8>], config: &[u8]) -> Files {
+fn docker_files(tars: &[Vec<u8>], config: &[u8], repo_tag: &str) -> Files {
     let cfg = format!("{}.json", sha(config).hex());
     let mut f: Files = vec![(cfg.clone(), config.to_vec())];
     let mut paths = Vec::new();
@@ -441,7 +452,7 @@ fn docker_files(tars: &[Vec<u8>], config: &[u8]) -> Files {
         f.push((p.clone(), t.clone()));
         paths.push(p);
     }
-    let mj = json!([{"Config": cfg, "RepoTags": ["app:latest"], "Layers": paths}]);
+    let mj = json!([{"Config": cfg, "RepoTags": [repo_tag], "Layers": paths}]);
     f.push((
         "manifest.json".into(),
         serde_json::to_vec(&mj).expect("json"),

@@ -3,6 +3,8 @@
 #[path = "../../../check/tests/all/support.rs"]
 mod support;
 
+mod runtime;
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -1,0 +1,168 @@
+//! Area 7: the running process: its logs, its uid, its shutdown and its filesystem
+//! (CONTRACT.md sections 1.8, 1.9 and 2), judged from [`RuntimeModel`] observations.
+
+use crate::runtime::RuntimeModel;
+use crate::schema::mozlog_line_errors;
+use crate::{Judgement, Location, Profile};
+
+/// How many bad log lines a finding quotes.
+const SHOWN: usize = 3;
+
+fn logs_at(m: &RuntimeModel) -> Location {
+    let path = match m.mode {
+        crate::Mode::Logs => m.subject.clone(),
+        _ => "stdout/stderr".to_string(),
+    };
+    Location {
+        path: Some(path),
+        ..Location::default()
+    }
+}
+
+pub(crate) fn writes_logs(m: &RuntimeModel, _: Profile) -> Judgement {
+    const EXPECTED: &str = "log lines on stdout or stderr";
+    match &m.logs {
+        None => Judgement::skipped(m.unobserved("the logs"), EXPECTED),
+        Some(l) if l.iter().all(u8::is_ascii_whitespace) => Judgement::broken(
+            "no output at all on stdout or stderr (logs written to files inside the container are lost)",
+            EXPECTED,
+            logs_at(m),
+        ),
+        Some(l) => Judgement::pass(
+            format!("{} lines", lines(l).count()),
+            EXPECTED,
+            logs_at(m),
+        ),
+    }
+}
+
+fn lines(bytes: &[u8]) -> impl Iterator<Item = (usize, String)> + '_ {
+    bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .map(|(i, l)| {
+            (
+                i + 1,
+                String::from_utf8_lossy(l)
+                    .trim_end_matches('\r')
+                    .to_string(),
+            )
+        })
+        .filter(|(_, l)| !l.trim().is_empty())
+}
+
+/// Every line that is not valid mozlog: (1-based line number, the line, what is wrong).
+pub fn mozlog_problems(bytes: &[u8]) -> Vec<(usize, String, Vec<String>)> {
+    lines(bytes)
+        .filter_map(|(n, l)| {
+            let errors = mozlog_line_errors(&l);
+            (!errors.is_empty()).then_some((n, l, errors))
+        })
+        .collect()
+}
+
+pub(crate) fn mozlog(m: &RuntimeModel, _: Profile) -> Judgement {
+    const EXPECTED: &str = "every line a mozlog JSON object (contract/mozlog.schema.json)";
+    let Some(l) = &m.logs else {
+        return Judgement::skipped(m.unobserved("the logs"), EXPECTED);
+    };
+    let total = lines(l).count();
+    if total == 0 {
+        return Judgement::skipped("no log lines to judge (see DF701)", EXPECTED);
+    }
+    let bad = mozlog_problems(l);
+    if bad.is_empty() {
+        return Judgement::pass(format!("{total} mozlog lines"), EXPECTED, logs_at(m));
+    }
+    let shown: Vec<String> = bad
+        .iter()
+        .take(SHOWN)
+        .map(|(n, line, errors)| {
+            let line: String = line.chars().take(100).collect();
+            format!("line {n} {line:?}: {}", errors.join("; "))
+        })
+        .collect();
+    Judgement::broken(
+        format!(
+            "{} of {total} lines are not mozlog: {}",
+            bad.len(),
+            shown.join(" | ")
+        ),
+        EXPECTED,
+        Location {
+            line: u32::try_from(bad[0].0).ok(),
+            ..logs_at(m)
+        },
+    )
+}
+
+pub(crate) fn runs_as(m: &RuntimeModel, profile: Profile) -> Judgement {
+    const EXPECTED: &str = "the container's process runs as uid 10001 (as the host sees it)";
+    match &m.uid {
+        None => Judgement::skipped(m.unobserved("the process's uid"), EXPECTED),
+        Some(Err(e)) => Judgement::skipped(format!("could not read the uid: {e}"), EXPECTED),
+        Some(Ok(10001)) => Judgement::pass("uid 10001", EXPECTED, Location::field("User")),
+        Some(Ok(0)) => Judgement::broken("uid 0 (root)", EXPECTED, Location::field("User")),
+        Some(Ok(uid)) if profile == Profile::Mozcloud => Judgement::warn(
+            format!("uid {uid}: not root, but not 10001"),
+            EXPECTED,
+            Location::field("User"),
+        ),
+        Some(Ok(uid)) => Judgement::broken(format!("uid {uid}"), EXPECTED, Location::field("User")),
+    }
+}
+
+pub(crate) fn sigterm(m: &RuntimeModel, _: Profile) -> Judgement {
+    const EXPECTED: &str = "after SIGTERM the process exits with code 0 within the grace period";
+    let Some(s) = &m.sigterm else {
+        return Judgement::skipped(m.unobserved("SIGTERM"), EXPECTED);
+    };
+    let shell = if s.shell_form {
+        "; the entrypoint is shell form (/bin/sh -c), which does not forward SIGTERM to the program: use the exec form"
+    } else {
+        ""
+    };
+    match (s.exited_after, s.exit_code) {
+        (Some(t), Some(0)) => Judgement::pass(
+            format!("exited 0 after {} ms", t.as_millis()),
+            EXPECTED,
+            Location::field("Entrypoint"),
+        ),
+        (Some(t), code) => Judgement::broken(
+            format!(
+                "exited with code {} after {} ms{shell}",
+                code.map_or("unknown".to_string(), |c| c.to_string()),
+                t.as_millis()
+            ),
+            EXPECTED,
+            Location::field("Entrypoint"),
+        ),
+        (None, _) => Judgement::broken(
+            format!(
+                "still running {} s after SIGTERM (killed){}",
+                s.grace.as_secs_f64(),
+                if s.shell_form {
+                    shell.to_string()
+                } else {
+                    "; a program running as PID 1 must handle SIGTERM itself: the kernel ignores signals PID 1 does not handle".to_string()
+                }
+            ),
+            EXPECTED,
+            Location::field("Entrypoint"),
+        ),
+    }
+}
+
+pub(crate) fn read_only(m: &RuntimeModel, _: Profile) -> Judgement {
+    const EXPECTED: &str =
+        "the service starts and answers /__lbheartbeat__ 200 with a read-only root filesystem and a tmpfs /tmp";
+    match &m.read_only {
+        None if m.mode == crate::Mode::Container => Judgement::skipped(
+            "not tried; run with --read-only to test a read-only root filesystem",
+            EXPECTED,
+        ),
+        None => Judgement::skipped(m.unobserved("a read-only root filesystem"), EXPECTED),
+        Some(Ok(())) => Judgement::pass("ready and 200", EXPECTED, Location::default()),
+        Some(Err(e)) => Judgement::broken(e.clone(), EXPECTED, Location::default()),
+    }
+}

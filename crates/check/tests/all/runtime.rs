@@ -1,0 +1,290 @@
+//! The runtime rules (areas 6 and 7), judged from hand-made observations: each rule passes on
+//! a compliant service's observations and fails or warns on a misbehaving one. The prober that
+//! makes real observations is tested in `dockerflow-probe` and the CLI.
+
+use std::time::Duration;
+
+use dockerflow_check::{
+    check_image, check_runtime, mozlog_line_errors, DependencyDown, Endpoint, Exchange, Mode,
+    Options, Outcome, Profile, Report, RuntimeModel, Sigterm, Verdict, RULES,
+};
+
+const VERSION: &str = r#"{"source":"https://github.com/example/app","version":"v1","commit":"0123456789abcdef0123456789abcdef01234567","build":"https://ci.example/1"}"#;
+const MOZLOG: &str = r#"{"Timestamp":1700000000000000000,"Type":"app.start","Logger":"app","Hostname":"h","EnvVersion":"2.0","Severity":6,"Pid":1,"Fields":{"msg":"listening"}}"#;
+
+fn x(status: u16, body: &str) -> Exchange {
+    Exchange {
+        status,
+        headers: vec![("Cache-Control".into(), "no-store".into())],
+        body: body.as_bytes().to_vec(),
+        elapsed: Duration::from_millis(3),
+    }
+}
+
+fn endpoint(path: &str, status: u16, body: &str) -> Endpoint {
+    Endpoint {
+        path: path.into(),
+        get: Ok(x(status, body)),
+        head: Ok(x(status, "")),
+    }
+}
+
+/// What a compliant service shows when run by the checker.
+fn compliant() -> RuntimeModel {
+    let mut m = RuntimeModel::new(Mode::Container, "app:latest");
+    m.listening = Some(Ok("127.0.0.1:40001 after 120 ms".into()));
+    m.lbheartbeat = Some(endpoint("/__lbheartbeat__", 200, ""));
+    m.version = Some(endpoint("/__version__", 200, VERSION));
+    m.heartbeat = Some(endpoint(
+        "/__heartbeat__",
+        200,
+        r#"{"status":"ok","checks":{"database":"ok"},"details":{}}"#,
+    ));
+    m.image_version_json = Some(Some(VERSION.as_bytes().to_vec()));
+    m.dependencies_down = vec![DependencyDown {
+        var: "DATABASE_URL".into(),
+        heartbeat: Ok(x(500, r#"{"status":"error"}"#)),
+        lbheartbeat: Ok(x(200, "")),
+    }];
+    m.logs = Some(format!("{MOZLOG}\n{MOZLOG}\n").into_bytes());
+    m.uid = Some(Ok(10001));
+    m.sigterm = Some(Sigterm {
+        grace: Duration::from_secs(10),
+        exited_after: Some(Duration::from_millis(40)),
+        exit_code: Some(0),
+        shell_form: false,
+    });
+    m.static_file = Some(("/static/app.css".into(), Ok(x(200, "body{}"))));
+    m.read_only = Some(Ok(()));
+    m
+}
+
+fn judge(m: &RuntimeModel, profile: Profile) -> Report {
+    check_runtime(
+        m,
+        &Options {
+            profile,
+            ..Options::default()
+        },
+    )
+}
+
+/// Asserts `id`'s outcome and the exact set of failing rules.
+fn assert_rule(m: &RuntimeModel, id: &str, outcome: &str, failing: &[&str]) -> String {
+    let r = judge(m, Profile::Strict);
+    let f = r.finding(id).expect("finding");
+    assert_eq!(f.outcome.as_str(), outcome, "{id}: found {}", f.found);
+    let fails: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.fails())
+        .map(|f| f.rule.id)
+        .collect();
+    assert_eq!(fails, failing, "the failing rules");
+    let verdict = if failing.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
+    assert_eq!(r.verdict(), verdict);
+    f.found.clone()
+}
+
+#[test]
+fn compliant_observations_pass_every_runtime_rule_and_skip_static_ones() {
+    for profile in [Profile::Strict, Profile::Mozcloud] {
+        let r = judge(&compliant(), profile);
+        assert_eq!(r.verdict(), Verdict::Pass);
+        for f in &r.findings {
+            if f.rule.is_runtime() {
+                assert_eq!(f.outcome, Outcome::Pass, "{}: {}", f.rule.id, f.found);
+            } else {
+                assert!(matches!(f.outcome, Outcome::Skipped(_)), "{}", f.rule.id);
+            }
+        }
+        assert_eq!(r.findings.len(), RULES.len(), "one finding per rule");
+    }
+}
+
+#[test]
+fn static_checks_skip_runtime_rules_with_a_reason() {
+    let tmp = crate::support::TempDir::new("runtime");
+    let reference =
+        crate::support::Image::compliant().write(tmp.path(), crate::support::Form::OciLayout);
+    let report = check_image(&crate::read(&reference), &Options::default());
+    for f in report.findings.iter().filter(|f| f.rule.is_runtime()) {
+        match &f.outcome {
+            Outcome::Skipped(why) => assert!(why.contains("--run"), "{}: {why}", f.rule.id),
+            other => panic!("{}: {other:?}", f.rule.id),
+        }
+    }
+}
+
+#[test]
+fn df601_port() {
+    let mut m = compliant();
+    m.listening = Some(Err("nothing listened on 127.0.0.1:40001 within 30 s".into()));
+    let found = assert_rule(&m, "DF601", "fail", &["DF601"]);
+    assert!(found.contains("nothing listened"));
+    m.mode = Mode::Url;
+    m.listening = None;
+    assert_rule(&m, "DF601", "skipped", &[]);
+}
+
+#[test]
+fn df602_lbheartbeat() {
+    let mut m = compliant();
+    m.lbheartbeat = Some(endpoint("/__lbheartbeat__", 204, ""));
+    let found = assert_rule(&m, "DF602", "fail", &["DF602"]);
+    assert!(found.contains("204"), "{found}");
+    m.lbheartbeat = Some(Endpoint {
+        path: "/__lbheartbeat__".into(),
+        get: Err("connection refused".into()),
+        head: Err("connection refused".into()),
+    });
+    assert_rule(&m, "DF602", "fail", &["DF602"]);
+}
+
+#[test]
+fn df603_version() {
+    let mut m = compliant();
+    m.version = Some(endpoint("/__version__", 404, "not found"));
+    assert_rule(&m, "DF603", "fail", &["DF603"]);
+    // Another valid object than the image's file.
+    let other = VERSION.replace("v1", "v2");
+    m.version = Some(endpoint("/__version__", 200, &other));
+    let found = assert_rule(&m, "DF603", "fail", &["DF603"]);
+    assert!(found.contains("another object"), "{found}");
+    // Re-serialised (python-dockerflow): the same JSON passes.
+    let pretty =
+        serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(VERSION).unwrap())
+            .unwrap();
+    m.version = Some(endpoint("/__version__", 200, &pretty));
+    assert!(assert_rule(&m, "DF603", "pass", &[]).contains("re-serialised"));
+    // Invalid keys.
+    m.version = Some(endpoint("/__version__", 200, r#"{"commit":"xyz"}"#));
+    assert!(assert_rule(&m, "DF603", "fail", &["DF603"]).contains("not a valid version object"));
+    // The image has no file at all.
+    m.version = Some(endpoint("/__version__", 200, VERSION));
+    m.image_version_json = Some(None);
+    assert_rule(&m, "DF603", "fail", &["DF603"]);
+}
+
+#[test]
+fn df604_df605_heartbeat_up() {
+    let mut m = compliant();
+    m.heartbeat = Some(endpoint("/__heartbeat__", 500, r#"{"status":"error"}"#));
+    assert_rule(&m, "DF604", "fail", &["DF604"]);
+    m.heartbeat = Some(endpoint("/__heartbeat__", 200, "OK"));
+    assert!(assert_rule(&m, "DF605", "warn", &[]).contains("not JSON"));
+    m.heartbeat = Some(endpoint("/__heartbeat__", 200, r#"{"status":"fine"}"#));
+    assert_rule(&m, "DF605", "warn", &[]);
+}
+
+#[test]
+fn df606_df607_dependency_down() {
+    let mut m = compliant();
+    for (status, rule_outcome) in [(200, "fail"), (404, "fail"), (503, "pass")] {
+        m.dependencies_down[0].heartbeat = Ok(x(status, "{}"));
+        let failing: &[&str] = if rule_outcome == "fail" {
+            &["DF606"]
+        } else {
+            &[]
+        };
+        assert_rule(&m, "DF606", rule_outcome, failing);
+    }
+    let mut slow = x(500, "{}");
+    slow.elapsed = Duration::from_secs(30);
+    m.dependencies_down[0].heartbeat = Ok(slow);
+    assert!(assert_rule(&m, "DF606", "fail", &["DF606"]).contains("only after"));
+    m.dependencies_down[0].heartbeat = Ok(x(500, "{}"));
+    m.dependencies_down[0].lbheartbeat = Ok(x(503, ""));
+    assert_rule(&m, "DF607", "fail", &["DF607"]);
+    m.dependencies_down.clear();
+    assert_rule(&m, "DF606", "skipped", &[]);
+    assert_rule(&m, "DF607", "skipped", &[]);
+}
+
+#[test]
+fn df608_df609_head_and_cache() {
+    let mut m = compliant();
+    m.version.as_mut().unwrap().head = Ok(x(405, ""));
+    assert!(assert_rule(&m, "DF608", "warn", &[]).contains("GET 200 but HEAD 405"));
+    let mut m = compliant();
+    m.heartbeat
+        .as_mut()
+        .unwrap()
+        .get
+        .as_mut()
+        .unwrap()
+        .headers
+        .clear();
+    assert!(assert_rule(&m, "DF609", "warn", &[]).contains("/__heartbeat__: no Cache-Control"));
+}
+
+#[test]
+fn df610_static() {
+    let mut m = compliant();
+    m.static_file = Some(("/static/app.css".into(), Ok(x(404, ""))));
+    assert_rule(&m, "DF610", "fail", &["DF610"]);
+    m.static_file = None;
+    assert_rule(&m, "DF610", "skipped", &[]);
+}
+
+#[test]
+fn df701_df702_logs() {
+    let mut m = compliant();
+    m.logs = Some(Vec::new());
+    assert_rule(&m, "DF701", "fail", &["DF701"]);
+    m.logs = Some(format!("{MOZLOG}\nstarting server on port 8000\n").into_bytes());
+    let found = assert_rule(&m, "DF702", "warn", &[]);
+    assert!(
+        found.contains("1 of 2 lines") && found.contains("line 2 \"starting server"),
+        "{found}"
+    );
+    assert!(mozlog_line_errors(MOZLOG).is_empty());
+    let e = mozlog_line_errors(&MOZLOG.replace("\"2.0\"", "\"1.0\""));
+    assert!(e.iter().any(|e| e.contains("/EnvVersion")), "{e:?}");
+}
+
+#[test]
+fn df703_uid() {
+    let mut m = compliant();
+    m.uid = Some(Ok(0));
+    assert_rule(&m, "DF703", "fail", &["DF703"]);
+    m.uid = Some(Ok(65532));
+    assert_rule(&m, "DF703", "fail", &["DF703"]);
+    let r = judge(&m, Profile::Mozcloud);
+    assert_eq!(r.finding("DF703").unwrap().outcome, Outcome::Warn);
+}
+
+#[test]
+fn df704_sigterm() {
+    let mut m = compliant();
+    m.sigterm = Some(Sigterm {
+        grace: Duration::from_secs(3),
+        exited_after: None,
+        exit_code: None,
+        shell_form: true,
+    });
+    let found = assert_rule(&m, "DF704", "warn", &[]);
+    assert!(found.contains("shell form"), "{found}");
+    m.sigterm = Some(Sigterm {
+        grace: Duration::from_secs(3),
+        exited_after: Some(Duration::from_millis(5)),
+        exit_code: Some(143),
+        shell_form: false,
+    });
+    assert!(assert_rule(&m, "DF704", "warn", &[]).contains("code 143"));
+}
+
+#[test]
+fn df705_read_only() {
+    let mut m = compliant();
+    m.read_only = Some(Err(
+        "exited with code 1 before listening: Read-only file system".into(),
+    ));
+    assert_rule(&m, "DF705", "warn", &[]);
+    m.read_only = None;
+    assert_rule(&m, "DF705", "skipped", &[]);
+}
