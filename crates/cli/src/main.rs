@@ -14,8 +14,11 @@ use std::process::ExitCode;
 use dockerflow_check::{
     check_dockerfile, check_image, DockerfileModel, ImageModel, Options, Profile, Verdict,
 };
-use dockerflow_oci::{open, ImageRef, OpenOptions, Platform};
+use dockerflow_oci::{ImageRef, OpenOptions, Platform};
 use dockerflow_report::{render, Format, RenderOptions};
+
+mod publish;
+mod registry;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -25,10 +28,12 @@ dockerflow: Dockerflow tooling for container images
 Usage:
   dockerflow check image REF [OPTIONS]
   dockerflow check dockerfile PATH [OPTIONS]
+  dockerflow publish SRC DEST [OPTIONS]
   dockerflow --help | --version
 
 Commands:
   check    Check an image or a Dockerfile against the Dockerflow contract
+  publish  Copy an image to a registry and write docker-image-shasum256.txt
 
 Run `dockerflow check --help` for the check options.
 ";
@@ -44,7 +49,9 @@ REF (containers/image transport syntax):
   docker-archive:FILE[:NAME:TAG|:@N]   a `docker save` tar
   oci:DIR[:TAG]                        an OCI image layout directory
   oci-archive:FILE[:TAG]               a tar of an OCI image layout
-  docker://NAME, docker-daemon:NAME, NAME   registry and engine: not supported yet
+  docker://[REGISTRY/]REPO[:TAG|@DIGEST]  an image in a registry (credentials: see
+                                       `dockerflow publish --help`)
+  docker-daemon:NAME, NAME             the Docker engine: not supported yet
 
 Options:
   --format text|json|junit|sarif   Report format (default text)
@@ -95,6 +102,7 @@ enum Command {
     Help(&'static str),
     Version,
     Check(Box<CheckArgs>),
+    Publish(Vec<String>),
 }
 
 fn parse_args(args: &[String]) -> Result<Command, Fatal> {
@@ -106,8 +114,9 @@ fn parse_args(args: &[String]) -> Result<Command, Fatal> {
         Some("-h" | "--help" | "help") => Ok(Command::Help(HELP)),
         Some("-V" | "--version") => Ok(Command::Version),
         Some("check") => parse_check(it.as_slice()),
+        Some("publish") => Ok(Command::Publish(it.as_slice().to_vec())),
         Some(other) => Err(fatal(format!(
-            "unknown command {other:?}; expected `check` (see `dockerflow --help`)"
+            "unknown command {other:?}; expected `check` or `publish` (see `dockerflow --help`)"
         ))),
     }
 }
@@ -302,7 +311,7 @@ fn run_check(c: &CheckArgs) -> Result<ExitCode, Fatal> {
                     one_line(&e.to_string())
                 ))
             };
-            let source = open(&r, &open_options).map_err(reading)?;
+            let source = registry::open_image(&r, &open_options).map_err(reading)?;
             let model = ImageModel::read(source.as_ref(), &open_options.limits).map_err(reading)?;
             check_image(&model, &options)
         }
@@ -377,6 +386,7 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check(c) => run_check(&c),
+        Command::Publish(args) => publish::run(&args).map_err(Fatal),
     });
     match result {
         Ok(code) => code,
