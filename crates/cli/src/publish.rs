@@ -151,6 +151,11 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
         raw_manifest,
         ..PushOptions::default()
     };
+    if let ImageRef::Registry(from) = &src {
+        if from.registry == dest.registry {
+            push_options.mount_from = Some(from.repository.clone());
+        }
+    }
     if let Some(c) = a.chunk_size {
         push_options.chunk_size = c;
     }
@@ -196,6 +201,9 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
             } => Some(format!(
                 "{what}: retrying (attempt {attempt}) after: {error}"
             )),
+            Event::BlobMounted { what, digest, from } => {
+                Some(format!("{what}: {} mounted from {from}", short(digest)))
+            }
             Event::ManifestPushed { digest, reference } => {
                 Some(format!("manifest: {digest} pushed to {reference}"))
             }
@@ -220,11 +228,12 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "published {}@{} ({} blobs uploaded, {} already there, {:.1} s); digest written to {}",
+        "published {}@{} ({} blobs uploaded, {} already there, {} mounted, {:.1} s); digest written to {}",
         pushed.reference,
         pushed.digest,
         pushed.uploaded,
         pushed.skipped,
+        pushed.mounted,
         started.elapsed().as_secs_f64(),
         a.digest_file
     );

@@ -309,8 +309,10 @@ impl Client {
             url.push_str(&format!("{sep}service={}", query_escape(s)));
             sep = '&';
         }
-        if !scope.is_empty() {
-            url.push_str(&format!("{sep}scope={}", query_escape(scope)));
+        // Several scopes (a cross-repository mount needs two) are separate parameters.
+        for one in scope.split(' ').filter(|s| !s.is_empty()) {
+            url.push_str(&format!("{sep}scope={}", query_escape(one)));
+            sep = '&';
         }
         let (resp, what) = match &self.credentials {
             Some(Credentials::IdentityToken { token, .. }) => {
@@ -321,8 +323,8 @@ impl Client {
                 if let Some(s) = service {
                     form.push_str(&format!("&service={}", query_escape(s)));
                 }
-                if !scope.is_empty() {
-                    form.push_str(&format!("&scope={}", query_escape(scope)));
+                for one in scope.split(' ').filter(|s| !s.is_empty()) {
+                    form.push_str(&format!("&scope={}", query_escape(one)));
                 }
                 (
                     self.raw(

@@ -28,6 +28,9 @@ pub struct PushOptions {
     /// The source manifest's exact bytes, when known, so the pushed digest equals the
     /// source's. Without them the parsed manifest is serialised again.
     pub raw_manifest: Option<Vec<u8>>,
+    /// A repository on the destination registry that holds the source's blobs (the source
+    /// is an image there): missing blobs are mounted from it instead of uploaded.
+    pub mount_from: Option<String>,
 }
 
 impl Default for PushOptions {
@@ -35,6 +38,7 @@ impl Default for PushOptions {
         PushOptions {
             chunk_size: 16 << 20,
             raw_manifest: None,
+            mount_from: None,
         }
     }
 }
@@ -56,6 +60,15 @@ pub enum Event {
         digest: Digest,
         /// Its size.
         size: u64,
+    },
+    /// The registry linked the blob from another repository: nothing sent.
+    BlobMounted {
+        /// `config` or `layer N`.
+        what: String,
+        /// Its digest.
+        digest: Digest,
+        /// The repository it came from.
+        from: String,
     },
     /// A blob upload starts.
     BlobStart {
@@ -113,6 +126,8 @@ pub struct Pushed {
     pub uploaded: usize,
     /// Blobs the registry already had.
     pub skipped: usize,
+    /// Blobs mounted from [`PushOptions::mount_from`].
+    pub mounted: usize,
     /// Whether the manifest was built or re-encoded here (so its digest differs from the
     /// source's, or the source had none).
     pub manifest_rewritten: bool,
@@ -306,8 +321,11 @@ pub fn push(
         }
     }
     let repo = &dest.repository;
-    let scope = format!("repository:{repo}:pull,push");
-    let (mut uploaded, mut skipped) = (0, 0);
+    let scope = match &options.mount_from {
+        Some(from) if from != repo => format!("repository:{repo}:pull,push repository:{from}:pull"),
+        _ => format!("repository:{repo}:pull,push"),
+    };
+    let (mut uploaded, mut skipped, mut mounted) = (0, 0, 0);
     for blob in &blobs {
         if blob_exists(
             client,
@@ -324,6 +342,17 @@ pub fn push(
             });
             skipped += 1;
             continue;
+        }
+        if let Some(from) = options.mount_from.as_ref().filter(|f| *f != repo) {
+            if mount(client, repo, from, &blob.desc.digest, &scope)? {
+                progress(&Event::BlobMounted {
+                    what: blob.what.clone(),
+                    digest: blob.desc.digest.clone(),
+                    from: from.clone(),
+                });
+                mounted += 1;
+                continue;
+            }
         }
         upload_blob(client, source, repo, blob, &scope, options, progress)?;
         uploaded += 1;
@@ -363,6 +392,7 @@ pub fn push(
         reference: shown,
         uploaded,
         skipped,
+        mounted,
         manifest_rewritten: rewritten,
     })
 }
@@ -381,6 +411,32 @@ fn check_digest_header(
         }
     }
     Ok(())
+}
+
+/// Asks the registry to link `digest` from repository `from`; `false` when it would rather
+/// have an upload (the session it opened is cancelled).
+fn mount(client: &Client, repo: &str, from: &str, digest: &Digest, scope: &str) -> Result<bool> {
+    let url = client.url(&format!(
+        "{repo}/blobs/uploads/?mount={}&from={}",
+        crate::client::query_escape(&digest.to_string()),
+        crate::client::query_escape(from)
+    ));
+    let resp = client.send("POST", &url, &[], Payload::None, scope)?;
+    match resp.status().as_u16() {
+        201 => Ok(true),
+        202 => {
+            if let Ok(location) = upload_location(client, &resp, &format!("POST {url}")) {
+                let _ = client.send("DELETE", &location, &[], Payload::None, scope);
+            }
+            Ok(false)
+        }
+        _ => Err(status_error(
+            "POST",
+            &url,
+            resp,
+            "201 (mounted) or 202 (upload instead)",
+        )),
+    }
 }
 
 fn blob_exists(

@@ -88,6 +88,27 @@ fn push_an_oci_layout_then_pull_it_back_verified() {
         .starts_with(b"root:x:0:0"));
     assert!(vfs.exists("/app/data"));
 
+    // Registry to registry: the same digest, every blob mounted from the first repository.
+    let copy = reference(&format!("{}/other/app:copy", registry.host()));
+    let copy_options = PushOptions {
+        raw_manifest: Some(image.raw_manifest().to_vec()),
+        mount_from: Some("team/app".into()),
+        ..PushOptions::default()
+    };
+    let copied = push(&client, &image, &copy, &copy_options, &mut |_| {}).expect("copy");
+    assert_eq!(copied.digest, source_digest);
+    assert_eq!((copied.uploaded, copied.skipped, copied.mounted), (0, 0, 3));
+    pull_and_read(&copy, &opts);
+    // Without the mount, the blobs stream from the source registry image and up again.
+    let plain = reference(&format!("{}/third/app:copy", registry.host()));
+    let plain_options = PushOptions {
+        mount_from: None,
+        ..copy_options
+    };
+    let copied = push(&client, &image, &plain, &plain_options, &mut |_| {}).expect("copy");
+    assert_eq!((copied.digest, copied.uploaded), (source_digest.clone(), 3));
+    pull_and_read(&plain, &opts);
+
     // By digest too, and a tag that is not there is a clear 404.
     let by_digest = reference(&format!("{}/team/app@{source_digest}", registry.host()));
     pull_and_read(&by_digest, &opts);

@@ -96,7 +96,9 @@ fn publish_writes_the_digest_file_and_the_image_checks_from_the_registry() {
         std::fs::read_to_string(tmp.path().join("again.txt")).expect("again.txt"),
         digest
     );
-    assert!(String::from_utf8_lossy(&o.stdout).contains("0 blobs uploaded, 3 already there"));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("0 blobs uploaded, 3 already there, 0 mounted")
+    );
 }
 
 #[test]
