@@ -493,7 +493,9 @@ fn upload_blob(
                 });
                 return Ok(());
             }
-            Err(e) if e.is_transient() && attempt + 1 < client.max_attempts => {
+            Err(e)
+                if (e.is_transient() || session_lost(&e)) && attempt + 1 < client.max_attempts =>
+            {
                 progress(&Event::Retry {
                     what: blob.what.clone(),
                     attempt: attempt + 2,
@@ -504,6 +506,20 @@ fn upload_blob(
             }
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// Whether the registry forgot an upload session (it restarted with a new secret, or
+/// expired the session): the blob can start again in a new one.
+fn session_lost(e: &Error) -> bool {
+    match e {
+        Error::Status {
+            request, status, ..
+        } => {
+            (request.starts_with("PATCH ") || request.starts_with("PUT "))
+                && matches!(status, 400 | 404 | 416)
+        }
+        _ => false,
     }
 }
 

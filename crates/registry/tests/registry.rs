@@ -371,3 +371,45 @@ fn a_registry_that_stays_down_fails_the_push_clearly_and_tags_nothing() {
         .unwrap_or_default();
     assert!(missing.contains("MANIFEST_UNKNOWN"), "{missing}");
 }
+
+#[test]
+fn a_registry_restarted_at_once_forgets_the_upload_and_the_blob_starts_again() {
+    if !registry_available() {
+        return;
+    }
+    let registry = Arc::new(Mutex::new(Registry::start(&[])));
+    let host = registry.lock().expect("lock").host();
+    let layout = TempDir::new("layout");
+    write_oci_layout(layout.path(), &image_tars(3 << 20, 7), false);
+    let source = oci_source(layout.path());
+    let opts = options(CredentialSources::none());
+    let client = Client::new(&host, &opts).expect("client");
+    let dest = reference(&format!("{host}/again/app:v1"));
+    let push_options = PushOptions {
+        chunk_size: 256 << 10,
+        ..PushOptions::default()
+    };
+    let (mut restarted, mut starts, mut retries) = (false, 0, Vec::new());
+    let pushed = push(&client, &source, &dest, &push_options, &mut |e| match e {
+        Event::BlobStart { what, .. } if what == "layer 1" => starts += 1,
+        Event::BlobProgress { what, sent, .. }
+            if what == "layer 1" && *sent >= 1 << 20 && !restarted =>
+        {
+            restarted = true;
+            // The new process has a new random upload secret: the open session is lost.
+            let mut r = registry.lock().expect("lock");
+            r.kill();
+            r.spawn();
+        }
+        Event::Retry { error, .. } => retries.push(error.clone()),
+        _ => {}
+    })
+    .unwrap_or_else(|e| panic!("the push did not survive the restart: {e}"));
+    assert!(restarted);
+    assert_eq!(
+        starts, 2,
+        "layer 1 starts again in a new session: {retries:?}"
+    );
+    let (image, _) = pull_and_read(&dest, &opts);
+    assert_eq!(image.manifest_digest(), Some(&pushed.digest));
+}
