@@ -203,7 +203,14 @@ impl Client {
         body: Payload<'_>,
     ) -> Result<Response<Body>> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let what = || format!("{method} {url}");
+        // A URL of another origin (a redirect to storage) may carry a signature in its
+        // query: errors show it without one.
+        let shown = if url.starts_with(&self.base) {
+            url
+        } else {
+            url.split('?').next().unwrap_or(url)
+        };
+        let what = || format!("{method} {shown}");
         let mut b = http::Request::builder().method(method).uri(url);
         for (k, v) in headers {
             b = b.header(*k, v.as_str());
