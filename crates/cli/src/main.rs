@@ -9,6 +9,8 @@
 
 mod daemon;
 mod logs;
+mod publish;
+mod registry;
 mod run;
 mod url;
 
@@ -19,7 +21,7 @@ use std::process::ExitCode;
 use dockerflow_check::{
     check_dockerfile, check_image, DockerfileModel, ImageModel, Options, Profile, Report, Verdict,
 };
-use dockerflow_oci::{open, ImageRef, OpenOptions, Platform};
+use dockerflow_oci::{ImageRef, OpenOptions, Platform};
 use dockerflow_report::{render, Format, RenderOptions};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -32,11 +34,13 @@ Usage:
   dockerflow check dockerfile PATH [OPTIONS]
   dockerflow check url URL [OPTIONS]
   dockerflow check logs FILE|- [OPTIONS]
+  dockerflow publish SRC DEST [OPTIONS]
   dockerflow --help | --version
 
 Commands:
   check    Check an image (statically, or running), a Dockerfile, a running service's URL
            or log lines against the Dockerflow contract
+  publish  Copy an image to a registry and write docker-image-shasum256.txt
 
 Run `dockerflow check --help` for the check options.
 ";
@@ -57,7 +61,8 @@ REF (containers/image transport syntax):
   oci-archive:FILE[:TAG]               a tar of an OCI image layout
   docker-daemon:NAME[:TAG], NAME       an image in the Docker engine (DOCKER_HOST), exported
                                        through the engine's API
-  docker://NAME                        a registry: not supported yet
+  docker://[REGISTRY/]REPO[:TAG|@DIGEST]  an image in a registry (credentials: see
+                                       `dockerflow publish --help`)
 
 Options:
   --format text|json|junit|sarif   Report format (default text)
@@ -127,6 +132,7 @@ enum Command {
     Help(&'static str),
     Version,
     Check(Box<CheckArgs>),
+    Publish(Vec<String>),
 }
 
 fn parse_args(args: &[String]) -> Result<Command, Fatal> {
@@ -138,8 +144,9 @@ fn parse_args(args: &[String]) -> Result<Command, Fatal> {
         Some("-h" | "--help" | "help") => Ok(Command::Help(HELP)),
         Some("-V" | "--version") => Ok(Command::Version),
         Some("check") => parse_check(it.as_slice()),
+        Some("publish") => Ok(Command::Publish(it.as_slice().to_vec())),
         Some(other) => Err(fatal(format!(
-            "unknown command {other:?}; expected `check` (see `dockerflow --help`)"
+            "unknown command {other:?}; expected `check` or `publish` (see `dockerflow --help`)"
         ))),
     }
 }
@@ -377,7 +384,7 @@ fn run_check(c: &CheckArgs) -> Result<ExitCode, Fatal> {
                 }
                 other => (other, None),
             };
-            let source = open(&r, &open_options).map_err(reading)?;
+            let source = registry::open_image(&r, &open_options).map_err(reading)?;
             let mut model =
                 ImageModel::read(source.as_ref(), &open_options.limits).map_err(reading)?;
             if _export.is_some() {
@@ -473,6 +480,7 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check(c) => run_check(&c),
+        Command::Publish(args) => publish::run(&args).map_err(Fatal),
     });
     match result {
         Ok(code) => code,

@@ -4,6 +4,7 @@
 mod support;
 
 mod runtime;
+mod publish;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -268,9 +269,21 @@ fn dockerfile_checks() {
 fn could_not_check_exits_2_with_one_line() {
     let tmp = TempDir::new("cli");
     let t = tmp.path();
-    let e = error_line(&dockerflow(&["check", "image", "docker://alpine:3"], t));
+    // A registry that is not there (loopback only: tests never reach the internet).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let e = error_line(&dockerflow(
+        &[
+            "check",
+            "image",
+            &format!("docker://127.0.0.1:{port}/app:3"),
+        ],
+        t,
+    ));
     assert!(
-        e.contains("not supported yet") && e.contains("expected a local image"),
+        e.contains(&format!("GET http://127.0.0.1:{port}/v2/")) && e.contains("network error"),
         "{e}"
     );
     let e = error_line(&dockerflow(&["check", "image", "alpine:3"], t));

@@ -1,0 +1,251 @@
+//! `dockerflow publish SRC DEST`: copies an image from any transport to a registry and
+//! writes the pushed manifest digest to `docker-image-shasum256.txt` (CONTRACT section 3).
+//! Progress goes to stderr: one updating line on a terminal, one line per step otherwise
+//! (and always under `CI=true`).
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use dockerflow_oci::{ImageRef, OpenOptions, Platform};
+use dockerflow_registry::{push, Client, ClientOptions, Event, PushOptions};
+
+pub(crate) const HELP: &str = "\
+Copy an image to a registry, and write the pushed manifest digest to a file.
+
+Usage:
+  dockerflow publish SRC DEST [OPTIONS]
+
+SRC: any image reference of `dockerflow check image` (docker-archive:, oci:, oci-archive:,
+docker://). DEST: docker://REGISTRY/REPO[:TAG] (the tag defaults to latest).
+
+Options:
+  --digest-file FILE          Where to write the digest (default docker-image-shasum256.txt);
+                              it holds `sha256:<hex>` and a newline, nothing else
+  --platform OS/ARCH[/VAR]    The platform to copy from a multi-platform SRC (default linux/amd64)
+  --insecure-registry HOST    Speak plain HTTP to HOST (repeatable; loopback always is)
+  --chunk-size BYTES          Bytes per upload request (default 16 MiB)
+
+Credentials: DOCKERFLOW_REGISTRY_USER and DOCKERFLOW_REGISTRY_PASSWORD (for every registry,
+or only DOCKERFLOW_REGISTRY_HOST when set), else Docker's config.json ($DOCKER_CONFIG or
+~/.docker) with its credential helpers. They are never printed.
+Blobs the registry has are skipped; failed requests are retried with backoff; the manifest
+goes last, so a failed publish leaves no tag behind. Exit status: 0 published, 2 not.
+";
+
+struct Args {
+    src: String,
+    dest: String,
+    digest_file: String,
+    platform: Option<Platform>,
+    insecure: Vec<String>,
+    chunk_size: Option<usize>,
+}
+
+fn parse(args: &[String]) -> Result<Option<Args>, String> {
+    let mut positional = Vec::new();
+    let mut a = Args {
+        src: String::new(),
+        dest: String::new(),
+        digest_file: "docker-image-shasum256.txt".to_string(),
+        platform: None,
+        insecure: Vec::new(),
+        chunk_size: None,
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].as_str();
+        i += 1;
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (arg, None),
+        };
+        let mut value = || -> Result<String, String> {
+            if let Some(v) = inline.clone() {
+                return Ok(v);
+            }
+            let v = args
+                .get(i)
+                .ok_or_else(|| format!("{flag} needs a value (see `dockerflow publish --help`)"))?;
+            i += 1;
+            Ok(v.clone())
+        };
+        match flag {
+            "-h" | "--help" => return Ok(None),
+            "--digest-file" => a.digest_file = value()?,
+            "--platform" => {
+                let v = value()?;
+                a.platform = Some(Platform::parse(&v).ok_or_else(|| {
+                    format!("--platform {v:?} is not a platform; expected OS/ARCH[/VARIANT]")
+                })?);
+            }
+            "--insecure-registry" => a.insecure.push(value()?),
+            "--chunk-size" => {
+                let v = value()?;
+                a.chunk_size = Some(v.parse().ok().filter(|n| *n >= 1024).ok_or_else(|| {
+                    format!("--chunk-size {v:?}: expected a number of bytes, at least 1024")
+                })?);
+            }
+            f if f.starts_with('-') && f.len() > 1 => {
+                return Err(format!(
+                    "unknown option {f}; see `dockerflow publish --help`"
+                ))
+            }
+            p => positional.push(p.to_string()),
+        }
+    }
+    match positional.as_slice() {
+        [src, dest] => {
+            a.src = src.clone();
+            a.dest = dest.clone();
+            Ok(Some(a))
+        }
+        _ => Err(format!(
+            "`dockerflow publish` needs SRC and DEST, got {} argument(s); e.g. `dockerflow publish oci:build/image docker://ghcr.io/org/app:v1`",
+            positional.len()
+        )),
+    }
+}
+
+fn size(n: u64) -> String {
+    if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20))
+    } else if n >= 1 << 10 {
+        format!("{:.1} KiB", n as f64 / 1024.0)
+    } else {
+        format!("{n} B")
+    }
+}
+
+fn short(d: &dockerflow_oci::Digest) -> String {
+    format!("{}:{}", d.algorithm().name(), &d.hex()[..12])
+}
+
+/// Runs `dockerflow publish`; an error is the one-line reason for exit status 2.
+pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
+    let Some(a) = parse(args)? else {
+        print!("{HELP}");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let dest = match ImageRef::parse(&a.dest) {
+        Ok(ImageRef::Registry(r)) => r,
+        Ok(other) => {
+            return Err(format!(
+                "cannot publish to {other}: only registries are supported as DEST yet; expected docker://REGISTRY/REPO[:TAG]"
+            ))
+        }
+        Err(e) => return Err(format!("invalid DEST {:?}: {e}", a.dest)),
+    };
+    let src = ImageRef::parse(&a.src).map_err(|e| format!("invalid SRC {:?}: {e}", a.src))?;
+    let mut client_options = ClientOptions::default();
+    client_options.insecure.extend(a.insecure.iter().cloned());
+    let mut open_options = OpenOptions::default();
+    if let Some(p) = &a.platform {
+        open_options.platform = p.clone();
+    }
+    let (source, raw_manifest) = crate::registry::open_with(&src, &open_options, &client_options)
+        .map_err(|e| format!("cannot read {src}: {e}"))?;
+    let client = Client::new(&dest.registry, &client_options)
+        .map_err(|e| format!("cannot publish to docker://{dest}: {e}"))?;
+    let mut push_options = PushOptions {
+        raw_manifest,
+        ..PushOptions::default()
+    };
+    if let ImageRef::Registry(from) = &src {
+        if from.registry == dest.registry {
+            push_options.mount_from = Some(from.repository.clone());
+        }
+    }
+    if let Some(c) = a.chunk_size {
+        push_options.chunk_size = c;
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    let live = !ci && std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let mut stderr = std::io::stderr().lock();
+    let mut line_open = false;
+    let mut report = |e: &Event| {
+        let text = match e {
+            Event::Compressing { what } => Some(format!("{what}: compressing")),
+            Event::BlobExists {
+                what,
+                digest,
+                size: n,
+            } => Some(format!(
+                "{what}: {} ({}) already in the registry, skipped",
+                short(digest),
+                size(*n)
+            )),
+            Event::BlobStart { what, size: n } => Some(format!("{what}: uploading {}", size(*n))),
+            Event::BlobProgress {
+                what,
+                sent,
+                size: n,
+            } => {
+                if live {
+                    let _ = write!(stderr, "\r\x1b[2K{what}: {} / {}", size(*sent), size(*n));
+                    let _ = stderr.flush();
+                    line_open = true;
+                }
+                None
+            }
+            Event::BlobDone {
+                what,
+                digest,
+                size: n,
+            } => Some(format!("{what}: {} ({}) uploaded", short(digest), size(*n))),
+            Event::Retry {
+                what,
+                attempt,
+                error,
+            } => Some(format!(
+                "{what}: retrying (attempt {attempt}) after: {error}"
+            )),
+            Event::BlobMounted { what, digest, from } => {
+                Some(format!("{what}: {} mounted from {from}", short(digest)))
+            }
+            Event::ManifestPushed { digest, reference } => {
+                Some(format!("manifest: {digest} pushed to {reference}"))
+            }
+            _ => None,
+        };
+        if let Some(t) = text {
+            if line_open {
+                let _ = write!(stderr, "\r\x1b[2K");
+                line_open = false;
+            }
+            let _ = writeln!(stderr, "dockerflow: {t}");
+        }
+    };
+    let pushed = push(&client, source.as_ref(), &dest, &push_options, &mut report)
+        .map_err(|e| format!("cannot publish {src} to docker://{dest}: {e}"))?;
+    std::fs::write(&a.digest_file, format!("{}\n", pushed.digest)).map_err(|e| {
+        format!(
+            "published {}, but cannot write {}: {e}",
+            pushed.digest, a.digest_file
+        )
+    })?;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "published {}@{} ({} blobs uploaded, {} already there, {} mounted, {:.1} s); digest written to {}",
+        pushed.reference,
+        pushed.digest,
+        pushed.uploaded,
+        pushed.skipped,
+        pushed.mounted,
+        started.elapsed().as_secs_f64(),
+        a.digest_file
+    );
+    if pushed.manifest_rewritten && source.manifest_digest().is_some() {
+        let _ = writeln!(
+            out,
+            "note: the manifest was re-encoded, so its digest differs from the source's {}",
+            source
+                .manifest_digest()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

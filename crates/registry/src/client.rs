@@ -1,0 +1,712 @@
+//! The HTTP side of the distribution API: one [`Client`] per registry, with the scheme
+//! chosen per host, authentication from the registry's `WWW-Authenticate` challenge
+//! (anonymous, Basic, or Bearer tokens cached per scope), and bounded retries with backoff.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use ureq::http::{self, Response};
+use ureq::Body;
+
+use crate::credentials::{CredentialSources, Credentials};
+use crate::error::{Error, Result};
+
+/// How a [`Client`] connects and retries.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Where credentials come from.
+    pub credentials: CredentialSources,
+    /// Registry hosts (`host[:port]`) spoken to over plain HTTP, like Docker's
+    /// `insecure-registries`. Loopback hosts (`localhost`, `127.0.0.0/8`, `[::1]`) always are.
+    pub insecure: Vec<String>,
+    /// Attempts per request (or per blob upload) before giving up on transient errors.
+    pub max_attempts: u32,
+    /// The first retry's delay; each next one doubles, capped at 8 s.
+    pub backoff: Duration,
+    /// Connection and per-read/write timeout.
+    pub timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> ClientOptions {
+        ClientOptions {
+            credentials: CredentialSources::from_env(),
+            insecure: insecure_from_env(),
+            max_attempts: 6,
+            backoff: Duration::from_millis(250),
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// `DOCKERFLOW_INSECURE_REGISTRIES`, comma-separated hosts reached over plain HTTP.
+pub const ENV_INSECURE: &str = "DOCKERFLOW_INSECURE_REGISTRIES";
+
+fn insecure_from_env() -> Vec<String> {
+    std::env::var(ENV_INSECURE)
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The API host for a registry name: Docker Hub's `docker.io` is served by
+/// `registry-1.docker.io`.
+pub fn api_host(registry: &str) -> &str {
+    match registry {
+        "docker.io" | "index.docker.io" => "registry-1.docker.io",
+        r => r,
+    }
+}
+
+/// Whether `host[:port]` is a loopback address.
+pub fn is_loopback(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    name == "localhost"
+        || name == "::1"
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Challenge {
+    Anonymous,
+    Basic,
+    Bearer {
+        realm: String,
+        service: Option<String>,
+    },
+}
+
+#[derive(Debug, Default)]
+struct AuthState {
+    challenge: Option<Challenge>,
+    /// Bearer tokens by scope, with their expiry.
+    tokens: HashMap<String, (crate::credentials::Secret, Instant)>,
+}
+
+/// A client for one registry.
+pub struct Client {
+    registry: String,
+    base: String,
+    agent: ureq::Agent,
+    credentials: Option<Credentials>,
+    auth: Mutex<AuthState>,
+    pub(crate) max_attempts: u32,
+    backoff: Duration,
+    requests: AtomicU64,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("registry", &self.registry)
+            .field("base", &self.base)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A request body: nothing, or bytes that can be sent again on a retry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Payload<'a> {
+    None,
+    Bytes(&'a [u8], &'a str),
+}
+
+impl Client {
+    /// A client for `registry` (as written in a reference: `docker.io`, `host:port`).
+    pub fn new(registry: &str, options: &ClientOptions) -> Result<Client> {
+        let host = api_host(registry);
+        let plain =
+            is_loopback(host) || options.insecure.iter().any(|h| h == host || h == registry);
+        let base = format!("{}://{host}", if plain { "http" } else { "https" });
+        let credentials = options.credentials.lookup(registry)?;
+        let mut config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(concat!("dockerflow/", env!("CARGO_PKG_VERSION")))
+            .timeout_connect(Some(options.timeout))
+            .timeout_per_read(Some(options.timeout))
+            .timeout_per_write(Some(options.timeout))
+            // Registries send blobs as they are; never ask for a transfer encoding.
+            .accept_encoding("identity");
+        if is_loopback(host) {
+            config = config.proxy(None);
+        }
+        Ok(Client {
+            registry: registry.to_string(),
+            base,
+            agent: config.build().new_agent(),
+            credentials,
+            auth: Mutex::new(AuthState::default()),
+            max_attempts: options.max_attempts.max(1),
+            backoff: options.backoff,
+            requests: AtomicU64::new(0),
+        })
+    }
+
+    /// The registry name this client talks to.
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:5000`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// How many HTTP requests this client has sent (retries and token fetches included).
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// A URL under `/v2/`.
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}/v2/{path}", self.base)
+    }
+
+    /// Resolves a `Location` header against the registry's base URL.
+    pub(crate) fn resolve(&self, location: &str) -> String {
+        if location.starts_with("http://") || location.starts_with("https://") {
+            location.to_string()
+        } else if location.starts_with('/') {
+            format!("{}{location}", self.base)
+        } else {
+            format!("{}/{location}", self.base)
+        }
+    }
+
+    pub(crate) fn delay(&self, attempt: u32) -> Duration {
+        let factor = 1u32 << attempt.min(6);
+        (self.backoff * factor).min(Duration::from_secs(8))
+    }
+
+    fn raw(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, String)],
+        auth: Option<&str>,
+        body: Payload<'_>,
+    ) -> Result<Response<Body>> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        // A URL of another origin (a redirect to storage) may carry a signature in its
+        // query: errors show it without one.
+        let shown = if url.starts_with(&self.base) {
+            url
+        } else {
+            url.split('?').next().unwrap_or(url)
+        };
+        let what = || format!("{method} {shown}");
+        let mut b = http::Request::builder().method(method).uri(url);
+        for (k, v) in headers {
+            b = b.header(*k, v.as_str());
+        }
+        if let Some(a) = auth {
+            b = b.header("Authorization", a);
+        }
+        let bad = |e: http::Error| Error::Invalid {
+            reason: format!("cannot build the request {}: {e}", what()),
+        };
+        let result = match body {
+            Payload::None => self.agent.run(b.body(()).map_err(bad)?),
+            Payload::Bytes(bytes, content_type) => self.agent.run(
+                b.header("Content-Type", content_type)
+                    .body(bytes)
+                    .map_err(bad)?,
+            ),
+        };
+        result.map_err(|e| Error::Transport {
+            request: what(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Learns how the registry authenticates (`GET /v2/`), once.
+    fn challenge(&self) -> Result<Challenge> {
+        if let Some(c) = self.lock().challenge.clone() {
+            return Ok(c);
+        }
+        let url = self.url("");
+        let mut attempt = 0;
+        let resp = loop {
+            match self.raw("GET", &url, &[], None, Payload::None) {
+                Ok(r) if r.status().as_u16() < 500 => break r,
+                Ok(r) if attempt + 1 >= self.max_attempts => {
+                    return Err(status_error("GET", &url, r, "200 or 401 from the API root"))
+                }
+                Err(e) if attempt + 1 >= self.max_attempts => return Err(e),
+                _ => {}
+            }
+            std::thread::sleep(self.delay(attempt));
+            attempt += 1;
+        };
+        let c = match resp.status().as_u16() {
+            200..=299 => Challenge::Anonymous,
+            401 => parse_challenge(&resp).ok_or_else(|| Error::Protocol {
+                request: format!("GET {url}"),
+                reason: "401 without a Basic or Bearer WWW-Authenticate challenge".into(),
+            })?,
+            _ => {
+                return Err(status_error(
+                    "GET",
+                    &url,
+                    resp,
+                    "200 or 401 from the API root (is this an OCI registry?)",
+                ))
+            }
+        };
+        self.lock().challenge = Some(c.clone());
+        Ok(c)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, AuthState> {
+        self.auth.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The `Authorization` value for `scope`, fetching a token when needed.
+    fn authorization(&self, scope: &str, fresh: bool) -> Result<Option<String>> {
+        match self.challenge()? {
+            Challenge::Anonymous => Ok(None),
+            Challenge::Basic => Ok(self
+                .credentials
+                .as_ref()
+                .and_then(Credentials::basic_header)),
+            Challenge::Bearer { realm, service } => {
+                if !fresh {
+                    if let Some((tok, exp)) = self.lock().tokens.get(scope) {
+                        if *exp > Instant::now() {
+                            return Ok(Some(format!("Bearer {}", tok.expose())));
+                        }
+                    }
+                }
+                let (token, ttl) = self.fetch_token(&realm, service.as_deref(), scope)?;
+                let header = format!("Bearer {}", token.expose());
+                let expiry = Instant::now() + ttl.saturating_sub(Duration::from_secs(10));
+                self.lock()
+                    .tokens
+                    .insert(scope.to_string(), (token, expiry));
+                Ok(Some(header))
+            }
+        }
+    }
+
+    fn fetch_token(
+        &self,
+        realm: &str,
+        service: Option<&str>,
+        scope: &str,
+    ) -> Result<(crate::credentials::Secret, Duration)> {
+        let mut url = realm.to_string();
+        let mut sep = if url.contains('?') { '&' } else { '?' };
+        if let Some(s) = service {
+            url.push_str(&format!("{sep}service={}", query_escape(s)));
+            sep = '&';
+        }
+        // Several scopes (a cross-repository mount needs two) are separate parameters.
+        for one in scope.split(' ').filter(|s| !s.is_empty()) {
+            url.push_str(&format!("{sep}scope={}", query_escape(one)));
+            sep = '&';
+        }
+        let (resp, what) = match &self.credentials {
+            Some(Credentials::IdentityToken { token, .. }) => {
+                let mut form = format!(
+                    "grant_type=refresh_token&client_id=dockerflow&refresh_token={}",
+                    query_escape(token.expose())
+                );
+                if let Some(s) = service {
+                    form.push_str(&format!("&service={}", query_escape(s)));
+                }
+                for one in scope.split(' ').filter(|s| !s.is_empty()) {
+                    form.push_str(&format!("&scope={}", query_escape(one)));
+                }
+                (
+                    self.raw(
+                        "POST",
+                        realm,
+                        &[],
+                        None,
+                        Payload::Bytes(form.as_bytes(), "application/x-www-form-urlencoded"),
+                    )?,
+                    format!("POST {realm}"),
+                )
+            }
+            other => {
+                let basic = other.as_ref().and_then(Credentials::basic_header);
+                (
+                    self.raw("GET", &url, &[], basic.as_deref(), Payload::None)?,
+                    format!("GET {url}"),
+                )
+            }
+        };
+        let status = resp.status().as_u16();
+        if status == 401 || status == 403 {
+            return Err(self.rejected(status));
+        }
+        if !(200..300).contains(&status) {
+            return Err(status_error_str(&what, resp, "200 with a token"));
+        }
+        #[derive(serde::Deserialize)]
+        struct TokenAnswer {
+            #[serde(default)]
+            token: Option<String>,
+            #[serde(default)]
+            access_token: Option<String>,
+            #[serde(default)]
+            expires_in: Option<u64>,
+        }
+        let body = read_small(resp, 1 << 20, &what)?;
+        let t: TokenAnswer = serde_json::from_slice(&body).map_err(|e| Error::Protocol {
+            request: what.clone(),
+            reason: format!("the token answer is not JSON with a token: {e}"),
+        })?;
+        let token = t
+            .token
+            .filter(|s| !s.is_empty())
+            .or(t.access_token)
+            .ok_or_else(|| Error::Protocol {
+                request: what,
+                reason: "the token answer has neither token nor access_token".into(),
+            })?;
+        Ok((
+            crate::credentials::Secret::new(token),
+            Duration::from_secs(t.expires_in.unwrap_or(60).max(60)),
+        ))
+    }
+
+    fn rejected(&self, status: u16) -> Error {
+        Error::Auth {
+            registry: self.registry.clone(),
+            reason: match &self.credentials {
+                Some(c) => format!(
+                    "the registry refused the credentials from {} ({status}); check the user name and password",
+                    c.source()
+                ),
+                None => format!(
+                    "the registry requires credentials ({status}) and none were found; set {}/{} or run `docker login {}`",
+                    crate::credentials::ENV_USER,
+                    crate::credentials::ENV_PASSWORD,
+                    self.registry
+                ),
+            },
+        }
+    }
+
+    /// Sends one request with authentication: a 401 gets one fresh attempt (a new token, or
+    /// Basic credentials), then a clear error.
+    pub(crate) fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Payload<'_>,
+        scope: &str,
+    ) -> Result<Response<Body>> {
+        let auth = self.authorization(scope, false)?;
+        let resp = self.raw(method, url, headers, auth.as_deref(), body)?;
+        if resp.status().as_u16() != 401 {
+            return Ok(resp);
+        }
+        if let Some(c) = parse_challenge(&resp) {
+            let mut st = self.lock();
+            if st.challenge.as_ref() != Some(&c) {
+                st.challenge = Some(c);
+            }
+        }
+        let fresh = self.authorization(scope, true)?;
+        if fresh.is_none() {
+            return Err(self.rejected(401));
+        }
+        let resp = self.raw(method, url, headers, fresh.as_deref(), body)?;
+        if resp.status().as_u16() == 401 {
+            return Err(self.rejected(401));
+        }
+        Ok(resp)
+    }
+
+    /// [`Client::send`] with retries on transient failures, for idempotent requests.
+    /// Returns the response whose status is in `ok`, or an error saying `expected`.
+    #[allow(clippy::too_many_arguments)] // one request's parts, named at every call site
+    pub(crate) fn send_retry(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, String)],
+        body: Payload<'_>,
+        scope: &str,
+        ok: &[u16],
+        expected: &'static str,
+        on_retry: &mut dyn FnMut(&Error, u32),
+    ) -> Result<Response<Body>> {
+        let mut attempt = 0;
+        loop {
+            let result = self.send(method, url, headers, body, scope).and_then(|r| {
+                if ok.contains(&r.status().as_u16()) {
+                    Ok(r)
+                } else {
+                    Err(status_error(method, url, r, expected))
+                }
+            });
+            match result {
+                Err(e) if e.is_transient() && attempt + 1 < self.max_attempts => {
+                    on_retry(&e, attempt + 1);
+                    std::thread::sleep(self.delay(attempt));
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// GETs a blob-like resource, following redirects (up to 5) without sending
+    /// `Authorization` to any other origin.
+    pub(crate) fn get_following(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        scope: &str,
+    ) -> Result<Response<Body>> {
+        let mut resp = self.send("GET", url, headers, Payload::None, scope)?;
+        let mut current = url.to_string();
+        for _ in 0..5 {
+            let status = resp.status().as_u16();
+            if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+                return Ok(resp);
+            }
+            let location = header(&resp, "location").ok_or_else(|| Error::Protocol {
+                request: format!("GET {current}"),
+                reason: format!("{status} redirect without a Location"),
+            })?;
+            let next = join_url(&current, &location);
+            let same_origin = origin(&next) == origin(url);
+            current = next;
+            resp = if same_origin {
+                self.send("GET", &current, headers, Payload::None, scope)?
+            } else {
+                self.raw("GET", &current, headers, None, Payload::None)?
+            };
+        }
+        Err(Error::Protocol {
+            request: format!("GET {url}"),
+            reason: "more than 5 redirects".into(),
+        })
+    }
+}
+
+fn origin(url: &str) -> &str {
+    let after = url.find("://").map_or(0, |i| i + 3);
+    let end = url[after..].find('/').map_or(url.len(), |i| after + i);
+    &url[..end]
+}
+
+fn join_url(base: &str, location: &str) -> String {
+    if location.starts_with("http://") || location.starts_with("https://") {
+        location.to_string()
+    } else if location.starts_with('/') {
+        format!("{}{location}", origin(base))
+    } else {
+        let dir = base.rsplit_once('/').map_or(base, |(d, _)| d);
+        format!("{dir}/{location}")
+    }
+}
+
+/// A header's value as text.
+pub(crate) fn header(resp: &Response<Body>, name: &str) -> Option<String> {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// Reads a small body, failing past `max` bytes.
+pub(crate) fn read_small(resp: Response<Body>, max: u64, what: &str) -> Result<Vec<u8>> {
+    let (_, body) = resp.into_parts();
+    body.into_with_config()
+        .limit(max)
+        .read_to_vec()
+        .map_err(|e| Error::Transport {
+            request: what.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// An error for an unexpected status, with the registry's error codes.
+pub(crate) fn status_error(
+    method: &str,
+    url: &str,
+    resp: Response<Body>,
+    expected: &'static str,
+) -> Error {
+    status_error_str(&format!("{method} {url}"), resp, expected)
+}
+
+fn status_error_str(request: &str, resp: Response<Body>, expected: &'static str) -> Error {
+    let status = resp.status().as_u16();
+    let body = read_small(resp, 64 << 10, request).unwrap_or_default();
+    Error::Status {
+        request: request.to_string(),
+        status,
+        detail: registry_errors(&body),
+        expected,
+    }
+}
+
+/// `{"errors":[{"code":...,"message":...}]}` as `CODE: message; ...`.
+fn registry_errors(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        #[serde(default)]
+        errors: Vec<ErrorItem>,
+    }
+    #[derive(serde::Deserialize)]
+    struct ErrorItem {
+        #[serde(default)]
+        code: String,
+        #[serde(default)]
+        message: String,
+    }
+    match serde_json::from_slice::<Errors>(body) {
+        Ok(e) if !e.errors.is_empty() => e
+            .errors
+            .iter()
+            .map(|i| {
+                format!(
+                    "{}: {}",
+                    i.code,
+                    i.message.chars().take(200).collect::<String>()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => String::from_utf8_lossy(body)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .take(200)
+            .collect(),
+    }
+}
+
+fn parse_challenge(resp: &Response<Body>) -> Option<Challenge> {
+    resp.headers()
+        .get_all("www-authenticate")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(parse_challenge_value)
+}
+
+fn parse_challenge_value(value: &str) -> Option<Challenge> {
+    let (scheme, rest) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
+    if scheme.eq_ignore_ascii_case("basic") {
+        return Some(Challenge::Basic);
+    }
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let params = parse_params(rest);
+    let realm = params.get("realm")?.clone();
+    Some(Challenge::Bearer {
+        realm,
+        service: params.get("service").cloned(),
+    })
+}
+
+/// `k="v", k2=v2` (quoted values may hold commas).
+fn parse_params(s: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let mut rest = s.trim();
+    while !rest.is_empty() {
+        let Some((key, after)) = rest.split_once('=') else {
+            break;
+        };
+        let key = key
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
+        let after = after.trim_start();
+        let (value, remaining) = if let Some(q) = after.strip_prefix('"') {
+            let end = q.find('"').unwrap_or(q.len());
+            (q[..end].to_string(), q.get(end + 1..).unwrap_or(""))
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            (after[..end].trim().to_string(), &after[end..])
+        };
+        out.insert(key, value);
+        rest = remaining.trim_start().trim_start_matches(',').trim_start();
+    }
+    out
+}
+
+/// Percent-encodes a query value.
+pub(crate) fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges_parse() {
+        assert_eq!(
+            parse_challenge_value(
+                r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull,push""#
+            ),
+            Some(Challenge::Bearer {
+                realm: "https://auth.docker.io/token".into(),
+                service: Some("registry.docker.io".into())
+            })
+        );
+        assert_eq!(
+            parse_challenge_value(r#"Basic realm="basic-realm""#),
+            Some(Challenge::Basic)
+        );
+        assert_eq!(parse_challenge_value("Negotiate"), None);
+    }
+
+    #[test]
+    fn hosts_and_urls() {
+        assert!(
+            is_loopback("127.0.0.1:5000") && is_loopback("localhost") && is_loopback("[::1]:80")
+        );
+        assert!(!is_loopback("registry.example.com:5000") && !is_loopback("10.0.0.1"));
+        assert_eq!(api_host("docker.io"), "registry-1.docker.io");
+        assert_eq!(origin("http://a:1/v2/x?y"), "http://a:1");
+        assert_eq!(join_url("http://a:1/v2/x", "/b"), "http://a:1/b");
+        assert_eq!(join_url("http://a:1/v2/x", "http://c/d"), "http://c/d");
+        assert_eq!(
+            query_escape("repository:a/b:pull,push"),
+            "repository%3Aa%2Fb%3Apull%2Cpush"
+        );
+    }
+
+    #[test]
+    fn registry_error_bodies_become_one_line() {
+        let b = br#"{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry","detail":"x"}]}"#;
+        assert_eq!(registry_errors(b), "BLOB_UNKNOWN: blob unknown to registry");
+        assert_eq!(registry_errors(b"oops\nline"), "oops line");
+    }
+}

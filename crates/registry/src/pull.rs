@@ -1,0 +1,389 @@
+//! Reading an image from a registry as an [`ImageSource`]: the manifest by tag or digest
+//! (an index is resolved to the wanted platform), the config, and each layer streamed and
+//! verified as it is read.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use dockerflow_oci::manifest::{media_kind, media_type, MediaKind};
+use dockerflow_oci::{
+    Algorithm, BlobRole, Descriptor, Digest, ErrorKind, ImageConfig, ImageIndex, ImageManifest,
+    ImageSource, Limit, OpenOptions, Platform, RegistryRef, VerifyingReader,
+};
+
+use crate::client::{header, read_small, status_error, Client, ClientOptions, Payload};
+use crate::error::{Error, Result};
+
+/// The manifest types asked for, best first.
+pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, \
+application/vnd.oci.image.index.v1+json, \
+application/vnd.docker.distribution.manifest.v2+json, \
+application/vnd.docker.distribution.manifest.list.v2+json";
+
+/// An image in a registry, with its manifest and config read and verified.
+#[derive(Debug)]
+pub struct RegistryImage {
+    origin: String,
+    client: Arc<Client>,
+    repository: String,
+    manifest: ImageManifest,
+    raw_manifest: Vec<u8>,
+    manifest_digest: Digest,
+    config: ImageConfig,
+    raw_config: Vec<u8>,
+}
+
+impl RegistryImage {
+    /// Opens `reference` with a new client.
+    pub fn open(
+        reference: &RegistryRef,
+        options: &OpenOptions,
+        client_options: &ClientOptions,
+    ) -> Result<RegistryImage> {
+        let client = Arc::new(Client::new(&reference.registry, client_options)?);
+        RegistryImage::open_with(client, reference, options)
+    }
+
+    /// Opens `reference` through `client` (which must be for its registry).
+    pub fn open_with(
+        client: Arc<Client>,
+        reference: &RegistryRef,
+        options: &OpenOptions,
+    ) -> Result<RegistryImage> {
+        let origin = format!("docker://{reference}");
+        let repo = reference.repository.clone();
+        let scope = format!("repository:{repo}:pull");
+        let limits = &options.limits;
+        let wanted = match (&reference.digest, &reference.tag) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(t)) => t.clone(),
+            (None, None) => "latest".to_string(),
+        };
+        let (mut kind, mut bytes, mut digest) = fetch_manifest(
+            &client,
+            &repo,
+            &wanted,
+            reference.digest.as_ref(),
+            &scope,
+            limits.max_json_bytes,
+        )?;
+        let mut depth = 0;
+        let manifest = loop {
+            match kind {
+                MediaKind::Manifest => {
+                    let m: ImageManifest = parse(&bytes, &format!("manifest {digest}"))?;
+                    break m;
+                }
+                MediaKind::Index => {
+                    if depth >= limits.max_index_depth {
+                        return Err(Error::Image(dockerflow_oci::Error::new(
+                            ErrorKind::LimitExceeded {
+                                limit: Limit::IndexDepth,
+                                max: limits.max_index_depth,
+                                layer: None,
+                                digest: Some(digest),
+                            },
+                        )));
+                    }
+                    let index: ImageIndex = parse(&bytes, &format!("index {digest}"))?;
+                    let chosen = choose_platform(&index.manifests, &options.platform)?.clone();
+                    let (k, b, d) = fetch_manifest(
+                        &client,
+                        &repo,
+                        &chosen.digest.to_string(),
+                        Some(&chosen.digest),
+                        &scope,
+                        limits.max_json_bytes,
+                    )?;
+                    if b.len() as u64 != chosen.size {
+                        return Err(Error::Image(dockerflow_oci::Error::new(
+                            ErrorKind::SizeMismatch {
+                                role: BlobRole::Manifest,
+                                digest: chosen.digest.clone(),
+                                expected: chosen.size,
+                                actual: b.len() as u64,
+                                path: format!("{origin} manifests/{}", chosen.digest),
+                            },
+                        )));
+                    }
+                    (kind, bytes, digest) = (k, b, d);
+                    depth += 1;
+                }
+                _ => {
+                    return Err(Error::Image(dockerflow_oci::Error::new(
+                        ErrorKind::UnsupportedMediaType {
+                            role: BlobRole::Manifest,
+                            media_type: "(not an image manifest or index)".into(),
+                        },
+                    )))
+                }
+            }
+        };
+        if manifest.config.size > limits.max_json_bytes {
+            return Err(Error::Image(dockerflow_oci::Error::new(
+                ErrorKind::LimitExceeded {
+                    limit: Limit::JsonBytes,
+                    max: limits.max_json_bytes,
+                    layer: None,
+                    digest: Some(manifest.config.digest.clone()),
+                },
+            )));
+        }
+        let mut raw_config = Vec::new();
+        let config_desc = manifest.config.clone();
+        open_blob(&client, &repo, &config_desc, BlobRole::Config)?
+            .read_to_end(&mut raw_config)
+            .map_err(|e| Error::from_read(e, || format!("reading the config of {origin}")))?;
+        let config: ImageConfig = parse(&raw_config, &format!("config {}", config_desc.digest))?;
+        for (i, l) in manifest.layers.iter().enumerate() {
+            if media_kind(&l.media_type) != MediaKind::Layer {
+                return Err(Error::Image(dockerflow_oci::Error::new(
+                    ErrorKind::UnsupportedMediaType {
+                        role: BlobRole::Layer(i),
+                        media_type: l.media_type.clone(),
+                    },
+                )));
+            }
+        }
+        if config.rootfs.diff_ids.len() != manifest.layers.len() {
+            return Err(Error::Invalid {
+                reason: format!(
+                    "invalid config {} of {origin}: rootfs.diff_ids lists {} layers, the manifest {}",
+                    config_desc.digest,
+                    config.rootfs.diff_ids.len(),
+                    manifest.layers.len()
+                ),
+            });
+        }
+        Ok(RegistryImage {
+            origin,
+            client,
+            repository: repo,
+            manifest,
+            raw_manifest: bytes,
+            manifest_digest: digest,
+            config,
+            raw_config,
+        })
+    }
+
+    /// The manifest's bytes as the registry sent them (their digest is
+    /// [`ImageSource::manifest_digest`]).
+    pub fn raw_manifest(&self) -> &[u8] {
+        &self.raw_manifest
+    }
+
+    /// The client used (for counting requests, or for a later push to the same registry).
+    pub fn client(&self) -> &Arc<Client> {
+        &self.client
+    }
+
+    /// The repository, e.g. `library/alpine`.
+    pub fn repository(&self) -> &str {
+        &self.repository
+    }
+}
+
+impl ImageSource for RegistryImage {
+    fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    fn manifest(&self) -> &ImageManifest {
+        &self.manifest
+    }
+
+    fn manifest_digest(&self) -> Option<&Digest> {
+        Some(&self.manifest_digest)
+    }
+
+    fn config(&self) -> &ImageConfig {
+        &self.config
+    }
+
+    fn raw_config(&self) -> &[u8] {
+        &self.raw_config
+    }
+
+    fn open_layer(&self, index: usize) -> dockerflow_oci::Result<Box<dyn Read + '_>> {
+        let desc = self.manifest.layers.get(index).ok_or_else(|| {
+            Error::Invalid {
+                reason: format!(
+                    "layer {index} is past the {} layers",
+                    self.manifest.layers.len()
+                ),
+            }
+            .into_oci()
+        })?;
+        let r = open_blob(&self.client, &self.repository, desc, BlobRole::Layer(index))
+            .map_err(|e| e.into_oci().with_origin(&self.origin))?;
+        Ok(Box::new(r))
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| Error::Invalid {
+        reason: format!("invalid JSON in {what}: {e}"),
+    })
+}
+
+/// GETs a manifest, checks its digest (against `expected`, and the registry's
+/// `Docker-Content-Digest`), and classifies it.
+fn fetch_manifest(
+    client: &Client,
+    repo: &str,
+    reference: &str,
+    expected: Option<&Digest>,
+    scope: &str,
+    max: u64,
+) -> Result<(MediaKind, Vec<u8>, Digest)> {
+    let url = client.url(&format!("{repo}/manifests/{reference}"));
+    let accept = [("Accept", MANIFEST_ACCEPT.to_string())];
+    let resp = client.send_retry(
+        "GET",
+        &url,
+        &accept,
+        Payload::None,
+        scope,
+        &[200],
+        "200 with the manifest",
+        &mut |_, _| {},
+    )?;
+    let content_type = header(&resp, "content-type").unwrap_or_default();
+    let claimed = header(&resp, "docker-content-digest");
+    let bytes = read_small(resp, max, &format!("GET {url}"))?;
+    let algorithm = expected.map_or(Algorithm::Sha256, Digest::algorithm);
+    let actual = Digest::of(algorithm, &bytes);
+    let path = format!("{}/{repo}:{reference}", client.registry());
+    if let Some(e) = expected {
+        if *e != actual {
+            return Err(Error::Image(dockerflow_oci::Error::new(
+                ErrorKind::DigestMismatch {
+                    role: BlobRole::Manifest,
+                    expected: e.clone(),
+                    actual,
+                    path,
+                },
+            )));
+        }
+    }
+    if let Some(c) = claimed.and_then(|c| Digest::parse(&c).ok()) {
+        if c.algorithm() == algorithm && c != actual {
+            return Err(Error::Image(dockerflow_oci::Error::new(
+                ErrorKind::DigestMismatch {
+                    role: BlobRole::Manifest,
+                    expected: c,
+                    actual,
+                    path,
+                },
+            )));
+        }
+    }
+    let ct = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let mut kind = media_kind(&ct);
+    if !matches!(kind, MediaKind::Manifest | MediaKind::Index) {
+        // Some registries send a generic type: fall back on the document's own mediaType,
+        // then on its shape.
+        let v: serde_json::Value = parse(&bytes, &format!("manifest {actual}"))?;
+        kind = match v.get("mediaType").and_then(|m| m.as_str()) {
+            Some(m) => media_kind(m),
+            None if v.get("manifests").is_some() => MediaKind::Index,
+            None if v.get("config").is_some() => MediaKind::Manifest,
+            None => MediaKind::Other,
+        };
+        if kind == MediaKind::Other {
+            return Err(Error::Image(dockerflow_oci::Error::new(
+                ErrorKind::UnsupportedMediaType {
+                    role: BlobRole::Manifest,
+                    media_type: if ct.is_empty() {
+                        media_type::OCI_MANIFEST.into()
+                    } else {
+                        ct
+                    },
+                },
+            )));
+        }
+    }
+    Ok((kind, bytes, actual))
+}
+
+/// Chooses an index entry for `platform`, as the local transports do: attestations never
+/// count; an entry without a platform is taken only when it is the only image.
+fn choose_platform<'a>(entries: &'a [Descriptor], platform: &Platform) -> Result<&'a Descriptor> {
+    let images: Vec<&Descriptor> = entries
+        .iter()
+        .filter(|d| !d.is_attestation())
+        .filter(|d| {
+            matches!(
+                media_kind(&d.media_type),
+                MediaKind::Manifest | MediaKind::Index
+            )
+        })
+        .collect();
+    if let Some(d) = images
+        .iter()
+        .find(|d| d.platform.as_ref().is_some_and(|p| p.satisfies(platform)))
+    {
+        return Ok(d);
+    }
+    if let [only] = images.as_slice() {
+        if only.platform.is_none() {
+            return Ok(only);
+        }
+    }
+    Err(Error::Image(dockerflow_oci::Error::new(
+        ErrorKind::PlatformNotFound {
+            wanted: platform.to_string(),
+            available: images
+                .iter()
+                .map(|d| {
+                    d.platform
+                        .as_ref()
+                        .map_or_else(|| format!("(no platform) {}", d.digest), |p| p.to_string())
+                })
+                .collect(),
+        },
+    )))
+}
+
+/// Opens a blob as a verified stream.
+fn open_blob(
+    client: &Client,
+    repository: &str,
+    desc: &Descriptor,
+    role: BlobRole,
+) -> Result<VerifyingReader<Box<dyn Read + Send>>> {
+    let url = client.url(&format!("{}/blobs/{}", repository, desc.digest));
+    let scope = format!("repository:{}:pull", repository);
+    let mut attempt = 0;
+    let resp = loop {
+        let r = client.get_following(&url, &[], &scope).and_then(|r| {
+            if r.status().as_u16() == 200 {
+                Ok(r)
+            } else {
+                Err(status_error("GET", &url, r, "200 with the blob"))
+            }
+        });
+        match r {
+            Err(e) if e.is_transient() && attempt + 1 < client.max_attempts => {
+                std::thread::sleep(client.delay(attempt));
+                attempt += 1;
+            }
+            other => break other?,
+        }
+    };
+    let (_, body) = resp.into_parts();
+    let reader: Box<dyn Read + Send> = Box::new(body.into_reader());
+    Ok(VerifyingReader::new(
+        reader,
+        desc.digest.clone(),
+        desc.size,
+        role,
+        format!("{}/{}@{}", client.registry(), repository, desc.digest),
+    ))
+}

@@ -1,0 +1,658 @@
+//! Pushing an image from any [`ImageSource`] to a registry: blobs first (skipped when the
+//! registry has them, else uploaded in chunks: `POST`, `PATCH` with `Content-Range`, `PUT
+//! ?digest=`), the manifest last, so a failed push never leaves a tag pointing at a
+//! half-uploaded image.
+//!
+//! A classic `docker save` archive holds no manifest and uncompressed layers: each layer is
+//! gzipped deterministically (no name, no time, one compression level) into a temporary
+//! file while its digest is computed, and a Docker schema 2 manifest is built from them.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::PathBuf;
+
+use dockerflow_oci::digest::Hasher;
+use dockerflow_oci::manifest::media_type;
+use dockerflow_oci::{Algorithm, Descriptor, Digest, ImageManifest, ImageSource, RegistryRef};
+use flate2::write::GzEncoder;
+use flate2::{Compression, GzBuilder};
+
+use crate::client::{header, status_error, Client, Payload};
+use crate::error::{Error, Result};
+
+/// How to push.
+#[derive(Debug, Clone)]
+pub struct PushOptions {
+    /// Bytes per `PATCH` request (and the most a blob upload holds in memory). Default 16 MiB.
+    pub chunk_size: usize,
+    /// The source manifest's exact bytes, when known, so the pushed digest equals the
+    /// source's. Without them the parsed manifest is serialised again.
+    pub raw_manifest: Option<Vec<u8>>,
+    /// A repository on the destination registry that holds the source's blobs (the source
+    /// is an image there): missing blobs are mounted from it instead of uploaded.
+    pub mount_from: Option<String>,
+}
+
+impl Default for PushOptions {
+    fn default() -> PushOptions {
+        PushOptions {
+            chunk_size: 16 << 20,
+            raw_manifest: None,
+            mount_from: None,
+        }
+    }
+}
+
+/// What happens during a push, for progress displays and logs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Event {
+    /// A layer is being compressed (classic `docker save` archives).
+    Compressing {
+        /// `layer N`.
+        what: String,
+    },
+    /// The registry already has this blob: nothing sent.
+    BlobExists {
+        /// `config` or `layer N`.
+        what: String,
+        /// Its digest.
+        digest: Digest,
+        /// Its size.
+        size: u64,
+    },
+    /// The registry linked the blob from another repository: nothing sent.
+    BlobMounted {
+        /// `config` or `layer N`.
+        what: String,
+        /// Its digest.
+        digest: Digest,
+        /// The repository it came from.
+        from: String,
+    },
+    /// A blob upload starts.
+    BlobStart {
+        /// `config` or `layer N`.
+        what: String,
+        /// Its size.
+        size: u64,
+    },
+    /// Bytes of the current blob accepted by the registry so far.
+    BlobProgress {
+        /// `config` or `layer N`.
+        what: String,
+        /// Bytes sent and accepted.
+        sent: u64,
+        /// The blob's size.
+        size: u64,
+    },
+    /// A blob is uploaded and verified.
+    BlobDone {
+        /// `config` or `layer N`.
+        what: String,
+        /// Its digest.
+        digest: Digest,
+        /// Its size.
+        size: u64,
+    },
+    /// A transient failure; the step is tried again after a pause.
+    Retry {
+        /// The step.
+        what: String,
+        /// The attempt about to be made (2 is the first retry).
+        attempt: u32,
+        /// The error (never holding a credential).
+        error: String,
+    },
+    /// The manifest is stored under the destination's tag.
+    ManifestPushed {
+        /// The manifest's digest.
+        digest: Digest,
+        /// Where it went.
+        reference: String,
+    },
+}
+
+/// The result of a push.
+#[derive(Debug, Clone)]
+pub struct Pushed {
+    /// The pushed manifest's digest (what `docker-image-shasum256.txt` holds).
+    pub digest: Digest,
+    /// The manifest's media type.
+    pub media_type: String,
+    /// Where it went, e.g. `127.0.0.1:5000/app:v1`.
+    pub reference: String,
+    /// Blobs uploaded.
+    pub uploaded: usize,
+    /// Blobs the registry already had.
+    pub skipped: usize,
+    /// Blobs mounted from [`PushOptions::mount_from`].
+    pub mounted: usize,
+    /// Whether the manifest was built or re-encoded here (so its digest differs from the
+    /// source's, or the source had none).
+    pub manifest_rewritten: bool,
+}
+
+/// A temporary file removed on drop.
+#[derive(Debug)]
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A blob to push and how to read it again (a retry re-reads from the start).
+enum BlobBody<'a> {
+    Bytes(&'a [u8]),
+    Layer(usize),
+    File(PathBuf),
+}
+
+struct Blob<'a> {
+    what: String,
+    role: dockerflow_oci::BlobRole,
+    desc: Descriptor,
+    body: BlobBody<'a>,
+}
+
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Hasher,
+    written: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Whether layer `desc` is stored uncompressed (and must be gzipped to build a manifest).
+fn is_uncompressed(desc: &Descriptor) -> bool {
+    desc.media_type == media_type::DOCKER_LAYER_TAR || desc.media_type == media_type::OCI_LAYER_TAR
+}
+
+/// Gzips layer `index` of `source` into a temporary file, deterministically.
+fn compress_layer(source: &dyn ImageSource, index: usize) -> Result<(TempFile, Digest, u64)> {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "dockerflow-push-{}-{}.gz",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let io = |what: String| move |e: std::io::Error| Error::Io { what, source: e };
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(io(format!("creating {}", path.display())))?;
+    let temp = TempFile(path.clone());
+    let sink = HashingWriter {
+        inner: BufWriter::with_capacity(1 << 20, file),
+        hasher: Hasher::new(Algorithm::Sha256),
+        written: 0,
+    };
+    // Level 6 with no name and mtime 0: the same layer always gives the same bytes.
+    let mut gz: GzEncoder<_> = GzBuilder::new().mtime(0).write(sink, Compression::new(6));
+    let mut layer = source.open_layer(index)?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = layer.read(&mut buf).map_err(|e| {
+            Error::from_read(e, || {
+                format!("reading layer {index} of {}", source.origin())
+            })
+        })?;
+        if n == 0 {
+            break;
+        }
+        gz.write_all(&buf[..n])
+            .map_err(io(format!("writing {}", path.display())))?;
+    }
+    let mut sink = gz
+        .finish()
+        .map_err(io(format!("writing {}", path.display())))?;
+    sink.flush()
+        .map_err(io(format!("writing {}", path.display())))?;
+    Ok((temp, sink.hasher.finish(), sink.written))
+}
+
+/// Pushes `source` to `dest`, calling `progress` for each step.
+pub fn push(
+    client: &Client,
+    source: &dyn ImageSource,
+    dest: &RegistryRef,
+    options: &PushOptions,
+    progress: &mut dyn FnMut(&Event),
+) -> Result<Pushed> {
+    if client.registry() != dest.registry {
+        return Err(Error::Invalid {
+            reason: format!(
+                "the client is for {}, the destination is {}",
+                client.registry(),
+                dest.registry
+            ),
+        });
+    }
+    let manifest = source.manifest();
+    let synthesised = source.manifest_digest().is_none();
+    let mut temps = Vec::new();
+    let mut blobs = vec![Blob {
+        what: "config".to_string(),
+        role: dockerflow_oci::BlobRole::Config,
+        desc: manifest.config.clone(),
+        body: BlobBody::Bytes(source.raw_config()),
+    }];
+    let mut layers = Vec::with_capacity(manifest.layers.len());
+    for (i, l) in manifest.layers.iter().enumerate() {
+        if synthesised && is_uncompressed(l) {
+            progress(&Event::Compressing {
+                what: format!("layer {i}"),
+            });
+            let (temp, digest, size) = compress_layer(source, i)?;
+            let desc = Descriptor {
+                media_type: media_type::DOCKER_LAYER_GZIP.to_string(),
+                digest,
+                size,
+                urls: None,
+                annotations: Default::default(),
+                platform: None,
+                artifact_type: None,
+            };
+            layers.push(desc.clone());
+            blobs.push(Blob {
+                what: format!("layer {i}"),
+                role: dockerflow_oci::BlobRole::Layer(i),
+                desc,
+                body: BlobBody::File(temp.0.clone()),
+            });
+            temps.push(temp);
+        } else {
+            layers.push(l.clone());
+            blobs.push(Blob {
+                what: format!("layer {i}"),
+                role: dockerflow_oci::BlobRole::Layer(i),
+                desc: l.clone(),
+                body: BlobBody::Layer(i),
+            });
+        }
+    }
+    let (manifest_bytes, media, rewritten) = match (&options.raw_manifest, synthesised) {
+        (Some(raw), false) => (
+            raw.clone(),
+            manifest
+                .media_type
+                .clone()
+                .unwrap_or_else(|| media_type::OCI_MANIFEST.to_string()),
+            false,
+        ),
+        _ => {
+            let mut m: ImageManifest = manifest.clone();
+            m.layers = layers;
+            if synthesised {
+                m.media_type = Some(media_type::DOCKER_MANIFEST.to_string());
+                m.config.media_type = media_type::DOCKER_CONFIG.to_string();
+            }
+            let media = m
+                .media_type
+                .clone()
+                .unwrap_or_else(|| media_type::OCI_MANIFEST.to_string());
+            let bytes = serde_json::to_vec(&m).map_err(|e| Error::Invalid {
+                reason: format!("cannot encode the manifest: {e}"),
+            })?;
+            (bytes, media, true)
+        }
+    };
+    let digest = Digest::of(Algorithm::Sha256, &manifest_bytes);
+    if let Some(d) = &dest.digest {
+        if *d != digest {
+            return Err(Error::Invalid {
+                reason: format!(
+                    "the destination names digest {d}, but the manifest to push hashes to {digest}"
+                ),
+            });
+        }
+    }
+    let repo = &dest.repository;
+    let scope = match &options.mount_from {
+        Some(from) if from != repo => format!("repository:{repo}:pull,push repository:{from}:pull"),
+        _ => format!("repository:{repo}:pull,push"),
+    };
+    let (mut uploaded, mut skipped, mut mounted) = (0, 0, 0);
+    for blob in &blobs {
+        if blob_exists(
+            client,
+            repo,
+            &blob.desc.digest,
+            &scope,
+            progress,
+            &blob.what,
+        )? {
+            progress(&Event::BlobExists {
+                what: blob.what.clone(),
+                digest: blob.desc.digest.clone(),
+                size: blob.desc.size,
+            });
+            skipped += 1;
+            continue;
+        }
+        if let Some(from) = options.mount_from.as_ref().filter(|f| *f != repo) {
+            if mount(client, repo, from, &blob.desc.digest, &scope)? {
+                progress(&Event::BlobMounted {
+                    what: blob.what.clone(),
+                    digest: blob.desc.digest.clone(),
+                    from: from.clone(),
+                });
+                mounted += 1;
+                continue;
+            }
+        }
+        upload_blob(client, source, repo, blob, &scope, options, progress)?;
+        uploaded += 1;
+    }
+    let reference = dest.tag.clone().unwrap_or_else(|| digest.to_string());
+    let url = client.url(&format!("{repo}/manifests/{reference}"));
+    let what = "manifest".to_string();
+    let resp = client.send_retry(
+        "PUT",
+        &url,
+        &[],
+        Payload::Bytes(&manifest_bytes, &media),
+        &scope,
+        &[200, 201],
+        "201 Created for the manifest",
+        &mut |e, attempt| {
+            progress(&Event::Retry {
+                what: what.clone(),
+                attempt: attempt + 1,
+                error: e.to_string(),
+            })
+        },
+    )?;
+    check_digest_header(&resp, &digest, &format!("PUT {url}"))?;
+    let shown = match &dest.tag {
+        Some(t) => format!("{}/{repo}:{t}", dest.registry),
+        None => format!("{}/{repo}@{digest}", dest.registry),
+    };
+    progress(&Event::ManifestPushed {
+        digest: digest.clone(),
+        reference: shown.clone(),
+    });
+    drop(temps);
+    Ok(Pushed {
+        digest,
+        media_type: media,
+        reference: shown,
+        uploaded,
+        skipped,
+        mounted,
+        manifest_rewritten: rewritten,
+    })
+}
+
+fn check_digest_header(
+    resp: &ureq::http::Response<ureq::Body>,
+    digest: &Digest,
+    request: &str,
+) -> Result<()> {
+    if let Some(claimed) = header(resp, "docker-content-digest") {
+        if claimed != digest.to_string() {
+            return Err(Error::Protocol {
+                request: request.to_string(),
+                reason: format!("the registry stored {claimed}, but we sent {digest}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Asks the registry to link `digest` from repository `from`; `false` when it would rather
+/// have an upload (the session it opened is cancelled).
+fn mount(client: &Client, repo: &str, from: &str, digest: &Digest, scope: &str) -> Result<bool> {
+    let url = client.url(&format!(
+        "{repo}/blobs/uploads/?mount={}&from={}",
+        crate::client::query_escape(&digest.to_string()),
+        crate::client::query_escape(from)
+    ));
+    let resp = client.send("POST", &url, &[], Payload::None, scope)?;
+    match resp.status().as_u16() {
+        201 => Ok(true),
+        202 => {
+            if let Ok(location) = upload_location(client, &resp, &format!("POST {url}")) {
+                let _ = client.send("DELETE", &location, &[], Payload::None, scope);
+            }
+            Ok(false)
+        }
+        _ => Err(status_error(
+            "POST",
+            &url,
+            resp,
+            "201 (mounted) or 202 (upload instead)",
+        )),
+    }
+}
+
+fn blob_exists(
+    client: &Client,
+    repo: &str,
+    digest: &Digest,
+    scope: &str,
+    progress: &mut dyn FnMut(&Event),
+    what: &str,
+) -> Result<bool> {
+    let url = client.url(&format!("{repo}/blobs/{digest}"));
+    let resp = client.send_retry(
+        "HEAD",
+        &url,
+        &[],
+        Payload::None,
+        scope,
+        &[200, 404],
+        "200 or 404",
+        &mut |e, attempt| {
+            progress(&Event::Retry {
+                what: what.to_string(),
+                attempt: attempt + 1,
+                error: e.to_string(),
+            })
+        },
+    )?;
+    Ok(resp.status().as_u16() == 200)
+}
+
+/// Uploads one blob; a transient failure restarts it from the beginning (a new upload
+/// session, the source read again), up to the client's attempt count.
+fn upload_blob(
+    client: &Client,
+    source: &dyn ImageSource,
+    repo: &str,
+    blob: &Blob<'_>,
+    scope: &str,
+    options: &PushOptions,
+    progress: &mut dyn FnMut(&Event),
+) -> Result<()> {
+    let mut attempt = 0;
+    loop {
+        progress(&Event::BlobStart {
+            what: blob.what.clone(),
+            size: blob.desc.size,
+        });
+        match upload_once(client, source, repo, blob, scope, options, progress) {
+            Ok(()) => {
+                progress(&Event::BlobDone {
+                    what: blob.what.clone(),
+                    digest: blob.desc.digest.clone(),
+                    size: blob.desc.size,
+                });
+                return Ok(());
+            }
+            Err(e)
+                if (e.is_transient() || session_lost(&e)) && attempt + 1 < client.max_attempts =>
+            {
+                progress(&Event::Retry {
+                    what: blob.what.clone(),
+                    attempt: attempt + 2,
+                    error: e.to_string(),
+                });
+                std::thread::sleep(client.delay(attempt));
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Whether the registry forgot an upload session (it restarted with a new secret, or
+/// expired the session): the blob can start again in a new one.
+fn session_lost(e: &Error) -> bool {
+    match e {
+        Error::Status {
+            request, status, ..
+        } => {
+            (request.starts_with("PATCH ") || request.starts_with("PUT "))
+                && matches!(status, 400 | 404 | 416)
+        }
+        _ => false,
+    }
+}
+
+fn upload_once(
+    client: &Client,
+    source: &dyn ImageSource,
+    repo: &str,
+    blob: &Blob<'_>,
+    scope: &str,
+    options: &PushOptions,
+    progress: &mut dyn FnMut(&Event),
+) -> Result<()> {
+    let start_url = client.url(&format!("{repo}/blobs/uploads/"));
+    let resp = client.send("POST", &start_url, &[], Payload::None, scope)?;
+    if resp.status().as_u16() != 202 {
+        return Err(status_error(
+            "POST",
+            &start_url,
+            resp,
+            "202 Accepted with a Location",
+        ));
+    }
+    let mut location = upload_location(client, &resp, &format!("POST {start_url}"))?;
+    let mut reader: Box<dyn Read + '_> = match &blob.body {
+        BlobBody::Bytes(b) => Box::new(*b),
+        BlobBody::Layer(i) => source.open_layer(*i)?,
+        BlobBody::File(p) => Box::new(BufReader::new(File::open(p).map_err(|e| Error::Io {
+            what: format!("opening {}", p.display()),
+            source: e,
+        })?)),
+    };
+    let mut hasher = Hasher::new(blob.desc.digest.algorithm());
+    let mut buf = vec![
+        0u8;
+        options
+            .chunk_size
+            .clamp(1 << 10, 1 << 30)
+            .min(blob.desc.size.max(1) as usize)
+    ];
+    let mut offset: u64 = 0;
+    let result = (|| -> Result<()> {
+        loop {
+            let mut n = 0;
+            while n < buf.len() {
+                let r = reader.read(&mut buf[n..]).map_err(|e| {
+                    Error::from_read(e, || {
+                        format!("reading {} of {}", blob.what, source.origin())
+                    })
+                })?;
+                if r == 0 {
+                    break;
+                }
+                n += r;
+            }
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            let end = offset + n as u64 - 1;
+            let resp = client.send(
+                "PATCH",
+                &location,
+                &[("Content-Range", format!("{offset}-{end}"))],
+                Payload::Bytes(&buf[..n], "application/octet-stream"),
+                scope,
+            )?;
+            if resp.status().as_u16() != 202 {
+                return Err(status_error("PATCH", &location, resp, "202 Accepted"));
+            }
+            location = upload_location(client, &resp, &format!("PATCH {location}"))?;
+            offset += n as u64;
+            progress(&Event::BlobProgress {
+                what: blob.what.clone(),
+                sent: offset,
+                size: blob.desc.size,
+            });
+            if n < buf.len() {
+                break;
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        if !e.is_transient() {
+            // Best effort: tell the registry to drop the session.
+            let _ = client.send("DELETE", &location, &[], Payload::None, scope);
+        }
+        return Err(e);
+    }
+    let sent = hasher.finish();
+    if sent != blob.desc.digest || offset != blob.desc.size {
+        let _ = client.send("DELETE", &location, &[], Payload::None, scope);
+        return Err(Error::Image(dockerflow_oci::Error::new(
+            dockerflow_oci::ErrorKind::DigestMismatch {
+                role: blob.role.clone(),
+                expected: blob.desc.digest.clone(),
+                actual: sent,
+                path: format!("{} of {} ({offset} bytes)", blob.what, source.origin()),
+            },
+        )));
+    }
+    let sep = if location.contains('?') { '&' } else { '?' };
+    let put_url = format!(
+        "{location}{sep}digest={}",
+        crate::client::query_escape(&sent.to_string())
+    );
+    let resp = client.send(
+        "PUT",
+        &put_url,
+        &[],
+        Payload::Bytes(&[], "application/octet-stream"),
+        scope,
+    )?;
+    if !matches!(resp.status().as_u16(), 201 | 204) {
+        return Err(status_error(
+            "PUT",
+            &put_url,
+            resp,
+            "201 Created for the blob",
+        ));
+    }
+    check_digest_header(&resp, &sent, &format!("PUT {put_url}"))
+}
+
+fn upload_location(
+    client: &Client,
+    resp: &ureq::http::Response<ureq::Body>,
+    request: &str,
+) -> Result<String> {
+    header(resp, "location")
+        .map(|l| client.resolve(&l))
+        .ok_or_else(|| Error::Protocol {
+            request: request.to_string(),
+            reason: "no Location header for the upload".into(),
+        })
+}
