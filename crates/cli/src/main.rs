@@ -7,6 +7,8 @@
 
 #![deny(missing_docs)]
 
+mod version;
+
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -25,12 +27,14 @@ dockerflow: Dockerflow tooling for container images
 Usage:
   dockerflow check image REF [OPTIONS]
   dockerflow check dockerfile PATH [OPTIONS]
+  dockerflow version [OPTIONS]
   dockerflow --help | --version
 
 Commands:
   check    Check an image or a Dockerfile against the Dockerflow contract
+  version  Write version.json from the CI environment and git, or --check one
 
-Run `dockerflow check --help` for the check options.
+Run `dockerflow COMMAND --help` for a command's options.
 ";
 
 const CHECK_HELP: &str = "\
@@ -95,6 +99,8 @@ enum Command {
     Help(&'static str),
     Version,
     Check(Box<CheckArgs>),
+    /// A command that parses its own flags and reports its own errors.
+    Run(fn(&[String]) -> ExitCode, Vec<String>),
 }
 
 fn parse_args(args: &[String]) -> Result<Command, Fatal> {
@@ -106,8 +112,9 @@ fn parse_args(args: &[String]) -> Result<Command, Fatal> {
         Some("-h" | "--help" | "help") => Ok(Command::Help(HELP)),
         Some("-V" | "--version") => Ok(Command::Version),
         Some("check") => parse_check(it.as_slice()),
+        Some("version") => Ok(Command::Run(version::run, it.as_slice().to_vec())),
         Some(other) => Err(fatal(format!(
-            "unknown command {other:?}; expected `check` (see `dockerflow --help`)"
+            "unknown command {other:?}; expected `check` or `version` (see `dockerflow --help`)"
         ))),
     }
 }
@@ -377,6 +384,7 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check(c) => run_check(&c),
+        Command::Run(run, args) => Ok(run(&args)),
     });
     match result {
         Ok(code) => code,
