@@ -7,6 +7,7 @@
 
 #![deny(missing_docs)]
 
+mod build;
 mod version;
 
 use std::io::{IsTerminal, Write};
@@ -28,11 +29,13 @@ Usage:
   dockerflow check image REF [OPTIONS]
   dockerflow check dockerfile PATH [OPTIONS]
   dockerflow version [OPTIONS]
+  dockerflow build (--bin NAME | --binary PATH) --cmd CMD --output DEST [OPTIONS]
   dockerflow --help | --version
 
 Commands:
   check    Check an image or a Dockerfile against the Dockerflow contract
   version  Write version.json from the CI environment and git, or --check one
+  build    Build a compliant image without a Docker daemon, reproducibly
 
 Run `dockerflow COMMAND --help` for a command's options.
 ";
@@ -113,8 +116,9 @@ fn parse_args(args: &[String]) -> Result<Command, Fatal> {
         Some("-V" | "--version") => Ok(Command::Version),
         Some("check") => parse_check(it.as_slice()),
         Some("version") => Ok(Command::Run(version::run, it.as_slice().to_vec())),
+        Some("build") => Ok(Command::Run(build::run, it.as_slice().to_vec())),
         Some(other) => Err(fatal(format!(
-            "unknown command {other:?}; expected `check` or `version` (see `dockerflow --help`)"
+            "unknown command {other:?}; expected `check`, `version` or `build` (see `dockerflow --help`)"
         ))),
     }
 }
