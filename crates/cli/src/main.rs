@@ -7,12 +7,14 @@
 
 #![deny(missing_docs)]
 
+mod build;
 mod daemon;
 mod logs;
 mod publish;
 mod registry;
 mod run;
 mod url;
+mod version;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -34,15 +36,19 @@ Usage:
   dockerflow check dockerfile PATH [OPTIONS]
   dockerflow check url URL [OPTIONS]
   dockerflow check logs FILE|- [OPTIONS]
+  dockerflow version [OPTIONS]
+  dockerflow build (--bin NAME | --binary PATH) --cmd CMD --output DEST [OPTIONS]
   dockerflow publish SRC DEST [OPTIONS]
   dockerflow --help | --version
 
 Commands:
   check    Check an image (statically, or running), a Dockerfile, a running service's URL
            or log lines against the Dockerflow contract
+  version  Write version.json from the CI environment and git, or --check one
+  build    Build a compliant image without a Docker daemon, reproducibly
   publish  Copy an image to a registry and write docker-image-shasum256.txt
 
-Run `dockerflow check --help` for the check options.
+Run `dockerflow COMMAND --help` for a command's options.
 ";
 
 const CHECK_HELP: &str = "\
@@ -133,6 +139,8 @@ enum Command {
     Version,
     Check(Box<CheckArgs>),
     Publish(Vec<String>),
+    /// A command that parses its own flags and reports its own errors.
+    Run(fn(&[String]) -> ExitCode, Vec<String>),
 }
 
 fn parse_args(args: &[String]) -> Result<Command, Fatal> {
@@ -145,8 +153,10 @@ fn parse_args(args: &[String]) -> Result<Command, Fatal> {
         Some("-V" | "--version") => Ok(Command::Version),
         Some("check") => parse_check(it.as_slice()),
         Some("publish") => Ok(Command::Publish(it.as_slice().to_vec())),
+        Some("version") => Ok(Command::Run(version::run, it.as_slice().to_vec())),
+        Some("build") => Ok(Command::Run(build::run, it.as_slice().to_vec())),
         Some(other) => Err(fatal(format!(
-            "unknown command {other:?}; expected `check` or `publish` (see `dockerflow --help`)"
+            "unknown command {other:?}; expected `check`, `version`, `build` or `publish` (see `dockerflow --help`)"
         ))),
     }
 }
@@ -481,6 +491,7 @@ fn main() -> ExitCode {
         }
         Command::Check(c) => run_check(&c),
         Command::Publish(args) => publish::run(&args).map_err(Fatal),
+        Command::Run(run, args) => Ok(run(&args)),
     });
     match result {
         Ok(code) => code,

@@ -3,8 +3,8 @@
 #[path = "../../../check/tests/all/support.rs"]
 mod support;
 
-mod runtime;
 mod publish;
+mod runtime;
 
 use std::path::Path;
 use std::process::{Command, Output};

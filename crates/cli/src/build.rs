@@ -1,0 +1,227 @@
+//! `dockerflow build`: a compliant image without a Docker daemon, reproducible from its inputs
+//! and `SOURCE_DATE_EPOCH`. The work is in `dockerflow_build::{image, write}`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use dockerflow_build::image::{parse_cmd, source_date_epoch};
+use dockerflow_build::version::{generate, process_env, VersionOptions};
+use dockerflow_build::{build, write_image, Base, BuildSpec, Destination};
+use dockerflow_oci::{open, ImageRef, ImageSource, OpenOptions};
+
+pub(crate) const HELP: &str = "\
+Build a Dockerflow-compliant image without a Docker daemon, reproducibly.
+
+Usage:
+  dockerflow build (--bin NAME | --binary PATH) --cmd CMD --output DEST [OPTIONS]
+
+The image: the base's layers (or, without --base, the binary's interpreter, shared libraries
+and CA certificates from this machine); /etc/passwd and /etc/group with app 10001; /app/bin/NAME,
+/app/static/ and /app/version.json owned by root, read-only for app. User app, Entrypoint
+[\"/app/bin/NAME\"], the given Cmd, PORT=8000, EXPOSE 8000/tcp, WorkingDir /app, OCI labels.
+Same inputs and SOURCE_DATE_EPOCH (unset: 0) give the same digest.
+
+Input:
+  --bin NAME              Build the cargo binary target NAME (cargo build --release)
+  -p, --package PKG       The package of --bin, in a workspace
+  --binary PATH           A prebuilt executable instead of --bin
+  --name NAME             Its name in /app/bin/ (default: the binary's file name)
+  --static DIR            Copy DIR to /app/static/
+  --version-json FILE     /app/version.json (default: ./version.json, else generated as
+                          `dockerflow version` does)
+  --cmd CMD               Cmd: a JSON array ('[\"serve\"]') or words (serve)
+  --env KEY=VALUE         An environment variable (repeatable)
+  --base REF              Build on REF (oci:DIR[:TAG], oci-archive:FILE[:TAG],
+                          docker-archive:FILE[:NAME:TAG]); pinned by digest in the
+                          org.opencontainers.image.base.* annotations
+
+Output (repeatable, at least one):
+  --output DEST           oci:DIR[:TAG] | oci-archive:FILE[:TAG] | docker-archive:FILE[:NAME:TAG]
+                          (docker-daemon: and docker:// are not yet supported)
+
+Prints the manifest digest (sha256:...) on stdout. Exit status: 0 built, 2 error.
+";
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("dockerflow: error: {message}");
+    ExitCode::from(2)
+}
+
+#[derive(Debug, Default)]
+struct Args {
+    bin: Option<String>,
+    package: Option<String>,
+    binary: Option<PathBuf>,
+    name: Option<String>,
+    static_dir: Option<PathBuf>,
+    version_json: Option<PathBuf>,
+    cmd: Option<Vec<String>>,
+    env: Vec<(String, String)>,
+    base: Option<String>,
+    outputs: Vec<Destination>,
+}
+
+fn parse(args: &[String]) -> Result<Option<Args>, String> {
+    let mut a = Args::default();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].as_str();
+        i += 1;
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (arg, None),
+        };
+        let mut value = || -> Result<String, String> {
+            if let Some(v) = inline.clone() {
+                return Ok(v);
+            }
+            let v = args
+                .get(i)
+                .ok_or_else(|| format!("{flag} needs a value (see `dockerflow build --help`)"))?;
+            i += 1;
+            Ok(v.clone())
+        };
+        match flag {
+            "-h" | "--help" => return Ok(None),
+            "--bin" => a.bin = Some(value()?),
+            "-p" | "--package" => a.package = Some(value()?),
+            "--binary" => a.binary = Some(PathBuf::from(value()?)),
+            "--name" => a.name = Some(value()?),
+            "--static" => a.static_dir = Some(PathBuf::from(value()?)),
+            "--version-json" => a.version_json = Some(PathBuf::from(value()?)),
+            "--cmd" => a.cmd = Some(parse_cmd(&value()?).map_err(|e| e.0)?),
+            "--env" => {
+                let v = value()?;
+                let (k, val) = v
+                    .split_once('=')
+                    .filter(|(k, _)| !k.is_empty())
+                    .ok_or_else(|| format!("--env {v:?} has no '='; expected KEY=VALUE"))?;
+                a.env.push((k.to_string(), val.to_string()));
+            }
+            "--base" => a.base = Some(value()?),
+            "-o" | "--output" => a
+                .outputs
+                .push(Destination::parse(&value()?).map_err(|e| e.0)?),
+            other => {
+                return Err(format!(
+                    "unexpected argument {other:?}; see `dockerflow build --help`"
+                ))
+            }
+        }
+    }
+    Ok(Some(a))
+}
+
+/// Runs `dockerflow build ARGS`.
+pub(crate) fn run(args: &[String]) -> ExitCode {
+    match parse(args) {
+        Ok(None) => {
+            print!("{HELP}");
+            ExitCode::SUCCESS
+        }
+        Ok(Some(a)) => match execute(a) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        },
+        Err(e) => fail(e),
+    }
+}
+
+fn execute(a: Args) -> Result<(), String> {
+    if a.outputs.is_empty() {
+        return Err("no --output given; expected e.g. --output oci:image or --output docker-archive:image.tar:app:latest".into());
+    }
+    let cmd = a.cmd.clone().ok_or(
+        "no --cmd given: the contract needs a non-empty CMD (e.g. --cmd serve or --cmd '[\"serve\"]')",
+    )?;
+    let epoch =
+        source_date_epoch(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref()).map_err(|e| e.0)?;
+    let binary = match (&a.bin, &a.binary) {
+        (Some(_), Some(_)) => return Err("--bin and --binary are exclusive; give one".into()),
+        (None, None) => {
+            return Err(
+                "nothing to package; expected --bin NAME (a cargo target) or --binary PATH".into(),
+            )
+        }
+        (None, Some(p)) => p.clone(),
+        (Some(bin), None) => dockerflow_build::cargo::build_release_bin(
+            &std::env::current_dir().map_err(|e| format!("no current directory: {e}"))?,
+            bin,
+            a.package.as_deref(),
+        )
+        .map_err(|e| e.0)?,
+    };
+    let name = match &a.name {
+        Some(n) => n.clone(),
+        None => a.bin.clone().unwrap_or_else(|| {
+            binary
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        }),
+    };
+    let version_json = match &a.version_json {
+        Some(p) => std::fs::read(p).map_err(|e| {
+            format!(
+                "cannot read --version-json {}: {e}; expected a version.json file",
+                p.display()
+            )
+        })?,
+        None => match std::fs::read("version.json") {
+            Ok(bytes) => {
+                eprintln!("dockerflow: using ./version.json");
+                bytes
+            }
+            Err(_) => {
+                let g = generate(&process_env, &VersionOptions::default()).map_err(|e| e.0)?;
+                for note in &g.notes {
+                    eprintln!("dockerflow: note: {note}");
+                }
+                eprintln!("dockerflow: version.json generated ({})", g.provider);
+                g.object.to_json().into_bytes()
+            }
+        },
+    };
+    let base = match &a.base {
+        None => None,
+        Some(text) => {
+            let r = ImageRef::parse(text).map_err(|e| format!("invalid --base {text:?}: {e}"))?;
+            let image = open(&r, &OpenOptions::default()).map_err(|e| {
+                format!(
+                    "cannot read the base {text}: {e}; expected a local image (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE)"
+                )
+            })?;
+            Some(Base {
+                name: text.clone(),
+                image,
+            })
+        }
+    };
+    let image = build(BuildSpec {
+        binary,
+        name,
+        static_dir: a.static_dir.clone(),
+        version_json,
+        cmd,
+        env: a.env.clone(),
+        base,
+        source_date_epoch: epoch,
+        host_root: PathBuf::from("/"),
+    })
+    .map_err(|e| e.0)?;
+    for note in &image.notes {
+        eprintln!("dockerflow: note: {note}");
+    }
+    for dest in &a.outputs {
+        let written = write_image(&image, dest).map_err(|e| e.0)?;
+        eprintln!(
+            "dockerflow: wrote {dest} ({} layers, {} bytes of blobs)",
+            image.manifest().layers.len(),
+            written.blob_bytes
+        );
+    }
+    if let Some(d) = image.manifest_digest() {
+        println!("{d}");
+    }
+    Ok(())
+}
