@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod build;
+mod ci;
 mod daemon;
 mod logs;
 mod publish;
@@ -39,6 +40,7 @@ Usage:
   dockerflow version [OPTIONS]
   dockerflow build (--bin NAME | --binary PATH) --cmd CMD --output DEST [OPTIONS]
   dockerflow publish SRC DEST [OPTIONS]
+  dockerflow ci (--bin NAME | --binary PATH | --dockerfile PATH) [OPTIONS]
   dockerflow --help | --version
 
 Commands:
@@ -47,6 +49,8 @@ Commands:
   version  Write version.json from the CI environment and git, or --check one
   build    Build a compliant image without a Docker daemon, reproducibly
   publish  Copy an image to a registry and write docker-image-shasum256.txt
+  ci       version, build, check, and publish when the check passed, with a log file and
+           secrets masked
 
 Run `dockerflow COMMAND --help` for a command's options.
 ";
@@ -73,6 +77,8 @@ REF (containers/image transport syntax):
 Options:
   --format text|json|junit|sarif   Report format (default text)
   --output FILE                    Write the report to FILE instead of stdout
+  --report FORMAT=FILE             Also write the report in FORMAT to FILE (repeatable;
+                                   e.g. junit=check.xml next to the text on stdout)
   --profile strict|mozcloud        strict: CONTRACT.md as written (default);
                                    mozcloud: what Mozilla's current images do
   --ignore ID=REASON               Ignore a rule; the reason is required (repeatable)
@@ -125,6 +131,8 @@ struct CheckArgs {
     input: Input,
     format: Format,
     output: Option<String>,
+    /// `--report FORMAT=FILE`: more reports of the same judgement.
+    reports: Vec<(Format, String)>,
     profile: Profile,
     ignores: Vec<String>,
     ignore_file: Option<String>,
@@ -155,8 +163,9 @@ fn parse_args(args: &[String]) -> Result<Command, Fatal> {
         Some("publish") => Ok(Command::Publish(it.as_slice().to_vec())),
         Some("version") => Ok(Command::Run(version::run, it.as_slice().to_vec())),
         Some("build") => Ok(Command::Run(build::run, it.as_slice().to_vec())),
+        Some("ci") => Ok(Command::Run(ci::run, it.as_slice().to_vec())),
         Some(other) => Err(fatal(format!(
-            "unknown command {other:?}; expected `check`, `version`, `build` or `publish` (see `dockerflow --help`)"
+            "unknown command {other:?}; expected `check`, `version`, `build`, `publish` or `ci` (see `dockerflow --help`)"
         ))),
     }
 }
@@ -168,6 +177,7 @@ fn parse_check(args: &[String]) -> Result<Command, Fatal> {
         input: Input::Image(String::new()),
         format: Format::Text,
         output: None,
+        reports: Vec::new(),
         profile: Profile::Strict,
         ignores: Vec::new(),
         ignore_file: None,
@@ -208,6 +218,18 @@ fn parse_check(args: &[String]) -> Result<Command, Fatal> {
                 })?;
             }
             "--output" | "-o" => c.output = Some(value()?),
+            "--report" => {
+                let v = value()?;
+                let parsed = v
+                    .split_once('=')
+                    .and_then(|(f, file)| Some((Format::parse(f)?, file.to_string())))
+                    .filter(|(_, file)| !file.is_empty());
+                c.reports.push(parsed.ok_or_else(|| {
+                    fatal(format!(
+                        "--report {v:?}: expected FORMAT=FILE with FORMAT text, json, junit or sarif"
+                    ))
+                })?);
+            }
             "--profile" => {
                 let v = value()?;
                 c.profile = Profile::parse(&v).ok_or_else(|| {
@@ -457,6 +479,14 @@ fn render_and_exit(c: &CheckArgs, report: &Report) -> Result<ExitCode, Fatal> {
         color,
         tool_version: VERSION.to_string(),
     };
+    for (format, file) in &c.reports {
+        let plain = RenderOptions {
+            color: false,
+            ..render_options.clone()
+        };
+        std::fs::write(file, render(*format, report, &plain))
+            .map_err(|e| fatal(format!("cannot write the report to {file}: {e}")))?;
+    }
     let out = render(c.format, report, &render_options);
     match &c.output {
         Some(file) => std::fs::write(file, out)

@@ -3,6 +3,7 @@
 #[path = "../../../check/tests/all/support.rs"]
 mod support;
 
+mod ci;
 mod publish;
 mod runtime;
 

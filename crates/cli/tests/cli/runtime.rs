@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use crate::support::{Image, Node, TempDir};
 use crate::{code, dockerflow, error_line, stderr, stdout};
 
-fn engine() -> Option<Engine> {
+pub(crate) fn engine() -> Option<Engine> {
     let engine = Engine::from_env().expect("DOCKER_HOST");
     match engine.ping() {
         Ok(()) => Some(engine),
@@ -33,7 +33,7 @@ fn engine() -> Option<Engine> {
 }
 
 /// The fixture server, compiled once per test run into a static binary.
-fn fixture_binary() -> &'static [u8] {
+pub(crate) fn fixture_binary() -> &'static [u8] {
     static BIN: OnceLock<Vec<u8>> = OnceLock::new();
     BIN.get_or_init(|| {
         let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/server.rs");
@@ -105,7 +105,7 @@ fn fixture<'a>(
 }
 
 /// A "database": a loopback listener that accepts and closes, for the up runs.
-fn database() -> (TcpListener, String) {
+pub(crate) fn database() -> (TcpListener, String) {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!(
         "postgres://app:s3cr3t-pw@{}/app",

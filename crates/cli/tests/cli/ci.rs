@@ -1,0 +1,218 @@
+//! `dockerflow ci`, black-box: the whole pipeline against a real engine and a real
+//! `docker-registry` on loopback, and the masking of secrets in everything it prints and logs.
+
+#[allow(dead_code)] // shared with publish.rs; not every helper is used here
+#[path = "../../../registry/tests/common/mod.rs"]
+mod registry_support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use registry_support::{registry_available, Registry, TempDir};
+
+use crate::runtime::{database, engine, fixture_binary};
+
+const VERSION_JSON: &str = r#"{"source":"https://github.com/dockerflow-rs/dockerflow","version":"v1.2.3","commit":"0123456789abcdef0123456789abcdef01234567","build":"https://ci.example.com/1"}"#;
+
+fn ci(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dockerflow"));
+    c.arg("ci")
+        .args(args)
+        .current_dir(cwd)
+        .env("CI", "true")
+        .env("DOCKER_CONFIG", cwd.join("no-docker-config"))
+        .env_remove("DOCKERFLOW_REGISTRY_USER")
+        .env_remove("DOCKERFLOW_REGISTRY_PASSWORD")
+        .env_remove("DOCKERFLOW_REGISTRY_HOST");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run dockerflow ci")
+}
+
+fn all_output(o: &Output, log: &Path) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}\n--- log\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+        std::fs::read_to_string(log).unwrap_or_else(|e| format!("(no log: {e})"))
+    )
+}
+
+fn write_server(dir: &Path) {
+    let server = dir.join("server");
+    std::fs::write(&server, fixture_binary()).expect("write the fixture server");
+    std::fs::set_permissions(&server, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+/// Daemonless build of the fixture server, static and runtime check (one dependency taken
+/// down), publish of two tags; the log holds every step, the digest file the manifest digest,
+/// and the password in the database URL appears nowhere.
+#[test]
+fn ci_builds_checks_and_publishes_a_compliant_image() {
+    if !registry_available() {
+        return;
+    }
+    let Some(_engine) = engine() else { return };
+    let registry = Registry::start(&[]);
+    let tmp = TempDir::new("cli-ci-pass");
+    write_server(tmp.path());
+    std::fs::write(tmp.path().join("version.json"), VERSION_JSON).expect("version.json");
+    let (_db, url) = database();
+    let repo = format!("docker://{}/demo/app", registry.host());
+    let env_arg = format!("DATABASE_URL={url}");
+    let o = ci(
+        &[
+            "--binary",
+            "server",
+            "--cmd",
+            r#"["serve"]"#,
+            "--version-json",
+            "version.json",
+            "--env",
+            &env_arg,
+            "--dependency-env",
+            "DATABASE_URL",
+            "--registry-image",
+            &repo,
+            "--tag",
+            "v1.2.3",
+            "--tag",
+            "latest",
+            "--junit",
+            "check.xml",
+            "--log",
+            "ci.log",
+        ],
+        tmp.path(),
+        &[],
+    );
+    let everything = all_output(&o, &tmp.path().join("ci.log"));
+    assert_eq!(o.status.code(), Some(0), "{everything}");
+    for step in [
+        "== version",
+        "== build",
+        "== check",
+        "== publish",
+        "ci: PASS",
+    ] {
+        assert!(everything.contains(step), "{step}: {everything}");
+    }
+    assert!(
+        everything.contains(" --run"),
+        "an engine answers: the image runs: {everything}"
+    );
+    assert!(
+        !everything.contains("s3cr3t-pw"),
+        "the URL's password is masked: {everything}"
+    );
+    let digest = std::fs::read_to_string(tmp.path().join("docker-image-shasum256.txt"))
+        .expect("docker-image-shasum256.txt");
+    assert!(
+        digest.starts_with("sha256:") && digest.ends_with('\n'),
+        "{digest:?}"
+    );
+    assert!(everything.contains(&format!("ci: published {}", digest.trim())));
+    let junit = std::fs::read_to_string(tmp.path().join("check.xml")).expect("check.xml");
+    assert!(
+        junit.contains("<testsuite") && junit.contains("DF606"),
+        "{junit}"
+    );
+
+    // Both tags point at the published manifest, which passes the static check.
+    for tag in ["v1.2.3", "latest"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_dockerflow"))
+            .args([
+                "check",
+                "image",
+                &format!("{repo}:{tag}"),
+                "--format",
+                "json",
+            ])
+            .current_dir(tmp.path())
+            .env("DOCKER_CONFIG", tmp.path().join("no-docker-config"))
+            .output()
+            .expect("check the published image");
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json report");
+        assert_eq!(report["verdict"], "pass", "{report}");
+    }
+}
+
+/// A secret in the environment that also appears in a failing check's report (inside the
+/// image's version.json) is masked on stdout, stderr and in the log; nothing is published.
+#[test]
+fn ci_masks_secrets_and_publishes_nothing_when_the_check_fails() {
+    let Some(engine) = engine() else { return };
+    let secret = "tok-7c1f9e-very-secret";
+    let tmp = TempDir::new("cli-ci-fail");
+    write_server(tmp.path());
+    std::fs::write(
+        tmp.path().join("bad-version.json"),
+        VERSION_JSON.replace("0123456789abcdef0123456789abcdef01234567", secret),
+    )
+    .expect("bad-version.json");
+    std::fs::write(
+        tmp.path().join("Dockerfile"),
+        "FROM scratch\nCOPY server /app/server\nCOPY bad-version.json /app/version.json\n\
+         ENTRYPOINT [\"/app/server\"]\n",
+    )
+    .expect("Dockerfile");
+
+    let o = ci(
+        &[
+            "--dockerfile",
+            "Dockerfile",
+            "--registry-image",
+            "docker://127.0.0.1:9/never/pushed",
+            "--no-run",
+            "--log",
+            "ci.log",
+        ],
+        tmp.path(),
+        &[
+            ("API_TOKEN", secret),
+            ("DOCKER_BUILDKIT", "0"),
+            // A GitHub Actions push build, for `dockerflow version`.
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567"),
+            ("GITHUB_SERVER_URL", "https://github.com"),
+            ("GITHUB_REPOSITORY", "dockerflow-rs/example"),
+            ("GITHUB_RUN_ID", "42"),
+            ("GITHUB_REF_TYPE", "branch"),
+            ("GITHUB_REF_NAME", "main"),
+        ],
+    );
+    let everything = all_output(&o, &tmp.path().join("ci.log"));
+    assert_eq!(o.status.code(), Some(1), "{everything}");
+    assert!(everything.contains("FAIL  DF401"), "{everything}");
+    assert!(!everything.contains(secret), "{everything}");
+    assert!(everything.contains("***"), "{everything}");
+    assert!(everything.contains("nothing was published"), "{everything}");
+    assert!(!tmp.path().join("docker-image-shasum256.txt").exists());
+    // ci wrote version.json into the build context for the Dockerfile's COPY.
+    assert!(tmp.path().join("version.json").exists());
+
+    // Without ci's masking, the same check does print the secret: the test above can fail.
+    let tag = everything
+        .lines()
+        .find_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with("docker-daemon:dockerflow-ci:"))
+        })
+        .expect("the checked image's reference")
+        .to_string();
+    let o = Command::new(env!("CARGO_BIN_EXE_dockerflow"))
+        .args(["check", "image", &tag])
+        .output()
+        .expect("check");
+    assert!(String::from_utf8_lossy(&o.stdout).contains(secret));
+    let _ = engine.remove_image(tag.trim_start_matches("docker-daemon:"));
+}
