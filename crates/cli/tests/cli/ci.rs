@@ -1,7 +1,6 @@
 //! `dockerflow ci`, black-box: the whole pipeline against a real engine and a real
 //! `docker-registry` on loopback, and the masking of secrets in everything it prints and logs.
 
-#[allow(dead_code)] // shared with publish.rs; not every helper is used here
 #[path = "../../../registry/tests/common/mod.rs"]
 mod registry_support;
 
