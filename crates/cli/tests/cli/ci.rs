@@ -1,14 +1,11 @@
 //! `dockerflow ci`, black-box: the whole pipeline against a real engine and a real
 //! `docker-registry` on loopback, and the masking of secrets in everything it prints and logs.
 
-#[path = "../../../registry/tests/common/mod.rs"]
-mod registry_support;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use registry_support::{registry_available, Registry, TempDir};
+use crate::registry_support::{registry_available, Registry, TempDir};
 
 use crate::runtime::{database, engine, fixture_binary};
 

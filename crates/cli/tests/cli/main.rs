@@ -5,6 +5,8 @@ mod support;
 
 mod ci;
 mod publish;
+#[path = "../../../registry/tests/common/mod.rs"]
+mod registry_support;
 mod runtime;
 
 use std::path::Path;

@@ -1,13 +1,12 @@
 //! `dockerflow publish` and `dockerflow check image docker://...` against a real
 //! `docker-registry` on loopback.
 
-#[path = "../../../registry/tests/common/mod.rs"]
-mod registry_support;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
-use registry_support::{image_tars, registry_available, write_docker_archive, Registry, TempDir};
+use crate::registry_support::{
+    image_tars, registry_available, write_docker_archive, Registry, TempDir,
+};
 
 fn dockerflow(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_dockerflow"));
