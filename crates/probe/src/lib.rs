@@ -9,6 +9,9 @@
 //!   with a read-only root filesystem.
 //! - [`probe_url`]: the endpoints of a running service.
 //!
+//! Depends on `dockerflow-check` (the model it fills) and `dockerflow-engine` (the engine and
+//! HTTP client).
+//!
 //! **Architecture Invariants:** every container this crate starts carries the
 //! [`LABEL`] label and is removed when its run ends, on every error path, and on Ctrl-C
 //! ([`install_interrupt_cleanup`]). Traffic goes to the loopback only (`127.0.0.1`, the

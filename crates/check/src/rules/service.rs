@@ -11,7 +11,8 @@ const SHOWN: usize = 3;
 fn logs_at(m: &RuntimeModel) -> Location {
     let path = match m.mode {
         crate::Mode::Logs => m.subject.clone(),
-        _ => "stdout/stderr".to_string(),
+        // The engine keeps the two streams apart: line numbers count stdout, then stderr.
+        _ => "stdout, then stderr".to_string(),
     };
     Location {
         path: Some(path),

@@ -220,6 +220,16 @@ fn df608_df609_head_and_cache() {
         .headers
         .clear();
     assert!(assert_rule(&m, "DF609", "warn", &[]).contains("/__heartbeat__: no Cache-Control"));
+    // Nothing answered: no headers to judge.
+    let mut m = compliant();
+    for e in [&mut m.lbheartbeat, &mut m.version, &mut m.heartbeat] {
+        e.as_mut().unwrap().get = Err("connection refused".into());
+    }
+    let r = judge(&m, Profile::Strict);
+    assert!(matches!(
+        r.finding("DF609").unwrap().outcome,
+        Outcome::Skipped(_)
+    ));
 }
 
 #[test]

@@ -515,8 +515,19 @@ fn serve(bad: bool, requests: usize) -> (String, thread::JoinHandle<()>) {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", l.local_addr().expect("addr"));
     let h = thread::spawn(move || {
-        for s in l.incoming().take(requests) {
-            let Ok(mut s) = s else { continue };
+        // Bounded in requests and in time, whatever the client does.
+        l.set_nonblocking(true).expect("nonblocking");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut served = 0;
+        while served < requests && Instant::now() < deadline {
+            let Ok((mut s, _)) = l.accept() else {
+                thread::sleep(Duration::from_millis(10));
+                continue;
+            };
+            served += 1;
+            s.set_nonblocking(false).expect("blocking");
+            s.set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout");
             let mut r = BufReader::new(s.try_clone().expect("clone"));
             let mut line = String::new();
             let _ = r.read_line(&mut line);
