@@ -23,9 +23,12 @@ BIN=$PWD/target/release/dockerflow-demo
 $DOCKER info >/dev/null || { echo "bench/build.sh: no Docker engine" >&2; exit 2; }
 
 tmp=$(mktemp -d)
+# Every image the runs make (retagging leaves the previous ones untagged): removed on exit.
 cleanup() {
+    if [ -f "$tmp/ids" ]; then
+        sort -u "$tmp/ids" | xargs -r $DOCKER rmi -f >/dev/null 2>&1 || true
+    fi
     rm -rf "$tmp"
-    $DOCKER rmi -f dockerflow-bench-df:1 dockerflow-bench-docker:1 dockerflow-bench/cc:bookworm >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 wrote_version=""
@@ -48,6 +51,7 @@ docker_build() {
     DOCKER_BUILDKIT=1 $DOCKER build --quiet "$@" \
         --build-arg BINARY_FROM=host --build-arg RUNTIME_IMAGE=dockerflow-bench/cc:bookworm \
         --build-arg REVISION="$(git rev-parse HEAD)" -t dockerflow-bench-docker:1 . >/dev/null
+    $DOCKER image inspect -f '{{.Id}}' dockerflow-bench/cc:bookworm dockerflow-bench-docker:1 >>"$tmp/ids"
 }
 
 : >"$tmp/df-oci" ; : >"$tmp/df-load" ; : >"$tmp/docker-cold" ; : >"$tmp/docker-warm"
@@ -58,6 +62,7 @@ for i in $(seq "$RUNS"); do
     t0=$(now)
     df_build --output "docker-archive:$tmp/demo.tar:dockerflow-bench-df:1" >/dev/null
     $DOCKER load -q -i "$tmp/demo.tar" >/dev/null
+    $DOCKER image inspect -f '{{.Id}}' dockerflow-bench-df:1 >>"$tmp/ids"
     t1=$(now); elapsed "$t0" "$t1" >>"$tmp/df-load"
     t0=$(now); docker_build --no-cache; t1=$(now); elapsed "$t0" "$t1" >>"$tmp/docker-cold"
     t0=$(now); docker_build; t1=$(now); elapsed "$t0" "$t1" >>"$tmp/docker-warm"
