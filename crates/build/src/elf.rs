@@ -321,6 +321,32 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_interpreter_or_library_is_named() {
+        let exe = std::env::current_exe().unwrap();
+        let root = std::env::temp_dir().join(format!("dockerflow-elf-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let e = runtime_files(&exe, &root).unwrap_err();
+        assert!(
+            e.0.contains("its interpreter") && e.0.contains("cannot be found"),
+            "{e}"
+        );
+
+        // With the interpreter alone, the first library it needs is what is missing.
+        let info = parse(&std::fs::read(&exe).unwrap(), "exe").unwrap();
+        let interp = info.interpreter.unwrap();
+        let at = root.join(interp.trim_start_matches('/'));
+        std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+        std::fs::copy(&interp, &at).unwrap();
+        let e = runtime_files(&exe, &root).unwrap_err();
+        assert!(
+            e.0.contains(" needs lib") && e.0.contains(", which is in none of /"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
     fn reads_this_test_binary_like_ldd_does() {
         // The test executable itself is a dynamically linked Linux binary.
         let exe = std::env::current_exe().unwrap();

@@ -244,8 +244,8 @@ impl LayerBuilder {
         );
     }
 
-    /// The tar, sorted by path, then its gzip; returns (diff_id, blob).
-    fn finish(self, mtime: u64) -> Result<(Digest, Vec<u8>), BuildError> {
+    /// The tar, sorted by path.
+    fn into_tar(self, mtime: u64) -> Result<Vec<u8>, BuildError> {
         let mut tar = TarWriter::new(Vec::new());
         for (path, node) in &self.nodes {
             let name = match node.kind {
@@ -271,21 +271,73 @@ impl LayerBuilder {
             tar.file(&h, &mut data.as_slice())
                 .map_err(|e| err(format!("cannot write the layer entry /{path}: {e}")))?;
         }
-        let tar = tar
-            .finish()
-            .map_err(|e| err(format!("cannot write a layer: {e}")))?;
-        let diff_id = Digest::of(Algorithm::Sha256, &tar);
-        let mut gz = flate2::GzBuilder::new()
-            .mtime(0)
-            .operating_system(255)
-            .write(Vec::new(), flate2::Compression::default());
-        gz.write_all(&tar)
-            .map_err(|e| err(format!("cannot compress a layer: {e}")))?;
-        let blob = gz
-            .finish()
-            .map_err(|e| err(format!("cannot compress a layer: {e}")))?;
-        Ok((diff_id, blob))
+        tar.finish()
+            .map_err(|e| err(format!("cannot write a layer: {e}")))
     }
+}
+
+/// A layer's tar gzipped: (diff_id, blob). Level 1 ("best speed"), as go-containerregistry
+/// (ko's image library) does: 3x faster than level 6 for about 10 % more bytes on a Rust
+/// binary. Fixed header: no name, mtime 0, OS 255.
+fn compress(tar: &[u8]) -> Result<(Digest, Vec<u8>), BuildError> {
+    let diff_id = Digest::of(Algorithm::Sha256, tar);
+    let mut gz = flate2::GzBuilder::new()
+        .mtime(0)
+        .operating_system(255)
+        .write(
+            Vec::with_capacity(tar.len() / 2),
+            flate2::Compression::fast(),
+        );
+    gz.write_all(tar)
+        .map_err(|e| err(format!("cannot compress a layer: {e}")))?;
+    let blob = gz
+        .finish()
+        .map_err(|e| err(format!("cannot compress a layer: {e}")))?;
+    Ok((diff_id, blob))
+}
+
+/// A layer of the image being built: taken from the base, or a tar still to compress.
+#[derive(Debug)]
+enum Pending {
+    Base(Box<(Descriptor, Digest)>, usize),
+    Tar(Vec<u8>),
+}
+
+type Layer = (Descriptor, Digest, LayerData);
+
+/// Compresses the new layers concurrently (one thread each; there are at most three), in
+/// order.
+fn compress_all(pending: Vec<Pending>) -> Result<Vec<Layer>, BuildError> {
+    std::thread::scope(|scope| {
+        let running: Vec<_> = pending
+            .into_iter()
+            .map(|p| match p {
+                Pending::Base(d, i) => (Some((d, i)), None),
+                Pending::Tar(tar) => (None, Some(scope.spawn(move || compress(&tar)))),
+            })
+            .collect();
+        let mut layers = Vec::new();
+        for slot in running {
+            match slot {
+                (Some((d, i)), _) => {
+                    let (desc, diff_id) = *d;
+                    layers.push((desc, diff_id, LayerData::Base(i)));
+                }
+                (None, Some(handle)) => {
+                    let (diff_id, blob) = handle
+                        .join()
+                        .map_err(|_| err("a layer's compression thread panicked"))??;
+                    layers.push((
+                        descriptor(media_type::OCI_LAYER_GZIP, &blob),
+                        diff_id,
+                        LayerData::Owned(blob),
+                    ));
+                }
+                (None, None) => {}
+            }
+        }
+        Ok(layers)
+    })
 }
 
 /// RFC 3339 UTC for seconds since the epoch (no clock, no time zone database).
@@ -447,7 +499,7 @@ pub fn build(spec: BuildSpec) -> Result<BuiltImage, BuildError> {
 
     let mtime = spec.source_date_epoch;
     let created = rfc3339(mtime);
-    let mut layers: Vec<(Descriptor, Digest, LayerData)> = Vec::new();
+    let mut pending: Vec<Pending> = Vec::new();
     let mut history: Vec<History> = Vec::new();
     let step = |what: &str| History {
         created: Some(created.clone()),
@@ -492,8 +544,7 @@ pub fn build(spec: BuildSpec) -> Result<BuiltImage, BuildError> {
                 }
             runtime.bytes("/etc/nsswitch.conf", 0o644, b"hosts: files dns\n".to_vec());
             runtime.dir("/tmp", 0o1777);
-            let (diff_id, blob) = runtime.finish(mtime)?;
-            push_owned(&mut layers, diff_id, blob);
+            pending.push(Pending::Tar(runtime.into_tar(mtime)?));
             history.push(step(
                 "runtime (interpreter, shared libraries, CA certificates, /tmp)",
             ));
@@ -543,7 +594,7 @@ pub fn build(spec: BuildSpec) -> Result<BuiltImage, BuildError> {
                     })?;
                 let mut desc = desc.clone();
                 desc.media_type = oci_layer_type(&desc.media_type);
-                layers.push((desc, diff_id, LayerData::Base(i)));
+                pending.push(Pending::Base(Box::new((desc, diff_id)), i));
             }
             history.extend(image.config().history.iter().cloned());
             let mut annotations = BTreeMap::new();
@@ -566,8 +617,7 @@ pub fn build(spec: BuildSpec) -> Result<BuiltImage, BuildError> {
     let mut accounts_layer = LayerBuilder::default();
     accounts_layer.bytes("/etc/passwd", 0o644, passwd);
     accounts_layer.bytes("/etc/group", 0o644, group);
-    let (diff_id, blob) = accounts_layer.finish(mtime)?;
-    push_owned(&mut layers, diff_id, blob);
+    pending.push(Pending::Tar(accounts_layer.into_tar(mtime)?));
     history.push(step("accounts (group app 10001, user app 10001)"));
 
     let mut app = LayerBuilder::default();
@@ -583,8 +633,8 @@ pub fn build(spec: BuildSpec) -> Result<BuiltImage, BuildError> {
         add_static(&mut app, dir, "/app/static")?;
     }
     app.bytes("/app/version.json", 0o444, spec.version_json.clone());
-    let (diff_id, blob) = app.finish(mtime)?;
-    push_owned(&mut layers, diff_id, blob);
+    pending.push(Pending::Tar(app.into_tar(mtime)?));
+    let layers = compress_all(pending)?;
     history.push(step(&format!(
         "app (/app/bin/{}, /app/static, /app/version.json; root-owned, read-only)",
         spec.name
@@ -670,14 +720,6 @@ fn descriptor(media_type: &str, bytes: &[u8]) -> Descriptor {
         platform: None,
         artifact_type: None,
     }
-}
-
-fn push_owned(layers: &mut Vec<(Descriptor, Digest, LayerData)>, diff_id: Digest, blob: Vec<u8>) {
-    layers.push((
-        descriptor(media_type::OCI_LAYER_GZIP, &blob),
-        diff_id,
-        LayerData::Owned(blob),
-    ));
 }
 
 /// `SOURCE_DATE_EPOCH` from `value`: unset is 0 (as ko does), anything but a non-negative

@@ -477,6 +477,74 @@ fn bad_input_gets_a_clear_error() {
     assert!(!tmp.path().join("x").exists());
 }
 
+#[test]
+fn bin_builds_the_cargo_target_in_release_mode() {
+    let tmp = workdir("cargo");
+    let project = tmp.path().join("hello");
+    std::fs::create_dir_all(project.join("src")).expect("mkdir");
+    std::fs::write(
+        project.join("Cargo.toml"),
+        "[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .expect("write");
+    std::fs::write(
+        project.join("src/main.rs"),
+        "fn main() { println!(\"hello\"); }\n",
+    )
+    .expect("write");
+    std::fs::copy(
+        tmp.path().join("version.json"),
+        project.join("version.json"),
+    )
+    .expect("copy");
+    let o = Command::new(env!("CARGO_BIN_EXE_dockerflow"))
+        .args([
+            "build",
+            "--bin",
+            "hello",
+            "--cmd",
+            "run",
+            "--output",
+            "oci:image",
+        ])
+        .current_dir(&project)
+        .env("CARGO_TARGET_DIR", project.join("target"))
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .output()
+        .expect("run dockerflow");
+    ok(&o);
+    let built = project.join("target/release/hello");
+    assert!(built.is_file(), "cargo built {}", built.display());
+    let (image, vfs) = read_back(&format!("oci:{}", project.join("image").display()));
+    let exe = vfs.stat("/app/bin/hello").expect("/app/bin/hello");
+    assert_eq!(exe.size, std::fs::metadata(&built).expect("meta").len());
+    let entrypoint = image
+        .config()
+        .container()
+        .and_then(|c| c.entrypoint.value().cloned());
+    assert_eq!(entrypoint, Some(vec!["/app/bin/hello".to_string()]));
+
+    let o = Command::new(env!("CARGO_BIN_EXE_dockerflow"))
+        .args([
+            "build",
+            "--bin",
+            "nope",
+            "--cmd",
+            "run",
+            "--output",
+            "oci:image",
+        ])
+        .current_dir(&project)
+        .env("CARGO_TARGET_DIR", project.join("target"))
+        .output()
+        .expect("run dockerflow");
+    let e = error(&o);
+    assert!(
+        e.contains("`cargo build --release --bin nope` failed"),
+        "{e}"
+    );
+}
+
 /// The demo's binary: release (as CI builds it), else debug.
 fn demo_binary() -> Option<PathBuf> {
     let debug = the_dockerflow_binary().parent()?.to_path_buf();
