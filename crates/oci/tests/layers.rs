@@ -206,7 +206,14 @@ fn hidden_content_is_read_on_a_second_pass() {
             .collect()
     };
     assert_eq!(c("/secret.pem"), ["first", "second"]);
-    assert_eq!(c("/link.pem"), ["second"], "a hard link has its target's bytes");
+    assert_eq!(
+        c("/link.pem"),
+        ["second"],
+        "a hard link has its target's bytes"
+    );
     assert!(c("/other")[0].contains("not named by"), "{content:?}");
-    assert!(c("/big.pem")[0].contains("over the per-file cap"), "{content:?}");
+    assert!(
+        c("/big.pem")[0].contains("over the per-file cap"),
+        "{content:?}"
+    );
 }
