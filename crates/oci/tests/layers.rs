@@ -206,7 +206,53 @@ fn hidden_content_is_read_on_a_second_pass() {
             .collect()
     };
     assert_eq!(c("/secret.pem"), ["first", "second"]);
-    assert_eq!(c("/link.pem"), ["second"], "a hard link has its target's bytes");
+    assert_eq!(
+        c("/link.pem"),
+        ["second"],
+        "a hard link has its target's bytes"
+    );
     assert!(c("/other")[0].contains("not named by"), "{content:?}");
-    assert!(c("/big.pem")[0].contains("over the per-file cap"), "{content:?}");
+    assert!(
+        c("/big.pem")[0].contains("over the per-file cap"),
+        "{content:?}"
+    );
+}
+
+#[test]
+fn hidden_content_counts_towards_the_total_cap() {
+    let l0 = Tar::new()
+        .file("a.pem", &[b'a'; 40])
+        .file("b.pem", &[b'b'; 40])
+        .finish();
+    let l1 = Tar::new()
+        .file(".wh.a.pem", b"")
+        .file(".wh.b.pem", b"")
+        .finish();
+    let layers = vec![Layer::plain(l0), Layer::plain(l1)];
+    let tmp = TempDir::new();
+    let cfg = config_json(&layers, "app");
+    oci_layout(&layers, &cfg, None).write_dir(tmp.path());
+    let src = OciLayout::open(tmp.path(), None, &OpenOptions::default()).expect("open");
+    let request = ContentRequest::none().with_hidden(|p| p.ends_with(".pem"));
+    let limits = Limits {
+        max_total_content: 60,
+        ..Limits::default()
+    };
+    let e = Vfs::read_image(&src, &request, &limits).expect_err("80 bytes over a 60-byte cap");
+    assert!(
+        matches!(
+            e.kind(),
+            dockerflow_oci::ErrorKind::LimitExceeded {
+                limit: dockerflow_oci::Limit::TotalContent,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let fits = Limits {
+        max_total_content: 80,
+        ..Limits::default()
+    };
+    let v = Vfs::read_image(&src, &request, &fits).expect("80 bytes fit");
+    assert!(v.hidden().iter().all(|h| h.content().is_ok()));
 }
