@@ -24,7 +24,7 @@ Usage:
 Steps, in order; the first that fails stops the pipeline:
   1. version  version.json from the CI environment (dockerflow version), unless
               --version-json FILE names an existing one; written into the build context
-              for --dockerfile (where its COPY finds it), else into the work directory
+              for --dockerfile (where its COPY finds it), else to ./version.json
   2. build    daemonless (dockerflow build) from --bin or --binary; or `docker build` of
               --dockerfile PATH (context: its directory, or --context DIR)
   3. check    dockerflow check image, statically, and running (--run) when a Docker engine
@@ -35,7 +35,8 @@ Steps, in order; the first that fails stops the pipeline:
 Options:
   --bin NAME                   Build the cargo binary target NAME (-p PKG: its package)
   --binary PATH                Use a prebuilt executable
-  --cmd CMD                    The image's Cmd for a daemonless build (default: none)
+  --cmd CMD                    The image's Cmd for a daemonless build (required there:
+                               words, or a JSON array)
   --static DIR                 Static files for /app/static/ (daemonless build)
   --dockerfile PATH            Build with `docker build -f PATH` instead
   --context DIR                The docker build context (default: the Dockerfile's directory)
@@ -138,6 +139,9 @@ fn parse(args: &[String]) -> Result<Option<CiArgs>, String> {
                 "--bin, --binary and --dockerfile choose how the image is built: give one".into(),
             )
         }
+    }
+    if a.dockerfile.is_none() && a.cmd.is_none() {
+        return Err("a daemonless build needs --cmd, the image's CMD (e.g. --cmd serve); the contract wants ENTRYPOINT and CMD".into());
     }
     if let Some(r) = &a.registry_image {
         let rest = r.strip_prefix("docker://").ok_or_else(|| {
@@ -409,7 +413,7 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
             // a daemonless build is handed the file.
             let f = match &a.dockerfile {
                 Some(d) => Path::new(&context_of(a, d)).join("version.json"),
-                None => work.join("version.json"),
+                None => PathBuf::from("version.json"),
             };
             let (code, _) = sink.run("version", me().arg("version").arg("--output").arg(&f));
             if code != Some(0) {
@@ -588,20 +592,37 @@ mod tests {
         assert!(parse(&s(&["--bin", "a", "--dockerfile", "D"]))
             .unwrap_err()
             .contains("give one"));
-        assert!(parse(&s(&["--bin", "a", "--registry-image", "r/x"]))
-            .unwrap_err()
-            .contains("docker://"));
+        assert!(parse(&s(&["--bin", "a"])).unwrap_err().contains("--cmd"));
+        assert!(parse(&s(&[
+            "--bin",
+            "a",
+            "--cmd",
+            "serve",
+            "--registry-image",
+            "r/x"
+        ]))
+        .unwrap_err()
+        .contains("docker://"));
+        assert!(parse(&s(&[
+            "--bin",
+            "a",
+            "--cmd",
+            "serve",
+            "--registry-image",
+            "docker://r/x:tag"
+        ]))
+        .unwrap_err()
+        .contains("--tag"));
         assert!(
-            parse(&s(&["--bin", "a", "--registry-image", "docker://r/x:tag"]))
+            parse(&s(&["--bin", "a", "--cmd", "serve", "--tag", "-bad"]))
                 .unwrap_err()
-                .contains("--tag")
+                .contains("not a Docker tag")
         );
-        assert!(parse(&s(&["--bin", "a", "--tag", "-bad"]))
-            .unwrap_err()
-            .contains("not a Docker tag"));
         let ok = parse(&s(&[
             "--bin",
             "a",
+            "--cmd",
+            "serve",
             "--registry-image=docker://127.0.0.1:5000/x",
             "--tag",
             "v1",
