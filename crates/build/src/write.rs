@@ -76,7 +76,8 @@ impl Destination {
     ///
     /// # Errors
     ///
-    /// A malformed reference; `docker-daemon:`/`docker://` (not yet supported here); an
+    /// A malformed reference; `docker-daemon:`/`docker://` (this crate writes files only: the
+    /// `dockerflow build` command loads into the engine and pushes through other crates); an
     /// archive position (`@N`) where a name is needed.
     pub fn parse(text: &str) -> Result<Destination, WriteError> {
         let r = ImageRef::parse(text)
@@ -99,10 +100,10 @@ impl Destination {
                 ))),
             },
             ImageRef::DockerDaemon { .. } => Err(WriteError(format!(
-                "output {text:?}: writing to the Docker engine is not yet supported; write docker-archive:FILE:NAME:TAG and run `docker load -i FILE`"
+                "output {text:?}: writing to the Docker engine is not supported here; write docker-archive:FILE:NAME:TAG and load it (the dockerflow command does)"
             ))),
             ImageRef::Registry(_) => Err(WriteError(format!(
-                "output {text:?}: pushing to a registry is not yet supported by this command; write oci:DIR and publish it"
+                "output {text:?}: pushing to a registry is not supported here; write oci:DIR and publish it (the dockerflow command does)"
             ))),
             _ => Err(WriteError(format!(
                 "output {text:?}: unsupported transport; expected oci:, oci-archive: or docker-archive:"
@@ -451,9 +452,9 @@ mod tests {
             "oci:out:v1"
         );
         for (text, expected) in [
-            ("docker-daemon:demo:1", "not yet supported"),
-            ("docker://localhost:5000/demo", "not yet supported"),
-            ("demo:1", "not yet supported"),
+            ("docker-daemon:demo:1", "not supported here"),
+            ("docker://localhost:5000/demo", "not supported here"),
+            ("demo:1", "not supported here"),
             ("docker-archive:a.tar:@0", "NAME:TAG"),
             ("dir:/x", "not supported"),
         ] {

@@ -37,7 +37,9 @@ Input:
 
 Output (repeatable, at least one):
   --output DEST           oci:DIR[:TAG] | oci-archive:FILE[:TAG] | docker-archive:FILE[:NAME:TAG]
-                          (docker-daemon: and docker:// are not yet supported)
+                          | docker-daemon:NAME[:TAG] (loaded into the Docker engine through its
+                          API) | docker://REGISTRY/REPO[:TAG] (pushed as `dockerflow publish`
+                          does, docker-image-shasum256.txt included)
 
 Prints the manifest digest (sha256:...) on stdout. Exit status: 0 built, 2 error.
 ";
@@ -58,7 +60,34 @@ struct Args {
     cmd: Option<Vec<String>>,
     env: Vec<(String, String)>,
     base: Option<String>,
-    outputs: Vec<Destination>,
+    outputs: Vec<Output>,
+}
+
+/// Where the image goes: a local layout or archive, the engine, or a registry.
+#[derive(Debug)]
+enum Output {
+    Local(Destination),
+    /// `docker-daemon:NAME[:TAG]`: a docker-archive loaded through the engine's API.
+    Engine(String),
+    /// `docker://...`: an OCI layout pushed by `dockerflow publish`.
+    Registry(String),
+}
+
+impl Output {
+    fn parse(text: &str) -> Result<Output, String> {
+        match dockerflow_oci::ImageRef::parse(text) {
+            Ok(dockerflow_oci::ImageRef::DockerDaemon { reference }) => {
+                let last = reference.rsplit('/').next().unwrap_or_default();
+                Ok(Output::Engine(if last.contains(':') {
+                    reference
+                } else {
+                    format!("{reference}:latest")
+                }))
+            }
+            Ok(dockerflow_oci::ImageRef::Registry(_)) => Ok(Output::Registry(text.to_string())),
+            _ => Destination::parse(text).map(Output::Local).map_err(|e| e.0),
+        }
+    }
 }
 
 fn parse(args: &[String]) -> Result<Option<Args>, String> {
@@ -99,9 +128,7 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
                 a.env.push((k.to_string(), val.to_string()));
             }
             "--base" => a.base = Some(value()?),
-            "-o" | "--output" => a
-                .outputs
-                .push(Destination::parse(&value()?).map_err(|e| e.0)?),
+            "-o" | "--output" => a.outputs.push(Output::parse(&value()?)?),
             other => {
                 return Err(format!(
                     "unexpected argument {other:?}; see `dockerflow build --help`"
@@ -212,16 +239,84 @@ fn execute(a: Args) -> Result<(), String> {
     for note in &image.notes {
         eprintln!("dockerflow: note: {note}");
     }
-    for dest in &a.outputs {
-        let written = write_image(&image, dest).map_err(|e| e.0)?;
-        eprintln!(
-            "dockerflow: wrote {dest} ({} layers, {} bytes of blobs)",
-            image.manifest().layers.len(),
-            written.blob_bytes
-        );
+    for output in &a.outputs {
+        match output {
+            Output::Local(dest) => {
+                let written = write_image(&image, dest).map_err(|e| e.0)?;
+                eprintln!(
+                    "dockerflow: wrote {dest} ({} layers, {} bytes of blobs)",
+                    image.manifest().layers.len(),
+                    written.blob_bytes
+                );
+            }
+            Output::Engine(name) => load_into_engine(&image, name)?,
+            Output::Registry(dest) => push(&image, dest)?,
+        }
     }
     if let Some(d) = image.manifest_digest() {
         println!("{d}");
     }
     Ok(())
+}
+
+/// A private temporary path (removed on drop) for what the engine and registry outputs write
+/// first.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(kind: &str) -> Scratch {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        Scratch(std::env::temp_dir().join(format!(
+            "dockerflow-build-{kind}-{}-{nanos}",
+            std::process::id()
+        )))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Writes a docker-archive named `name` and loads it through the engine's API.
+fn load_into_engine(image: &dyn dockerflow_oci::ImageSource, name: &str) -> Result<(), String> {
+    let engine =
+        crate::daemon::engine().map_err(|e| format!("output docker-daemon:{name}: {}", e.0))?;
+    let scratch = Scratch::new("load");
+    let dest = Destination::DockerArchive {
+        path: scratch.0.clone(),
+        name: Some(name.to_string()),
+    };
+    write_image(image, &dest).map_err(|e| e.0)?;
+    let mut file = std::fs::File::open(&scratch.0)
+        .map_err(|e| format!("cannot read {}: {e}", scratch.0.display()))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    engine.image_load(&mut file, len).map_err(|e| {
+        format!(
+            "cannot load the image into the engine as {name}: {}",
+            crate::one_line(&e.to_string())
+        )
+    })?;
+    eprintln!("dockerflow: loaded docker-daemon:{name} into the Docker engine");
+    Ok(())
+}
+
+/// Writes an OCI layout and publishes it to `dest` (same code, output and digest file as
+/// `dockerflow publish`).
+fn push(image: &dyn dockerflow_oci::ImageSource, dest: &str) -> Result<(), String> {
+    let scratch = Scratch::new("push");
+    let layout = Destination::OciLayout {
+        path: scratch.0.clone(),
+        tag: None,
+    };
+    write_image(image, &layout).map_err(|e| e.0)?;
+    let src = format!("oci:{}", scratch.0.display());
+    match crate::publish::run(&[src, dest.to_string()])? {
+        code if code == ExitCode::SUCCESS => Ok(()),
+        _ => Err(format!("publishing to {dest} failed")),
+    }
 }

@@ -457,10 +457,8 @@ fn bad_input_gets_a_clear_error() {
     let e = run(&args);
     assert!(e.contains("cannot read the base oci:garbage"), "{e}");
 
-    let e = run(&build_args(bin, "docker-daemon:app:1"));
-    assert!(e.contains("not yet supported"), "{e}");
-    let e = run(&build_args(bin, "docker://localhost:5000/app:1"));
-    assert!(e.contains("not yet supported"), "{e}");
+    let e = run(&build_args(bin, "docker-archive:x.tar:@0"));
+    assert!(e.contains("to write, give NAME:TAG"), "{e}");
 
     let e = run(&["build", "--binary", bin, "--output", "oci:x"]);
     assert!(e.contains("no --cmd given"), "{e}");
@@ -602,6 +600,8 @@ fn docker_loads_and_runs_the_demo_image() {
     let statics = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/static");
     let tag = format!("dockerflow-build-test:{}", std::process::id());
     let archive = format!("docker-archive:demo.tar:{tag}");
+    // The same image also goes straight into the engine, through its API.
+    let direct = format!("{tag}-direct");
     ok(&dockerflow(
         &[
             "build",
@@ -615,10 +615,25 @@ fn docker_loads_and_runs_the_demo_image() {
             "DATA_DIR=/tmp/data",
             "--output",
             &archive,
+            "--output",
+            &format!("docker-daemon:{direct}"),
         ],
         tmp.path(),
         EPOCH,
     ));
+    let image_id = |name: &str| {
+        let o = Command::new(docker)
+            .args(["image", "inspect", "--format", "{{.Id}}", name])
+            .output()
+            .expect("docker image inspect");
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let direct_id = image_id(&direct);
     let load = Command::new(docker)
         .args(["load", "-i"])
         .arg(tmp.path().join("demo.tar"))
@@ -630,6 +645,12 @@ fn docker_loads_and_runs_the_demo_image() {
         String::from_utf8_lossy(&load.stderr)
     );
     assert!(String::from_utf8_lossy(&load.stdout).contains(&tag));
+    assert_eq!(
+        image_id(&tag),
+        direct_id,
+        "docker-daemon: and docker load hold one image"
+    );
+    let _ = Command::new(docker).args(["rmi", "-f", &direct]).output();
 
     let port = free_port();
     let run = Command::new(docker)

@@ -212,3 +212,55 @@ fn ci_masks_secrets_and_publishes_nothing_when_the_check_fails() {
     assert!(String::from_utf8_lossy(&o.stdout).contains(secret));
     let _ = engine.remove_image(tag.trim_start_matches("docker-daemon:"));
 }
+
+/// `dockerflow build --output docker://...` pushes the built image as `publish` does: the
+/// digest file holds the manifest digest the build printed, and the registry serves it.
+#[test]
+fn build_pushes_to_a_registry() {
+    if !registry_available() {
+        return;
+    }
+    let registry = Registry::start(&[]);
+    let tmp = TempDir::new("cli-build-push");
+    write_server(tmp.path());
+    std::fs::write(tmp.path().join("version.json"), VERSION_JSON).expect("version.json");
+    let dest = format!("docker://{}/built/app:v1", registry.host());
+    let o = Command::new(env!("CARGO_BIN_EXE_dockerflow"))
+        .args([
+            "build", "--binary", "server", "--cmd", "serve", "--output", &dest,
+        ])
+        .current_dir(tmp.path())
+        .env("CI", "true")
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .env("DOCKER_CONFIG", tmp.path().join("no-docker-config"))
+        .output()
+        .expect("dockerflow build");
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let built = out.lines().last().unwrap_or_default().trim().to_string();
+    assert!(built.starts_with("sha256:"), "{out}");
+    let digest = std::fs::read_to_string(tmp.path().join("docker-image-shasum256.txt"))
+        .expect("docker-image-shasum256.txt");
+    assert_eq!(digest, format!("{built}\n"));
+    let o = Command::new(env!("CARGO_BIN_EXE_dockerflow"))
+        .args([
+            "check",
+            "image",
+            &format!("docker://{}/built/app@{built}", registry.host()),
+        ])
+        .current_dir(tmp.path())
+        .env("DOCKER_CONFIG", tmp.path().join("no-docker-config"))
+        .output()
+        .expect("check");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
