@@ -17,7 +17,7 @@ Usage:
   dockerflow publish SRC DEST [OPTIONS]
 
 SRC: any image reference of `dockerflow check image` (docker-archive:, oci:, oci-archive:,
-docker://). DEST: docker://REGISTRY/REPO[:TAG] (the tag defaults to latest).
+docker://, docker-daemon: or a bare name, exported through the engine's API). DEST: docker://REGISTRY/REPO[:TAG] (the tag defaults to latest).
 
 Options:
   --digest-file FILE          Where to write the digest (default docker-image-shasum256.txt);
@@ -143,6 +143,21 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
     if let Some(p) = &a.platform {
         open_options.platform = p.clone();
     }
+    // An engine image is exported to a temporary `docker save` archive first (removed when
+    // `_export` drops, after the push).
+    let (src, _export) = match src {
+        ImageRef::DockerDaemon { reference } => {
+            let engine = crate::daemon::engine()
+                .map_err(|e| format!("cannot read docker-daemon:{reference}: {}", e.0))?;
+            let temp = crate::daemon::export(&engine, &reference).map_err(|e| e.0)?;
+            let archive = ImageRef::DockerArchive {
+                path: temp.path().to_path_buf(),
+                image: None,
+            };
+            (archive, Some(temp))
+        }
+        other => (other, None),
+    };
     let (source, raw_manifest) = crate::registry::open_with(&src, &open_options, &client_options)
         .map_err(|e| format!("cannot read {src}: {e}"))?;
     let client = Client::new(&dest.registry, &client_options)

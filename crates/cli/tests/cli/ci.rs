@@ -264,3 +264,95 @@ fn build_pushes_to_a_registry() {
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+/// `--dockerfile`: `docker build` of a compliant `FROM scratch` Dockerfile, the running check,
+/// and a publish from the engine (exported through its API) to the registry.
+#[test]
+fn ci_builds_a_dockerfile_and_publishes_from_the_engine() {
+    if !registry_available() {
+        return;
+    }
+    let Some(engine) = engine() else { return };
+    let registry = Registry::start(&[]);
+    let tmp = TempDir::new("cli-ci-dockerfile");
+    write_server(tmp.path());
+    std::fs::write(
+        tmp.path().join("passwd"),
+        "root:x:0:0::/root:/sbin/nologin\napp:x:10001:10001::/app:/sbin/nologin\n",
+    )
+    .expect("passwd");
+    std::fs::write(tmp.path().join("group"), "root:x:0:\napp:x:10001:\n").expect("group");
+    std::fs::write(
+        tmp.path().join("Dockerfile"),
+        "FROM scratch\n\
+         COPY passwd /etc/passwd\n\
+         COPY group /etc/group\n\
+         COPY server /app/server\n\
+         COPY version.json /app/version.json\n\
+         ENV PORT=8000\n\
+         EXPOSE 8000\n\
+         LABEL org.opencontainers.image.source=https://github.com/dockerflow-rs/example \\\n\
+               org.opencontainers.image.revision=0123456789abcdef0123456789abcdef01234567 \\\n\
+               org.opencontainers.image.version=v2.0.0\n\
+         USER app\n\
+         WORKDIR /app\n\
+         ENTRYPOINT [\"/app/server\"]\n\
+         CMD [\"serve\"]\n",
+    )
+    .expect("Dockerfile");
+    let (_db, url) = database();
+    let repo = format!("docker://{}/from/engine", registry.host());
+    let env_arg = format!("DATABASE_URL={url}");
+    let o = ci(
+        &[
+            "--dockerfile",
+            "Dockerfile",
+            "--env",
+            &env_arg,
+            "--registry-image",
+            &repo,
+            "--log",
+            "ci.log",
+        ],
+        tmp.path(),
+        &[
+            ("DOCKER_BUILDKIT", "0"),
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567"),
+            ("GITHUB_SERVER_URL", "https://github.com"),
+            ("GITHUB_REPOSITORY", "dockerflow-rs/example"),
+            ("GITHUB_RUN_ID", "43"),
+            ("GITHUB_REF_TYPE", "tag"),
+            ("GITHUB_REF_NAME", "v2.0.0"),
+        ],
+    );
+    let everything = all_output(&o, &tmp.path().join("ci.log"));
+    let tag = everything
+        .lines()
+        .find_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with("docker-daemon:dockerflow-ci:"))
+        })
+        .map(|t| t.trim_start_matches("docker-daemon:").to_string());
+    if let Some(t) = &tag {
+        let _ = engine.remove_image(t);
+    }
+    assert_eq!(o.status.code(), Some(0), "{everything}");
+    assert!(everything.contains(" --run"), "{everything}");
+    // The tag build publishes the tag's name, and the registry has the image.
+    let digest = std::fs::read_to_string(tmp.path().join("docker-image-shasum256.txt"))
+        .expect("docker-image-shasum256.txt");
+    assert!(
+        everything.contains(&format!(
+            "{}:v2.0.0@{}",
+            &repo["docker://".len()..],
+            digest.trim()
+        )),
+        "{everything}"
+    );
+    let version: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(tmp.path().join("version.json")).expect("ci wrote version.json"),
+    )
+    .expect("json");
+    assert_eq!(version["version"], "v2.0.0");
+}
