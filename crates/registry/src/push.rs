@@ -143,6 +143,9 @@ impl Drop for TempFile {
     }
 }
 
+/// A gzipped layer: its temporary file, digest and size.
+type Compressed = (TempFile, Digest, u64);
+
 /// A blob to push and how to read it again (a retry re-reads from the start).
 enum BlobBody<'a> {
     Bytes(&'a [u8]),
@@ -181,7 +184,7 @@ fn is_uncompressed(desc: &Descriptor) -> bool {
 }
 
 /// Gzips layer `index` of `source` into a temporary file, deterministically.
-fn compress_layer(source: &dyn ImageSource, index: usize) -> Result<(TempFile, Digest, u64)> {
+fn compress_layer(source: &dyn ImageSource, index: usize) -> Result<Compressed> {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let path = std::env::temp_dir().join(format!(
         "dockerflow-push-{}-{}.gz",
@@ -224,6 +227,54 @@ fn compress_layer(source: &dyn ImageSource, index: usize) -> Result<(TempFile, D
     Ok((temp, sink.hasher.finish(), sink.written))
 }
 
+/// Compresses the layers `indexes` of `source`, on as many threads as there are cores
+/// (each layer's stream is read once, in order); results in the order asked.
+fn compress_layers(
+    source: &dyn ImageSource,
+    indexes: &[usize],
+) -> Result<Vec<(TempFile, Digest, u64)>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(indexes.len());
+    if workers <= 1 {
+        return indexes.iter().map(|i| compress_layer(source, *i)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<Compressed>>>> = indexes
+        .iter()
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(i) = indexes.get(k) else { break };
+                let r = compress_layer(source, *i);
+                let failed = r.is_err();
+                if let Ok(mut slot) = results[k].lock() {
+                    *slot = Some(r);
+                }
+                if failed {
+                    break;
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .zip(indexes)
+        .map(|(slot, i)| {
+            slot.into_inner().ok().flatten().unwrap_or_else(|| {
+                Err(Error::Invalid {
+                    reason: format!("layer {i} was not compressed (another layer failed)"),
+                })
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect()
+}
+
 /// Pushes `source` to `dest`, calling `progress` for each step.
 pub fn push(
     client: &Client,
@@ -251,12 +302,20 @@ pub fn push(
         body: BlobBody::Bytes(source.raw_config()),
     }];
     let mut layers = Vec::with_capacity(manifest.layers.len());
+    let to_compress: Vec<usize> = (0..manifest.layers.len())
+        .filter(|i| synthesised && is_uncompressed(&manifest.layers[*i]))
+        .collect();
+    for i in &to_compress {
+        progress(&Event::Compressing {
+            what: format!("layer {i}"),
+        });
+    }
+    let mut compressed = compress_layers(source, &to_compress)?.into_iter();
     for (i, l) in manifest.layers.iter().enumerate() {
-        if synthesised && is_uncompressed(l) {
-            progress(&Event::Compressing {
-                what: format!("layer {i}"),
-            });
-            let (temp, digest, size) = compress_layer(source, i)?;
+        if to_compress.contains(&i) {
+            let (temp, digest, size) = compressed.next().ok_or_else(|| Error::Invalid {
+                reason: format!("layer {i} was not compressed"),
+            })?;
             let desc = Descriptor {
                 media_type: media_type::DOCKER_LAYER_GZIP.to_string(),
                 digest,
