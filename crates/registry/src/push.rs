@@ -31,6 +31,10 @@ pub struct PushOptions {
     /// A repository on the destination registry that holds the source's blobs (the source
     /// is an image there): missing blobs are mounted from it instead of uploaded.
     pub mount_from: Option<String>,
+    /// A file remembering, for each layer gzipped here, the digest and size of its gzip
+    /// (lines `UNCOMPRESSED GZIPPED SIZE`), so a later push of the same uncompressed layer
+    /// asks the registry for it before compressing anything. `None`: no file is kept.
+    pub blob_cache: Option<PathBuf>,
 }
 
 impl Default for PushOptions {
@@ -39,6 +43,7 @@ impl Default for PushOptions {
             chunk_size: 16 << 20,
             raw_manifest: None,
             mount_from: None,
+            blob_cache: None,
         }
     }
 }
@@ -151,6 +156,8 @@ enum BlobBody<'a> {
     Bytes(&'a [u8]),
     Layer(usize),
     File(PathBuf),
+    /// Already in the destination repository (checked): never read.
+    Present,
 }
 
 struct Blob<'a> {
@@ -175,6 +182,67 @@ impl<W: Write> Write for HashingWriter<W> {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
+    }
+}
+
+fn gzip_descriptor(digest: Digest, size: u64) -> Descriptor {
+    Descriptor {
+        media_type: media_type::DOCKER_LAYER_GZIP.to_string(),
+        digest,
+        size,
+        urls: None,
+        annotations: Default::default(),
+        platform: None,
+        artifact_type: None,
+    }
+}
+
+/// Uncompressed layer digest to the digest and size of its gzip, as compressed here before.
+#[derive(Debug, Default)]
+struct BlobCache(std::collections::HashMap<Digest, (Digest, u64)>);
+
+impl BlobCache {
+    /// Reads the file (missing, unreadable or over 8 MiB: empty); bad lines are skipped.
+    fn read(path: &std::path::Path) -> BlobCache {
+        let mut map = std::collections::HashMap::new();
+        let text = match std::fs::metadata(path) {
+            Ok(m) if m.len() <= 8 << 20 => std::fs::read_to_string(path).unwrap_or_default(),
+            _ => String::new(),
+        };
+        for line in text.lines() {
+            let mut parts = line.split(' ');
+            if let (Some(a), Some(b), Some(n), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            {
+                if let (Ok(a), Ok(b), Ok(n)) = (Digest::parse(a), Digest::parse(b), n.parse()) {
+                    map.insert(a, (b, n));
+                }
+            }
+        }
+        BlobCache(map)
+    }
+
+    fn get(&self, uncompressed: &Digest) -> Option<&(Digest, u64)> {
+        self.0.get(uncompressed)
+    }
+
+    /// Appends entries, one write per line; a failure only costs a later compression.
+    fn append(path: &std::path::Path, entries: &[(Digest, Digest, u64)]) {
+        if entries.is_empty() {
+            return;
+        }
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            for (a, b, n) in entries {
+                let _ = f.write_all(format!("{a} {b} {n}\n").as_bytes());
+            }
+        }
     }
 }
 
@@ -301,9 +369,39 @@ pub fn push(
         desc: manifest.config.clone(),
         body: BlobBody::Bytes(source.raw_config()),
     }];
+    let repo = &dest.repository;
+    let scope = match &options.mount_from {
+        Some(from) if from != repo => format!("repository:{repo}:pull,push repository:{from}:pull"),
+        _ => format!("repository:{repo}:pull,push"),
+    };
     let mut layers = Vec::with_capacity(manifest.layers.len());
+    // A layer compressed by an earlier push (the cache says to what) that the registry has
+    // needs no compressing now.
+    let cache = options
+        .blob_cache
+        .as_deref()
+        .map(BlobCache::read)
+        .unwrap_or_default();
+    let mut known = std::collections::HashMap::new();
+    for (i, l) in manifest.layers.iter().enumerate() {
+        if !(synthesised && is_uncompressed(l)) {
+            continue;
+        }
+        if let Some((digest, size)) = cache.get(&l.digest) {
+            if blob_exists(
+                client,
+                repo,
+                digest,
+                &scope,
+                progress,
+                &format!("layer {i}"),
+            )? {
+                known.insert(i, (digest.clone(), *size));
+            }
+        }
+    }
     let to_compress: Vec<usize> = (0..manifest.layers.len())
-        .filter(|i| synthesised && is_uncompressed(&manifest.layers[*i]))
+        .filter(|i| synthesised && is_uncompressed(&manifest.layers[*i]) && !known.contains_key(i))
         .collect();
     for i in &to_compress {
         progress(&Event::Compressing {
@@ -311,20 +409,23 @@ pub fn push(
         });
     }
     let mut compressed = compress_layers(source, &to_compress)?.into_iter();
+    let mut learned = Vec::new();
     for (i, l) in manifest.layers.iter().enumerate() {
-        if to_compress.contains(&i) {
+        if let Some((digest, size)) = known.get(&i) {
+            let desc = gzip_descriptor(digest.clone(), *size);
+            layers.push(desc.clone());
+            blobs.push(Blob {
+                what: format!("layer {i}"),
+                role: dockerflow_oci::BlobRole::Layer(i),
+                desc,
+                body: BlobBody::Present,
+            });
+        } else if to_compress.contains(&i) {
             let (temp, digest, size) = compressed.next().ok_or_else(|| Error::Invalid {
                 reason: format!("layer {i} was not compressed"),
             })?;
-            let desc = Descriptor {
-                media_type: media_type::DOCKER_LAYER_GZIP.to_string(),
-                digest,
-                size,
-                urls: None,
-                annotations: Default::default(),
-                platform: None,
-                artifact_type: None,
-            };
+            learned.push((l.digest.clone(), digest.clone(), size));
+            let desc = gzip_descriptor(digest, size);
             layers.push(desc.clone());
             blobs.push(Blob {
                 what: format!("layer {i}"),
@@ -379,13 +480,20 @@ pub fn push(
             });
         }
     }
-    let repo = &dest.repository;
-    let scope = match &options.mount_from {
-        Some(from) if from != repo => format!("repository:{repo}:pull,push repository:{from}:pull"),
-        _ => format!("repository:{repo}:pull,push"),
-    };
     let (mut uploaded, mut skipped, mut mounted) = (0, 0, 0);
+    if let Some(path) = &options.blob_cache {
+        BlobCache::append(path, &learned);
+    }
     for blob in &blobs {
+        if matches!(blob.body, BlobBody::Present) {
+            progress(&Event::BlobExists {
+                what: blob.what.clone(),
+                digest: blob.desc.digest.clone(),
+                size: blob.desc.size,
+            });
+            skipped += 1;
+            continue;
+        }
         if blob_exists(
             client,
             repo,
@@ -609,6 +717,14 @@ fn upload_once(
             what: format!("opening {}", p.display()),
             source: e,
         })?)),
+        BlobBody::Present => {
+            return Err(Error::Invalid {
+                reason: format!(
+                    "{} was in the registry a moment ago and is gone; push again",
+                    blob.what
+                ),
+            })
+        }
     };
     let mut hasher = Hasher::new(blob.desc.digest.algorithm());
     let mut buf = vec![

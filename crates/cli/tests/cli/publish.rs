@@ -15,6 +15,7 @@ fn dockerflow(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
         .current_dir(cwd)
         .env("CI", "true")
         .env("DOCKER_CONFIG", cwd.join("no-docker-config"))
+        .env("DOCKERFLOW_CACHE_DIR", cwd.join("cache"))
         .env_remove("DOCKERFLOW_REGISTRY_USER")
         .env_remove("DOCKERFLOW_REGISTRY_PASSWORD")
         .env_remove("DOCKERFLOW_REGISTRY_HOST");
@@ -99,6 +100,13 @@ fn publish_writes_the_digest_file_and_the_image_checks_from_the_registry() {
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("0 blobs uploaded, 3 already there, 0 mounted")
     );
+    // The layers' gzip digests were remembered: nothing was compressed the second time.
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("compressing"),
+        "{}",
+        text(&o)
+    );
+    assert!(tmp.path().join("cache/blob-digests").exists());
 }
 
 #[test]
