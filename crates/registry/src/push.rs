@@ -158,6 +158,8 @@ enum BlobBody<'a> {
     File(PathBuf),
     /// Already in the destination repository (checked): never read.
     Present,
+    /// Being gzipped: the `k`th compression asked for.
+    Pending(usize),
 }
 
 struct Blob<'a> {
@@ -295,52 +297,55 @@ fn compress_layer(source: &dyn ImageSource, index: usize) -> Result<Compressed> 
     Ok((temp, sink.hasher.finish(), sink.written))
 }
 
-/// Compresses the layers `indexes` of `source`, on as many threads as there are cores
-/// (each layer's stream is read once, in order); results in the order asked.
-fn compress_layers(
-    source: &dyn ImageSource,
-    indexes: &[usize],
-) -> Result<Vec<(TempFile, Digest, u64)>> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(indexes.len());
-    if workers <= 1 {
-        return indexes.iter().map(|i| compress_layer(source, *i)).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<Result<Compressed>>>> = indexes
-        .iter()
-        .map(|_| std::sync::Mutex::new(None))
-        .collect();
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(i) = indexes.get(k) else { break };
-                let r = compress_layer(source, *i);
-                let failed = r.is_err();
-                if let Ok(mut slot) = results[k].lock() {
-                    *slot = Some(r);
-                }
-                if failed {
-                    break;
-                }
-            });
+/// Layers being gzipped on worker threads, collected in order by the uploading thread, so
+/// a layer goes up while the next ones are still compressing.
+struct Compressions {
+    slots: std::sync::Mutex<Vec<Option<Result<Compressed>>>>,
+    ready: std::sync::Condvar,
+    next: std::sync::atomic::AtomicUsize,
+    stop: std::sync::atomic::AtomicBool,
+}
+
+impl Compressions {
+    fn new(count: usize) -> Compressions {
+        Compressions {
+            slots: std::sync::Mutex::new((0..count).map(|_| None).collect()),
+            ready: std::sync::Condvar::new(),
+            next: std::sync::atomic::AtomicUsize::new(0),
+            stop: std::sync::atomic::AtomicBool::new(false),
         }
-    });
-    results
-        .into_iter()
-        .zip(indexes)
-        .map(|(slot, i)| {
-            slot.into_inner().ok().flatten().unwrap_or_else(|| {
+    }
+
+    /// A worker: compresses the next layer not taken, until none is left or `stop`.
+    fn work(&self, source: &dyn ImageSource, indexes: &[usize]) {
+        use std::sync::atomic::Ordering::Relaxed;
+        while !self.stop.load(Relaxed) {
+            let k = self.next.fetch_add(1, Relaxed);
+            let Some(i) = indexes.get(k) else { break };
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                compress_layer(source, *i)
+            }))
+            .unwrap_or_else(|_| {
                 Err(Error::Invalid {
-                    reason: format!("layer {i} was not compressed (another layer failed)"),
+                    reason: format!("compressing layer {i} panicked"),
                 })
-            })
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .collect()
+            });
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            slots[k] = Some(r);
+            self.ready.notify_all();
+        }
+    }
+
+    /// Waits for the `k`th layer asked for.
+    fn take(&self, k: usize) -> Result<Compressed> {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(r) = slots.get_mut(k).and_then(Option::take) {
+                return r;
+            }
+            slots = self.ready.wait(slots).unwrap_or_else(|p| p.into_inner());
+        }
+    }
 }
 
 /// Pushes `source` to `dest`, calling `progress` for each step.
@@ -362,7 +367,6 @@ pub fn push(
     }
     let manifest = source.manifest();
     let synthesised = source.manifest_digest().is_none();
-    let mut temps = Vec::new();
     let mut blobs = vec![Blob {
         what: "config".to_string(),
         role: dockerflow_oci::BlobRole::Config,
@@ -374,7 +378,6 @@ pub fn push(
         Some(from) if from != repo => format!("repository:{repo}:pull,push repository:{from}:pull"),
         _ => format!("repository:{repo}:pull,push"),
     };
-    let mut layers = Vec::with_capacity(manifest.layers.len());
     // A layer compressed by an earlier push (the cache says to what) that the registry has
     // needs no compressing now.
     let cache = options
@@ -408,42 +411,87 @@ pub fn push(
             what: format!("layer {i}"),
         });
     }
-    let mut compressed = compress_layers(source, &to_compress)?.into_iter();
-    let mut learned = Vec::new();
     for (i, l) in manifest.layers.iter().enumerate() {
-        if let Some((digest, size)) = known.get(&i) {
-            let desc = gzip_descriptor(digest.clone(), *size);
-            layers.push(desc.clone());
-            blobs.push(Blob {
-                what: format!("layer {i}"),
-                role: dockerflow_oci::BlobRole::Layer(i),
-                desc,
-                body: BlobBody::Present,
-            });
-        } else if to_compress.contains(&i) {
-            let (temp, digest, size) = compressed.next().ok_or_else(|| Error::Invalid {
-                reason: format!("layer {i} was not compressed"),
-            })?;
-            learned.push((l.digest.clone(), digest.clone(), size));
-            let desc = gzip_descriptor(digest, size);
-            layers.push(desc.clone());
-            blobs.push(Blob {
-                what: format!("layer {i}"),
-                role: dockerflow_oci::BlobRole::Layer(i),
-                desc,
-                body: BlobBody::File(temp.0.clone()),
-            });
-            temps.push(temp);
+        let (desc, body) = if let Some((digest, size)) = known.get(&i) {
+            (gzip_descriptor(digest.clone(), *size), BlobBody::Present)
+        } else if let Some(k) = to_compress.iter().position(|c| *c == i) {
+            // The descriptor is known once compressed.
+            (l.clone(), BlobBody::Pending(k))
         } else {
-            layers.push(l.clone());
-            blobs.push(Blob {
-                what: format!("layer {i}"),
-                role: dockerflow_oci::BlobRole::Layer(i),
-                desc: l.clone(),
-                body: BlobBody::Layer(i),
-            });
-        }
+            (l.clone(), BlobBody::Layer(i))
+        };
+        blobs.push(Blob {
+            what: format!("layer {i}"),
+            role: dockerflow_oci::BlobRole::Layer(i),
+            desc,
+            body,
+        });
     }
+    let compressions = Compressions::new(to_compress.len());
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(to_compress.len());
+    let (mut uploaded, mut skipped, mut mounted) = (0, 0, 0);
+    let mut learned = Vec::new();
+    let sent = std::thread::scope(|threads| {
+        for _ in 0..workers {
+            threads.spawn(|| compressions.work(source, &to_compress));
+        }
+        let result = (|| -> Result<()> {
+            for blob in &mut blobs {
+                let _temp = if let BlobBody::Pending(k) = blob.body {
+                    let (temp, digest, size) = compressions.take(k)?;
+                    learned.push((blob.desc.digest.clone(), digest.clone(), size));
+                    blob.desc = gzip_descriptor(digest, size);
+                    blob.body = BlobBody::File(temp.0.clone());
+                    Some(temp)
+                } else {
+                    None
+                };
+                if matches!(blob.body, BlobBody::Present)
+                    || blob_exists(
+                        client,
+                        repo,
+                        &blob.desc.digest,
+                        &scope,
+                        progress,
+                        &blob.what,
+                    )?
+                {
+                    progress(&Event::BlobExists {
+                        what: blob.what.clone(),
+                        digest: blob.desc.digest.clone(),
+                        size: blob.desc.size,
+                    });
+                    skipped += 1;
+                    continue;
+                }
+                if let Some(from) = options.mount_from.as_ref().filter(|f| *f != repo) {
+                    if mount(client, repo, from, &blob.desc.digest, &scope)? {
+                        progress(&Event::BlobMounted {
+                            what: blob.what.clone(),
+                            digest: blob.desc.digest.clone(),
+                            from: from.clone(),
+                        });
+                        mounted += 1;
+                        continue;
+                    }
+                }
+                upload_blob(client, source, repo, blob, &scope, options, progress)?;
+                uploaded += 1;
+            }
+            Ok(())
+        })();
+        compressions
+            .stop
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        result
+    });
+    if let Some(path) = &options.blob_cache {
+        BlobCache::append(path, &learned);
+    }
+    sent?;
+    let layers: Vec<Descriptor> = blobs[1..].iter().map(|b| b.desc.clone()).collect();
     let (manifest_bytes, media, rewritten) = match (&options.raw_manifest, synthesised) {
         (Some(raw), false) => (
             raw.clone(),
@@ -480,50 +528,6 @@ pub fn push(
             });
         }
     }
-    let (mut uploaded, mut skipped, mut mounted) = (0, 0, 0);
-    if let Some(path) = &options.blob_cache {
-        BlobCache::append(path, &learned);
-    }
-    for blob in &blobs {
-        if matches!(blob.body, BlobBody::Present) {
-            progress(&Event::BlobExists {
-                what: blob.what.clone(),
-                digest: blob.desc.digest.clone(),
-                size: blob.desc.size,
-            });
-            skipped += 1;
-            continue;
-        }
-        if blob_exists(
-            client,
-            repo,
-            &blob.desc.digest,
-            &scope,
-            progress,
-            &blob.what,
-        )? {
-            progress(&Event::BlobExists {
-                what: blob.what.clone(),
-                digest: blob.desc.digest.clone(),
-                size: blob.desc.size,
-            });
-            skipped += 1;
-            continue;
-        }
-        if let Some(from) = options.mount_from.as_ref().filter(|f| *f != repo) {
-            if mount(client, repo, from, &blob.desc.digest, &scope)? {
-                progress(&Event::BlobMounted {
-                    what: blob.what.clone(),
-                    digest: blob.desc.digest.clone(),
-                    from: from.clone(),
-                });
-                mounted += 1;
-                continue;
-            }
-        }
-        upload_blob(client, source, repo, blob, &scope, options, progress)?;
-        uploaded += 1;
-    }
     let reference = dest.tag.clone().unwrap_or_else(|| digest.to_string());
     let url = client.url(&format!("{repo}/manifests/{reference}"));
     let what = "manifest".to_string();
@@ -552,7 +556,6 @@ pub fn push(
         digest: digest.clone(),
         reference: shown.clone(),
     });
-    drop(temps);
     Ok(Pushed {
         digest,
         media_type: media,
@@ -717,7 +720,7 @@ fn upload_once(
             what: format!("opening {}", p.display()),
             source: e,
         })?)),
-        BlobBody::Present => {
+        BlobBody::Present | BlobBody::Pending(_) => {
             return Err(Error::Invalid {
                 reason: format!(
                     "{} was in the registry a moment ago and is gone; push again",
