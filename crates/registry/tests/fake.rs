@@ -458,3 +458,33 @@ fn a_5xx_answer_is_retried_with_backoff_and_a_wrong_answer_is_not() {
         "{after:?}"
     );
 }
+
+#[test]
+fn credentials_are_never_sent_to_a_token_service_over_plain_http_elsewhere() {
+    // The realm names a host that is not loopback: the client refuses before any request to
+    // it (none is made: the name is never even resolved).
+    let route = |req: &Seen, _: u16| {
+        let challenge = r#"Bearer realm="http://tokens.example.invalid/token",service="fake""#;
+        if req.path.starts_with("/v2/") {
+            return (
+                401,
+                vec![("WWW-Authenticate".into(), challenge.to_string())],
+                vec![],
+            );
+        }
+        (404, vec![], vec![])
+    };
+    let server = FakeServer::start(Arc::new(route));
+    let r = reference(&format!("127.0.0.1:{}/team/app:v1", server.port));
+    let creds = CredentialSources {
+        env: Some(("robot".into(), Secret::new("pw-never-sent"), None)),
+        docker_config: None,
+    };
+    let e = RegistryImage::open(&r, &OpenOptions::default(), &options(creds))
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        e.contains("not encrypted") && !e.contains("pw-never-sent"),
+        "{e}"
+    );
+}
