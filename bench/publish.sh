@@ -20,6 +20,8 @@ TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
 cargo build --release -q -p dockerflow-cli
 BIN="$TARGET/release/dockerflow"
 tmp=$(mktemp -d)
+# dockerflow's blob-digest cache, like the engine's, lives across the runs of this script only.
+export DOCKERFLOW_CACHE_DIR="$tmp/cache"
 pids=()
 tags=()
 cleanup() {

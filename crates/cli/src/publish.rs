@@ -26,6 +26,9 @@ Options:
   --insecure-registry HOST    Speak plain HTTP to HOST (repeatable; loopback always is)
   --chunk-size BYTES          Bytes per upload request (default 16 MiB)
 
+Layers of a classic `docker save` archive are gzipped (deterministically); the digests are
+remembered in DOCKERFLOW_CACHE_DIR (default ~/.cache/dockerflow), so the next publish of the
+same layers asks the registry before compressing again.
 Credentials: DOCKERFLOW_REGISTRY_USER and DOCKERFLOW_REGISTRY_PASSWORD (for every registry,
 or only DOCKERFLOW_REGISTRY_HOST when set), else Docker's config.json ($DOCKER_CONFIG or
 ~/.docker) with its credential helpers. They are never printed.
@@ -121,6 +124,19 @@ fn short(d: &dockerflow_oci::Digest) -> String {
     format!("{}:{}", d.algorithm().name(), &d.hex()[..12])
 }
 
+/// Where layer digests learned by compressing are remembered: `DOCKERFLOW_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/dockerflow`, else `~/.cache/dockerflow`.
+fn cache_dir() -> Option<std::path::PathBuf> {
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from)
+    };
+    var("DOCKERFLOW_CACHE_DIR")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("dockerflow")))
+        .or_else(|| var("HOME").map(|h| h.join(".cache/dockerflow")))
+}
+
 /// Runs `dockerflow publish`; an error is the one-line reason for exit status 2.
 pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
     let Some(a) = parse(args)? else {
@@ -164,6 +180,7 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
         .map_err(|e| format!("cannot publish to docker://{dest}: {e}"))?;
     let mut push_options = PushOptions {
         raw_manifest,
+        blob_cache: cache_dir().map(|d| d.join("blob-digests")),
         ..PushOptions::default()
     };
     if let ImageRef::Registry(from) = &src {

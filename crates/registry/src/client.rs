@@ -107,6 +107,7 @@ pub struct Client {
     pub(crate) max_attempts: u32,
     backoff: Duration,
     requests: AtomicU64,
+    insecure: Vec<String>,
 }
 
 impl fmt::Debug for Client {
@@ -155,6 +156,7 @@ impl Client {
             max_attempts: options.max_attempts.max(1),
             backoff: options.backoff,
             requests: AtomicU64::new(0),
+            insecure: options.insecure.clone(),
         })
     }
 
@@ -310,6 +312,20 @@ impl Client {
         service: Option<&str>,
         scope: &str,
     ) -> Result<(crate::credentials::Secret, Duration)> {
+        if let Some(host) = realm
+            .strip_prefix("http://")
+            .map(|r| r.split('/').next().unwrap_or(r))
+        {
+            let allowed = is_loopback(host) || self.insecure.iter().any(|h| h == host);
+            if !allowed && self.credentials.is_some() {
+                return Err(Error::Auth {
+                    registry: self.registry.clone(),
+                    reason: format!(
+                        "the token service http://{host} is not encrypted, and credentials are never sent in clear text to a host that is neither loopback nor listed as insecure"
+                    ),
+                });
+            }
+        }
         let mut url = realm.to_string();
         let mut sep = if url.contains('?') { '&' } else { '?' };
         if let Some(s) = service {
@@ -415,6 +431,10 @@ impl Client {
         body: Payload<'_>,
         scope: &str,
     ) -> Result<Response<Body>> {
+        if origin(url) != self.base {
+            // A Location on another origin: it gets no credentials of ours.
+            return self.raw(method, url, headers, None, body);
+        }
         let auth = self.authorization(scope, false)?;
         let resp = self.raw(method, url, headers, auth.as_deref(), body)?;
         if resp.status().as_u16() != 401 {

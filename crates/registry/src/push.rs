@@ -31,6 +31,10 @@ pub struct PushOptions {
     /// A repository on the destination registry that holds the source's blobs (the source
     /// is an image there): missing blobs are mounted from it instead of uploaded.
     pub mount_from: Option<String>,
+    /// A file remembering, for each layer gzipped here, the digest and size of its gzip
+    /// (lines `UNCOMPRESSED GZIPPED SIZE`), so a later push of the same uncompressed layer
+    /// asks the registry for it before compressing anything. `None`: no file is kept.
+    pub blob_cache: Option<PathBuf>,
 }
 
 impl Default for PushOptions {
@@ -39,6 +43,7 @@ impl Default for PushOptions {
             chunk_size: 16 << 20,
             raw_manifest: None,
             mount_from: None,
+            blob_cache: None,
         }
     }
 }
@@ -143,11 +148,18 @@ impl Drop for TempFile {
     }
 }
 
+/// A gzipped layer: its temporary file, digest and size.
+type Compressed = (TempFile, Digest, u64);
+
 /// A blob to push and how to read it again (a retry re-reads from the start).
 enum BlobBody<'a> {
     Bytes(&'a [u8]),
     Layer(usize),
     File(PathBuf),
+    /// Already in the destination repository (checked): never read.
+    Present,
+    /// Being gzipped: the `k`th compression asked for.
+    Pending(usize),
 }
 
 struct Blob<'a> {
@@ -175,13 +187,74 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
+fn gzip_descriptor(digest: Digest, size: u64) -> Descriptor {
+    Descriptor {
+        media_type: media_type::DOCKER_LAYER_GZIP.to_string(),
+        digest,
+        size,
+        urls: None,
+        annotations: Default::default(),
+        platform: None,
+        artifact_type: None,
+    }
+}
+
+/// Uncompressed layer digest to the digest and size of its gzip, as compressed here before.
+#[derive(Debug, Default)]
+struct BlobCache(std::collections::HashMap<Digest, (Digest, u64)>);
+
+impl BlobCache {
+    /// Reads the file (missing, unreadable or over 8 MiB: empty); bad lines are skipped.
+    fn read(path: &std::path::Path) -> BlobCache {
+        let mut map = std::collections::HashMap::new();
+        let text = match std::fs::metadata(path) {
+            Ok(m) if m.len() <= 8 << 20 => std::fs::read_to_string(path).unwrap_or_default(),
+            _ => String::new(),
+        };
+        for line in text.lines() {
+            let mut parts = line.split(' ');
+            if let (Some(a), Some(b), Some(n), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            {
+                if let (Ok(a), Ok(b), Ok(n)) = (Digest::parse(a), Digest::parse(b), n.parse()) {
+                    map.insert(a, (b, n));
+                }
+            }
+        }
+        BlobCache(map)
+    }
+
+    fn get(&self, uncompressed: &Digest) -> Option<&(Digest, u64)> {
+        self.0.get(uncompressed)
+    }
+
+    /// Appends entries, one write per line; a failure only costs a later compression.
+    fn append(path: &std::path::Path, entries: &[(Digest, Digest, u64)]) {
+        if entries.is_empty() {
+            return;
+        }
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            for (a, b, n) in entries {
+                let _ = f.write_all(format!("{a} {b} {n}\n").as_bytes());
+            }
+        }
+    }
+}
+
 /// Whether layer `desc` is stored uncompressed (and must be gzipped to build a manifest).
 fn is_uncompressed(desc: &Descriptor) -> bool {
     desc.media_type == media_type::DOCKER_LAYER_TAR || desc.media_type == media_type::OCI_LAYER_TAR
 }
 
 /// Gzips layer `index` of `source` into a temporary file, deterministically.
-fn compress_layer(source: &dyn ImageSource, index: usize) -> Result<(TempFile, Digest, u64)> {
+fn compress_layer(source: &dyn ImageSource, index: usize) -> Result<Compressed> {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let path = std::env::temp_dir().join(format!(
         "dockerflow-push-{}-{}.gz",
@@ -224,6 +297,57 @@ fn compress_layer(source: &dyn ImageSource, index: usize) -> Result<(TempFile, D
     Ok((temp, sink.hasher.finish(), sink.written))
 }
 
+/// Layers being gzipped on worker threads, collected in order by the uploading thread, so
+/// a layer goes up while the next ones are still compressing.
+struct Compressions {
+    slots: std::sync::Mutex<Vec<Option<Result<Compressed>>>>,
+    ready: std::sync::Condvar,
+    next: std::sync::atomic::AtomicUsize,
+    stop: std::sync::atomic::AtomicBool,
+}
+
+impl Compressions {
+    fn new(count: usize) -> Compressions {
+        Compressions {
+            slots: std::sync::Mutex::new((0..count).map(|_| None).collect()),
+            ready: std::sync::Condvar::new(),
+            next: std::sync::atomic::AtomicUsize::new(0),
+            stop: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// A worker: compresses the next layer not taken, until none is left or `stop`.
+    fn work(&self, source: &dyn ImageSource, indexes: &[usize]) {
+        use std::sync::atomic::Ordering::Relaxed;
+        while !self.stop.load(Relaxed) {
+            let k = self.next.fetch_add(1, Relaxed);
+            let Some(i) = indexes.get(k) else { break };
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                compress_layer(source, *i)
+            }))
+            .unwrap_or_else(|_| {
+                Err(Error::Invalid {
+                    reason: format!("compressing layer {i} panicked"),
+                })
+            });
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            slots[k] = Some(r);
+            self.ready.notify_all();
+        }
+    }
+
+    /// Waits for the `k`th layer asked for.
+    fn take(&self, k: usize) -> Result<Compressed> {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(r) = slots.get_mut(k).and_then(Option::take) {
+                return r;
+            }
+            slots = self.ready.wait(slots).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
 /// Pushes `source` to `dest`, calling `progress` for each step.
 pub fn push(
     client: &Client,
@@ -243,47 +367,131 @@ pub fn push(
     }
     let manifest = source.manifest();
     let synthesised = source.manifest_digest().is_none();
-    let mut temps = Vec::new();
     let mut blobs = vec![Blob {
         what: "config".to_string(),
         role: dockerflow_oci::BlobRole::Config,
         desc: manifest.config.clone(),
         body: BlobBody::Bytes(source.raw_config()),
     }];
-    let mut layers = Vec::with_capacity(manifest.layers.len());
+    let repo = &dest.repository;
+    let scope = match &options.mount_from {
+        Some(from) if from != repo => format!("repository:{repo}:pull,push repository:{from}:pull"),
+        _ => format!("repository:{repo}:pull,push"),
+    };
+    // A layer compressed by an earlier push (the cache says to what) that the registry has
+    // needs no compressing now.
+    let cache = options
+        .blob_cache
+        .as_deref()
+        .map(BlobCache::read)
+        .unwrap_or_default();
+    let mut known = std::collections::HashMap::new();
     for (i, l) in manifest.layers.iter().enumerate() {
-        if synthesised && is_uncompressed(l) {
-            progress(&Event::Compressing {
-                what: format!("layer {i}"),
-            });
-            let (temp, digest, size) = compress_layer(source, i)?;
-            let desc = Descriptor {
-                media_type: media_type::DOCKER_LAYER_GZIP.to_string(),
+        if !(synthesised && is_uncompressed(l)) {
+            continue;
+        }
+        if let Some((digest, size)) = cache.get(&l.digest) {
+            if blob_exists(
+                client,
+                repo,
                 digest,
-                size,
-                urls: None,
-                annotations: Default::default(),
-                platform: None,
-                artifact_type: None,
-            };
-            layers.push(desc.clone());
-            blobs.push(Blob {
-                what: format!("layer {i}"),
-                role: dockerflow_oci::BlobRole::Layer(i),
-                desc,
-                body: BlobBody::File(temp.0.clone()),
-            });
-            temps.push(temp);
-        } else {
-            layers.push(l.clone());
-            blobs.push(Blob {
-                what: format!("layer {i}"),
-                role: dockerflow_oci::BlobRole::Layer(i),
-                desc: l.clone(),
-                body: BlobBody::Layer(i),
-            });
+                &scope,
+                progress,
+                &format!("layer {i}"),
+            )? {
+                known.insert(i, (digest.clone(), *size));
+            }
         }
     }
+    let to_compress: Vec<usize> = (0..manifest.layers.len())
+        .filter(|i| synthesised && is_uncompressed(&manifest.layers[*i]) && !known.contains_key(i))
+        .collect();
+    for i in &to_compress {
+        progress(&Event::Compressing {
+            what: format!("layer {i}"),
+        });
+    }
+    for (i, l) in manifest.layers.iter().enumerate() {
+        let (desc, body) = if let Some((digest, size)) = known.get(&i) {
+            (gzip_descriptor(digest.clone(), *size), BlobBody::Present)
+        } else if let Some(k) = to_compress.iter().position(|c| *c == i) {
+            // The descriptor is known once compressed.
+            (l.clone(), BlobBody::Pending(k))
+        } else {
+            (l.clone(), BlobBody::Layer(i))
+        };
+        blobs.push(Blob {
+            what: format!("layer {i}"),
+            role: dockerflow_oci::BlobRole::Layer(i),
+            desc,
+            body,
+        });
+    }
+    let compressions = Compressions::new(to_compress.len());
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(to_compress.len());
+    let (mut uploaded, mut skipped, mut mounted) = (0, 0, 0);
+    let mut learned = Vec::new();
+    let sent = std::thread::scope(|threads| {
+        for _ in 0..workers {
+            threads.spawn(|| compressions.work(source, &to_compress));
+        }
+        let result = (|| -> Result<()> {
+            for blob in &mut blobs {
+                let _temp = if let BlobBody::Pending(k) = blob.body {
+                    let (temp, digest, size) = compressions.take(k)?;
+                    learned.push((blob.desc.digest.clone(), digest.clone(), size));
+                    blob.desc = gzip_descriptor(digest, size);
+                    blob.body = BlobBody::File(temp.0.clone());
+                    Some(temp)
+                } else {
+                    None
+                };
+                if matches!(blob.body, BlobBody::Present)
+                    || blob_exists(
+                        client,
+                        repo,
+                        &blob.desc.digest,
+                        &scope,
+                        progress,
+                        &blob.what,
+                    )?
+                {
+                    progress(&Event::BlobExists {
+                        what: blob.what.clone(),
+                        digest: blob.desc.digest.clone(),
+                        size: blob.desc.size,
+                    });
+                    skipped += 1;
+                    continue;
+                }
+                if let Some(from) = options.mount_from.as_ref().filter(|f| *f != repo) {
+                    if mount(client, repo, from, &blob.desc.digest, &scope)? {
+                        progress(&Event::BlobMounted {
+                            what: blob.what.clone(),
+                            digest: blob.desc.digest.clone(),
+                            from: from.clone(),
+                        });
+                        mounted += 1;
+                        continue;
+                    }
+                }
+                upload_blob(client, source, repo, blob, &scope, options, progress)?;
+                uploaded += 1;
+            }
+            Ok(())
+        })();
+        compressions
+            .stop
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        result
+    });
+    if let Some(path) = &options.blob_cache {
+        BlobCache::append(path, &learned);
+    }
+    sent?;
+    let layers: Vec<Descriptor> = blobs[1..].iter().map(|b| b.desc.clone()).collect();
     let (manifest_bytes, media, rewritten) = match (&options.raw_manifest, synthesised) {
         (Some(raw), false) => (
             raw.clone(),
@@ -320,43 +528,6 @@ pub fn push(
             });
         }
     }
-    let repo = &dest.repository;
-    let scope = match &options.mount_from {
-        Some(from) if from != repo => format!("repository:{repo}:pull,push repository:{from}:pull"),
-        _ => format!("repository:{repo}:pull,push"),
-    };
-    let (mut uploaded, mut skipped, mut mounted) = (0, 0, 0);
-    for blob in &blobs {
-        if blob_exists(
-            client,
-            repo,
-            &blob.desc.digest,
-            &scope,
-            progress,
-            &blob.what,
-        )? {
-            progress(&Event::BlobExists {
-                what: blob.what.clone(),
-                digest: blob.desc.digest.clone(),
-                size: blob.desc.size,
-            });
-            skipped += 1;
-            continue;
-        }
-        if let Some(from) = options.mount_from.as_ref().filter(|f| *f != repo) {
-            if mount(client, repo, from, &blob.desc.digest, &scope)? {
-                progress(&Event::BlobMounted {
-                    what: blob.what.clone(),
-                    digest: blob.desc.digest.clone(),
-                    from: from.clone(),
-                });
-                mounted += 1;
-                continue;
-            }
-        }
-        upload_blob(client, source, repo, blob, &scope, options, progress)?;
-        uploaded += 1;
-    }
     let reference = dest.tag.clone().unwrap_or_else(|| digest.to_string());
     let url = client.url(&format!("{repo}/manifests/{reference}"));
     let what = "manifest".to_string();
@@ -385,7 +556,6 @@ pub fn push(
         digest: digest.clone(),
         reference: shown.clone(),
     });
-    drop(temps);
     Ok(Pushed {
         digest,
         media_type: media,
@@ -550,6 +720,14 @@ fn upload_once(
             what: format!("opening {}", p.display()),
             source: e,
         })?)),
+        BlobBody::Present | BlobBody::Pending(_) => {
+            return Err(Error::Invalid {
+                reason: format!(
+                    "{} was in the registry a moment ago and is gone; push again",
+                    blob.what
+                ),
+            })
+        }
     };
     let mut hasher = Hasher::new(blob.desc.digest.algorithm());
     let mut buf = vec![

@@ -399,3 +399,92 @@ fn blob_redirects_are_followed_without_the_authorization_header() {
         .filter(|s| s.path.contains("/blobs/"))
         .all(|s| s.authorization.is_some()));
 }
+
+#[test]
+fn a_5xx_answer_is_retried_with_backoff_and_a_wrong_answer_is_not() {
+    use std::sync::atomic::AtomicUsize;
+    let failures = Arc::new(AtomicUsize::new(0));
+    let inner = registry_route(served(), None);
+    let count = Arc::clone(&failures);
+    let route = move |req: &Seen, port: u16| {
+        // The first two manifest requests fail as an overloaded registry would.
+        if req.path.contains("/manifests/") && count.fetch_add(1, Ordering::SeqCst) < 2 {
+            return (
+                503,
+                vec![],
+                br#"{"errors":[{"code":"UNAVAILABLE","message":"busy"}]}"#.to_vec(),
+            );
+        }
+        inner(req, port)
+    };
+    let server = FakeServer::start(Arc::new(route));
+    let r = reference(&format!("127.0.0.1:{}/team/app:v1", server.port));
+    let patient = ClientOptions {
+        max_attempts: 3,
+        ..options(CredentialSources::none())
+    };
+    let image = RegistryImage::open(&r, &OpenOptions::default(), &patient).expect("third try");
+    Vfs::read_image(&image, &ContentRequest::default(), &Limits::default()).expect("read");
+    let manifest_gets = server
+        .seen()
+        .iter()
+        .filter(|s| s.path.contains("/manifests/"))
+        .count();
+    assert_eq!(manifest_gets, 3);
+
+    // Too few attempts: the 503 is the error, with the registry's code.
+    failures.store(0, Ordering::SeqCst);
+    let impatient = ClientOptions {
+        max_attempts: 2,
+        ..options(CredentialSources::none())
+    };
+    let e = RegistryImage::open(&r, &OpenOptions::default(), &impatient)
+        .expect_err("two attempts are not enough")
+        .to_string();
+    assert!(e.contains("503") && e.contains("UNAVAILABLE: busy"), "{e}");
+
+    // A manifest that does not hash to the digest asked for is an answer, not a transient
+    // failure: asked once.
+    let before = server.seen().len();
+    let missing = reference(&format!("127.0.0.1:{}/team/app@{}", server.port, sha(b"x")));
+    let _ = RegistryImage::open(&missing, &OpenOptions::default(), &patient);
+    let after: Vec<_> = server.seen()[before..].to_vec();
+    assert_eq!(
+        after
+            .iter()
+            .filter(|s| s.path.contains("/manifests/"))
+            .count(),
+        1,
+        "{after:?}"
+    );
+}
+
+#[test]
+fn credentials_are_never_sent_to_a_token_service_over_plain_http_elsewhere() {
+    // The realm names a host that is not loopback: the client refuses before any request to
+    // it (none is made: the name is never even resolved).
+    let route = |req: &Seen, _: u16| {
+        let challenge = r#"Bearer realm="http://tokens.example.invalid/token",service="fake""#;
+        if req.path.starts_with("/v2/") {
+            return (
+                401,
+                vec![("WWW-Authenticate".into(), challenge.to_string())],
+                vec![],
+            );
+        }
+        (404, vec![], vec![])
+    };
+    let server = FakeServer::start(Arc::new(route));
+    let r = reference(&format!("127.0.0.1:{}/team/app:v1", server.port));
+    let creds = CredentialSources {
+        env: Some(("robot".into(), Secret::new("pw-never-sent"), None)),
+        docker_config: None,
+    };
+    let e = RegistryImage::open(&r, &OpenOptions::default(), &options(creds))
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        e.contains("not encrypted") && !e.contains("pw-never-sent"),
+        "{e}"
+    );
+}

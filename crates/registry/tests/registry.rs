@@ -182,6 +182,26 @@ fn a_classic_docker_archive_gets_a_schema2_manifest_with_gzip_layers() {
     .expect("push");
     assert_eq!(again.digest, pushed.digest);
     assert_eq!((again.uploaded, again.skipped), (0, 3));
+
+    // With a blob cache, the push after the one that filled it compresses nothing.
+    let cached = PushOptions {
+        blob_cache: Some(dir.path().join("cache/blob-digests")),
+        ..PushOptions::default()
+    };
+    let other = reference(&format!("{}/app:cached", registry.host()));
+    let filled = push(&client, &source, &other, &cached, &mut |_| {}).expect("push");
+    assert_eq!(filled.digest, pushed.digest);
+    let mut compressed = 0;
+    let warm = push(&client, &source, &other, &cached, &mut |e| {
+        if matches!(e, Event::Compressing { .. }) {
+            compressed += 1;
+        }
+    })
+    .expect("push");
+    assert_eq!(
+        (warm.digest, warm.uploaded, warm.skipped, compressed),
+        (pushed.digest, 0, 3, 0)
+    );
 }
 
 #[test]

@@ -14,6 +14,7 @@ fn dockerflow(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
         .current_dir(cwd)
         .env("CI", "true")
         .env("DOCKER_CONFIG", cwd.join("no-docker-config"))
+        .env("DOCKERFLOW_CACHE_DIR", cwd.join("cache"))
         .env_remove("DOCKERFLOW_REGISTRY_USER")
         .env_remove("DOCKERFLOW_REGISTRY_PASSWORD")
         .env_remove("DOCKERFLOW_REGISTRY_HOST");
@@ -98,6 +99,13 @@ fn publish_writes_the_digest_file_and_the_image_checks_from_the_registry() {
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("0 blobs uploaded, 3 already there, 0 mounted")
     );
+    // The layers' gzip digests were remembered: nothing was compressed the second time.
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("compressing"),
+        "{}",
+        text(&o)
+    );
+    assert!(tmp.path().join("cache/blob-digests").exists());
 }
 
 #[test]
@@ -161,4 +169,44 @@ fn publish_refuses_bad_arguments_with_the_expected_form() {
     let o = dockerflow(&["publish", "--help"], tmp.path(), &[]);
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stdout).contains("docker-image-shasum256.txt"));
+}
+
+#[test]
+fn on_a_terminal_publish_redraws_one_progress_line() {
+    if !registry_available() {
+        return;
+    }
+    if !Path::new("/usr/bin/script").exists() {
+        // util-linux's `script` gives the command a pseudo-terminal; it is in every Debian.
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "/usr/bin/script is missing"
+        );
+        eprintln!("SKIPPED: /usr/bin/script (util-linux) is missing");
+        return;
+    }
+    let registry = Registry::start(&[]);
+    let tmp = TempDir::new("cli-publish");
+    let archive = tmp.path().join("image.tar");
+    write_docker_archive(&archive, &image_tars(200_000, 13), "app:latest");
+    let command = format!(
+        "{} publish docker-archive:{} docker://{}/tty/app:v1 --chunk-size 16384",
+        env!("CARGO_BIN_EXE_dockerflow"),
+        archive.display(),
+        registry.host()
+    );
+    let o = Command::new("/usr/bin/script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(tmp.path())
+        .env_remove("CI")
+        .env("DOCKER_CONFIG", tmp.path().join("no-docker-config"))
+        .env("DOCKERFLOW_CACHE_DIR", tmp.path().join("cache"))
+        .output()
+        .expect("run script");
+    let screen = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{screen}");
+    // The layer's progress is redrawn in place: carriage return, clear line, "sent / size".
+    assert!(screen.contains("\r\x1b[2Klayer 1: "), "{screen:?}");
+    assert!(screen.contains(" KiB / "), "{screen:?}");
+    assert!(screen.contains("published "), "{screen:?}");
 }
