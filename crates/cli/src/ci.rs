@@ -38,6 +38,8 @@ Options:
   --cmd CMD                    The image's Cmd for a daemonless build (required there:
                                words, or a JSON array)
   --static DIR                 Static files for /app/static/ (daemonless build)
+  --image-env K=V              An environment variable in the image's config (daemonless
+                               build; repeatable)
   --dockerfile PATH            Build with `docker build -f PATH` instead
   --context DIR                The docker build context (default: the Dockerfile's directory)
   --version-json FILE          Use this version.json instead of generating one
@@ -79,6 +81,7 @@ struct CiArgs {
     no_run: bool,
     dependency_env: Vec<String>,
     env: Vec<String>,
+    image_env: Vec<String>,
     junit: Option<String>,
     work_dir: Option<String>,
     log: Option<String>,
@@ -115,6 +118,7 @@ fn parse(args: &[String]) -> Result<Option<CiArgs>, String> {
             "--no-run" => a.no_run = true,
             "--dependency-env" => a.dependency_env.push(value()?),
             "--env" | "-e" => a.env.push(value()?),
+            "--image-env" => a.image_env.push(value()?),
             "--junit" => a.junit = Some(value()?),
             "--work-dir" => a.work_dir = Some(value()?),
             "--log" => a.log = Some(value()?),
@@ -325,7 +329,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
     };
     // Secrets come from the environment and from this command's own `--env K=V` values
     // (which the check's command line repeats).
-    let given = a.env.iter().filter_map(|kv| {
+    let given = a.env.iter().chain(&a.image_env).filter_map(|kv| {
         kv.split_once('=')
             .map(|(k, v)| (k.to_string(), v.to_string()))
     });
@@ -471,6 +475,9 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
         }
         if let Some(s) = &a.static_dir {
             cmd.args(["--static", s]);
+        }
+        for e in &a.image_env {
+            cmd.args(["--env", e]);
         }
         cmd.arg("--version-json").arg(&version_json);
         cmd.arg("--output").arg(format!("oci:{}", layout.display()));
