@@ -9,6 +9,8 @@ use dockerflow_build::version::{generate, process_env, VersionOptions};
 use dockerflow_build::{build, write_image, Base, BuildSpec, Destination};
 use dockerflow_oci::{open, ImageRef, ImageSource, OpenOptions};
 
+use crate::flags::Flags;
+
 pub(crate) const HELP: &str = "\
 Build a Dockerflow-compliant image without a Docker daemon, reproducibly.
 
@@ -92,24 +94,9 @@ impl Output {
 
 fn parse(args: &[String]) -> Result<Option<Args>, String> {
     let mut a = Args::default();
-    let mut i = 0;
-    while i < args.len() {
-        let arg = args[i].as_str();
-        i += 1;
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
-            _ => (arg, None),
-        };
-        let mut value = || -> Result<String, String> {
-            if let Some(v) = inline.clone() {
-                return Ok(v);
-            }
-            let v = args
-                .get(i)
-                .ok_or_else(|| format!("{flag} needs a value (see `dockerflow build --help`)"))?;
-            i += 1;
-            Ok(v.clone())
-        };
+    let mut flags = Flags::new("build", args);
+    while let Some(flag) = flags.next_flag() {
+        let mut value = || -> Result<String, String> { flags.value(flag) };
         match flag {
             "-h" | "--help" => return Ok(None),
             "--bin" => a.bin = Some(value()?),

@@ -15,6 +15,8 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
+use crate::flags::Flags;
+
 const HELP: &str = "\
 Run the Dockerflow pipeline: version.json, the image, its check, and its publication.
 
@@ -90,18 +92,9 @@ struct CiArgs {
 
 fn parse(args: &[String]) -> Result<Option<CiArgs>, String> {
     let mut a = CiArgs::default();
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
-            _ => (arg.as_str(), None),
-        };
-        let mut value = || -> Result<String, String> {
-            inline
-                .clone()
-                .or_else(|| it.next().cloned())
-                .ok_or_else(|| format!("{flag} needs a value (see `dockerflow ci --help`)"))
-        };
+    let mut flags = Flags::new("ci", args);
+    while let Some(flag) = flags.next_flag() {
+        let mut value = || flags.value(flag);
         match flag {
             "-h" | "--help" => return Ok(None),
             "--bin" => a.bin = Some(value()?),

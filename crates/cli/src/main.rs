@@ -10,6 +10,7 @@
 mod build;
 mod ci;
 mod daemon;
+mod flags;
 mod logs;
 mod publish;
 mod registry;
@@ -26,6 +27,8 @@ use dockerflow_check::{
 };
 use dockerflow_oci::{ImageRef, OpenOptions, Platform};
 use dockerflow_report::{render, Format, RenderOptions};
+
+use crate::flags::Flags;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -186,26 +189,9 @@ fn parse_check(args: &[String]) -> Result<Command, Fatal> {
         build_args: Vec::new(),
         run: run::RunArgs::default(),
     };
-    let mut i = 0;
-    while i < args.len() {
-        let arg = args[i].as_str();
-        i += 1;
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
-            _ => (arg, None),
-        };
-        let mut value = || -> Result<String, Fatal> {
-            if let Some(v) = inline.clone() {
-                return Ok(v);
-            }
-            let v = args.get(i).ok_or_else(|| {
-                fatal(format!(
-                    "{flag} needs a value (see `dockerflow check --help`)"
-                ))
-            })?;
-            i += 1;
-            Ok(v.clone())
-        };
+    let mut flags = Flags::new("check", args);
+    while let Some(flag) = flags.next_flag() {
+        let mut value = || -> Result<String, Fatal> { flags.value(flag).map_err(Fatal) };
         match flag {
             "-h" | "--help" => return Ok(Command::Help(CHECK_HELP)),
             f if run::parse_flag(f, &mut value, &mut c.run)? => {}

@@ -10,6 +10,8 @@ use std::time::Instant;
 use dockerflow_oci::{ImageRef, OpenOptions, Platform};
 use dockerflow_registry::{push, Client, ClientOptions, Event, PushOptions};
 
+use crate::flags::Flags;
+
 pub(crate) const HELP: &str = "\
 Copy an image to a registry, and write the pushed manifest digest to a file.
 
@@ -55,24 +57,9 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
         insecure: Vec::new(),
         chunk_size: None,
     };
-    let mut i = 0;
-    while i < args.len() {
-        let arg = args[i].as_str();
-        i += 1;
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
-            _ => (arg, None),
-        };
-        let mut value = || -> Result<String, String> {
-            if let Some(v) = inline.clone() {
-                return Ok(v);
-            }
-            let v = args
-                .get(i)
-                .ok_or_else(|| format!("{flag} needs a value (see `dockerflow publish --help`)"))?;
-            i += 1;
-            Ok(v.clone())
-        };
+    let mut flags = Flags::new("publish", args);
+    while let Some(flag) = flags.next_flag() {
+        let mut value = || -> Result<String, String> { flags.value(flag) };
         match flag {
             "-h" | "--help" => return Ok(None),
             "--digest-file" => a.digest_file = value()?,

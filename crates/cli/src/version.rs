@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use dockerflow_build::version::{check_version_json, generate, process_env, VersionOptions};
 
+use crate::flags::Flags;
+
 pub(crate) const HELP: &str = "\
 Write version.json (CONTRACT 1.3: source, version, commit, build) for this build, or check one.
 
@@ -41,24 +43,9 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
     let mut options = VersionOptions::default();
     let mut output = String::from("version.json");
     let mut check: Option<String> = None;
-    let mut i = 0;
-    while i < args.len() {
-        let arg = args[i].as_str();
-        i += 1;
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
-            _ => (arg, None),
-        };
-        let mut value = || -> Result<String, String> {
-            if let Some(v) = inline.clone() {
-                return Ok(v);
-            }
-            let v = args
-                .get(i)
-                .ok_or_else(|| format!("{flag} needs a value (see `dockerflow version --help`)"))?;
-            i += 1;
-            Ok(v.clone())
-        };
+    let mut flags = Flags::new("version", args);
+    while let Some(flag) = flags.next_flag() {
+        let mut value = || -> Result<String, String> { flags.value(flag) };
         let result = match flag {
             "-h" | "--help" => {
                 print!("{HELP}");
