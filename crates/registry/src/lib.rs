@@ -18,8 +18,9 @@
 //! - **Pushes** send blobs first and the manifest last, so a failed push never tags a
 //!   half-uploaded image. Blobs the registry has are skipped (`HEAD`); others go up in chunks
 //!   (`POST`, `PATCH` with `Content-Range`, `PUT ?digest=`). Transient failures (network
-//!   errors, 5xx, 429) are retried with exponential backoff, a bounded number of times; a
-//!   failed blob upload restarts from its beginning in a new session.
+//!   errors, 5xx, 429) are retried with exponential backoff, a bounded number of times; an
+//!   interrupted chunk resumes where the registry says the session stands, and a session the
+//!   registry forgot (a restart with a new secret) starts the blob again in a new one.
 #![deny(missing_docs)]
 
 mod client;

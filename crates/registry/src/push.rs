@@ -756,18 +756,67 @@ fn upload_once(
                 break;
             }
             hasher.update(&buf[..n]);
-            let end = offset + n as u64 - 1;
-            let resp = client.send(
-                "PATCH",
-                &location,
-                &[("Content-Range", format!("{offset}-{end}"))],
-                Payload::Bytes(&buf[..n], "application/octet-stream"),
-                scope,
-            )?;
-            if resp.status().as_u16() != 202 {
-                return Err(status_error("PATCH", &location, resp, "202 Accepted"));
+            // The chunk is in memory: after a dropped connection or a 5xx, the upload resumes
+            // where the registry says it stands, when that is inside this chunk.
+            let mut from = 0usize;
+            let mut resumes = 0;
+            loop {
+                let start = offset + from as u64;
+                let end = offset + n as u64 - 1;
+                let sent = client
+                    .send(
+                        "PATCH",
+                        &location,
+                        &[("Content-Range", format!("{start}-{end}"))],
+                        Payload::Bytes(&buf[from..n], "application/octet-stream"),
+                        scope,
+                    )
+                    .and_then(|resp| {
+                        if resp.status().as_u16() != 202 {
+                            return Err(status_error("PATCH", &location, resp, "202 Accepted"));
+                        }
+                        upload_location(client, &resp, &format!("PATCH {location}"))
+                    });
+                match sent {
+                    Ok(next) => {
+                        location = next;
+                        break;
+                    }
+                    Err(e) if e.is_transient() => {
+                        // Ask where the session stands, while the registry is unreachable too.
+                        let mut status = None;
+                        while resumes + 1 < client.max_attempts {
+                            std::thread::sleep(client.delay(resumes));
+                            resumes += 1;
+                            match upload_status(client, &location, scope) {
+                                Ok(s) => {
+                                    status = s;
+                                    break;
+                                }
+                                Err(se) if se.is_transient() => {}
+                                Err(_) => break,
+                            }
+                        }
+                        let Some((stands, next)) = status else {
+                            return Err(e);
+                        };
+                        if stands < offset || stands > offset + n as u64 {
+                            return Err(e);
+                        }
+                        progress(&Event::Retry {
+                            what: format!("{} (resuming at byte {stands})", blob.what),
+                            attempt: resumes + 1,
+                            error: e.to_string(),
+                        });
+                        from = (stands - offset) as usize;
+                        location = next;
+                        if from == n {
+                            break;
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
             }
-            location = upload_location(client, &resp, &format!("PATCH {location}"))?;
             offset += n as u64;
             progress(&Event::BlobProgress {
                 what: blob.what.clone(),
@@ -820,6 +869,35 @@ fn upload_once(
         ));
     }
     check_digest_header(&resp, &sent, &format!("PUT {put_url}"))
+}
+
+/// Where an upload session stands (`GET` on it: 204 with `Range: 0-LAST`), and its next
+/// location; `None` when the registry no longer knows it.
+fn upload_status(client: &Client, location: &str, scope: &str) -> Result<Option<(u64, String)>> {
+    let resp = client.send("GET", location, &[], Payload::None, scope)?;
+    let status = resp.status().as_u16();
+    if status >= 500 {
+        return Err(status_error(
+            "GET",
+            location,
+            resp,
+            "204 with the upload's Range",
+        ));
+    }
+    if status != 204 {
+        return Ok(None);
+    }
+    let Some(last) = header(&resp, "range")
+        .and_then(|r| r.strip_prefix("0-").and_then(|l| l.parse::<u64>().ok()))
+    else {
+        return Ok(None);
+    };
+    let Ok(next) = upload_location(client, &resp, "GET upload status") else {
+        return Ok(None);
+    };
+    // distribution answers 0-0 for an empty session as for a one-byte one: take the safe
+    // reading (nothing stored); a wrong guess is a 416, and the blob starts again.
+    Ok(Some((if last == 0 { 0 } else { last + 1 }, next)))
 }
 
 fn upload_location(

@@ -433,3 +433,54 @@ fn a_registry_restarted_at_once_forgets_the_upload_and_the_blob_starts_again() {
     let (image, _) = pull_and_read(&dest, &opts);
     assert_eq!(image.manifest_digest(), Some(&pushed.digest));
 }
+
+#[test]
+fn with_a_stable_upload_secret_an_interrupted_chunk_resumes_where_the_registry_stands() {
+    if !registry_available() {
+        return;
+    }
+    let registry = Arc::new(Mutex::new(Registry::start_with(
+        &[],
+        Some("test-upload-secret"),
+    )));
+    let host = registry.lock().expect("lock").host();
+    let layout = TempDir::new("layout");
+    write_oci_layout(layout.path(), &image_tars(3 << 20, 8), false);
+    let source = oci_source(layout.path());
+    let opts = options(CredentialSources::none());
+    let client = Client::new(&host, &opts).expect("client");
+    let dest = reference(&format!("{host}/resume/app:v1"));
+    let push_options = PushOptions {
+        chunk_size: 256 << 10,
+        ..PushOptions::default()
+    };
+    let (mut restarted, mut starts, mut resumed) = (false, 0, Vec::new());
+    let mut restarter = None;
+    let result = push(&client, &source, &dest, &push_options, &mut |e| match e {
+        Event::BlobStart { what, .. } if what == "layer 1" => starts += 1,
+        Event::BlobProgress { what, sent, .. }
+            if what == "layer 1" && *sent >= 1 << 20 && !restarted =>
+        {
+            restarted = true;
+            registry.lock().expect("lock").kill();
+            let r = Arc::clone(&registry);
+            restarter = Some(std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(300));
+                r.lock().expect("lock").spawn();
+            }));
+        }
+        Event::Retry { what, .. } if what.contains("resuming at byte") => {
+            resumed.push(what.clone())
+        }
+        _ => {}
+    });
+    if let Some(t) = restarter {
+        t.join().expect("restarter");
+    }
+    let pushed = result.unwrap_or_else(|e| panic!("the push did not survive the restart: {e}"));
+    assert!(restarted);
+    assert_eq!(starts, 1, "the session survived: no new one ({resumed:?})");
+    assert_eq!(resumed.len(), 1, "{resumed:?}");
+    let (image, _) = pull_and_read(&dest, &opts);
+    assert_eq!(image.manifest_digest(), Some(&pushed.digest));
+}

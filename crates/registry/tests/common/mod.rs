@@ -78,6 +78,12 @@ pub struct Registry {
 impl Registry {
     /// Starts a registry; `users` (name, password) turns on htpasswd auth.
     pub fn start(users: &[(&str, &str)]) -> Registry {
+        Registry::start_with(users, None)
+    }
+
+    /// Starts a registry; with `secret`, upload sessions survive a restart (the state
+    /// tokens in their URLs are signed with it; otherwise each process draws its own).
+    pub fn start_with(users: &[(&str, &str)], secret: Option<&str>) -> Registry {
         let dir = TempDir::new("registry");
         let port = free_port();
         let mut auth = String::new();
@@ -100,8 +106,9 @@ impl Registry {
             );
         }
         let config = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}",
-            dir.path().join("storage").display()
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{secret}{auth}",
+            dir.path().join("storage").display(),
+            secret = secret.map(|s| format!("  secret: {s}\n")).unwrap_or_default()
         );
         fs::write(dir.path().join("config.yml"), config).expect("config");
         let mut r = Registry {
