@@ -250,9 +250,9 @@ impl Sink {
         let _ = writeln!(log, "{masked}");
     }
 
-    /// Runs `cmd` with its output streamed through the masker; returns its exit code (or
-    /// None when it could not be started or was killed by a signal) and its stdout lines.
-    fn run(&self, label: &str, cmd: &mut Command) -> (Option<i32>, Vec<String>) {
+    /// Runs `cmd` with its output streamed through the masker; returns its exit code (None
+    /// when it could not be started or was killed by a signal).
+    fn run(&self, label: &str, cmd: &mut Command) -> Option<i32> {
         let shown: Vec<String> = std::iter::once(cmd.get_program())
             .chain(cmd.get_args())
             .map(|a| a.to_string_lossy().into_owned())
@@ -270,7 +270,7 @@ impl Sink {
                     &format!("ci: {label}: cannot start {}: {e}", shown[0]),
                     true,
                 );
-                return (None, Vec::new());
+                return None;
             }
         };
         let err_sink = self.clone();
@@ -281,18 +281,15 @@ impl Sink {
                 }
             })
         });
-        let mut out = Vec::new();
         if let Some(s) = child.stdout.take() {
             for line in lines(s) {
                 self.line(&line, false);
-                out.push(line);
             }
         }
         if let Some(t) = stderr {
             let _ = t.join();
         }
-        let code = child.wait().ok().and_then(|s| s.code());
-        (code, out)
+        child.wait().ok().and_then(|s| s.code())
     }
 }
 
@@ -399,7 +396,7 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
     step(sink, "version");
     let version_json = match &a.version_json {
         Some(f) => {
-            let (code, _) = sink.run("version", me().args(["version", "--check", f]));
+            let code = sink.run("version", me().args(["version", "--check", f]));
             if code != Some(0) {
                 return fail(format!("{f} is not a valid version.json (see above)"));
             }
@@ -412,7 +409,7 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
                 Some(d) => Path::new(&context_of(a, d)).join("version.json"),
                 None => PathBuf::from("version.json"),
             };
-            let (code, _) = sink.run("version", me().arg("version").arg("--output").arg(&f));
+            let code = sink.run("version", me().arg("version").arg("--output").arg(&f));
             if code != Some(0) {
                 return fail("could not write version.json (see above)".into());
             }
@@ -442,7 +439,7 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
         let context = context_of(a, dockerfile);
         let mut cmd = Command::new("docker");
         cmd.args(["build", "-f", dockerfile, "-t", &tag, &context]);
-        let (code, _) = sink.run("build", &mut cmd);
+        let code = sink.run("build", &mut cmd);
         if code != Some(0) {
             return fail(format!("docker build of {dockerfile} failed (see above)"));
         }
@@ -478,7 +475,7 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
             "docker-archive:{}:dockerflow-ci:latest",
             archive.display()
         ));
-        let (code, _) = sink.run("build", &mut cmd);
+        let code = sink.run("build", &mut cmd);
         if code != Some(0) {
             return fail("the daemonless build failed (see above)".into());
         }
@@ -517,7 +514,7 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
     if let Some(junit) = &a.junit {
         check.arg("--report").arg(format!("junit={junit}"));
     }
-    let (check_code, _) = sink.run("check", &mut check);
+    let check_code = sink.run("check", &mut check);
     match check_code {
         Some(0) => {}
         Some(1) => return 1,
@@ -542,7 +539,7 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
     };
     for tag in &tags {
         let dest = format!("{repo}:{tag}");
-        let (code, _) = sink.run("publish", me().args(["publish", &publish_src, &dest]));
+        let code = sink.run("publish", me().args(["publish", &publish_src, &dest]));
         if code != Some(0) {
             return fail(format!("publishing to {dest} failed (see above)"));
         }

@@ -93,7 +93,9 @@ pub use error::{BlobRole, Error, ErrorKind, Result};
 pub use limits::{Limit, Limits};
 pub use manifest::{Descriptor, ImageIndex, ImageManifest, Platform};
 pub use reference::{ArchiveImage, ImageRef, RegistryRef};
-pub use transport::{open, DockerArchive, ImageSource, OciArchive, OciLayout, OpenOptions};
+pub use transport::{
+    choose_platform, open, DockerArchive, ImageSource, OciArchive, OciLayout, OpenOptions,
+};
 pub mod vfs;
 pub use vfs::{ContentRequest, Entry, EntryKind, Finding, FindingKind, Hidden, HiddenBy, Vfs};
 pub mod passwd;

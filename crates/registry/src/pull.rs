@@ -312,43 +312,9 @@ fn fetch_manifest(
     Ok((kind, bytes, actual))
 }
 
-/// Chooses an index entry for `platform`, as the local transports do: attestations never
-/// count; an entry without a platform is taken only when it is the only image.
+/// Chooses an index entry for `platform` exactly as the local transports do.
 fn choose_platform<'a>(entries: &'a [Descriptor], platform: &Platform) -> Result<&'a Descriptor> {
-    let images: Vec<&Descriptor> = entries
-        .iter()
-        .filter(|d| !d.is_attestation())
-        .filter(|d| {
-            matches!(
-                media_kind(&d.media_type),
-                MediaKind::Manifest | MediaKind::Index
-            )
-        })
-        .collect();
-    if let Some(d) = images
-        .iter()
-        .find(|d| d.platform.as_ref().is_some_and(|p| p.satisfies(platform)))
-    {
-        return Ok(d);
-    }
-    if let [only] = images.as_slice() {
-        if only.platform.is_none() {
-            return Ok(only);
-        }
-    }
-    Err(Error::Image(dockerflow_oci::Error::new(
-        ErrorKind::PlatformNotFound {
-            wanted: platform.to_string(),
-            available: images
-                .iter()
-                .map(|d| {
-                    d.platform
-                        .as_ref()
-                        .map_or_else(|| format!("(no platform) {}", d.digest), |p| p.to_string())
-                })
-                .collect(),
-        },
-    )))
+    dockerflow_oci::choose_platform(entries, platform).map_err(Error::Image)
 }
 
 /// Opens a blob as a verified stream.

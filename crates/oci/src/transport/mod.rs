@@ -407,8 +407,13 @@ pub(crate) fn resolve_manifest(
 }
 
 /// Chooses the entry for `platform` among an index's entries (attestations never count).
-/// An entry without a platform is taken only when it is the only image entry.
-pub(crate) fn choose_platform<'a>(
+/// An entry without a platform is taken only when it is the only image entry. Every transport
+/// (the registry client's too) chooses with this one function.
+///
+/// # Errors
+///
+/// [`ErrorKind::PlatformNotFound`], listing the platforms the index has.
+pub fn choose_platform<'a>(
     entries: &'a [Descriptor],
     platform: &Platform,
 ) -> Result<&'a Descriptor> {
