@@ -168,26 +168,80 @@ where
 }
 
 fn write_summary(p: &Pending, code: u16, uid: &str) {
-    let t = p.started.elapsed().as_millis() as u64;
-    let errno = if code >= 400 { code } else { 0 };
     let (agent, lang) = (text(p.agent.as_ref()), text(p.lang.as_ref()));
-    let (agent, lang) = (agent.as_ref(), lang.as_ref());
-    let (path, method, rid) = (p.uri.path(), p.method.as_str(), p.rid.as_str());
-    let querystring = p.querystring.then(|| p.uri.query().unwrap_or_default());
-    macro_rules! summary {
-        ($level:expr) => {
-            match querystring {
-                Some(q) => tracing::event!(target: "request.summary", $level,
-                    agent, path, method, code, errno, lang, t, rid, uid, querystring = q),
-                None => tracing::event!(target: "request.summary", $level,
-                    agent, path, method, code, errno, lang, t, rid, uid),
-            }
-        };
+    Summary {
+        rid: p.rid.as_str(),
+        method: p.method.as_str(),
+        path: p.uri.path(),
+        querystring: p.querystring.then(|| p.uri.query().unwrap_or_default()),
+        agent: &agent,
+        lang: &lang,
+        code,
+        uid,
+        t: p.started.elapsed().as_millis() as u64,
     }
-    if code >= 500 {
-        summary!(tracing::Level::ERROR)
-    } else {
-        summary!(tracing::Level::INFO)
+    .write();
+}
+
+/// One `request.summary` record (CONTRACT 1.9), as [`RequestSummaryLayer`] writes it: for
+/// servers that are not tower services (an actix-web adapter, a hand-written hyper loop) to
+/// write exactly the same record.
+///
+/// The record is written at `ERROR` when `code` is 500 or more, else at `INFO`; `errno` is
+/// `code` when it is 400 or more, else 0. Its `Fields` are, in this order: `agent`, `path`,
+/// `method`, `code`, `errno`, `lang`, `t`, `rid`, `uid`, and `querystring` when it is `Some`.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary<'a> {
+    /// The request id.
+    pub rid: &'a str,
+    /// The request method.
+    pub method: &'a str,
+    /// The path, without the query string.
+    pub path: &'a str,
+    /// The query string (without `?`), only when the service opted in to logging it.
+    pub querystring: Option<&'a str>,
+    /// The `User-Agent` header, empty when absent.
+    pub agent: &'a str,
+    /// The `Accept-Language` header, empty when absent.
+    pub lang: &'a str,
+    /// The response status.
+    pub code: u16,
+    /// The user id ([`Uid`]), empty when unknown.
+    pub uid: &'a str,
+    /// Milliseconds from receiving the request to the response head.
+    pub t: u64,
+}
+
+impl Summary<'_> {
+    /// Writes the record.
+    pub fn write(&self) {
+        let Summary {
+            rid,
+            method,
+            path,
+            querystring,
+            agent,
+            lang,
+            code,
+            uid,
+            t,
+        } = *self;
+        let errno = if code >= 400 { code } else { 0 };
+        macro_rules! summary {
+            ($level:expr) => {
+                match querystring {
+                    Some(q) => tracing::event!(target: "request.summary", $level,
+                        agent, path, method, code, errno, lang, t, rid, uid, querystring = q),
+                    None => tracing::event!(target: "request.summary", $level,
+                        agent, path, method, code, errno, lang, t, rid, uid),
+                }
+            };
+        }
+        if code >= 500 {
+            summary!(tracing::Level::ERROR)
+        } else {
+            summary!(tracing::Level::INFO)
+        }
     }
 }
 
