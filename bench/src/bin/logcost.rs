@@ -15,14 +15,25 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
-    // One part only (`span`, `summary`, `both`), for instruction counts under
+    // One part only (`span`, `summary`, `both`, `direct`), for instruction counts under
     // `valgrind --tool=callgrind`, which a busy machine does not disturb.
     let only = std::env::args().nth(2);
     let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    // `direct`: the summary as `dockerflow::request_summary::Summary` writes it under the
+    // subscriber `dockerflow_mozlog::init` installs (stdout through the batching queue: send
+    // it to /dev/null), which takes the direct path.
+    let rid = "0b8b8b2e-8f4b-4c3a-9d3e-0a1b2c3d4e5f";
+    if only.as_deref() == Some("direct") {
+        let config = dockerflow_mozlog::LogConfig::from_env("bench").expect("log config");
+        dockerflow_mozlog::init(&config).expect("a fresh process");
+        let ns = time(n, || direct_summary(rid));
+        dockerflow_mozlog::flush();
+        eprintln!("{:<34}{ns:.0} ns", "request.summary, direct path");
+        return;
+    }
     let subscriber = tracing_subscriber::registry()
         .with(dockerflow_mozlog::MozlogLayer::new("bench").with_writer(std::io::sink));
     tracing::subscriber::set_global_default(subscriber).expect("a fresh process");
-    let rid = "0b8b8b2e-8f4b-4c3a-9d3e-0a1b2c3d4e5f";
 
     let span_only = run("span").then(|| {
         time(n, || {
@@ -59,6 +70,21 @@ fn summary(rid: &str) {
     let (agent, path, method, lang) = ("wrk", "/__version__", "GET", "");
     let (code, errno, t, uid) = (200u16, 0u16, 0u64, "");
     tracing::info!(target: "request.summary", agent, path, method, code, errno, lang, t, rid, uid);
+}
+
+fn direct_summary(rid: &str) {
+    dockerflow::request_summary::Summary {
+        rid,
+        method: "GET",
+        path: "/__version__",
+        querystring: None,
+        agent: "wrk",
+        lang: "",
+        code: 200,
+        uid: "",
+        t: 0,
+    }
+    .write();
 }
 
 /// The fastest of 10 timed runs of `n / 10` calls, per call: the minimum is the figure least

@@ -3,12 +3,18 @@
 //! on every log record written while the request is handled.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use dockerflow_mozlog::RequestContext;
 use http::HeaderMap;
+use pin_project_lite::pin_project;
 
-/// A request's id, placed in the request's extensions by the request layer.
+/// A request's id, placed in the request's extensions by the request layer (cheap to clone).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RequestId(String);
+pub struct RequestId(Arc<str>);
 
 impl RequestId {
     /// Accepts `value` when it is a valid request id.
@@ -17,7 +23,7 @@ impl RequestId {
             && value
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
-        valid.then(|| RequestId(value.to_owned()))
+        valid.then(|| RequestId(value.into()))
     }
 
     /// A new random id (UUID v4).
@@ -43,10 +49,13 @@ impl RequestId {
                 chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
             }
         });
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
         RequestId(
             uuid::Builder::from_random_bytes(bytes)
                 .into_uuid()
-                .to_string(),
+                .hyphenated()
+                .encode_lower(&mut text)
+                .into(),
         )
     }
 
@@ -62,6 +71,49 @@ impl RequestId {
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The id as a shared string (no copy).
+    pub(crate) fn shared(&self) -> Arc<str> {
+        self.0.clone()
+    }
+}
+
+/// Runs `future` as part of the request being handled where it is created: its log records
+/// carry that request's `rid`. For tasks a handler spawns:
+/// `tokio::spawn(dockerflow::request_id::in_current_request(async { .. }))`.
+///
+/// The request layer attaches the id either with a tracing span (under a subscriber the
+/// library did not set up, so that every layer sees it) or with a cheaper
+/// [`RequestContext`] (under the one `dockerflow::main` sets up); this carries both, so it
+/// works either way (`tracing::Instrument::in_current_span` only carries the span).
+pub fn in_current_request<F: Future>(future: F) -> InCurrentRequest<F> {
+    InCurrentRequest {
+        future,
+        span: tracing::Span::current(),
+        context: RequestContext::current(),
+    }
+}
+
+pin_project! {
+    /// The future of [`in_current_request`].
+    #[derive(Debug)]
+    pub struct InCurrentRequest<F> {
+        #[pin]
+        future: F,
+        span: tracing::Span,
+        context: RequestContext,
+    }
+}
+
+impl<F: Future> Future for InCurrentRequest<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _entered = this.span.enter();
+        let future = this.future;
+        this.context.enter(|| future.poll(cx))
     }
 }
 

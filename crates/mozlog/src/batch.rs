@@ -64,7 +64,7 @@ fn lock(shared: &Shared) -> MutexGuard<'_, Queue> {
 
 /// Appends `line` to the queue, starting the writer thread on first use. If the thread cannot
 /// be started, the line is written directly instead.
-fn enqueue(line: &[u8]) {
+pub(crate) fn enqueue(line: &[u8]) {
     let shared = shared();
     let mut queue = lock(shared);
     if !queue.started {

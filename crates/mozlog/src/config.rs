@@ -248,17 +248,31 @@ impl Error for InitError {
 /// filter normally comes from) or when a global subscriber is already set.
 pub fn init(config: &LogConfig) -> Result<(), InitError> {
     let targets = parse_filter(&config.filter).map_err(|e| InitError(InitErrorKind::Config(e)))?;
+    let targets_copy = targets.clone();
     let registry = tracing_subscriber::registry().with(Filter { targets });
     let result = match config.format {
-        Format::Mozlog => tracing::subscriber::set_global_default(
-            registry.with(
-                MozlogLayer::new(config.logger.clone())
-                    .with_max_line_bytes(config.max_line_bytes)
-                    .with_writer(crate::BatchedStdout),
-            ),
-        ),
+        Format::Mozlog => {
+            let layer = MozlogLayer::new(config.logger.clone())
+                .with_max_line_bytes(config.max_line_bytes)
+                .with_writer(crate::BatchedStdout);
+            let hostname = layer.hostname().to_owned();
+            let set = tracing::subscriber::set_global_default(
+                registry.with(layer).with(crate::direct::InitMarker),
+            );
+            if set.is_ok() {
+                crate::direct::install(
+                    &config.logger,
+                    &hostname,
+                    config.max_line_bytes,
+                    targets_copy,
+                );
+            }
+            set
+        }
         Format::Text => tracing::subscriber::set_global_default(
-            registry.with(TextLayer::new().with_writer(crate::BatchedStdout)),
+            registry
+                .with(TextLayer::new().with_writer(crate::BatchedStdout))
+                .with(crate::direct::InitMarker),
         ),
     };
     result.map_err(|_| InitError(InitErrorKind::AlreadySet))

@@ -184,7 +184,8 @@ where
 }
 
 /// The event's record as JSON text, into `fields` (cleared first, so a reused one keeps its
-/// buffers): span fields outermost first, then the event's own fields. Returns the record's
+/// buffers): the request context's `rid`, span fields outermost first, then the event's own
+/// fields. Returns the record's
 /// kind and whether it is critical.
 pub(crate) fn collect_into<S>(
     event: &Event<'_>,
@@ -196,6 +197,11 @@ where
 {
     fields.text.clear();
     fields.entries.clear();
+    crate::context::with_current_rid(|rid| {
+        if let Some(rid) = rid {
+            fields.insert_with("rid", |buf| push_json_str(buf, rid));
+        }
+    });
     if let Some(scope) = ctx.event_scope(event) {
         for span in scope.from_root() {
             if let Some(span_fields) = span.extensions().get::<SpanFields>() {
@@ -274,18 +280,29 @@ static ESCAPE: [u8; 256] = {
 
 fn push_escaped(buf: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    // Most strings need no escape at all: find the first 8-byte word that may hold one
-    // (a word test that is exact: no escape is ever missed), then go byte by byte from there.
-    let clean_words = bytes
-        .chunks_exact(8)
-        .take_while(|w| {
-            !may_need_escape(u64::from_le_bytes([
-                w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7],
-            ]))
-        })
-        .count();
+    // Most strings need no escape at all: find the first 8-byte word that may hold one (a
+    // word test that is exact: no escape is ever missed; the last, partial word is padded
+    // with spaces, which need none), then go byte by byte from there.
+    let mut clean = 0;
+    while clean + 8 <= bytes.len() {
+        let w = &bytes[clean..clean + 8];
+        if may_need_escape(u64::from_le_bytes([
+            w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7],
+        ])) {
+            break;
+        }
+        clean += 8;
+    }
+    if bytes.len() - clean < 8 {
+        let mut tail = [b' '; 8];
+        tail[..bytes.len() - clean].copy_from_slice(&bytes[clean..]);
+        if !may_need_escape(u64::from_le_bytes(tail)) {
+            buf.extend_from_slice(bytes);
+            return;
+        }
+    }
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate().skip(clean_words * 8) {
+    for (i, &b) in bytes.iter().enumerate().skip(clean) {
         let short = ESCAPE[usize::from(b)];
         if short == 0 {
             continue;

@@ -46,8 +46,9 @@
 //! | `Pid` | integer | the process id |
 //! | `Fields` | object | the payload, described below |
 //!
-//! `Fields` holds, in this order: `msg` (the event's message, if it has one), then the fields
-//! of every span the event is inside, outermost first, then the event's own fields. A key seen
+//! `Fields` holds, in this order: `msg` (the event's message, if it has one), then the `rid` of
+//! the [`RequestContext`] the thread is in, if any, then the fields of every span the event
+//! is inside, outermost first, then the event's own fields. A key seen
 //! twice keeps its first position and its last value: an inner span wins over an outer one,
 //! the event over its spans. The `type` field and a boolean `critical` field of the event are
 //! envelope information and are not copied into `Fields`. Span names are not written.
@@ -108,6 +109,8 @@
 
 mod batch;
 mod config;
+mod context;
+mod direct;
 mod fields;
 mod mozlog;
 mod panic;
@@ -120,6 +123,8 @@ pub use config::{
     init, ConfigError, Format, InitError, LogConfig, APP_NAME_VAR, FORMAT_VAR, LEVEL_VAR,
     MAX_BYTES_VAR, MIN_MAX_LINE_BYTES,
 };
+pub use context::RequestContext;
+pub use direct::{init_subscriber_in_use, write_direct, Direct, DirectFields, Key};
 pub use mozlog::{MozlogLayer, DEFAULT_MAX_LINE_BYTES};
 pub use panic::install_panic_hook;
 pub use text::TextLayer;

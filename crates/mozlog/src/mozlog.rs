@@ -73,6 +73,12 @@ impl<W> MozlogLayer<W> {
     }
 }
 
+impl<W> MozlogLayer<W> {
+    pub(crate) fn hostname(&self) -> &str {
+        &self.hostname
+    }
+}
+
 impl<W> fmt::Debug for MozlogLayer<W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MozlogLayer")
@@ -213,7 +219,7 @@ pub(crate) struct Head<'a> {
 
 impl Head<'_> {
     /// Appends the envelope's keys in the contract's order, up to `"Fields":`.
-    fn write(&self, buf: &mut Vec<u8>) {
+    pub(crate) fn write(&self, buf: &mut Vec<u8>) {
         buf.extend_from_slice(b"{\"Timestamp\":");
         push_u64(buf, self.timestamp);
         buf.extend_from_slice(b",\"Type\":");

@@ -9,6 +9,12 @@ use tracing_subscriber::fmt::MakeWriter;
 pub(crate) struct Capture(pub(crate) Arc<Mutex<Vec<u8>>>);
 
 impl Capture {
+    /// Everything written, as text.
+    pub(crate) fn text(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        String::from_utf8(bytes.clone()).unwrap()
+    }
+
     pub(crate) fn lines(&self) -> Vec<serde_json::Value> {
         let bytes = self
             .0

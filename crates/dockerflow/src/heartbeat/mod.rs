@@ -203,18 +203,14 @@ impl Heartbeat {
                     *cache = Cache::Running(rx.clone());
                     let inner = self.inner.clone();
                     // The run belongs to the request that started it: its records carry that rid.
-                    let span = tracing::Span::current();
-                    tokio::spawn(tracing::Instrument::instrument(
-                        async move {
-                            let report = Arc::new(inner.run().await);
-                            *inner.cache.lock().unwrap_or_else(|e| e.into_inner()) = Cache::Done {
-                                at: Instant::now(),
-                                report: report.clone(),
-                            };
-                            let _ = tx.send(Some(report));
-                        },
-                        span,
-                    ));
+                    tokio::spawn(crate::request_id::in_current_request(async move {
+                        let report = Arc::new(inner.run().await);
+                        *inner.cache.lock().unwrap_or_else(|e| e.into_inner()) = Cache::Done {
+                            at: Instant::now(),
+                            report: report.clone(),
+                        };
+                        let _ = tx.send(Some(report));
+                    }));
                     rx
                 }
             }

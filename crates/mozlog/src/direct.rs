@@ -1,0 +1,302 @@
+//! Records with fixed fields, written without tracing's field machinery.
+//!
+//! A service writes one `request.summary` per request. Through `tracing::event!` that record
+//! costs a callsite check, the subscriber's dispatch, a visitor per field, a merge with the
+//! span fields, and a copy of every value into the fields buffer before the line is built.
+//! [`write_direct`] builds the same line straight into the line buffer: the caller appends its
+//! fields in order, and the line goes to the batched stdout queue.
+//!
+//! It only does so when the result is exactly what the tracing path would write, which it can
+//! know only for the subscriber [`init`](crate::init) installed in mozlog format (it holds
+//! nothing but the level filter, the mozlog layer and a private marker layer, so no other
+//! layer misses the event):
+//! - the current dispatcher is that subscriber (not a scoped one set by a test or a library);
+//! - no span is entered (the tracing path would add the spans' fields);
+//! - the line fits within the line limit (the tracing path would truncate it).
+//!
+//! Otherwise it returns [`Direct::NotWritten`] and writes nothing, and the caller emits its
+//! tracing event as before. The level filter is applied the same way as the tracing path:
+//! an event the filter drops is not written.
+
+use std::sync::OnceLock;
+
+use tracing::{Level, Subscriber};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::Layer;
+
+use crate::fields::{push_json_str, push_u64};
+use crate::mozlog::{now_ns, severity};
+use crate::writer::with_buffer;
+
+/// What [`write_direct`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "when nothing was written the caller must emit its tracing event"]
+pub enum Direct {
+    /// The line was queued for stdout.
+    Written,
+    /// The level filter drops this record, as it would drop the tracing event.
+    Filtered,
+    /// Nothing was written: emit the record as a tracing event instead.
+    NotWritten,
+}
+
+/// A field name, checked once at compile time to need no JSON escaping (ASCII letters,
+/// digits, `_`, `.` and `-`), so that writing it is a copy.
+#[derive(Debug, Clone, Copy)]
+pub struct Key(&'static str);
+
+impl Key {
+    /// The key `name`; panics (at compile time in a `const`) when `name` is empty or holds
+    /// another character.
+    pub const fn new(name: &'static str) -> Key {
+        let bytes = name.as_bytes();
+        assert!(!bytes.is_empty(), "a mozlog key is not empty");
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            assert!(
+                b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-',
+                "a direct mozlog key is ASCII letters, digits, '_', '.' or '-'"
+            );
+            i += 1;
+        }
+        Key(name)
+    }
+}
+
+/// The `Fields` object of a record being written by [`write_direct`].
+#[derive(Debug)]
+pub struct DirectFields<'b> {
+    buf: &'b mut Vec<u8>,
+    empty: bool,
+}
+
+impl DirectFields<'_> {
+    fn key(&mut self, key: Key) {
+        if !std::mem::take(&mut self.empty) {
+            self.buf.push(b',');
+        }
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(key.0.as_bytes());
+        self.buf.extend_from_slice(b"\":");
+    }
+
+    /// Appends a string field.
+    pub fn str(&mut self, key: Key, value: &str) -> &mut Self {
+        self.key(key);
+        push_json_str(self.buf, value);
+        self
+    }
+
+    /// Appends an integer field.
+    pub fn u64(&mut self, key: Key, value: u64) -> &mut Self {
+        self.key(key);
+        push_u64(self.buf, value);
+        self
+    }
+}
+
+/// What [`init`](crate::init) set up, when it set up mozlog: the parts of the envelope that
+/// never change, already JSON text.
+#[derive(Debug)]
+struct Installed {
+    /// `,"Logger":..,"Hostname":..,"EnvVersion":"2.0","Severity":`
+    logger_to_severity: Vec<u8>,
+    /// `,"Pid":..,"Fields":{`
+    pid_to_fields: Vec<u8>,
+    max_line_bytes: usize,
+    targets: Targets,
+}
+
+impl Installed {
+    fn new(logger: &str, hostname: &str, max_line_bytes: usize, targets: Targets) -> Self {
+        let mut logger_to_severity = b",\"Logger\":".to_vec();
+        push_json_str(&mut logger_to_severity, logger);
+        logger_to_severity.extend_from_slice(b",\"Hostname\":");
+        push_json_str(&mut logger_to_severity, hostname);
+        logger_to_severity.extend_from_slice(b",\"EnvVersion\":\"2.0\",\"Severity\":");
+        let mut pid_to_fields = b",\"Pid\":".to_vec();
+        push_u64(&mut pid_to_fields, u64::from(std::process::id()));
+        pid_to_fields.extend_from_slice(b",\"Fields\":{");
+        Installed {
+            logger_to_severity,
+            pid_to_fields,
+            max_line_bytes,
+            targets,
+        }
+    }
+}
+
+static INSTALLED: OnceLock<Installed> = OnceLock::new();
+
+/// A layer that does nothing: its presence in the current dispatcher tells that the
+/// dispatcher is the one [`init`](crate::init) installed.
+#[derive(Debug)]
+pub(crate) struct InitMarker;
+
+impl<S: Subscriber> Layer<S> for InitMarker {}
+
+/// Whether the subscriber [`init`](crate::init) installed (either format) is the current
+/// dispatcher on this thread: then nothing but the mozlog or text layer reads spans, and a
+/// [`RequestContext`](crate::RequestContext) carries the request id as well as a span would.
+pub fn init_subscriber_in_use() -> bool {
+    tracing::dispatcher::get_default(|dispatch| dispatch.is::<InitMarker>())
+}
+
+/// Called by `init` once the mozlog subscriber is the global default.
+pub(crate) fn install(logger: &str, hostname: &str, max_line_bytes: usize, targets: Targets) {
+    let _ = INSTALLED.set(Installed::new(logger, hostname, max_line_bytes, targets));
+}
+
+/// Writes a record of type `target` at `level` whose `Fields` are what `fields` appends, in
+/// that order, when this is exactly the line a `tracing::event!(target: .., level, ..)` with
+/// the same fields (and no message) would make: see the [module](self) documentation. Keys
+/// must be distinct; an empty `Fields` gets `"msg": ""` as on the tracing path.
+///
+/// Returns [`Direct::NotWritten`] (having written nothing) when it cannot promise that; the
+/// caller then emits the tracing event.
+pub fn write_direct(
+    target: &str,
+    level: Level,
+    fields: impl FnOnce(&mut DirectFields<'_>),
+) -> Direct {
+    let Some(installed) = INSTALLED.get() else {
+        return Direct::NotWritten;
+    };
+    let ours = tracing::dispatcher::get_default(|dispatch| {
+        dispatch.is::<InitMarker>() && dispatch.current_span().id().is_none()
+    }) && crate::context::with_current_rid(|rid| rid.is_none());
+    if !ours {
+        return Direct::NotWritten;
+    }
+    if !installed.targets.would_enable(target, &level) {
+        return Direct::Filtered;
+    }
+    with_buffer(|buf| {
+        render(installed, target, level, now_ns(), buf, fields);
+        if buf.len() > installed.max_line_bytes {
+            return Direct::NotWritten;
+        }
+        crate::batch::enqueue(buf);
+        Direct::Written
+    })
+}
+
+fn render(
+    installed: &Installed,
+    target: &str,
+    level: Level,
+    timestamp: u64,
+    buf: &mut Vec<u8>,
+    fields: impl FnOnce(&mut DirectFields<'_>),
+) {
+    // What `Head::write` writes, from the parts computed once.
+    buf.extend_from_slice(b"{\"Timestamp\":");
+    push_u64(buf, timestamp);
+    buf.extend_from_slice(b",\"Type\":");
+    push_json_str(buf, target);
+    buf.extend_from_slice(&installed.logger_to_severity);
+    buf.push(b'0' + severity(level));
+    buf.extend_from_slice(&installed.pid_to_fields);
+    let mut object = DirectFields { buf, empty: true };
+    fields(&mut object);
+    if object.empty {
+        buf.extend_from_slice(br#""msg":"""#);
+    }
+    buf.extend_from_slice(b"}}\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::Capture;
+    use crate::MozlogLayer;
+    use tracing_subscriber::prelude::*;
+
+    /// The direct line and the tracing line for the same fields are the same bytes, apart
+    /// from the timestamp.
+    #[test]
+    fn same_line_as_the_tracing_path() {
+        let (logger, hostname) = ("app \"quoted\"", "host\n1");
+        let installed = Installed::new(logger, hostname, 65536, Targets::new());
+        let capture = Capture::default();
+        let subscriber = tracing_subscriber::registry().with(
+            MozlogLayer::new(logger)
+                .with_hostname(hostname)
+                .with_writer(capture.clone()),
+        );
+        let (agent, path, method, lang, rid, uid) = (
+            "Mozilla/5.0 \"x\"\t\u{1}é",
+            "/a\\b",
+            "GET",
+            "fr-CH, fr;q=0.9",
+            "4f1c",
+            "",
+        );
+        let (code, errno, t) = (503u16, 503u16, 12u64);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::event!(target: "request.summary", Level::ERROR,
+                agent, path, method, code, errno, lang, t, rid, uid, querystring = "a=1");
+            tracing::event!(target: "empty", Level::INFO, {});
+        });
+        let text = capture.text();
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        let mut direct = Vec::new();
+        render(
+            &installed,
+            "request.summary",
+            Level::ERROR,
+            0,
+            &mut direct,
+            |f| {
+                f.str(Key::new("agent"), agent)
+                    .str(Key::new("path"), path)
+                    .str(Key::new("method"), method)
+                    .u64(Key::new("code"), code.into())
+                    .u64(Key::new("errno"), errno.into())
+                    .str(Key::new("lang"), lang)
+                    .u64(Key::new("t"), t)
+                    .str(Key::new("rid"), rid)
+                    .str(Key::new("uid"), uid)
+                    .str(Key::new("querystring"), "a=1");
+            },
+        );
+        let mut empty = Vec::new();
+        render(&installed, "empty", Level::INFO, 0, &mut empty, |_| {});
+        for (tracing_line, direct_line) in lines.iter().zip([direct, empty]) {
+            let direct_line = String::from_utf8(direct_line).unwrap();
+            assert_eq!(
+                without_timestamp(tracing_line),
+                without_timestamp(&direct_line)
+            );
+        }
+        assert_eq!(lines.len(), 2);
+    }
+
+    #[test]
+    #[should_panic(expected = "ASCII letters")]
+    fn keys_that_need_escaping_are_refused() {
+        let _ = Key::new("a\"b");
+    }
+
+    fn without_timestamp(line: &str) -> String {
+        let rest = line.split_once(',').unwrap().1;
+        assert!(line.starts_with("{\"Timestamp\":"), "{line}");
+        rest.to_owned()
+    }
+
+    /// Outside the subscriber `init` installs, nothing is written directly.
+    #[test]
+    fn not_written_under_another_subscriber() {
+        let capture = Capture::default();
+        let subscriber =
+            tracing_subscriber::registry().with(MozlogLayer::new("x").with_writer(capture.clone()));
+        let direct = tracing::subscriber::with_default(subscriber, || {
+            write_direct("request.summary", Level::INFO, |f| {
+                f.u64(Key::new("code"), 200);
+            })
+        });
+        assert_eq!(direct, Direct::NotWritten);
+        assert!(capture.text().is_empty());
+    }
+}
