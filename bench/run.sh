@@ -23,7 +23,7 @@ mkdir -p "$OUT"
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release -q -p dockerflow-bench
-BIN=target/release
+BIN="${CARGO_TARGET_DIR:-target}/release"
 
 pids=()
 tmp=$(mktemp -d) && chmod 755 "$tmp"

@@ -201,7 +201,11 @@ fn respond(
     if let Some(ct) = content_type {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
     }
-    headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+    // hyper writes a GET's Content-Length from the body's exact size; a HEAD response has
+    // an empty body, so it says what a GET would send.
+    if head {
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+    }
     response
 }
 

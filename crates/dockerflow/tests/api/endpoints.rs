@@ -10,6 +10,10 @@ async fn version_is_served_verbatim() {
     assert_eq!(r.body, VERSION_JSON.as_bytes(), "byte for byte");
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        r.header("content-length"),
+        Some(VERSION_JSON.len().to_string().as_str())
+    );
     assert_valid("version.schema.json", &r.json());
 
     let head = request(app.address, "HEAD", "/__version__", &[]).await;
