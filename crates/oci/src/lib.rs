@@ -94,7 +94,8 @@ pub use limits::{Limit, Limits};
 pub use manifest::{Descriptor, ImageIndex, ImageManifest, Platform};
 pub use reference::{ArchiveImage, ImageRef, RegistryRef};
 pub use transport::{
-    choose_platform, open, DockerArchive, ImageSource, OciArchive, OciLayout, OpenOptions,
+    choose_platform, open, open_index_or_image, DockerArchive, ImageSource, IndexSource,
+    OciArchive, OciLayout, OpenOptions, Opened,
 };
 pub mod vfs;
 pub use vfs::{ContentRequest, Entry, EntryKind, Finding, FindingKind, Hidden, HiddenBy, Vfs};

@@ -32,5 +32,5 @@ mod push;
 pub use client::{api_host, is_loopback, Client, ClientOptions, ENV_INSECURE};
 pub use credentials::{CredentialSources, Credentials, Secret};
 pub use error::{Error, Result};
-pub use pull::{RegistryImage, MANIFEST_ACCEPT};
-pub use push::{push, Event, PushOptions, Pushed};
+pub use pull::{open_index_or_image, RegistryImage, RegistryIndex, MANIFEST_ACCEPT};
+pub use push::{push, push_index, Event, PushOptions, Pushed};
