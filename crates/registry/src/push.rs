@@ -973,17 +973,7 @@ fn upload_once(
     options: &PushOptions,
     progress: &mut dyn FnMut(&Event),
 ) -> Result<()> {
-    let start_url = client.url(&format!("{repo}/blobs/uploads/"));
-    let resp = client.send("POST", &start_url, &[], Payload::None, scope)?;
-    if resp.status().as_u16() != 202 {
-        return Err(status_error(
-            "POST",
-            &start_url,
-            resp,
-            "202 Accepted with a Location",
-        ));
-    }
-    let mut location = upload_location(client, &resp, &format!("POST {start_url}"))?;
+    // The source first: a blob it cannot give opens no upload session.
     let mut reader: Box<dyn Read + '_> = match &blob.body {
         BlobBody::Bytes(b) => Box::new(*b),
         BlobBody::Layer(source, i) => source.open_layer(*i)?,
@@ -1001,6 +991,17 @@ fn upload_once(
             })
         }
     };
+    let start_url = client.url(&format!("{repo}/blobs/uploads/"));
+    let resp = client.send("POST", &start_url, &[], Payload::None, scope)?;
+    if resp.status().as_u16() != 202 {
+        return Err(status_error(
+            "POST",
+            &start_url,
+            resp,
+            "202 Accepted with a Location",
+        ));
+    }
+    let mut location = upload_location(client, &resp, &format!("POST {start_url}"))?;
     let mut hasher = Hasher::new(blob.desc.digest.algorithm());
     let mut buf = vec![
         0u8;
