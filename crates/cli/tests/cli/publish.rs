@@ -317,6 +317,30 @@ fn publish_copies_an_index_whole_and_one_platform_with_platform() {
     assert!(served.body == two.index.bytes);
     assert_eq!(served.content_type, OCI.index);
 
+    // Registry to registry (the same one: blobs mounted), the index digest kept.
+    let o = dockerflow(
+        &[
+            "publish",
+            &format!("docker://{host}/multi/app:v1"),
+            &format!("docker://{host}/copy/app:v1"),
+            "--digest-file",
+            "copy.txt",
+        ],
+        tmp.path(),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        digest_file(tmp.path(), "copy.txt"),
+        two.index.digest.to_string()
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("0 blobs uploaded, 0 already there, 5 mounted"),
+        "{}",
+        text(&o)
+    );
+    assert!(get_v2(&host, "copy/app/manifests/v1").body == two.index.bytes);
+
     let o = dockerflow(
         &[
             "publish",
