@@ -5,10 +5,10 @@
 //!
 //! - Blobs are streamed from the source (layers are never held whole) and verified by the
 //!   source's reader; every blob is written once.
-//! - The manifest is written as serde serialises [`ImageManifest`]: byte for byte what
-//!   `dockerflow build` hashed, so its digest holds. A manifest another tool wrote may be
-//!   re-serialised differently, and then gets a new digest (the trait gives no raw manifest
-//!   bytes yet).
+//! - The manifest is written as the source holds it ([`ImageSource::raw_manifest`]), so a
+//!   copy keeps its digest; a source without the bytes (a classic `docker save` archive, a
+//!   built image) gets it as serde serialises [`ImageManifest`], byte for byte what
+//!   `dockerflow build` hashed.
 //! - Archives are deterministic tars (fixed order, owner and time), written to a temporary
 //!   name and renamed, so a failed write leaves no half archive. A layout directory gets its
 //!   blobs first and `index.json` last (replacing an entry with the same tag, keeping others).
@@ -138,8 +138,11 @@ pub struct Written {
     pub blob_bytes: u64,
 }
 
-/// The manifest bytes every writer writes for `image`.
+/// The manifest bytes every writer writes for `image`: the source's own when it holds them.
 pub fn manifest_bytes(image: &dyn ImageSource) -> Result<Vec<u8>, WriteError> {
+    if let Some(raw) = image.raw_manifest() {
+        return Ok(raw.to_vec());
+    }
     serde_json::to_vec(image.manifest())
         .map_err(|e| WriteError(format!("cannot serialise the manifest: {e}")))
 }
@@ -437,6 +440,46 @@ pub fn config_json(image: &dyn ImageSource) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_copy_keeps_the_source_manifest_bytes() {
+        let dir = std::env::temp_dir().join(format!("dockerflow-write-raw-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("in/blobs/sha256")).unwrap();
+        let put = |bytes: &[u8], mt: &str| {
+            let d = Digest::of(Algorithm::Sha256, bytes);
+            std::fs::write(dir.join("in").join(d.blob_path()), bytes).unwrap();
+            json!({"mediaType": mt, "digest": d.to_string(), "size": bytes.len()})
+        };
+        let layer = vec![0u8; 1024]; // an empty tar
+        let config = json!({"rootfs": {"type": "layers",
+            "diff_ids": [Digest::of(Algorithm::Sha256, &layer).to_string()]}})
+        .to_string();
+        // Pretty-printed, keys in no serialiser's order: re-encoding would change the digest.
+        let manifest = serde_json::to_vec_pretty(&json!({
+            "layers": [put(&layer, media_type::OCI_LAYER_TAR)],
+            "config": put(config.as_bytes(), media_type::OCI_CONFIG),
+            "schemaVersion": 2,
+        }))
+        .unwrap();
+        let entry = put(&manifest, media_type::OCI_MANIFEST);
+        std::fs::write(
+            dir.join("in/index.json"),
+            json!({"schemaVersion": 2, "manifests": [entry]}).to_string(),
+        )
+        .unwrap();
+        std::fs::write(dir.join("in/oci-layout"), OCI_LAYOUT).unwrap();
+        let options = dockerflow_oci::OpenOptions::default();
+        let source = dockerflow_oci::OciLayout::open(&dir.join("in"), None, &options).unwrap();
+        let dest =
+            Destination::parse(&format!("oci-archive:{}", dir.join("out.tar").display())).unwrap();
+        let written = write_image(&source, &dest).unwrap();
+        let digest = Digest::of(Algorithm::Sha256, &manifest);
+        assert_eq!(written.manifest_digest, digest);
+        let copy = dockerflow_oci::OciArchive::open(&dir.join("out.tar"), None, &options).unwrap();
+        assert_eq!(copy.raw_manifest(), Some(manifest.as_slice()));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn destinations() {

@@ -7,8 +7,8 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use dockerflow_oci::{ImageRef, OpenOptions, Platform};
-use dockerflow_registry::{push, Client, ClientOptions, Event, PushOptions};
+use dockerflow_oci::{ErrorKind, ImageRef, OpenOptions, Opened, Platform};
+use dockerflow_registry::{push, push_index, Client, ClientOptions, Event, PushOptions};
 
 use crate::flags::Flags;
 
@@ -24,10 +24,19 @@ docker://, docker-daemon: or a bare name, exported through the engine's API). DE
 Options:
   --digest-file FILE          Where to write the digest (default docker-image-shasum256.txt);
                               it holds `sha256:<hex>` and a newline, nothing else
-  --platform OS/ARCH[/VAR]    The platform to copy from a multi-platform SRC (default linux/amd64)
+  --platform OS/ARCH[/VAR]    Copy only this platform's image from a multi-platform SRC
+                              (default: the whole index)
   --insecure-registry HOST    Speak plain HTTP to HOST (repeatable; loopback always is)
   --chunk-size BYTES          Bytes per upload request (default 16 MiB)
 
+The manifest goes up byte for byte as SRC holds it (oci:, oci-archive:, docker://, and a
+Docker 25+ docker-archive:), so the digest written is SRC's. A multi-platform SRC (an OCI
+image index or a Docker manifest list, from oci:, oci-archive: or docker://) is copied
+whole: every platform's blobs (a blob shared by platforms goes up once), each manifest by
+digest, then the index itself under DEST's tag; the digest written is the index's. With
+--platform, only that platform's manifest is pushed and its digest written. Every manifest
+is read before anything is sent, and the tag goes last: a missing platform fails the
+publish and leaves no tag.
 Layers of a classic `docker save` archive are gzipped (deterministically); the digests are
 remembered in DOCKERFLOW_CACHE_DIR (default ~/.cache/dockerflow), so the next publish of the
 same layers asks the registry before compressing again.
@@ -161,12 +170,16 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
         }
         other => (other, None),
     };
-    let (source, raw_manifest) = crate::registry::open_with(&src, &open_options, &client_options)
-        .map_err(|e| format!("cannot read {src}: {e}"))?;
+    // Without --platform an index goes whole; with it, the one platform's image.
+    let opened = match &a.platform {
+        Some(_) => crate::registry::open_image_with(&src, &open_options, &client_options)
+            .map(Opened::Image),
+        None => crate::registry::open_index_or_image(&src, &open_options, &client_options),
+    }
+    .map_err(|e| format!("cannot read {src}: {e}"))?;
     let client = Client::new(&dest.registry, &client_options)
         .map_err(|e| format!("cannot publish to docker://{dest}: {e}"))?;
     let mut push_options = PushOptions {
-        raw_manifest,
         blob_cache: cache_dir().map(|d| d.join("blob-digests")),
         ..PushOptions::default()
     };
@@ -223,6 +236,9 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
             Event::BlobMounted { what, digest, from } => {
                 Some(format!("{what}: {} mounted from {from}", short(digest)))
             }
+            Event::EntryPushed { what, digest } => {
+                Some(format!("{what}: manifest {digest} pushed"))
+            }
             Event::ManifestPushed { digest, reference } => {
                 Some(format!("manifest: {digest} pushed to {reference}"))
             }
@@ -236,8 +252,23 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
             let _ = writeln!(stderr, "dockerflow: {t}");
         }
     };
-    let pushed = push(&client, source.as_ref(), &dest, &push_options, &mut report)
-        .map_err(|e| format!("cannot publish {src} to docker://{dest}: {e}"))?;
+    let pushed = match &opened {
+        Opened::Index(index) => {
+            push_index(&client, index.as_ref(), &dest, &push_options, &mut report)
+        }
+        Opened::Image(image) => push(&client, image.as_ref(), &dest, &push_options, &mut report),
+    }
+    .map_err(|e| {
+        let hint = match (&opened, &e) {
+            (Opened::Index(_), dockerflow_registry::Error::Image(oci))
+                if matches!(oci.kind(), ErrorKind::BlobMissing { .. }) =>
+            {
+                "; to publish one platform only, use --platform OS/ARCH[/VARIANT]"
+            }
+            _ => "",
+        };
+        format!("cannot publish {src} to docker://{dest}: {e}{hint}")
+    })?;
     std::fs::write(&a.digest_file, format!("{}\n", pushed.digest)).map_err(|e| {
         format!(
             "published {}, but cannot write {}: {e}",
@@ -245,9 +276,13 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
         )
     })?;
     let mut out = std::io::stdout().lock();
+    let index = match &opened {
+        Opened::Index(_) => format!("an index of {} manifests; ", pushed.manifests),
+        Opened::Image(_) => String::new(),
+    };
     let _ = writeln!(
         out,
-        "published {}@{} ({} blobs uploaded, {} already there, {} mounted, {:.1} s); digest written to {}",
+        "published {}@{} ({index}{} blobs uploaded, {} already there, {} mounted, {:.1} s); digest written to {}",
         pushed.reference,
         pushed.digest,
         pushed.uploaded,
@@ -256,15 +291,13 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
         started.elapsed().as_secs_f64(),
         a.digest_file
     );
-    if pushed.manifest_rewritten && source.manifest_digest().is_some() {
-        let _ = writeln!(
-            out,
-            "note: the manifest was re-encoded, so its digest differs from the source's {}",
-            source
-                .manifest_digest()
-                .map(ToString::to_string)
-                .unwrap_or_default()
-        );
+    if let (Opened::Image(image), true) = (&opened, pushed.manifest_rewritten) {
+        if let Some(d) = image.manifest_digest() {
+            let _ = writeln!(
+                out,
+                "note: the manifest was re-encoded, so its digest differs from the source's {d}"
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,7 +1,7 @@
 //! Opening an image by reference for the CLI: `docker://` goes to `dockerflow-registry`,
 //! every local transport to `dockerflow-oci` (which must not depend on the registry client).
 
-use dockerflow_oci::{open, ImageRef, ImageSource, OpenOptions};
+use dockerflow_oci::{open, ImageRef, ImageSource, OpenOptions, Opened};
 use dockerflow_registry::{ClientOptions, RegistryImage};
 
 /// Opens `reference` with the registry client's default options (credentials from the
@@ -10,33 +10,33 @@ pub(crate) fn open_image(
     reference: &ImageRef,
     options: &OpenOptions,
 ) -> dockerflow_oci::Result<Box<dyn ImageSource>> {
-    open_with(reference, options, &ClientOptions::default()).map(|(s, _)| s)
+    open_image_with(reference, options, &ClientOptions::default())
 }
 
-/// An opened image and, when known, its manifest's exact bytes.
-pub(crate) type Opened = (Box<dyn ImageSource>, Option<Vec<u8>>);
+/// Opens the image `reference` names, choosing from an index by `options.platform`.
+pub(crate) fn open_image_with(
+    reference: &ImageRef,
+    options: &OpenOptions,
+    client: &ClientOptions,
+) -> dockerflow_oci::Result<Box<dyn ImageSource>> {
+    match reference {
+        ImageRef::Registry(r) => Ok(Box::new(
+            RegistryImage::open(r, options, client).map_err(|e| e.into_oci())?,
+        )),
+        _ => open(reference, options),
+    }
+}
 
-/// Opens `reference`; also returns the manifest's exact bytes when the source can give them
-/// (a registry, or an OCI layout directory), so a copy keeps the manifest digest.
-pub(crate) fn open_with(
+/// Opens what `reference` names without choosing a platform: an index whole, else the image.
+pub(crate) fn open_index_or_image(
     reference: &ImageRef,
     options: &OpenOptions,
     client: &ClientOptions,
 ) -> dockerflow_oci::Result<Opened> {
     match reference {
         ImageRef::Registry(r) => {
-            let image = RegistryImage::open(r, options, client).map_err(|e| e.into_oci())?;
-            let raw = image.raw_manifest().to_vec();
-            Ok((Box::new(image), Some(raw)))
+            dockerflow_registry::open_index_or_image(r, options, client).map_err(|e| e.into_oci())
         }
-        ImageRef::OciLayout { path, .. } => {
-            let source = open(reference, options)?;
-            let raw = source.manifest_digest().and_then(|d| {
-                let bytes = std::fs::read(path.join(d.blob_path())).ok()?;
-                (dockerflow_oci::Digest::of(d.algorithm(), &bytes) == *d).then_some(bytes)
-            });
-            Ok((source, raw))
-        }
-        _ => Ok((open(reference, options)?, None)),
+        _ => dockerflow_oci::open_index_or_image(reference, options),
     }
 }

@@ -46,7 +46,9 @@
 //!   config and a verified stream per layer; [`DockerArchive`] (`docker save` in its classic,
 //!   Docker 25+ and containerd-store forms), [`OciLayout`] and [`OciArchive`] implement it.
 //!   Archives are indexed once (entry name to offset and size) and read in place by seeking;
-//!   nothing is extracted.
+//!   nothing is extracted. A manifest read from a source comes with its exact bytes
+//!   ([`ImageSource::raw_manifest`]), so a copy can keep its digest; an index is read whole,
+//!   without choosing a platform, as an [`IndexSource`] ([`open_index_or_image`]).
 //! - **Every blob is verified while it streams**: size first (a blob longer than its
 //!   descriptor fails as soon as it is), then digest at the end. A layer's uncompressed
 //!   stream is also checked against the config's `rootfs.diff_ids`. Errors name the role
@@ -94,7 +96,8 @@ pub use limits::{Limit, Limits};
 pub use manifest::{Descriptor, ImageIndex, ImageManifest, Platform};
 pub use reference::{ArchiveImage, ImageRef, RegistryRef};
 pub use transport::{
-    choose_platform, open, DockerArchive, ImageSource, OciArchive, OciLayout, OpenOptions,
+    choose_platform, open, open_index_or_image, DockerArchive, ImageSource, IndexSource,
+    OciArchive, OciLayout, OpenOptions, Opened,
 };
 pub mod vfs;
 pub use vfs::{ContentRequest, Entry, EntryKind, Finding, FindingKind, Hidden, HiddenBy, Vfs};

@@ -16,7 +16,8 @@
 //!   while it streams (never buffered). Blob redirects are followed without sending
 //!   `Authorization` to another origin.
 //! - **Pushes** send blobs first and the manifest last, so a failed push never tags a
-//!   half-uploaded image. Blobs the registry has are skipped (`HEAD`); others go up in chunks
+//!   half-uploaded image; a manifest the source holds goes up as its exact bytes, and an
+//!   index ([`push_index`]) after every manifest it lists, each shared blob sent once. Blobs the registry has are skipped (`HEAD`); others go up in chunks
 //!   (`POST`, `PATCH` with `Content-Range`, `PUT ?digest=`). Transient failures (network
 //!   errors, 5xx, 429) are retried with exponential backoff, a bounded number of times; an
 //!   interrupted chunk resumes where the registry says the session stands, and a session the
@@ -32,5 +33,5 @@ mod push;
 pub use client::{api_host, is_loopback, Client, ClientOptions, ENV_INSECURE};
 pub use credentials::{CredentialSources, Credentials, Secret};
 pub use error::{Error, Result};
-pub use pull::{RegistryImage, MANIFEST_ACCEPT};
-pub use push::{push, Event, PushOptions, Pushed};
+pub use pull::{open_index_or_image, RegistryImage, RegistryIndex, MANIFEST_ACCEPT};
+pub use push::{push, push_index, Event, PushOptions, Pushed};

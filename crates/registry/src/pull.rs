@@ -1,6 +1,7 @@
 //! Reading an image from a registry as an [`ImageSource`]: the manifest by tag or digest
 //! (an index is resolved to the wanted platform), the config, and each layer streamed and
-//! verified as it is read.
+//! verified as it is read; or an index whole, as an [`IndexSource`], for copying every
+//! platform.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use dockerflow_oci::manifest::{media_kind, media_type, MediaKind};
 use dockerflow_oci::{
     Algorithm, BlobRole, Descriptor, Digest, ErrorKind, ImageConfig, ImageIndex, ImageManifest,
-    ImageSource, Limit, OpenOptions, Platform, RegistryRef, VerifyingReader,
+    ImageSource, IndexSource, Limit, OpenOptions, Opened, Platform, RegistryRef, VerifyingReader,
 };
 
 use crate::client::{header, read_small, status_error, Client, ClientOptions, Payload};
@@ -50,23 +51,28 @@ impl RegistryImage {
         reference: &RegistryRef,
         options: &OpenOptions,
     ) -> Result<RegistryImage> {
+        let root = fetch_root(&client, reference, options)?;
+        RegistryImage::resolve(client, reference, root, options)
+    }
+
+    /// Follows `root` (fetched for `reference`) through indexes to the platform's manifest,
+    /// and reads the config.
+    fn resolve(
+        client: Arc<Client>,
+        reference: &RegistryRef,
+        root: Fetched,
+        options: &OpenOptions,
+    ) -> Result<RegistryImage> {
         let origin = format!("docker://{reference}");
         let repo = reference.repository.clone();
         let scope = format!("repository:{repo}:pull");
         let limits = &options.limits;
-        let wanted = match (&reference.digest, &reference.tag) {
-            (Some(d), _) => d.to_string(),
-            (None, Some(t)) => t.clone(),
-            (None, None) => "latest".to_string(),
-        };
-        let (mut kind, mut bytes, mut digest) = fetch_manifest(
-            &client,
-            &repo,
-            &wanted,
-            reference.digest.as_ref(),
-            &scope,
-            limits.max_json_bytes,
-        )?;
+        let Fetched {
+            mut kind,
+            mut bytes,
+            mut digest,
+            ..
+        } = root;
         let mut depth = 0;
         let manifest = loop {
             match kind {
@@ -87,26 +93,15 @@ impl RegistryImage {
                     }
                     let index: ImageIndex = parse(&bytes, &format!("index {digest}"))?;
                     let chosen = choose_platform(&index.manifests, &options.platform)?.clone();
-                    let (k, b, d) = fetch_manifest(
+                    let f = fetch_child(
                         &client,
                         &repo,
-                        &chosen.digest.to_string(),
-                        Some(&chosen.digest),
+                        &chosen,
+                        BlobRole::Manifest,
                         &scope,
                         limits.max_json_bytes,
                     )?;
-                    if b.len() as u64 != chosen.size {
-                        return Err(Error::Image(dockerflow_oci::Error::new(
-                            ErrorKind::SizeMismatch {
-                                role: BlobRole::Manifest,
-                                digest: chosen.digest.clone(),
-                                expected: chosen.size,
-                                actual: b.len() as u64,
-                                path: format!("{origin} manifests/{}", chosen.digest),
-                            },
-                        )));
-                    }
-                    (kind, bytes, digest) = (k, b, d);
+                    (kind, bytes, digest) = (f.kind, f.bytes, f.digest);
                     depth += 1;
                 }
                 _ => {
@@ -167,12 +162,6 @@ impl RegistryImage {
         })
     }
 
-    /// The manifest's bytes as the registry sent them (their digest is
-    /// [`ImageSource::manifest_digest`]).
-    pub fn raw_manifest(&self) -> &[u8] {
-        &self.raw_manifest
-    }
-
     /// The client used (for counting requests, or for a later push to the same registry).
     pub fn client(&self) -> &Arc<Client> {
         &self.client
@@ -181,6 +170,102 @@ impl RegistryImage {
     /// The repository, e.g. `library/alpine`.
     pub fn repository(&self) -> &str {
         &self.repository
+    }
+}
+
+/// Opens what `reference` names without choosing a platform: an index whole (its entries
+/// are fetched by digest when read), else the image.
+pub fn open_index_or_image(
+    reference: &RegistryRef,
+    options: &OpenOptions,
+    client_options: &ClientOptions,
+) -> Result<Opened> {
+    let client = Arc::new(Client::new(&reference.registry, client_options)?);
+    let root = fetch_root(&client, reference, options)?;
+    if root.kind != MediaKind::Index {
+        return Ok(Opened::Image(Box::new(RegistryImage::resolve(
+            client, reference, root, options,
+        )?)));
+    }
+    let index: ImageIndex = parse(&root.bytes, &format!("index {}", root.digest))?;
+    Ok(Opened::Index(Box::new(RegistryIndex {
+        origin: format!("docker://{reference}"),
+        client,
+        repository: reference.repository.clone(),
+        descriptor: Descriptor {
+            media_type: root.media_type,
+            digest: root.digest,
+            size: root.bytes.len() as u64,
+            urls: None,
+            annotations: Default::default(),
+            platform: None,
+            artifact_type: None,
+        },
+        index,
+        raw_index: root.bytes,
+        max_json_bytes: options.limits.max_json_bytes,
+    })))
+}
+
+/// An image index (or Docker manifest list) in a registry, read and verified, for copying
+/// whole.
+#[derive(Debug)]
+pub struct RegistryIndex {
+    origin: String,
+    client: Arc<Client>,
+    repository: String,
+    descriptor: Descriptor,
+    index: ImageIndex,
+    raw_index: Vec<u8>,
+    max_json_bytes: u64,
+}
+
+impl RegistryIndex {
+    /// The repository, e.g. `library/alpine`.
+    pub fn repository(&self) -> &str {
+        &self.repository
+    }
+}
+
+impl IndexSource for RegistryIndex {
+    fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    fn descriptor(&self) -> &Descriptor {
+        &self.descriptor
+    }
+
+    fn index(&self) -> &ImageIndex {
+        &self.index
+    }
+
+    fn raw_index(&self) -> &[u8] {
+        &self.raw_index
+    }
+
+    fn read_manifest(&self, desc: &Descriptor, role: BlobRole) -> dockerflow_oci::Result<Vec<u8>> {
+        let scope = format!("repository:{}:pull", self.repository);
+        fetch_child(
+            &self.client,
+            &self.repository,
+            desc,
+            role,
+            &scope,
+            self.max_json_bytes,
+        )
+        .map(|f| f.bytes)
+        .map_err(|e| e.into_oci().with_origin(&self.origin))
+    }
+
+    fn open_blob(
+        &self,
+        desc: &Descriptor,
+        role: BlobRole,
+    ) -> dockerflow_oci::Result<Box<dyn Read + '_>> {
+        let r = open_blob(&self.client, &self.repository, desc, role)
+            .map_err(|e| e.into_oci().with_origin(&self.origin))?;
+        Ok(Box::new(r))
     }
 }
 
@@ -195,6 +280,11 @@ impl ImageSource for RegistryImage {
 
     fn manifest_digest(&self) -> Option<&Digest> {
         Some(&self.manifest_digest)
+    }
+
+    /// The bytes the registry sent.
+    fn raw_manifest(&self) -> Option<&[u8]> {
+        Some(&self.raw_manifest)
     }
 
     fn config(&self) -> &ImageConfig {
@@ -227,6 +317,65 @@ fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> 
     })
 }
 
+/// A manifest or index as the registry sent it, verified.
+#[derive(Debug)]
+struct Fetched {
+    kind: MediaKind,
+    /// The registry's `Content-Type`, else the document's own `mediaType`, else the OCI type
+    /// of its kind.
+    media_type: String,
+    bytes: Vec<u8>,
+    digest: Digest,
+}
+
+/// GETs what `reference` names (by digest when it has one, else by tag).
+fn fetch_root(client: &Client, reference: &RegistryRef, options: &OpenOptions) -> Result<Fetched> {
+    let wanted = match (&reference.digest, &reference.tag) {
+        (Some(d), _) => d.to_string(),
+        (None, Some(t)) => t.clone(),
+        (None, None) => "latest".to_string(),
+    };
+    fetch_manifest(
+        client,
+        &reference.repository,
+        &wanted,
+        reference.digest.as_ref(),
+        &format!("repository:{}:pull", reference.repository),
+        options.limits.max_json_bytes,
+    )
+}
+
+/// GETs an index entry by digest and checks its size too.
+fn fetch_child(
+    client: &Client,
+    repo: &str,
+    desc: &Descriptor,
+    role: BlobRole,
+    scope: &str,
+    max: u64,
+) -> Result<Fetched> {
+    let f = fetch_manifest(
+        client,
+        repo,
+        &desc.digest.to_string(),
+        Some(&desc.digest),
+        scope,
+        max,
+    )?;
+    if f.bytes.len() as u64 != desc.size {
+        return Err(Error::Image(dockerflow_oci::Error::new(
+            ErrorKind::SizeMismatch {
+                role,
+                digest: desc.digest.clone(),
+                expected: desc.size,
+                actual: f.bytes.len() as u64,
+                path: format!("{}/{repo}/manifests/{}", client.registry(), desc.digest),
+            },
+        )));
+    }
+    Ok(f)
+}
+
 /// GETs a manifest, checks its digest (against `expected`, and the registry's
 /// `Docker-Content-Digest`), and classifies it.
 fn fetch_manifest(
@@ -236,7 +385,7 @@ fn fetch_manifest(
     expected: Option<&Digest>,
     scope: &str,
     max: u64,
-) -> Result<(MediaKind, Vec<u8>, Digest)> {
+) -> Result<Fetched> {
     let url = client.url(&format!("{repo}/manifests/{reference}"));
     let accept = [("Accept", MANIFEST_ACCEPT.to_string())];
     let resp = client.send_retry(
@@ -286,15 +435,20 @@ fn fetch_manifest(
         .trim()
         .to_string();
     let mut kind = media_kind(&ct);
+    let mut media = ct.clone();
     if !matches!(kind, MediaKind::Manifest | MediaKind::Index) {
         // Some registries send a generic type: fall back on the document's own mediaType,
         // then on its shape.
         let v: serde_json::Value = parse(&bytes, &format!("manifest {actual}"))?;
-        kind = match v.get("mediaType").and_then(|m| m.as_str()) {
-            Some(m) => media_kind(m),
-            None if v.get("manifests").is_some() => MediaKind::Index,
-            None if v.get("config").is_some() => MediaKind::Manifest,
-            None => MediaKind::Other,
+        (kind, media) = match v.get("mediaType").and_then(|m| m.as_str()) {
+            Some(m) => (media_kind(m), m.to_string()),
+            None if v.get("manifests").is_some() => {
+                (MediaKind::Index, media_type::OCI_INDEX.to_string())
+            }
+            None if v.get("config").is_some() => {
+                (MediaKind::Manifest, media_type::OCI_MANIFEST.to_string())
+            }
+            None => (MediaKind::Other, String::new()),
         };
         if kind == MediaKind::Other {
             return Err(Error::Image(dockerflow_oci::Error::new(
@@ -309,7 +463,12 @@ fn fetch_manifest(
             )));
         }
     }
-    Ok((kind, bytes, actual))
+    Ok(Fetched {
+        kind,
+        media_type: media,
+        bytes,
+        digest: actual,
+    })
 }
 
 /// Chooses an index entry for `platform` exactly as the local transports do.

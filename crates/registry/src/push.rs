@@ -1,7 +1,8 @@
-//! Pushing an image from any [`ImageSource`] to a registry: blobs first (skipped when the
-//! registry has them, else uploaded in chunks: `POST`, `PATCH` with `Content-Range`, `PUT
-//! ?digest=`), the manifest last, so a failed push never leaves a tag pointing at a
-//! half-uploaded image.
+//! Pushing an image from any [`ImageSource`], or a whole index from any [`IndexSource`], to
+//! a registry: blobs first (skipped when the registry has them, else uploaded in chunks:
+//! `POST`, `PATCH` with `Content-Range`, `PUT ?digest=`), the manifest last (an index's
+//! images by digest, then the index), so a failed push never leaves a tag pointing at a
+//! half-uploaded image. A manifest the source holds goes up as its exact bytes.
 //!
 //! A classic `docker save` archive holds no manifest and uncompressed layers: each layer is
 //! gzipped deterministically (no name, no time, one compression level) into a temporary
@@ -12,8 +13,10 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 
 use dockerflow_oci::digest::Hasher;
-use dockerflow_oci::manifest::media_type;
-use dockerflow_oci::{Algorithm, Descriptor, Digest, ImageManifest, ImageSource, RegistryRef};
+use dockerflow_oci::manifest::{media_kind, media_type, MediaKind};
+use dockerflow_oci::{
+    Algorithm, Descriptor, Digest, ImageIndex, ImageManifest, ImageSource, IndexSource, RegistryRef,
+};
 use flate2::write::GzEncoder;
 use flate2::{Compression, GzBuilder};
 
@@ -25,9 +28,6 @@ use crate::error::{Error, Result};
 pub struct PushOptions {
     /// Bytes per `PATCH` request (and the most a blob upload holds in memory). Default 16 MiB.
     pub chunk_size: usize,
-    /// The source manifest's exact bytes, when known, so the pushed digest equals the
-    /// source's. Without them the parsed manifest is serialised again.
-    pub raw_manifest: Option<Vec<u8>>,
     /// A repository on the destination registry that holds the source's blobs (the source
     /// is an image there): missing blobs are mounted from it instead of uploaded.
     pub mount_from: Option<String>,
@@ -41,7 +41,6 @@ impl Default for PushOptions {
     fn default() -> PushOptions {
         PushOptions {
             chunk_size: 16 << 20,
-            raw_manifest: None,
             mount_from: None,
             blob_cache: None,
         }
@@ -109,7 +108,15 @@ pub enum Event {
         /// The error (never holding a credential).
         error: String,
     },
-    /// The manifest is stored under the destination's tag.
+    /// One of an index's manifests (or nested indexes) is stored by digest, before the
+    /// index itself.
+    EntryPushed {
+        /// Its platform, e.g. `linux/arm64`, or its digest when it names none.
+        what: String,
+        /// Its digest.
+        digest: Digest,
+    },
+    /// The manifest (or index) is stored under the destination's tag.
     ManifestPushed {
         /// The manifest's digest.
         digest: Digest,
@@ -133,6 +140,9 @@ pub struct Pushed {
     pub skipped: usize,
     /// Blobs mounted from [`PushOptions::mount_from`].
     pub mounted: usize,
+    /// Manifests pushed by digest before the tagged one: an index's images (and nested
+    /// indexes); 0 for one image.
+    pub manifests: usize,
     /// Whether the manifest was built or re-encoded here (so its digest differs from the
     /// source's, or the source had none).
     pub manifest_rewritten: bool,
@@ -154,7 +164,10 @@ type Compressed = (TempFile, Digest, u64);
 /// A blob to push and how to read it again (a retry re-reads from the start).
 enum BlobBody<'a> {
     Bytes(&'a [u8]),
-    Layer(usize),
+    /// Layer `n` of an image.
+    Layer(&'a dyn ImageSource, usize),
+    /// A blob of an index's images, opened by its descriptor.
+    Stored(&'a dyn IndexSource),
     File(PathBuf),
     /// Already in the destination repository (checked): never read.
     Present,
@@ -348,7 +361,168 @@ impl Compressions {
     }
 }
 
+/// Where a push goes, and what it has done so far.
+struct Target<'a> {
+    client: &'a Client,
+    repo: &'a str,
+    /// The token scope: push to the repository, and pull from `mount_from`.
+    scope: String,
+    options: &'a PushOptions,
+    uploaded: usize,
+    skipped: usize,
+    mounted: usize,
+}
+
+impl<'a> Target<'a> {
+    fn new(client: &'a Client, dest: &'a RegistryRef, options: &'a PushOptions) -> Result<Self> {
+        if client.registry() != dest.registry {
+            return Err(Error::Invalid {
+                reason: format!(
+                    "the client is for {}, the destination is {}",
+                    client.registry(),
+                    dest.registry
+                ),
+            });
+        }
+        let repo = &dest.repository;
+        let scope = match &options.mount_from {
+            Some(from) if from != repo => {
+                format!("repository:{repo}:pull,push repository:{from}:pull")
+            }
+            _ => format!("repository:{repo}:pull,push"),
+        };
+        Ok(Target {
+            client,
+            repo,
+            scope,
+            options,
+            uploaded: 0,
+            skipped: 0,
+            mounted: 0,
+        })
+    }
+
+    /// Makes sure the registry has `blob`: skipped when it has it, else mounted from
+    /// [`PushOptions::mount_from`], else uploaded from `origin`.
+    fn send_blob(
+        &mut self,
+        blob: &Blob<'_>,
+        origin: &str,
+        progress: &mut dyn FnMut(&Event),
+    ) -> Result<()> {
+        if matches!(blob.body, BlobBody::Present)
+            || blob_exists(
+                self.client,
+                self.repo,
+                &blob.desc.digest,
+                &self.scope,
+                progress,
+                &blob.what,
+            )?
+        {
+            progress(&Event::BlobExists {
+                what: blob.what.clone(),
+                digest: blob.desc.digest.clone(),
+                size: blob.desc.size,
+            });
+            self.skipped += 1;
+            return Ok(());
+        }
+        if let Some(from) = self.options.mount_from.as_ref().filter(|f| *f != self.repo) {
+            if mount(self.client, self.repo, from, &blob.desc.digest, &self.scope)? {
+                progress(&Event::BlobMounted {
+                    what: blob.what.clone(),
+                    digest: blob.desc.digest.clone(),
+                    from: from.clone(),
+                });
+                self.mounted += 1;
+                return Ok(());
+            }
+        }
+        upload_blob(
+            self.client,
+            origin,
+            self.repo,
+            blob,
+            &self.scope,
+            self.options,
+            progress,
+        )?;
+        self.uploaded += 1;
+        Ok(())
+    }
+
+    /// PUTs a manifest (or index) under `reference` (a tag or its digest); returns its digest.
+    fn put_manifest(
+        &self,
+        reference: &str,
+        bytes: &[u8],
+        media: &str,
+        progress: &mut dyn FnMut(&Event),
+    ) -> Result<Digest> {
+        let digest = Digest::of(Algorithm::Sha256, bytes);
+        let url = self
+            .client
+            .url(&format!("{}/manifests/{reference}", self.repo));
+        let what = "manifest".to_string();
+        let resp = self.client.send_retry(
+            "PUT",
+            &url,
+            &[],
+            Payload::Bytes(bytes, media),
+            &self.scope,
+            &[200, 201],
+            "201 Created for the manifest",
+            &mut |e, attempt| {
+                progress(&Event::Retry {
+                    what: what.clone(),
+                    attempt: attempt + 1,
+                    error: e.to_string(),
+                })
+            },
+        )?;
+        check_digest_header(&resp, &digest, &format!("PUT {url}"))?;
+        Ok(digest)
+    }
+
+    /// PUTs the manifest that names the whole push under the destination's tag (or digest).
+    fn put_tagged(
+        &self,
+        dest: &RegistryRef,
+        bytes: &[u8],
+        media: &str,
+        progress: &mut dyn FnMut(&Event),
+    ) -> Result<(Digest, String)> {
+        let digest = Digest::of(Algorithm::Sha256, bytes);
+        if let Some(d) = &dest.digest {
+            if *d != digest {
+                return Err(Error::Invalid {
+                    reason: format!(
+                        "the destination names digest {d}, but the manifest to push hashes to {digest}"
+                    ),
+                });
+            }
+        }
+        let reference = dest.tag.clone().unwrap_or_else(|| digest.to_string());
+        self.put_manifest(&reference, bytes, media, progress)?;
+        let shown = match &dest.tag {
+            Some(t) => format!("{}/{}:{t}", dest.registry, self.repo),
+            None => format!("{}/{}@{digest}", dest.registry, self.repo),
+        };
+        progress(&Event::ManifestPushed {
+            digest: digest.clone(),
+            reference: shown.clone(),
+        });
+        Ok((digest, shown))
+    }
+}
+
 /// Pushes `source` to `dest`, calling `progress` for each step.
+///
+/// The source's manifest bytes ([`ImageSource::raw_manifest`]) go up unchanged, so the
+/// pushed digest is the source's, whenever the blobs pushed are the ones they name; a
+/// manifest is written here only for a classic `docker save` archive (whose layers are
+/// gzipped first) or a source that has no bytes to give.
 pub fn push(
     client: &Client,
     source: &dyn ImageSource,
@@ -356,15 +530,8 @@ pub fn push(
     options: &PushOptions,
     progress: &mut dyn FnMut(&Event),
 ) -> Result<Pushed> {
-    if client.registry() != dest.registry {
-        return Err(Error::Invalid {
-            reason: format!(
-                "the client is for {}, the destination is {}",
-                client.registry(),
-                dest.registry
-            ),
-        });
-    }
+    let mut target = Target::new(client, dest, options)?;
+    let repo = &dest.repository;
     let manifest = source.manifest();
     let synthesised = source.manifest_digest().is_none();
     let mut blobs = vec![Blob {
@@ -373,11 +540,6 @@ pub fn push(
         desc: manifest.config.clone(),
         body: BlobBody::Bytes(source.raw_config()),
     }];
-    let repo = &dest.repository;
-    let scope = match &options.mount_from {
-        Some(from) if from != repo => format!("repository:{repo}:pull,push repository:{from}:pull"),
-        _ => format!("repository:{repo}:pull,push"),
-    };
     // A layer compressed by an earlier push (the cache says to what) that the registry has
     // needs no compressing now.
     let cache = options
@@ -395,7 +557,7 @@ pub fn push(
                 client,
                 repo,
                 digest,
-                &scope,
+                &target.scope,
                 progress,
                 &format!("layer {i}"),
             )? {
@@ -418,7 +580,7 @@ pub fn push(
             // The descriptor is known once compressed.
             (l.clone(), BlobBody::Pending(k))
         } else {
-            (l.clone(), BlobBody::Layer(i))
+            (l.clone(), BlobBody::Layer(source, i))
         };
         blobs.push(Blob {
             what: format!("layer {i}"),
@@ -431,7 +593,6 @@ pub fn push(
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(to_compress.len());
-    let (mut uploaded, mut skipped, mut mounted) = (0, 0, 0);
     let mut learned = Vec::new();
     let sent = std::thread::scope(|threads| {
         for _ in 0..workers {
@@ -448,37 +609,7 @@ pub fn push(
                 } else {
                     None
                 };
-                if matches!(blob.body, BlobBody::Present)
-                    || blob_exists(
-                        client,
-                        repo,
-                        &blob.desc.digest,
-                        &scope,
-                        progress,
-                        &blob.what,
-                    )?
-                {
-                    progress(&Event::BlobExists {
-                        what: blob.what.clone(),
-                        digest: blob.desc.digest.clone(),
-                        size: blob.desc.size,
-                    });
-                    skipped += 1;
-                    continue;
-                }
-                if let Some(from) = options.mount_from.as_ref().filter(|f| *f != repo) {
-                    if mount(client, repo, from, &blob.desc.digest, &scope)? {
-                        progress(&Event::BlobMounted {
-                            what: blob.what.clone(),
-                            digest: blob.desc.digest.clone(),
-                            from: from.clone(),
-                        });
-                        mounted += 1;
-                        continue;
-                    }
-                }
-                upload_blob(client, source, repo, blob, &scope, options, progress)?;
-                uploaded += 1;
+                target.send_blob(blob, source.origin(), progress)?;
             }
             Ok(())
         })();
@@ -492,15 +623,26 @@ pub fn push(
     }
     sent?;
     let layers: Vec<Descriptor> = blobs[1..].iter().map(|b| b.desc.clone()).collect();
-    let (manifest_bytes, media, rewritten) = match (&options.raw_manifest, synthesised) {
-        (Some(raw), false) => (
-            raw.clone(),
-            manifest
-                .media_type
-                .clone()
-                .unwrap_or_else(|| media_type::OCI_MANIFEST.to_string()),
-            false,
-        ),
+    let unchanged = layers == manifest.layers;
+    let media = manifest
+        .media_type
+        .clone()
+        .unwrap_or_else(|| media_type::OCI_MANIFEST.to_string());
+    let (manifest_bytes, media, rewritten) = match source.raw_manifest() {
+        Some(raw) if unchanged => {
+            if let Some(d) = source.manifest_digest() {
+                let actual = Digest::of(d.algorithm(), raw);
+                if actual != *d {
+                    return Err(Error::Invalid {
+                        reason: format!(
+                            "the manifest bytes of {} hash to {actual}, not to its digest {d}",
+                            source.origin()
+                        ),
+                    });
+                }
+            }
+            (raw.to_vec(), media, false)
+        }
         _ => {
             let mut m: ImageManifest = manifest.clone();
             m.layers = layers;
@@ -518,52 +660,181 @@ pub fn push(
             (bytes, media, true)
         }
     };
-    let digest = Digest::of(Algorithm::Sha256, &manifest_bytes);
-    if let Some(d) = &dest.digest {
-        if *d != digest {
-            return Err(Error::Invalid {
-                reason: format!(
-                    "the destination names digest {d}, but the manifest to push hashes to {digest}"
-                ),
-            });
-        }
-    }
-    let reference = dest.tag.clone().unwrap_or_else(|| digest.to_string());
-    let url = client.url(&format!("{repo}/manifests/{reference}"));
-    let what = "manifest".to_string();
-    let resp = client.send_retry(
-        "PUT",
-        &url,
-        &[],
-        Payload::Bytes(&manifest_bytes, &media),
-        &scope,
-        &[200, 201],
-        "201 Created for the manifest",
-        &mut |e, attempt| {
-            progress(&Event::Retry {
-                what: what.clone(),
-                attempt: attempt + 1,
-                error: e.to_string(),
-            })
-        },
-    )?;
-    check_digest_header(&resp, &digest, &format!("PUT {url}"))?;
-    let shown = match &dest.tag {
-        Some(t) => format!("{}/{repo}:{t}", dest.registry),
-        None => format!("{}/{repo}@{digest}", dest.registry),
-    };
-    progress(&Event::ManifestPushed {
-        digest: digest.clone(),
-        reference: shown.clone(),
-    });
+    let (digest, shown) = target.put_tagged(dest, &manifest_bytes, &media, progress)?;
     Ok(Pushed {
         digest,
         media_type: media,
         reference: shown,
-        uploaded,
-        skipped,
-        mounted,
+        uploaded: target.uploaded,
+        skipped: target.skipped,
+        mounted: target.mounted,
+        manifests: 0,
         manifest_rewritten: rewritten,
+    })
+}
+
+/// One document of an index to push by digest before the index: an image manifest (with
+/// the blobs it names) or a nested index.
+struct Entry {
+    /// `linux/arm64`, or the digest of an entry without a platform.
+    label: String,
+    desc: Descriptor,
+    bytes: Vec<u8>,
+    /// The config and layers of an image manifest; empty for a nested index.
+    blobs: Vec<(String, dockerflow_oci::BlobRole, Descriptor)>,
+}
+
+fn entry_label(d: &Descriptor) -> String {
+    let short = &d.digest.hex()[..12.min(d.digest.hex().len())];
+    match &d.platform {
+        Some(p) if d.is_attestation() => format!("{p} attestation {short}"),
+        Some(p) => p.to_string(),
+        None => format!("{}:{short}", d.digest.algorithm().name()),
+    }
+}
+
+/// Reads every manifest `index` reaches, children before the index that lists them, each
+/// digest once.
+fn plan_index(
+    source: &dyn IndexSource,
+    index: &ImageIndex,
+    depth: u64,
+    seen: &mut std::collections::HashSet<Digest>,
+    out: &mut Vec<Entry>,
+) -> Result<()> {
+    let parse_error = |what: String| {
+        move |e: serde_json::Error| Error::Invalid {
+            reason: format!("invalid JSON in {what} of {}: {e}", source.origin()),
+        }
+    };
+    for d in &index.manifests {
+        if !seen.insert(d.digest.clone()) {
+            continue;
+        }
+        let label = entry_label(d);
+        match media_kind(&d.media_type) {
+            MediaKind::Manifest => {
+                let bytes = source.read_manifest(d, dockerflow_oci::BlobRole::Manifest)?;
+                let m: ImageManifest = serde_json::from_slice(&bytes)
+                    .map_err(parse_error(format!("manifest {}", d.digest)))?;
+                let mut blobs = vec![(
+                    format!("{label} config"),
+                    dockerflow_oci::BlobRole::Config,
+                    m.config,
+                )];
+                for (i, l) in m.layers.into_iter().enumerate() {
+                    blobs.push((
+                        format!("{label} layer {i}"),
+                        dockerflow_oci::BlobRole::Layer(i),
+                        l,
+                    ));
+                }
+                out.push(Entry {
+                    label,
+                    desc: d.clone(),
+                    bytes,
+                    blobs,
+                });
+            }
+            MediaKind::Index => {
+                let max = dockerflow_oci::Limits::default().max_index_depth;
+                if depth + 1 >= max {
+                    return Err(Error::Image(dockerflow_oci::Error::new(
+                        dockerflow_oci::ErrorKind::LimitExceeded {
+                            limit: dockerflow_oci::Limit::IndexDepth,
+                            max,
+                            layer: None,
+                            digest: Some(d.digest.clone()),
+                        },
+                    )));
+                }
+                let bytes = source.read_manifest(d, dockerflow_oci::BlobRole::Index)?;
+                let nested: ImageIndex = serde_json::from_slice(&bytes)
+                    .map_err(parse_error(format!("index {}", d.digest)))?;
+                plan_index(source, &nested, depth + 1, seen, out)?;
+                out.push(Entry {
+                    label,
+                    desc: d.clone(),
+                    bytes,
+                    blobs: vec![],
+                });
+            }
+            _ => {
+                return Err(Error::Image(
+                    dockerflow_oci::Error::new(dockerflow_oci::ErrorKind::UnsupportedMediaType {
+                        role: dockerflow_oci::BlobRole::Manifest,
+                        media_type: format!("{} (entry {})", d.media_type, d.digest),
+                    })
+                    .with_origin(source.origin()),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Pushes the index `source` holds, whole, to `dest`: the blobs of every image it lists
+/// (nested indexes included; a blob shared by several images goes up once), then each
+/// manifest by digest, then the index's exact bytes under the destination's tag, so the
+/// pushed digest is the source index's.
+///
+/// Every manifest is read and verified before anything is sent: a missing or damaged one
+/// fails the push with nothing sent. Whatever fails later, the tag is written last, after
+/// everything it names.
+pub fn push_index(
+    client: &Client,
+    source: &dyn IndexSource,
+    dest: &RegistryRef,
+    options: &PushOptions,
+    progress: &mut dyn FnMut(&Event),
+) -> Result<Pushed> {
+    let mut target = Target::new(client, dest, options)?;
+    let mut entries = Vec::new();
+    plan_index(
+        source,
+        source.index(),
+        0,
+        &mut std::collections::HashSet::new(),
+        &mut entries,
+    )?;
+    let mut sent = std::collections::HashSet::new();
+    for entry in &entries {
+        for (what, role, desc) in &entry.blobs {
+            if !sent.insert(desc.digest.clone()) {
+                continue;
+            }
+            let blob = Blob {
+                what: what.clone(),
+                role: role.clone(),
+                desc: desc.clone(),
+                body: BlobBody::Stored(source),
+            };
+            target.send_blob(&blob, source.origin(), progress)?;
+        }
+    }
+    for entry in &entries {
+        let digest = target.put_manifest(
+            &entry.desc.digest.to_string(),
+            &entry.bytes,
+            &entry.desc.media_type,
+            progress,
+        )?;
+        progress(&Event::EntryPushed {
+            what: entry.label.clone(),
+            digest,
+        });
+    }
+    let media = source.descriptor().media_type.clone();
+    let (digest, shown) = target.put_tagged(dest, source.raw_index(), &media, progress)?;
+    Ok(Pushed {
+        digest,
+        media_type: media,
+        reference: shown,
+        uploaded: target.uploaded,
+        skipped: target.skipped,
+        mounted: target.mounted,
+        manifests: entries.len(),
+        manifest_rewritten: false,
     })
 }
 
@@ -641,7 +912,7 @@ fn blob_exists(
 /// session, the source read again), up to the client's attempt count.
 fn upload_blob(
     client: &Client,
-    source: &dyn ImageSource,
+    origin: &str,
     repo: &str,
     blob: &Blob<'_>,
     scope: &str,
@@ -654,7 +925,7 @@ fn upload_blob(
             what: blob.what.clone(),
             size: blob.desc.size,
         });
-        match upload_once(client, source, repo, blob, scope, options, progress) {
+        match upload_once(client, origin, repo, blob, scope, options, progress) {
             Ok(()) => {
                 progress(&Event::BlobDone {
                     what: blob.what.clone(),
@@ -695,27 +966,18 @@ fn session_lost(e: &Error) -> bool {
 
 fn upload_once(
     client: &Client,
-    source: &dyn ImageSource,
+    origin: &str,
     repo: &str,
     blob: &Blob<'_>,
     scope: &str,
     options: &PushOptions,
     progress: &mut dyn FnMut(&Event),
 ) -> Result<()> {
-    let start_url = client.url(&format!("{repo}/blobs/uploads/"));
-    let resp = client.send("POST", &start_url, &[], Payload::None, scope)?;
-    if resp.status().as_u16() != 202 {
-        return Err(status_error(
-            "POST",
-            &start_url,
-            resp,
-            "202 Accepted with a Location",
-        ));
-    }
-    let mut location = upload_location(client, &resp, &format!("POST {start_url}"))?;
+    // The source first: a blob it cannot give opens no upload session.
     let mut reader: Box<dyn Read + '_> = match &blob.body {
         BlobBody::Bytes(b) => Box::new(*b),
-        BlobBody::Layer(i) => source.open_layer(*i)?,
+        BlobBody::Layer(source, i) => source.open_layer(*i)?,
+        BlobBody::Stored(source) => source.open_blob(&blob.desc, blob.role.clone())?,
         BlobBody::File(p) => Box::new(BufReader::new(File::open(p).map_err(|e| Error::Io {
             what: format!("opening {}", p.display()),
             source: e,
@@ -729,6 +991,17 @@ fn upload_once(
             })
         }
     };
+    let start_url = client.url(&format!("{repo}/blobs/uploads/"));
+    let resp = client.send("POST", &start_url, &[], Payload::None, scope)?;
+    if resp.status().as_u16() != 202 {
+        return Err(status_error(
+            "POST",
+            &start_url,
+            resp,
+            "202 Accepted with a Location",
+        ));
+    }
+    let mut location = upload_location(client, &resp, &format!("POST {start_url}"))?;
     let mut hasher = Hasher::new(blob.desc.digest.algorithm());
     let mut buf = vec![
         0u8;
@@ -743,9 +1016,7 @@ fn upload_once(
             let mut n = 0;
             while n < buf.len() {
                 let r = reader.read(&mut buf[n..]).map_err(|e| {
-                    Error::from_read(e, || {
-                        format!("reading {} of {}", blob.what, source.origin())
-                    })
+                    Error::from_read(e, || format!("reading {} of {origin}", blob.what))
                 })?;
                 if r == 0 {
                     break;
@@ -844,7 +1115,7 @@ fn upload_once(
                 role: blob.role.clone(),
                 expected: blob.desc.digest.clone(),
                 actual: sent,
-                path: format!("{} of {} ({offset} bytes)", blob.what, source.origin()),
+                path: format!("{} of {origin} ({offset} bytes)", blob.what),
             },
         )));
     }

@@ -59,12 +59,14 @@ fn push_an_oci_layout_then_pull_it_back_verified() {
     let opts = options(CredentialSources::none());
     let client = Client::new(&registry.host(), &opts).expect("client");
     let dest = reference(&format!("{}/team/app:v1", registry.host()));
-    let raw = std::fs::read(layout.path().join(source_digest.blob_path())).expect("raw manifest");
-    let push_options = PushOptions {
-        raw_manifest: Some(raw),
-        ..PushOptions::default()
-    };
-    let pushed = push(&client, &source, &dest, &push_options, &mut |_| {}).expect("push");
+    let pushed = push(
+        &client,
+        &source,
+        &dest,
+        &PushOptions::default(),
+        &mut |_| {},
+    )
+    .expect("push");
     assert_eq!(
         pushed.digest, source_digest,
         "a copy keeps the manifest digest"
@@ -91,7 +93,6 @@ fn push_an_oci_layout_then_pull_it_back_verified() {
     // Registry to registry: the same digest, every blob mounted from the first repository.
     let copy = reference(&format!("{}/other/app:copy", registry.host()));
     let copy_options = PushOptions {
-        raw_manifest: Some(image.raw_manifest().to_vec()),
         mount_from: Some("team/app".into()),
         ..PushOptions::default()
     };

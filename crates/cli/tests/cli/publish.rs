@@ -5,7 +5,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::registry_support::{
-    image_tars, registry_available, write_docker_archive, Registry, TempDir,
+    get_v2, image_tars, put_image, put_layout_index, registry_available, sha, tar_layout,
+    write_docker_archive, write_two_platforms, Registry, TempDir, OCI,
 };
 
 fn dockerflow(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
@@ -168,7 +169,29 @@ fn publish_refuses_bad_arguments_with_the_expected_form() {
     );
     let o = dockerflow(&["publish", "--help"], tmp.path(), &[]);
     assert_eq!(o.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("docker-image-shasum256.txt"));
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(help.contains("docker-image-shasum256.txt"));
+    assert!(
+        help.contains("--platform OS/ARCH") && help.contains("byte for byte"),
+        "{help}"
+    );
+    assert!(help.contains("index"), "{help}");
+    let o = dockerflow(
+        &[
+            "publish",
+            "oci:x",
+            "docker://127.0.0.1:1/a",
+            "--platform",
+            "linux",
+        ],
+        tmp.path(),
+        &[],
+    );
+    assert!(
+        text(&o).contains("expected OS/ARCH[/VARIANT]"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -209,4 +232,191 @@ fn on_a_terminal_publish_redraws_one_progress_line() {
     assert!(screen.contains("\r\x1b[2Klayer 1: "), "{screen:?}");
     assert!(screen.contains(" KiB / "), "{screen:?}");
     assert!(screen.contains("published "), "{screen:?}");
+}
+
+/// The digest file's content, checked for its form.
+fn digest_file(dir: &Path, name: &str) -> String {
+    let d = std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(
+        d.starts_with("sha256:") && d.ends_with('\n') && d.len() == 72,
+        "{d:?}"
+    );
+    d.trim().to_string()
+}
+
+#[test]
+fn publish_of_an_oci_archive_writes_the_sources_own_manifest_digest() {
+    if !registry_available() {
+        return;
+    }
+    let registry = Registry::start(&[]);
+    let tmp = TempDir::new("cli-publish");
+    let layout = tmp.path().join("layout");
+    let image = put_image(&layout, &OCI, &image_tars(10_000, 14), "amd64");
+    put_layout_index(&layout, image.descriptor.clone(), "v1");
+    let archive = tmp.path().join("image.tar");
+    tar_layout(&layout, &archive);
+    for (src, tag) in [
+        (format!("oci-archive:{}", archive.display()), "archive"),
+        (format!("oci:{}", layout.display()), "layout"),
+    ] {
+        let dest = format!("docker://{}/kept/app:{tag}", registry.host());
+        let o = dockerflow(&["publish", &src, &dest], tmp.path(), &[]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert_eq!(
+            digest_file(tmp.path(), "docker-image-shasum256.txt"),
+            image.digest.to_string()
+        );
+        assert!(!text(&o).contains("re-encoded"), "{}", text(&o));
+        let served = get_v2(&registry.host(), &format!("kept/app/manifests/{tag}"));
+        assert!(served.body == image.bytes, "{src}: other bytes served");
+        assert_eq!(served.digest, image.digest.to_string());
+    }
+}
+
+#[test]
+fn publish_copies_an_index_whole_and_one_platform_with_platform() {
+    if !registry_available() {
+        return;
+    }
+    let registry = Registry::start(&[]);
+    let host = registry.host();
+    let tmp = TempDir::new("cli-publish");
+    let layout = tmp.path().join("layout");
+    let two = write_two_platforms(&layout, &OCI, "v1");
+    let archive = tmp.path().join("multi.tar");
+    tar_layout(&layout, &archive);
+    let src = format!("oci-archive:{}", archive.display());
+
+    let o = dockerflow(
+        &["publish", &src, &format!("docker://{host}/multi/app:v1")],
+        tmp.path(),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        digest_file(tmp.path(), "docker-image-shasum256.txt"),
+        two.index.digest.to_string()
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("an index of 2 manifests; 5 blobs uploaded, 0 already there"),
+        "{}",
+        text(&o)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    for platform in [&two.amd64, &two.arm64] {
+        assert!(
+            err.contains(&format!("manifest {} pushed", platform.digest)),
+            "{err}"
+        );
+        let a = get_v2(&host, &format!("multi/app/manifests/{}", platform.digest));
+        assert!(a.status == 200 && a.body == platform.bytes);
+    }
+    let served = get_v2(&host, "multi/app/manifests/v1");
+    assert!(served.body == two.index.bytes);
+    assert_eq!(served.content_type, OCI.index);
+
+    // Registry to registry (the same one: blobs mounted), the index digest kept.
+    let o = dockerflow(
+        &[
+            "publish",
+            &format!("docker://{host}/multi/app:v1"),
+            &format!("docker://{host}/copy/app:v1"),
+            "--digest-file",
+            "copy.txt",
+        ],
+        tmp.path(),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        digest_file(tmp.path(), "copy.txt"),
+        two.index.digest.to_string()
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("0 blobs uploaded, 0 already there, 5 mounted"),
+        "{}",
+        text(&o)
+    );
+    assert!(get_v2(&host, "copy/app/manifests/v1").body == two.index.bytes);
+
+    let o = dockerflow(
+        &[
+            "publish",
+            &src,
+            &format!("docker://{host}/single/app:arm64"),
+            "--platform=linux/arm64",
+            "--digest-file",
+            "arm64.txt",
+        ],
+        tmp.path(),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        digest_file(tmp.path(), "arm64.txt"),
+        two.arm64.digest.to_string()
+    );
+    let served = get_v2(&host, "single/app/manifests/arm64");
+    assert!(served.body == two.arm64.bytes);
+    assert_eq!(served.content_type, OCI.manifest);
+    let other = get_v2(&host, &format!("single/app/manifests/{}", two.amd64.digest));
+    assert_eq!(other.status, 404, "only the platform asked for");
+}
+
+#[test]
+fn publish_of_an_index_missing_a_platform_names_the_digest_and_tags_nothing() {
+    if !registry_available() {
+        return;
+    }
+    let registry = Registry::start(&[]);
+    let tmp = TempDir::new("cli-publish");
+    let layout = tmp.path().join("layout");
+    let two = write_two_platforms(&layout, &OCI, "v1");
+    std::fs::remove_file(layout.join(two.amd64.digest.blob_path())).expect("remove");
+    let archive = tmp.path().join("multi.tar");
+    tar_layout(&layout, &archive);
+    let src = format!("oci-archive:{}", archive.display());
+    let dest = format!("docker://{}/broken/app:v1", registry.host());
+    let o = dockerflow(&["publish", &src, &dest], tmp.path(), &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let last = String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .last()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        last.starts_with("dockerflow: error: ")
+            && last.contains(&two.amd64.digest.to_string())
+            && last.contains("missing")
+            && last.contains("--platform"),
+        "{}",
+        text(&o)
+    );
+    assert!(!tmp.path().join("docker-image-shasum256.txt").exists());
+    assert_eq!(
+        get_v2(&registry.host(), "broken/app/manifests/v1").status,
+        404
+    );
+    assert_eq!(
+        get_v2(
+            &registry.host(),
+            &format!("broken/app/manifests/{}", sha(&two.index.bytes))
+        )
+        .status,
+        404
+    );
+
+    // The platform that is there can still be published alone.
+    let o = dockerflow(
+        &["publish", &src, &dest, "--platform", "linux/arm64"],
+        tmp.path(),
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        digest_file(tmp.path(), "docker-image-shasum256.txt"),
+        two.arm64.digest.to_string()
+    );
 }

@@ -80,7 +80,7 @@ fn open_inner(
                 ))
             }
         };
-        let (desc, manifest) = select_in_layout(&store, tag, options)?;
+        let (desc, manifest, raw) = select_in_layout(&store, tag, options)?;
         let config_path = manifest.config.digest.blob_path();
         let layers = manifest
             .layers
@@ -91,7 +91,7 @@ fn open_inner(
             origin.to_string(),
             store,
             manifest,
-            Some(desc.digest),
+            Some((desc, raw)),
             &config_path,
             layers,
             limits,
@@ -165,7 +165,7 @@ fn open_inner(
     } else {
         None
     };
-    if let Some((desc, manifest)) = real {
+    if let Some((desc, manifest, raw)) = real {
         if manifest.layers.len() != entry.layers.len() {
             return Err(Error::invalid(
                 "manifest.json",
@@ -181,7 +181,7 @@ fn open_inner(
             origin.to_string(),
             store,
             manifest,
-            Some(desc.digest),
+            Some((desc, raw)),
             &entry.config,
             entry.layers.clone(),
             limits,

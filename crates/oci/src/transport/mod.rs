@@ -39,6 +39,13 @@ pub trait ImageSource: fmt::Debug + Send + Sync {
     /// The digest of the manifest, or `None` when the manifest was synthesised.
     fn manifest_digest(&self) -> Option<&Digest>;
 
+    /// The manifest's exact bytes (they hash to [`ImageSource::manifest_digest`]), when the
+    /// source holds them; `None` when the manifest was synthesised. A copy that pushes these
+    /// bytes unchanged keeps the digest that signatures and pins name.
+    fn raw_manifest(&self) -> Option<&[u8]> {
+        None
+    }
+
     /// The parsed config.
     fn config(&self) -> &ImageConfig;
 
@@ -49,6 +56,41 @@ pub trait ImageSource: fmt::Debug + Send + Sync {
     /// verified as it is read: instead of reporting its end, it fails when the bytes do not
     /// match the descriptor's digest or size.
     fn open_layer(&self, index: usize) -> Result<Box<dyn Read + '_>>;
+}
+
+/// An image index read as stored, and every blob it reaches: what copying a multi-platform
+/// image whole needs. Nothing is chosen by platform and nothing beyond the index is parsed;
+/// every blob is verified against its descriptor as it is read.
+pub trait IndexSource: fmt::Debug + Send + Sync {
+    /// Where the index comes from, e.g. `oci:/tmp/layout:v1`; used in errors.
+    fn origin(&self) -> &str;
+
+    /// The index's descriptor: its media type (OCI image index or Docker manifest list),
+    /// digest and size.
+    fn descriptor(&self) -> &Descriptor;
+
+    /// The parsed index.
+    fn index(&self) -> &ImageIndex;
+
+    /// The index's exact bytes (they hash to the descriptor's digest).
+    fn raw_index(&self) -> &[u8];
+
+    /// Reads the manifest or nested index `desc` names, whole (within the JSON size cap),
+    /// verified against `desc`.
+    fn read_manifest(&self, desc: &Descriptor, role: BlobRole) -> Result<Vec<u8>>;
+
+    /// Opens the blob `desc` names (a config, a layer) as a stream that fails instead of
+    /// ending when the bytes do not match `desc`.
+    fn open_blob(&self, desc: &Descriptor, role: BlobRole) -> Result<Box<dyn Read + '_>>;
+}
+
+/// What a reference names when no platform is chosen: an image index, or one image.
+#[derive(Debug)]
+pub enum Opened {
+    /// An image index (or Docker manifest list), for copying every platform at once.
+    Index(Box<dyn IndexSource>),
+    /// One image: a single manifest, or a classic `docker save` archive's image.
+    Image(Box<dyn ImageSource>),
 }
 
 /// How to open an image.
@@ -92,6 +134,23 @@ pub fn open(reference: &ImageRef, options: &OpenOptions) -> Result<Box<dyn Image
         ImageRef::DockerDaemon { .. } => Err(Error::new(ErrorKind::Unsupported {
             what: format!("reading from the Docker engine ({reference}); use `docker save` and docker-archive:"),
         })),
+    }
+}
+
+/// Opens what `reference` names without choosing a platform, for the transports read locally:
+/// an OCI layout's (or oci-archive's) selected entry when it is an index, else the image as
+/// [`open`] reads it. A `docker save` archive is always one image (its `manifest.json`
+/// names the platform it holds); so is a layout whose `index.json` lists the platforms'
+/// manifests itself, since no index blob exists to copy.
+pub fn open_index_or_image(reference: &ImageRef, options: &OpenOptions) -> Result<Opened> {
+    match reference {
+        ImageRef::OciLayout { path, tag } => {
+            OciLayout::open_index_or_image(path, tag.as_deref(), options)
+        }
+        ImageRef::OciArchive { path, tag } => {
+            OciArchive::open_index_or_image(path, tag.as_deref(), options)
+        }
+        other => Ok(Opened::Image(open(other, options)?)),
     }
 }
 
@@ -288,6 +347,8 @@ pub(crate) struct Loaded<S> {
     pub(crate) store: S,
     pub(crate) manifest: ImageManifest,
     pub(crate) manifest_digest: Option<Digest>,
+    /// The manifest's bytes as stored; `None` when synthesised.
+    pub(crate) raw_manifest: Option<Vec<u8>>,
     pub(crate) config: ImageConfig,
     pub(crate) raw_config: Vec<u8>,
     /// Where each layer is in the store.
@@ -295,12 +356,13 @@ pub(crate) struct Loaded<S> {
 }
 
 impl<S: BlobStore> Loaded<S> {
-    /// Reads and checks the config of `manifest`, whose layers live at `layer_paths`.
+    /// Reads and checks the config of `manifest`, whose layers live at `layer_paths`;
+    /// `stored` is the manifest's descriptor and bytes, `None` when it was synthesised.
     pub(crate) fn new(
         origin: String,
         store: S,
         manifest: ImageManifest,
-        manifest_digest: Option<Digest>,
+        stored: Option<(Descriptor, Vec<u8>)>,
         config_path: &str,
         layer_paths: Vec<String>,
         limits: &Limits,
@@ -332,11 +394,16 @@ impl<S: BlobStore> Loaded<S> {
                 ),
             ));
         }
+        let (manifest_digest, raw_manifest) = match stored {
+            Some((desc, bytes)) => (Some(desc.digest), Some(bytes)),
+            None => (None, None),
+        };
         Ok(Loaded {
             origin,
             store,
             manifest,
             manifest_digest,
+            raw_manifest,
             config,
             raw_config,
             layer_paths,
@@ -359,6 +426,9 @@ impl<S: BlobStore> Loaded<S> {
     }
 }
 
+/// An image manifest as read from a store: its descriptor, its parsed form and its bytes.
+pub(crate) type StoredManifest = (Descriptor, ImageManifest, Vec<u8>);
+
 /// Follows `desc` (a manifest, or an index to choose from by platform) to an image manifest.
 pub(crate) fn resolve_manifest(
     store: &dyn BlobStore,
@@ -366,7 +436,7 @@ pub(crate) fn resolve_manifest(
     platform: &Platform,
     limits: &Limits,
     depth: u64,
-) -> Result<(Descriptor, ImageManifest)> {
+) -> Result<StoredManifest> {
     match media_kind(&desc.media_type) {
         MediaKind::Manifest => {
             let bytes = read_blob(
@@ -377,7 +447,7 @@ pub(crate) fn resolve_manifest(
                 limits,
             )?;
             let m: ImageManifest = parse_json(&bytes, &format!("manifest {}", desc.digest))?;
-            Ok((desc.clone(), m))
+            Ok((desc.clone(), m, bytes))
         }
         MediaKind::Index => {
             if depth >= limits.max_index_depth {
@@ -460,7 +530,7 @@ pub(crate) fn find_manifest_by_config(
     config: &Digest,
     limits: &Limits,
     depth: u64,
-) -> Result<Option<(Descriptor, ImageManifest)>> {
+) -> Result<Option<StoredManifest>> {
     for d in &index.manifests {
         if !store.exists(&d.digest.blob_path()) {
             continue;
@@ -470,7 +540,7 @@ pub(crate) fn find_manifest_by_config(
                 let bytes = read_blob(store, &d.digest.blob_path(), d, BlobRole::Manifest, limits)?;
                 let m: ImageManifest = parse_json(&bytes, &format!("manifest {}", d.digest))?;
                 if &m.config.digest == config {
-                    return Ok(Some((d.clone(), m)));
+                    return Ok(Some((d.clone(), m, bytes)));
                 }
             }
             MediaKind::Index if depth < limits.max_index_depth => {
@@ -499,6 +569,9 @@ macro_rules! impl_image_source {
             }
             fn manifest_digest(&self) -> Option<&$crate::digest::Digest> {
                 self.0.manifest_digest.as_ref()
+            }
+            fn raw_manifest(&self) -> Option<&[u8]> {
+                self.0.raw_manifest.as_deref()
             }
             fn config(&self) -> &$crate::config::ImageConfig {
                 &self.0.config

@@ -4,11 +4,12 @@ use std::fs::{self, File};
 use std::io::{self, BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 
-use crate::error::{Error, ErrorKind, Result};
-use crate::manifest::{Descriptor, ImageIndex, ImageManifest};
+use crate::error::{BlobRole, Error, ErrorKind, Result};
+use crate::limits::Limits;
+use crate::manifest::{media_kind, Descriptor, ImageIndex, MediaKind};
 use crate::transport::{
-    impl_image_source, parse_json, read_small, resolve_manifest, ArchiveStore, BlobStore, Loaded,
-    OpenOptions,
+    impl_image_source, open_verified, parse_json, read_blob, read_small, resolve_manifest,
+    ArchiveStore, BlobStore, ImageSource, IndexSource, Loaded, OpenOptions, Opened, StoredManifest,
 };
 
 /// A directory confined to its root: only relative paths of normal components are opened,
@@ -82,7 +83,18 @@ pub(crate) fn select_in_layout(
     store: &dyn BlobStore,
     tag: Option<&str>,
     options: &OpenOptions,
-) -> Result<(Descriptor, ImageManifest)> {
+) -> Result<StoredManifest> {
+    let desc = select_entry(store, tag, options)?;
+    resolve_manifest(store, &desc, &options.platform, &options.limits, 0)
+}
+
+/// Reads `oci-layout` and `index.json` and chooses the entry `tag` names (or the only one,
+/// or, among unnamed entries, the one for the platform); the entry may be an index.
+fn select_entry(
+    store: &dyn BlobStore,
+    tag: Option<&str>,
+    options: &OpenOptions,
+) -> Result<Descriptor> {
     let limits = &options.limits;
     let layout_bytes = read_small(store, "oci-layout", limits)?;
     let layout: serde_json::Value = parse_json(&layout_bytes, "oci-layout")?;
@@ -140,11 +152,10 @@ pub(crate) fn select_in_layout(
             index.manifests.clone()
         }
     };
-    let desc = match chosen.as_slice() {
+    Ok(match chosen.as_slice() {
         [one] => one.clone(),
         many => super::choose_platform(many, &options.platform)?.clone(),
-    };
-    resolve_manifest(store, &desc, &options.platform, limits, 0)
+    })
 }
 
 fn load<S: BlobStore>(
@@ -153,7 +164,50 @@ fn load<S: BlobStore>(
     tag: Option<&str>,
     options: &OpenOptions,
 ) -> Result<Loaded<S>> {
-    let (desc, manifest) = select_in_layout(&store, tag, options)?;
+    let stored = select_in_layout(&store, tag, options)?;
+    load_manifest(origin, store, stored, options)
+}
+
+/// The chosen entry whole when it is an index, else the image it leads to (`image` wraps
+/// it in the transport's type).
+fn load_index_or_image<S: BlobStore + Send + Sync + 'static>(
+    origin: String,
+    store: S,
+    tag: Option<&str>,
+    options: &OpenOptions,
+    image: impl FnOnce(Loaded<S>) -> Box<dyn ImageSource>,
+) -> Result<Opened> {
+    let desc = select_entry(&store, tag, options)?;
+    if media_kind(&desc.media_type) == MediaKind::Index {
+        let raw = read_blob(
+            &store,
+            &desc.digest.blob_path(),
+            &desc,
+            BlobRole::Index,
+            &options.limits,
+        )?;
+        let index: ImageIndex = parse_json(&raw, &format!("index {}", desc.digest))?;
+        return Ok(Opened::Index(Box::new(LayoutIndex {
+            origin,
+            store,
+            desc,
+            index,
+            raw,
+            limits: options.limits.clone(),
+        })));
+    }
+    let stored = resolve_manifest(&store, &desc, &options.platform, &options.limits, 0)?;
+    Ok(Opened::Image(image(load_manifest(
+        origin, store, stored, options,
+    )?)))
+}
+
+fn load_manifest<S: BlobStore>(
+    origin: String,
+    store: S,
+    (desc, manifest, raw): StoredManifest,
+    options: &OpenOptions,
+) -> Result<Loaded<S>> {
     let config_path = manifest.config.digest.blob_path();
     let layer_paths = manifest
         .layers
@@ -164,7 +218,7 @@ fn load<S: BlobStore>(
         origin,
         store,
         manifest,
-        Some(desc.digest),
+        Some((desc, raw)),
         &config_path,
         layer_paths,
         &options.limits,
@@ -185,6 +239,28 @@ impl OciLayout {
         let inner = || -> Result<OciLayout> {
             let store = DirStore::new(dir)?;
             Ok(OciLayout(load(origin.clone(), store, tag, options)?))
+        };
+        inner().map_err(|e| e.with_origin(&origin))
+    }
+}
+
+impl OciLayout {
+    /// Opens the entry `tag` names (or the only one) in the layout at `dir`: whole when it
+    /// is an index, else as [`OciLayout::open`] does.
+    pub fn open_index_or_image(
+        dir: &Path,
+        tag: Option<&str>,
+        options: &OpenOptions,
+    ) -> Result<Opened> {
+        let origin = match tag {
+            Some(t) => format!("oci:{}:{t}", dir.display()),
+            None => format!("oci:{}", dir.display()),
+        };
+        let inner = || -> Result<Opened> {
+            let store = DirStore::new(dir)?;
+            load_index_or_image(origin.clone(), store, tag, options, |l| {
+                Box::new(OciLayout(l))
+            })
         };
         inner().map_err(|e| e.with_origin(&origin))
     }
@@ -211,4 +287,72 @@ impl OciArchive {
     }
 }
 
+impl OciArchive {
+    /// Opens the entry `tag` names (or the only one) in the archive at `file`: whole when
+    /// it is an index, else as [`OciArchive::open`] does.
+    pub fn open_index_or_image(
+        file: &Path,
+        tag: Option<&str>,
+        options: &OpenOptions,
+    ) -> Result<Opened> {
+        let origin = match tag {
+            Some(t) => format!("oci-archive:{}:{t}", file.display()),
+            None => format!("oci-archive:{}", file.display()),
+        };
+        let inner = || -> Result<Opened> {
+            let store = ArchiveStore::index(file, &options.limits)?;
+            load_index_or_image(origin.clone(), store, tag, options, |l| {
+                Box::new(OciArchive(l))
+            })
+        };
+        inner().map_err(|e| e.with_origin(&origin))
+    }
+}
+
 impl_image_source!(OciArchive);
+
+/// An index in a layout or oci-archive, with the store its blobs are in.
+#[derive(Debug)]
+pub(crate) struct LayoutIndex<S> {
+    origin: String,
+    store: S,
+    desc: Descriptor,
+    index: ImageIndex,
+    raw: Vec<u8>,
+    limits: Limits,
+}
+
+impl<S: BlobStore + Send + Sync> IndexSource for LayoutIndex<S> {
+    fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    fn descriptor(&self) -> &Descriptor {
+        &self.desc
+    }
+
+    fn index(&self) -> &ImageIndex {
+        &self.index
+    }
+
+    fn raw_index(&self) -> &[u8] {
+        &self.raw
+    }
+
+    fn read_manifest(&self, desc: &Descriptor, role: BlobRole) -> Result<Vec<u8>> {
+        read_blob(
+            &self.store,
+            &desc.digest.blob_path(),
+            desc,
+            role,
+            &self.limits,
+        )
+        .map_err(|e| e.with_origin(&self.origin))
+    }
+
+    fn open_blob(&self, desc: &Descriptor, role: BlobRole) -> Result<Box<dyn Read + '_>> {
+        let r = open_verified(&self.store, &desc.digest.blob_path(), desc, role)
+            .map_err(|e| e.with_origin(&self.origin))?;
+        Ok(Box::new(r))
+    }
+}

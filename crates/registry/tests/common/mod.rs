@@ -335,3 +335,242 @@ pub fn write_docker_archive(file: &Path, tars: &[Vec<u8>], tag: &str) {
     out.file("manifest.json", 0o644, manifest.to_string().as_bytes());
     fs::write(file, out.finish()).expect("docker archive");
 }
+
+/// Writes `bytes` into the layout at `dir` as a blob; returns its descriptor.
+pub fn put_blob(dir: &Path, media_type: &str, bytes: &[u8]) -> serde_json::Value {
+    let blobs = dir.join("blobs/sha256");
+    fs::create_dir_all(&blobs).expect("blobs dir");
+    fs::write(blobs.join(sha(bytes).hex()), bytes).expect("blob");
+    descriptor(media_type, bytes)
+}
+
+/// The media types of one family: OCI, or Docker schema 2.
+pub struct MediaTypes {
+    pub index: &'static str,
+    pub manifest: &'static str,
+    pub config: &'static str,
+    pub layer: &'static str,
+}
+
+pub const OCI: MediaTypes = MediaTypes {
+    index: "application/vnd.oci.image.index.v1+json",
+    manifest: "application/vnd.oci.image.manifest.v1+json",
+    config: "application/vnd.oci.image.config.v1+json",
+    layer: "application/vnd.oci.image.layer.v1.tar+gzip",
+};
+
+pub const DOCKER: MediaTypes = MediaTypes {
+    index: "application/vnd.docker.distribution.manifest.list.v2+json",
+    manifest: "application/vnd.docker.distribution.manifest.v2+json",
+    config: "application/vnd.docker.container.image.v1+json",
+    layer: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+};
+
+/// A document written into a layout: its bytes and digest.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub bytes: Vec<u8>,
+    pub digest: Digest,
+    /// Its descriptor, as an index lists it.
+    pub descriptor: serde_json::Value,
+}
+
+/// Writes an image's config, gzip layers and manifest into the layout at `dir`. The manifest
+/// is pretty-printed, with its keys in an order no serialiser here would choose, so that a
+/// copy that re-encoded it would change its digest.
+pub fn put_image(dir: &Path, types: &MediaTypes, tars: &[Vec<u8>], arch: &str) -> Written {
+    let mut config: serde_json::Value = serde_json::from_slice(&config_json(tars)).expect("config");
+    config["architecture"] = json!(arch);
+    let config = serde_json::to_vec(&config).expect("config");
+    let config_desc = put_blob(dir, types.config, &config);
+    let layers: Vec<serde_json::Value> = tars
+        .iter()
+        .map(|t| put_blob(dir, types.layer, &gzip(t)))
+        .collect();
+    let layers = serde_json::to_string_pretty(&layers).expect("layers");
+    let config_desc = serde_json::to_string_pretty(&config_desc).expect("config");
+    let manifest = format!(
+        "{{\n   \"layers\": {layers},\n   \"config\": {config_desc},\n   \"mediaType\": \"{}\",\n   \"schemaVersion\": 2\n}}\n",
+        types.manifest
+    )
+    .into_bytes();
+    let mut descriptor = put_blob(dir, types.manifest, &manifest);
+    descriptor["platform"] = json!({"os": "linux", "architecture": arch});
+    Written {
+        digest: sha(&manifest),
+        bytes: manifest,
+        descriptor,
+    }
+}
+
+/// Writes `oci-layout` and an `index.json` listing `entry` (tagged `tag`).
+pub fn put_layout_index(dir: &Path, mut entry: serde_json::Value, tag: &str) {
+    entry["annotations"] = json!({"org.opencontainers.image.ref.name": tag});
+    entry
+        .as_object_mut()
+        .expect("descriptor")
+        .remove("platform");
+    let index = json!({"schemaVersion": 2, "manifests": [entry]});
+    fs::write(dir.join("index.json"), index.to_string()).expect("index.json");
+    fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("oci-layout");
+}
+
+/// A two-platform image: an index over `linux/amd64` and `linux/arm64`, which share their
+/// base layer and differ in their app layer and config.
+pub struct TwoPlatforms {
+    pub index: Written,
+    pub amd64: Written,
+    pub arm64: Written,
+    /// The base layer's gzip, the blob both platforms name.
+    pub shared: Digest,
+}
+
+/// Writes a [`TwoPlatforms`] image into the layout at `dir`, tagged `tag` in `index.json`.
+pub fn write_two_platforms(dir: &Path, types: &MediaTypes, tag: &str) -> TwoPlatforms {
+    let amd64_tars = image_tars(30_000, 21);
+    let mut arm64_tars = image_tars(30_000, 22);
+    arm64_tars[0] = amd64_tars[0].clone();
+    let amd64 = put_image(dir, types, &amd64_tars, "amd64");
+    let arm64 = put_image(dir, types, &arm64_tars, "arm64");
+    let index = serde_json::to_vec_pretty(&json!({
+        "schemaVersion": 2,
+        "mediaType": types.index,
+        "manifests": [amd64.descriptor, arm64.descriptor],
+    }))
+    .expect("index");
+    let descriptor = put_blob(dir, types.index, &index);
+    put_layout_index(dir, descriptor.clone(), tag);
+    TwoPlatforms {
+        index: Written {
+            digest: sha(&index),
+            bytes: index,
+            descriptor,
+        },
+        amd64,
+        arm64,
+        shared: sha(&gzip(&amd64_tars[0])),
+    }
+}
+
+/// Tars the layout directory `dir` into `file` (an oci-archive).
+pub fn tar_layout(dir: &Path, file: &Path) {
+    tar_layout_with(dir, file, &[]);
+}
+
+/// Tars the layout directory `dir` and the `extra` files into `file`.
+pub fn tar_layout_with(dir: &Path, file: &Path, extra: &[(&str, Vec<u8>)]) {
+    let mut out = Tar::default();
+    for (name, bytes) in extra {
+        out.file(name, 0o644, bytes);
+    }
+    for name in ["oci-layout", "index.json"] {
+        out.file(name, 0o644, &fs::read(dir.join(name)).expect("layout file"));
+    }
+    let mut blobs: Vec<_> = fs::read_dir(dir.join("blobs/sha256"))
+        .expect("blobs")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    blobs.sort();
+    out.dir("blobs/").dir("blobs/sha256/");
+    for b in blobs {
+        let name = b.file_name().expect("name").to_string_lossy().into_owned();
+        out.file(
+            &format!("blobs/sha256/{name}"),
+            0o644,
+            &fs::read(&b).expect("blob"),
+        );
+    }
+    fs::write(file, out.finish()).expect("oci-archive");
+}
+
+/// A registry's answer, read with nothing but std.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub digest: String,
+    pub body: Vec<u8>,
+}
+
+/// GETs `/v2/<path>` from a loopback registry, accepting every manifest type.
+pub fn get_v2(host: &str, path: &str) -> Answer {
+    use std::io::Read;
+    let mut conn = std::net::TcpStream::connect(host).expect("connect to the registry");
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let accept = [OCI.manifest, OCI.index, DOCKER.manifest, DOCKER.index].join(", ");
+    write!(
+        conn,
+        "GET /v2/{path} HTTP/1.1\r\nHost: {host}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut raw = Vec::new();
+    conn.read_to_end(&mut raw).expect("read");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of headers");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let header = |name: &str| {
+        head.lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+            })
+            .unwrap_or_default()
+    };
+    assert!(
+        !header("transfer-encoding").contains("chunked"),
+        "a chunked answer: {head}"
+    );
+    Answer {
+        status: head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status"),
+        content_type: header("content-type"),
+        digest: header("docker-content-digest"),
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+/// The blobs (manifests included) in the registry's storage, by digest.
+pub fn stored_blobs(registry: &Registry) -> Vec<String> {
+    let root = registry
+        .dir
+        .path()
+        .join("storage/docker/registry/v2/blobs/sha256");
+    let mut found = Vec::new();
+    for prefix in fs::read_dir(&root).into_iter().flatten().flatten() {
+        for blob in fs::read_dir(prefix.path()).into_iter().flatten().flatten() {
+            if blob.path().join("data").is_file() {
+                found.push(format!("sha256:{}", blob.file_name().to_string_lossy()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Tars the layout at `dir` as Docker 25+ `docker save` does: the layout, plus a
+/// `manifest.json` naming `image`'s config and layers by their blob paths.
+pub fn tar_docker25(dir: &Path, image: &Written, tag: &str, file: &Path) {
+    let m: serde_json::Value = serde_json::from_slice(&image.bytes).expect("manifest");
+    let path = |d: &serde_json::Value| {
+        let digest = d["digest"].as_str().expect("digest");
+        format!("blobs/sha256/{}", digest.trim_start_matches("sha256:"))
+    };
+    let layers: Vec<String> = m["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(path)
+        .collect();
+    let entry = json!([{"Config": path(&m["config"]), "RepoTags": [tag], "Layers": layers}]);
+    tar_layout_with(
+        dir,
+        file,
+        &[("manifest.json", entry.to_string().into_bytes())],
+    );
+}
