@@ -79,6 +79,43 @@ impl RequestId {
     }
 }
 
+/// How a request's id reaches the records written while the request is handled: enter it
+/// around every poll of the request's future (the request layer does; so does a server
+/// adapter that is not a tower service).
+///
+/// Under the subscriber `dockerflow_mozlog::init` installed (as [`main`](crate::main) does)
+/// it is a [`RequestContext`], which the mozlog and text layers read, and which costs a
+/// fraction of a span; under any other subscriber it is a tracing span
+/// `request{rid=..}` (target `dockerflow.request`), which every layer sees.
+#[derive(Debug)]
+pub enum RequestScope {
+    /// A tracing span with a `rid` field.
+    Span(tracing::Span),
+    /// The mozlog request context.
+    Context(RequestContext),
+}
+
+impl RequestScope {
+    /// The scope of the request `rid`, chosen for the subscriber in use on this thread.
+    pub fn new(rid: &RequestId) -> RequestScope {
+        if dockerflow_mozlog::init_subscriber_in_use() {
+            RequestScope::Context(RequestContext::new(rid.shared()))
+        } else {
+            RequestScope::Span(
+                tracing::info_span!(target: "dockerflow.request", "request", rid = rid.as_str()),
+            )
+        }
+    }
+
+    /// Runs `f` inside the scope.
+    pub fn enter<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        match self {
+            RequestScope::Span(span) => span.in_scope(f),
+            RequestScope::Context(context) => context.enter(f),
+        }
+    }
+}
+
 /// Runs `future` as part of the request being handled where it is created: its log records
 /// carry that request's `rid`. For tasks a handler spawns:
 /// `tokio::spawn(dockerflow::request_id::in_current_request(async { .. }))`.

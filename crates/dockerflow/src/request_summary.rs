@@ -5,7 +5,8 @@
 //! into a scope entered whenever the inner service's future is polled, so every record written
 //! while handling the request carries `Fields.rid`: a tracing span (`rid`) in general, or,
 //! under the subscriber `dockerflow_mozlog::init` installs (as `dockerflow::main` does), a
-//! [`RequestContext`], which those layers read and which costs far less. Tasks a handler
+//! `dockerflow_mozlog::RequestContext`, which those layers read and which costs far less
+//! (see [`RequestScope`]). Tasks a handler
 //! spawns carry the id with [`in_current_request`](crate::request_id::in_current_request). The summary is
 //! written when the response head is ready; `t` is the time until then, in milliseconds.
 
@@ -21,10 +22,8 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use dockerflow_mozlog::RequestContext;
-
 use crate::config::RequestConfig;
-use crate::request_id::{RequestId, Uid};
+use crate::request_id::{RequestId, RequestScope, Uid};
 
 /// Adds request ids and `request.summary` records to a service.
 #[derive(Debug, Clone)]
@@ -98,7 +97,7 @@ where
             querystring: config.summary_querystring,
             started,
         });
-        let mut scope = Scope::new(&rid);
+        let mut scope = RequestScope::new(&rid);
         let header = HeaderValue::from_str(rid.as_str()).ok();
         req.extensions_mut().insert(rid);
         let inner = scope.enter(|| self.inner.call(req));
@@ -117,41 +116,12 @@ fn same_path(excluded: &str, path: &str) -> bool {
     excluded.trim_end_matches('/') == path.trim_end_matches('/') && !path.is_empty()
 }
 
-/// How the request id reaches the records written while the request is handled.
-#[derive(Debug)]
-enum Scope {
-    /// A tracing span with a `rid` field, seen by every layer of any subscriber.
-    Span(tracing::Span),
-    /// Under the subscriber `dockerflow_mozlog::init` installed, whose layers read the
-    /// thread's request context: the same records for a tenth of a small request's cost.
-    Context(RequestContext),
-}
-
-impl Scope {
-    fn new(rid: &RequestId) -> Scope {
-        if dockerflow_mozlog::init_subscriber_in_use() {
-            Scope::Context(RequestContext::new(rid.shared()))
-        } else {
-            Scope::Span(
-                tracing::info_span!(target: "dockerflow.request", "request", rid = rid.as_str()),
-            )
-        }
-    }
-
-    fn enter<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        match self {
-            Scope::Span(span) => span.in_scope(f),
-            Scope::Context(context) => context.enter(f),
-        }
-    }
-}
-
 pin_project! {
     /// The future of [`RequestSummary`].
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,
-        scope: Scope,
+        scope: RequestScope,
         pending: Option<Pending>,
         header_name: http::HeaderName,
         header: Option<HeaderValue>,
