@@ -414,7 +414,7 @@ pub static RULES: &[Rule] = &[
         since: "0.1.0",
         status: Status::Stable,
         image: rules::secrets::credential_files_image,
-        dockerfile: rules::files::image_only,
+        dockerfile: rules::secrets::credential_files_dockerfile,
         runtime: rules::endpoints::static_only,
     },
     Rule {
@@ -429,7 +429,7 @@ pub static RULES: &[Rule] = &[
         since: "0.1.0",
         status: Status::Stable,
         image: rules::secrets::hidden_secrets_image,
-        dockerfile: rules::files::image_only,
+        dockerfile: rules::secrets::hidden_secrets_dockerfile,
         runtime: rules::endpoints::static_only,
     },
     Rule {

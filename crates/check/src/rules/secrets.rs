@@ -238,6 +238,232 @@ pub(crate) fn hidden_secrets_image(m: &ImageModel, _: Profile) -> Judgement {
     }
 }
 
+/// A credential file or private key that an instruction of the judged stage's lineage puts
+/// into a layer: copied in from the build context, or written by a `RUN` that does not also
+/// remove it.
+#[derive(Debug)]
+struct Placed {
+    /// The path as the instruction names it.
+    path: String,
+    /// The instruction's line.
+    line: u32,
+    /// `COPY`, `ADD` or `RUN`.
+    how: &'static str,
+    /// The line of a later `RUN` that removes it, if any.
+    removed_at: Option<u32>,
+}
+
+/// Whether a path a Dockerfile names is a credential file or private key by its name alone (a
+/// Dockerfile judge cannot read the content): DF502's names plus key and keystore extensions.
+fn secret_file_name(path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    let absolute = if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
+    };
+    let name = absolute
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    is_credential_file(&absolute) || matches!(ext, "key" | "p8" | "p12" | "pfx")
+}
+
+/// The words of a shell command, split at blanks and at the operators that end a command or
+/// redirect (`;`, `&&`, `||`, `|`, `>`, `>>`), kept as their own words.
+fn shell_words(text: &str) -> Vec<&str> {
+    let mut words = Vec::new();
+    for blank_separated in text.split_whitespace() {
+        let mut rest = blank_separated;
+        while let Some(i) = rest.find([';', '&', '|', '>']) {
+            if i > 0 {
+                words.push(&rest[..i]);
+            }
+            let op_len = rest[i..]
+                .bytes()
+                .take_while(|b| matches!(b, b';' | b'&' | b'|' | b'>'))
+                .count();
+            words.push(&rest[i..i + op_len]);
+            rest = &rest[i + op_len..];
+        }
+        if !rest.is_empty() {
+            words.push(rest);
+        }
+    }
+    words
+        .into_iter()
+        .map(|w| w.trim_matches(['"', '\'', '(', ')']))
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+fn base_name(path: &str) -> &str {
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path)
+}
+
+/// The files a command writes with `>`, `>>` or `tee`.
+fn written_files<'a>(words: &[&'a str]) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut in_tee = false;
+    for (i, w) in words.iter().enumerate() {
+        if matches!(*w, ">" | ">>") {
+            if let Some(target) = words.get(i + 1) {
+                out.push(*target);
+            }
+            in_tee = false;
+        } else if *w == "tee" {
+            in_tee = true;
+        } else if in_tee && !w.starts_with('-') && !matches!(*w, ";" | "&&" | "||" | "|") {
+            out.push(*w);
+        } else if matches!(*w, ";" | "&&" | "||" | "|") {
+            in_tee = false;
+        }
+    }
+    out
+}
+
+/// Whether a command removes a file named `name` (`rm`, `shred -u`, `unlink`, in any of its
+/// commands).
+fn removes(words: &[&str], name: &str) -> bool {
+    let mut removing = false;
+    for w in words {
+        match *w {
+            ";" | "&&" | "||" | "|" => removing = false,
+            "rm" | "unlink" | "shred" => removing = true,
+            w if removing && !w.starts_with('-') && base_name(w) == name => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The text of a `RUN`: its command and heredoc bodies.
+fn run_text(run: &dockerflow_dockerfile::RunFact) -> String {
+    let mut text = match &run.command {
+        dockerflow_dockerfile::Command::Shell(s) => s.clone(),
+        dockerflow_dockerfile::Command::Exec(v) => v.join(" "),
+    };
+    for h in &run.heredocs {
+        text.push('\n');
+        text.push_str(&h.body);
+    }
+    text
+}
+
+/// Every credential file or key the lineage puts into a layer, with the later `RUN` that
+/// removes it.
+fn placed_secrets(m: &DockerfileModel) -> Vec<Placed> {
+    let runs: Vec<(u32, Vec<String>)> = m
+        .facts
+        .runs
+        .iter()
+        .map(|r| {
+            let text = run_text(r);
+            let words = shell_words(&text).into_iter().map(str::to_owned).collect();
+            (r.span.line, words)
+        })
+        .collect();
+    let mut placed = Vec::new();
+    for c in m.facts.copies.iter().filter(|c| c.from.is_none()) {
+        let mut named: Vec<&str> = c
+            .sources
+            .iter()
+            .map(String::as_str)
+            .filter(|s| !s.starts_with("<<") && secret_file_name(s))
+            .collect();
+        if named.is_empty() && !c.path.ends_with('/') && secret_file_name(&c.path) {
+            named.push(&c.path);
+        }
+        for path in named {
+            placed.push(Placed {
+                path: path.to_owned(),
+                line: c.span.line,
+                how: c.keyword,
+                removed_at: None,
+            });
+        }
+    }
+    for (line, words) in &runs {
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        for path in written_files(&words) {
+            if secret_file_name(path) && !removes(&words, base_name(path)) {
+                placed.push(Placed {
+                    path: path.to_owned(),
+                    line: *line,
+                    how: "RUN",
+                    removed_at: None,
+                });
+            }
+        }
+    }
+    for p in &mut placed {
+        let name = base_name(&p.path).to_owned();
+        p.removed_at = runs
+            .iter()
+            .filter(|(line, _)| *line > p.line)
+            .find(|(_, words)| {
+                let words: Vec<&str> = words.iter().map(String::as_str).collect();
+                removes(&words, &name)
+            })
+            .map(|(line, _)| *line);
+    }
+    placed.sort_by_key(|p| p.line);
+    placed
+}
+
+/// DF502 from a Dockerfile: a credential file copied in or written, and never removed, is in
+/// the image.
+pub(crate) fn credential_files_dockerfile(m: &DockerfileModel, _: Profile) -> Judgement {
+    const EXPECTED: &str = "no COPY, ADD or RUN that puts a credential file or private key (.env, .netrc, .npmrc, .pypirc, .git-credentials, id_rsa, *.key, ~/.aws/credentials, ...) into the image; what `COPY .` brings from the build context only the image shows";
+    let placed = placed_secrets(m);
+    let kept: Vec<&Placed> = placed.iter().filter(|p| p.removed_at.is_none()).collect();
+    dockerfile_judgement(m, &kept, EXPECTED, |p| {
+        format!("{} by {} at line {}", p.path, p.how, p.line)
+    })
+}
+
+/// DF503 from a Dockerfile: a credential file put into one layer and removed by a later
+/// `RUN` is still in the first layer.
+pub(crate) fn hidden_secrets_dockerfile(m: &DockerfileModel, _: Profile) -> Judgement {
+    const EXPECTED: &str = "no credential file or private key added to a layer and removed by a later RUN (removing it in the RUN that created it, or RUN --mount=type=secret, keeps it out of every layer)";
+    let placed = placed_secrets(m);
+    let removed: Vec<&Placed> = placed.iter().filter(|p| p.removed_at.is_some()).collect();
+    dockerfile_judgement(m, &removed, EXPECTED, |p| {
+        format!(
+            "{} by {} at line {}, removed at line {} but still in the layer of line {}",
+            p.path,
+            p.how,
+            p.line,
+            p.removed_at.unwrap_or_default(),
+            p.line
+        )
+    })
+}
+
+fn dockerfile_judgement(
+    m: &DockerfileModel,
+    found: &[&Placed],
+    expected: &str,
+    describe: impl Fn(&Placed) -> String,
+) -> Judgement {
+    match found.first() {
+        None => Judgement::pass("none found in the instructions", expected, m.here()),
+        Some(first) => {
+            let items: Vec<String> = found.iter().map(|p| describe(p)).collect();
+            Judgement::broken(
+                format!("{} found: {}", found.len(), sample(&items, 5)),
+                expected,
+                m.at(first.line),
+            )
+        }
+    }
+}
+
 pub(crate) fn credential_files_image(m: &ImageModel, _: Profile) -> Judgement {
     const EXPECTED: &str = "no .env, .netrc, .npmrc, .pypirc, .git-credentials, SSH private key, ~/.aws/credentials, ~/.docker/config.json or ~/.kube/config";
     let found: Vec<&dockerflow_oci::Entry> = m

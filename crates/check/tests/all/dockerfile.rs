@@ -90,7 +90,8 @@ pub(crate) fn replace(from: &str, to: &str) -> String {
 #[test]
 fn compliant_dockerfile() {
     for id in [
-        "DF101", "DF201", "DF202", "DF203", "DF301", "DF302", "DF303", "DF403", "DF501",
+        "DF101", "DF201", "DF202", "DF203", "DF301", "DF302", "DF303", "DF403", "DF501", "DF502",
+        "DF503",
     ] {
         check_dockerfile_rule(id, COMPLIANT, STRICT, Expect::Pass);
     }
@@ -247,6 +248,48 @@ fn df501_secrets() {
         f.found
     );
     assert!(!f.found.contains("abc123"));
+}
+
+#[test]
+fn df502_df503_credential_files_from_instructions() {
+    // Copied in and never removed: in the image (DF502), not a hidden one (DF503).
+    let src = replace(
+        "WORKDIR /app\n",
+        "WORKDIR /app\nCOPY .npmrc id_rsa ./\nRUN echo \"$TOKEN\" > /root/.aws/credentials\n",
+    );
+    let r = check_dockerfile_rule("DF502", &src, STRICT, Expect::Warn);
+    let f = r.finding("DF502").expect("DF502");
+    assert_eq!(
+        f.found,
+        "3 found: .npmrc by COPY at line 10, id_rsa by COPY at line 10, \
+         /root/.aws/credentials by RUN at line 11"
+    );
+    assert_eq!(f.location.line, Some(10));
+    check_dockerfile_rule("DF503", &src, STRICT, Expect::Pass);
+
+    // Removed by a later RUN: no longer in the image (DF502 passes), still in its layer.
+    let src = replace(
+        "WORKDIR /app\n",
+        "WORKDIR /app\nCOPY deploy/tls.key /app/tls.key\nRUN echo x | tee -a .netrc\n\
+         RUN make && rm -f /app/tls.key\nRUN rm .netrc\n",
+    );
+    check_dockerfile_rule("DF502", &src, STRICT, Expect::Pass);
+    let r = check_dockerfile_rule("DF503", &src, STRICT, Expect::Warn);
+    let f = r.finding("DF503").expect("DF503");
+    assert_eq!(
+        f.found,
+        "2 found: deploy/tls.key by COPY at line 10, removed at line 12 but still in the layer \
+         of line 10, .netrc by RUN at line 11, removed at line 13 but still in the layer of line 11"
+    );
+
+    // Written and removed in the same RUN, or only in a build stage: in no layer of the image.
+    let src = replace("COPY . .\n", "COPY . .\nCOPY .npmrc .npmrc\n").replace(
+        "WORKDIR /app\n",
+        "WORKDIR /app\nRUN echo \"$T\" > .npmrc && npm ci && rm .npmrc\n\
+         COPY --from=build /src/id_rsa.pub /app/\n",
+    );
+    check_dockerfile_rule("DF502", &src, STRICT, Expect::Pass);
+    check_dockerfile_rule("DF503", &src, STRICT, Expect::Pass);
 }
 
 #[test]
