@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 pub const ALLOWED: &[(&str, &[&str])] = &[
     ("dockerflow-mozlog", &[]),
     ("dockerflow", &["dockerflow-mozlog"]),
+    ("dockerflow-actix", &["dockerflow"]),
     ("dockerflow-demo", &["dockerflow"]),
     ("dockerflow-bench", &["dockerflow", "dockerflow-mozlog"]),
     ("dockerflow-oci", &[]),

@@ -167,6 +167,30 @@ impl Dockerflow {
         Stack::new(self.endpoints_layer(), self.request_summary_layer())
     }
 
+    /// The endpoints without tower, for adapters to other servers (the actix-web adapter
+    /// uses it): the answer to a request for `method path` with `headers`, or `None` when the
+    /// request is the application's. [`Dockerflow::endpoints_layer`] answers through this
+    /// same function, so every server gives the same bytes.
+    ///
+    /// ```
+    /// # use dockerflow::{Config, Dockerflow};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let df = Dockerflow::builder("my-service", Config::default()).build();
+    /// let answer = df.endpoint(&http::Method::GET, "/__lbheartbeat__", &http::HeaderMap::new());
+    /// assert_eq!(answer.expect("an endpoint").await.status(), 200);
+    /// assert!(df.endpoint(&http::Method::GET, "/", &http::HeaderMap::new()).is_none());
+    /// # }
+    /// ```
+    pub fn endpoint(
+        &self,
+        method: &http::Method,
+        path: &str,
+        headers: &http::HeaderMap,
+    ) -> Option<crate::endpoints::Answer> {
+        self.inner.state.answer(method, path, headers)
+    }
+
     /// Only the endpoints (`/__version__`, `/__heartbeat__`, `/__lbheartbeat__`, `/__error__`).
     pub fn endpoints_layer(&self) -> EndpointsLayer {
         EndpointsLayer::new(self.inner.state.clone())

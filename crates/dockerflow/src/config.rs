@@ -112,6 +112,18 @@ pub struct RequestConfig {
     pub summary_querystring: bool,
 }
 
+impl RequestConfig {
+    /// Whether a request for `path` gets a `request.summary` record: summaries are on and the
+    /// path is not excluded (`/__heartbeat__` in the list also excludes `/__heartbeat__/`),
+    /// for servers that are not tower services (the request layer applies the same rule).
+    pub fn wants_summary(&self, path: &str) -> bool {
+        let same = |excluded: &String| {
+            excluded.trim_end_matches('/') == path.trim_end_matches('/') && !path.is_empty()
+        };
+        self.summary && !self.summary_exclude.iter().any(same)
+    }
+}
+
 /// Shutdown settings (CONTRACT 1.9).
 #[derive(Debug, Clone)]
 pub struct ShutdownConfig {
@@ -394,6 +406,21 @@ mod tests {
                 .failed_status,
             StatusCode::SERVICE_UNAVAILABLE
         );
+    }
+
+    #[test]
+    fn summary_exclusions() {
+        let c = config(&[]).unwrap().requests;
+        assert!(c.wants_summary("/"));
+        assert!(!c.wants_summary("/__lbheartbeat__"));
+        assert!(!c.wants_summary("/__lbheartbeat__/"));
+        assert!(c.wants_summary("/__heartbeat__"));
+        let off = config(&[("DOCKERFLOW_SUMMARY", "false")]).unwrap().requests;
+        assert!(!off.wants_summary("/"));
+        let all = config(&[("DOCKERFLOW_SUMMARY_EXCLUDE", "")])
+            .unwrap()
+            .requests;
+        assert!(all.wants_summary("/__lbheartbeat__"));
     }
 
     #[test]

@@ -6,6 +6,10 @@
 //! their answers (CONTRACT 1.6). Every other request goes to the application untouched.
 //! All four answer GET and HEAD, with or without a trailing slash, with
 //! `Cache-Control: no-store`; other methods get 405.
+//!
+//! The answers themselves come from one framework-neutral function (method, path and headers
+//! in, an [`Answer`] out, exposed as [`crate::Dockerflow::endpoint`]): the tower layer calls it,
+//! and so do adapters to servers that are not tower services.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -17,7 +21,7 @@ use bytes::Bytes;
 use http::header::{
     HeaderValue, ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE,
 };
-use http::{Method, Request, Response, StatusCode};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{Either, Full};
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
@@ -100,33 +104,56 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let endpoint = match route(req.uri().path()) {
-            Some(Endpoint::Error) if !self.error_authorized(&req) => None,
+        match self
+            .state
+            .answer(req.method(), req.uri().path(), req.headers())
+        {
+            Some(answer) => EndpointFuture::answer(answer),
+            None => EndpointFuture::inner(self.inner.call(req)),
+        }
+    }
+}
+
+/// Whether `path` is one of the endpoints' paths (`/__error__` included, whether or not it is
+/// enabled): a cheap test for adapters that must convert a request before calling
+/// [`crate::Dockerflow::endpoint`].
+pub fn is_endpoint(path: &str) -> bool {
+    route(path).is_some()
+}
+
+impl State {
+    /// The one implementation of the endpoints, framework-neutral: the answer to `method
+    /// path`, or `None` when the request is the application's (any other path, and
+    /// `/__error__` without its token).
+    pub(crate) fn answer(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+    ) -> Option<Answer> {
+        let endpoint = match route(path) {
+            Some(Endpoint::Error) if !self.error_authorized(headers) => None,
             other => other,
-        };
-        let Some(endpoint) = endpoint else {
-            return EndpointFuture::inner(self.inner.call(req));
-        };
-        let head = req.method() == Method::HEAD;
-        if req.method() != Method::GET && !head {
+        }?;
+        let head = method == Method::HEAD;
+        if method != Method::GET && !head {
             let mut response = respond(StatusCode::METHOD_NOT_ALLOWED, None, Bytes::new(), false);
             response
                 .headers_mut()
                 .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-            return EndpointFuture::ready(response);
+            return Some(Answer::ready(response));
         }
-        let state = &self.state;
         let response = match endpoint {
-            Endpoint::Version => match state.version.bytes() {
+            Endpoint::Version => match self.version.bytes() {
                 Some(bytes) => respond(StatusCode::OK, Some(JSON), bytes.clone(), head),
                 None => {
-                    let reason = state.version.unusable_reason().unwrap_or_default();
+                    let reason = self.version.unusable_reason().unwrap_or_default();
                     let body = serde_json::json!({ "error": reason }).to_string();
                     respond(StatusCode::NOT_FOUND, Some(JSON), Bytes::from(body), head)
                 }
             },
             Endpoint::LbHeartbeat => {
-                let status = if state.shutdown.is_draining() {
+                let status = if self.shutdown.is_draining() {
                     StatusCode::SERVICE_UNAVAILABLE
                 } else {
                     StatusCode::OK
@@ -148,33 +175,75 @@ where
                 )
             }
             Endpoint::Heartbeat => {
-                let heartbeat = state.heartbeat.clone();
-                return EndpointFuture::heartbeat(Box::pin(async move {
-                    let report = heartbeat.report().await;
-                    let body = report.body_bytes(heartbeat.details());
-                    respond(heartbeat.status(&report), Some(JSON), body, head)
-                }));
+                let heartbeat = self.heartbeat.clone();
+                return Some(Answer {
+                    kind: AnswerKind::Heartbeat(Box::pin(async move {
+                        let report = heartbeat.report().await;
+                        let body = report.body_bytes(heartbeat.details());
+                        respond(heartbeat.status(&report), Some(JSON), body, head)
+                    })),
+                });
             }
         };
-        EndpointFuture::ready(response)
+        Some(Answer::ready(response))
     }
-}
 
-impl<S> Endpoints<S> {
     /// `/__error__` exists only with a token configured and the request carrying it
     /// (`Authorization: Bearer <token>`); otherwise the path is left to the application, which
     /// answers as it would for any unknown path (CONTRACT 1.7, Dockerflow #70).
-    fn error_authorized<B>(&self, req: &Request<B>) -> bool {
-        let Some(token) = &self.state.error_token else {
+    fn error_authorized(&self, headers: &HeaderMap) -> bool {
+        let Some(token) = &self.error_token else {
             return false;
         };
-        let given = req
-            .headers()
+        let given = headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or_default();
         constant_time_eq(given.as_bytes(), token.as_bytes())
+    }
+}
+
+/// The answer of an endpoint (see [`crate::Dockerflow::endpoint`]): ready at once, except
+/// `/__heartbeat__`'s, which waits for the heartbeat run. The body is whole; for `HEAD` it is
+/// empty and `Content-Length` still gives the length of the `GET` body.
+pub struct Answer {
+    kind: AnswerKind,
+}
+
+enum AnswerKind {
+    Ready(Option<Response<Bytes>>),
+    Heartbeat(BoxFuture<'static, Response<Bytes>>),
+}
+
+impl Answer {
+    fn ready(response: Response<Bytes>) -> Answer {
+        Answer {
+            kind: AnswerKind::Ready(Some(response)),
+        }
+    }
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            AnswerKind::Ready(r) => f.debug_tuple("Answer::Ready").field(r).finish(),
+            AnswerKind::Heartbeat(_) => f.write_str("Answer::Heartbeat"),
+        }
+    }
+}
+
+impl Future for Answer {
+    type Output = Response<Bytes>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.kind {
+            AnswerKind::Ready(response) => match response.take() {
+                Some(r) => Poll::Ready(r),
+                None => panic!("Answer polled after completion"),
+            },
+            AnswerKind::Heartbeat(fut) => fut.as_mut().poll(cx),
+        }
     }
 }
 
@@ -192,9 +261,9 @@ fn respond(
     content_type: Option<&'static str>,
     body: Bytes,
     head: bool,
-) -> Response<Full<Bytes>> {
+) -> Response<Bytes> {
     let length = body.len();
-    let mut response = Response::new(Full::new(if head { Bytes::new() } else { body }));
+    let mut response = Response::new(if head { Bytes::new() } else { body });
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -220,24 +289,15 @@ pin_project! {
 pin_project! {
     #[project = KindProj]
     enum Kind<F> {
-        Ready { response: Option<Response<Full<Bytes>>> },
-        Heartbeat { fut: BoxFuture<'static, Response<Full<Bytes>>> },
+        Answer { answer: Answer },
         Inner { #[pin] fut: F },
     }
 }
 
 impl<F> EndpointFuture<F> {
-    fn ready(response: Response<Full<Bytes>>) -> Self {
+    fn answer(answer: Answer) -> Self {
         EndpointFuture {
-            kind: Kind::Ready {
-                response: Some(response),
-            },
-        }
-    }
-
-    fn heartbeat(fut: BoxFuture<'static, Response<Full<Bytes>>>) -> Self {
-        EndpointFuture {
-            kind: Kind::Heartbeat { fut },
+            kind: Kind::Answer { answer },
         }
     }
 
@@ -256,11 +316,9 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
-            KindProj::Ready { response } => match response.take() {
-                Some(r) => Poll::Ready(Ok(r.map(Either::Left))),
-                None => panic!("EndpointFuture polled after completion"),
-            },
-            KindProj::Heartbeat { fut } => fut.as_mut().poll(cx).map(|r| Ok(r.map(Either::Left))),
+            KindProj::Answer { answer } => Pin::new(answer)
+                .poll(cx)
+                .map(|r| Ok(r.map(|b| Either::Left(Full::new(b))))),
             KindProj::Inner { fut } => fut.poll(cx).map(|r| r.map(|r| r.map(Either::Right))),
         }
     }

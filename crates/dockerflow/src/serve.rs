@@ -155,6 +155,12 @@ impl Server {
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
+    /// The bound listener as a standard, non-blocking one, for servers other than hyper (the
+    /// actix-web adapter hands it to `HttpServer::listen`).
+    pub fn into_std(self) -> std::io::Result<std::net::TcpListener> {
+        self.listener.into_std()
+    }
+
     /// Serves `app` until SIGTERM, SIGINT or [`crate::Shutdown::trigger`], then drains and
     /// shuts down gracefully.
     pub async fn serve<S, B>(self, app: S) -> Result<(), StartError>
@@ -186,9 +192,9 @@ impl Server {
         let Server { listener, df } = self;
         let address = listener.local_addr().ok();
         let service = df.wrap(app);
-        let shutdown = df.shutdown().clone();
         let config = df.config().shutdown.clone();
-        let mut signals = shutdown.subscribe();
+        let drained = df.shutdown().drained(config.drain_delay);
+        tokio::pin!(drained);
         let graceful = GracefulShutdown::new();
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
@@ -202,7 +208,6 @@ impl Server {
             "listening on {}", address.map(|a| a.to_string()).unwrap_or_default()
         );
 
-        let mut drain: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
@@ -224,20 +229,7 @@ impl Server {
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                 },
-                changed = signals.changed() => {
-                    if changed.is_err() || drain.is_some() {
-                        tracing::info!(target: "dockerflow.shutdown", "second shutdown request: ending the drain delay");
-                        break;
-                    }
-                    shutdown.set_draining();
-                    tracing::info!(
-                        target: "dockerflow.shutdown",
-                        drain_delay_ms = config.drain_delay.as_millis() as u64,
-                        "draining: /__lbheartbeat__ answers 503; still serving for the drain delay"
-                    );
-                    drain = Some(Box::pin(tokio::time::sleep(config.drain_delay)));
-                }
-                _ = async { drain.as_mut().expect("guarded by the branch condition").await }, if drain.is_some() => break,
+                () = &mut drained => break,
             }
         }
         drop(listener);

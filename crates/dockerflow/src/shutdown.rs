@@ -1,7 +1,8 @@
 //! Graceful shutdown (CONTRACT 1.9): the signals that start it and the draining state that
 //! `/__lbheartbeat__` reports.
 //!
-//! The sequence, driven by [`crate::Server::serve`]: on the first SIGTERM or SIGINT `/__lbheartbeat__`
+//! The sequence, driven by [`crate::Server::serve`] (and by any other server through
+//! [`Shutdown::drained`]): on the first SIGTERM or SIGINT `/__lbheartbeat__`
 //! answers 503 while the server keeps serving for the drain delay (load balancers notice and
 //! stop sending traffic); then the listener closes, in-flight requests finish, idle
 //! connections close, and the process exits 0, within the grace period. A second signal cuts
@@ -9,6 +10,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+
+use std::future::Future;
+use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -48,13 +52,35 @@ impl Shutdown {
         self.signals.send_modify(|n| *n += 1);
     }
 
-    /// A receiver that changes on every [`Shutdown::trigger`].
-    pub(crate) fn subscribe(&self) -> watch::Receiver<u32> {
-        self.signals.subscribe()
+    /// The drain, for a server to await before it closes its listener: resolves after the
+    /// first [`Shutdown::trigger`] (or signal) once `drain_delay` has passed, or as soon as a
+    /// second trigger comes; from the first trigger on, [`Shutdown::is_draining`] is true
+    /// (`/__lbheartbeat__` answers 503). Triggers count from this call, not from the first poll.
+    pub fn drained(&self, drain_delay: Duration) -> impl Future<Output = ()> + Send + 'static {
+        let mut signals = self.signals.subscribe();
+        let this = self.clone();
+        async move {
+            if signals.changed().await.is_err() {
+                return;
+            }
+            this.set_draining();
+            tracing::info!(
+                target: "dockerflow.shutdown",
+                drain_delay_ms = drain_delay.as_millis() as u64,
+                "draining: /__lbheartbeat__ answers 503; still serving for the drain delay"
+            );
+            tokio::select! {
+                _ = tokio::time::sleep(drain_delay) => {}
+                _ = signals.changed() => {
+                    tracing::info!(target: "dockerflow.shutdown", "second shutdown request: ending the drain delay");
+                }
+            }
+        }
     }
 
     /// Forwards SIGTERM and SIGINT to [`Shutdown::trigger`] for as long as the process runs.
-    pub(crate) fn listen_for_signals(&self) -> std::io::Result<()> {
+    /// Needs a tokio runtime with I/O enabled (actix-web's has one).
+    pub fn listen_for_signals(&self) -> std::io::Result<()> {
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;

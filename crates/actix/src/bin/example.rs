@@ -1,0 +1,79 @@
+//! The smallest compliant actix-web service, used by the black-box tests: the Dockerflow
+//! middleware in front of a tiny app that has a middleware of its own.
+//!
+//! - `EXAMPLE_TCP_CHECK=host:port`: a `TcpCheck` named `backend`.
+//!
+//! Routes: `/` answers "hello"; `/slow?ms=N` answers after N milliseconds (at most 60000);
+//! `/log` writes an info record inside the request; `/uid` reports the user `user-42`.
+//! The app's middleware adds `x-app-middleware: seen` to every response it sees, answers 418
+//! to any path starting with `/__` (it must never see the endpoints), and fails `/denied`
+//! with a 403 error.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use actix_web::dev::Service;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{web, App, HttpRequest, HttpResponse};
+use dockerflow::checks::TcpCheck;
+
+async fn slow(req: HttpRequest) -> &'static str {
+    let ms = req
+        .query_string()
+        .strip_prefix("ms=")
+        .and_then(|v| v.parse::<u64>().ok());
+    tokio::time::sleep(Duration::from_millis(ms.unwrap_or(100).min(60_000))).await;
+    "slow done"
+}
+
+async fn uid() -> HttpResponse {
+    let mut response = HttpResponse::Ok().body("uid set");
+    response
+        .extensions_mut()
+        .insert(dockerflow::Uid("user-42".to_owned()));
+    response
+}
+
+fn main() -> ExitCode {
+    actix_web::rt::System::new().block_on(dockerflow_actix::main(
+        "dockerflow-actix-example",
+        |mut df| async move {
+            if let Ok(address) = std::env::var("EXAMPLE_TCP_CHECK") {
+                df = df.check("backend", TcpCheck::new(address));
+            }
+            df.serve(|| {
+                App::new()
+                    .route("/", web::get().to(|| async { "hello" }))
+                    .route("/slow", web::get().to(slow))
+                    .route(
+                        "/log",
+                        web::get().to(|| async {
+                            tracing::info!(target: "example", "inside a request");
+                            "logged"
+                        }),
+                    )
+                    .route("/uid", web::get().to(uid))
+                    .wrap_fn(|req, srv| {
+                        let call = match req.path() {
+                            // Never reached for the endpoints: the Dockerflow middleware answers
+                            // them before this one runs.
+                            p if p.starts_with("/__") => Err(actix_web::error::ErrorImATeapot(
+                                "the app's middleware saw a Dockerflow endpoint",
+                            )),
+                            "/denied" => Err(actix_web::error::ErrorForbidden("denied by the app")),
+                            _ => Ok(srv.call(req)),
+                        };
+                        async move {
+                            let mut response = call?.await?;
+                            response.headers_mut().insert(
+                                HeaderName::from_static("x-app-middleware"),
+                                HeaderValue::from_static("seen"),
+                            );
+                            Ok(response)
+                        }
+                    })
+            })
+            .await
+        },
+    ))
+}

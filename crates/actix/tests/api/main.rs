@@ -1,0 +1,12 @@
+//! Black-box tests of the actix-web adapter: `dockerflow-actix-example` on a random loopback
+//! port, driven over HTTP as a load balancer or an operator would, every line it writes
+//! validated against `contract/`.
+
+mod helpers;
+
+mod config;
+mod endpoints;
+mod heartbeat;
+mod requests;
+mod same_as_tower;
+mod shutdown;

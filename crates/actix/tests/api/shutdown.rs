@@ -1,0 +1,126 @@
+//! Graceful shutdown (CONTRACT 1.9) with actix-web's signal handling off and the library's
+//! `Shutdown` driving `ServerHandle::stop`.
+
+use std::time::{Duration, Instant};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn sigterm_finishes_every_in_flight_request_and_exits_0() {
+    let mut app = spawn_app(&[
+        ("DOCKERFLOW_DRAIN_DELAY_MS", "600"),
+        ("DOCKERFLOW_GRACE_PERIOD_MS", "10000"),
+    ]);
+    let mut in_flight = Vec::new();
+    for i in 0..8 {
+        let a = app.address;
+        in_flight.push(tokio::spawn(async move {
+            request(a, "GET", &format!("/slow?ms={}", 1200 + i * 50), &[]).await
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let signalled = Instant::now();
+    app.signal("TERM");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+
+    // Draining: the load balancer is told to go away, everything else still works.
+    let lb = get(app.address, "/__lbheartbeat__").await;
+    assert_eq!(lb.status, 503);
+    assert_eq!(lb.header("cache-control"), Some("no-store"));
+    assert_eq!(get(app.address, "/").await.status, 200);
+
+    for task in in_flight {
+        let r = task.await.expect("request task");
+        assert_eq!((r.status, r.text()), (200, "slow done".to_owned()));
+    }
+    let status = app.wait_exit(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        signalled.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        signalled.elapsed()
+    );
+    assert!(tokio::net::TcpStream::connect(app.address).await.is_err());
+    let messages: Vec<String> = app
+        .logs()
+        .iter()
+        .filter(|v| v["Type"] == "dockerflow.shutdown")
+        .map(|v| v["Fields"]["msg"].to_string())
+        .collect();
+    for expected in [
+        "received SIGTERM",
+        "draining",
+        "listener closed",
+        "all connections closed",
+    ] {
+        assert!(
+            messages.iter().any(|m| m.contains(expected)),
+            "{expected}: {messages:?}"
+        );
+    }
+    assert_eq!(
+        app.summaries()
+            .iter()
+            .filter(|v| v["Fields"]["path"] == "/slow")
+            .count(),
+        8
+    );
+}
+
+#[tokio::test]
+async fn the_listener_closes_after_the_drain_and_a_second_signal_cuts_it() {
+    let mut app = spawn_app(&[
+        ("DOCKERFLOW_DRAIN_DELAY_MS", "30000"),
+        ("DOCKERFLOW_GRACE_PERIOD_MS", "10000"),
+    ]);
+    let a = app.address;
+    let in_flight = tokio::spawn(async move { request(a, "GET", "/slow?ms=1500", &[]).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.signal("INT");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(get(app.address, "/__lbheartbeat__").await.status, 503);
+    app.signal("TERM");
+    // Past the drain: no new connection is accepted while the slow request finishes.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let refused = tokio::time::timeout(Duration::from_millis(500), async {
+        match tokio::net::TcpStream::connect(app.address).await {
+            Err(_) => true,
+            // A socket still in the kernel's backlog is never served: it reads EOF or reset.
+            Ok(mut s) => {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let _ = s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+                let mut buf = [0u8; 1];
+                !matches!(s.read(&mut buf).await, Ok(n) if n > 0)
+            }
+        }
+    })
+    .await;
+    assert_ne!(
+        refused,
+        Ok(false),
+        "a new connection was served after the drain"
+    );
+    let r = in_flight.await.expect("request task");
+    assert_eq!((r.status, r.text()), (200, "slow done".to_owned()));
+    let status = app.wait_exit(Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn requests_past_the_grace_period_do_not_hold_the_exit() {
+    let mut app = spawn_app(&[("DOCKERFLOW_GRACE_PERIOD_MS", "300")]);
+    let a = app.address;
+    let stuck = tokio::spawn(async move { request(a, "GET", "/slow?ms=20000", &[]).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let signalled = Instant::now();
+    app.signal("TERM");
+    let status = app.wait_exit(Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        signalled.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        signalled.elapsed()
+    );
+    stuck.abort();
+    app.wait_for_log(|v| v["Type"] == "dockerflow.shutdown" && v["Severity"] == 3);
+}
