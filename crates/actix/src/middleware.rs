@@ -16,9 +16,9 @@ use actix_web::http::header::{HeaderName, HeaderValue, ACCEPT_LANGUAGE, USER_AGE
 use actix_web::http::{Method, StatusCode, Uri};
 use actix_web::{Error, HttpResponse, ResponseError};
 use bytes::Bytes;
+use dockerflow::request_id::RequestScope;
 use dockerflow::request_summary::Summary;
 use dockerflow::{RequestId, Uid};
-use tracing::Instrument;
 
 /// The Dockerflow middleware for an actix-web `App` (see [`crate::Dockerflow::middleware`]).
 #[derive(Debug, Clone)]
@@ -110,29 +110,26 @@ where
             lang: req.headers().get(ACCEPT_LANGUAGE).cloned(),
             querystring: config.summary_querystring,
         });
-        let span = tracing::info_span!(target: "dockerflow.request", "request", rid = rid.as_str());
-        let call = {
-            let _entered = span.enter();
-            match endpoint(&shared.df, &req) {
-                Some(answer) => {
-                    let (request, _payload) = req.into_parts();
-                    Call::Endpoint(request, answer)
-                }
-                None => Call::App(self.inner.call(req)),
+        let mut scope = RequestScope::new(&rid);
+        let call = scope.enter(|| match endpoint(&shared.df, &req) {
+            Some(answer) => {
+                let (request, _payload) = req.into_parts();
+                Call::Endpoint(request, answer)
             }
-        };
+            None => Call::App(self.inner.call(req)),
+        });
         Box::pin(async move {
-            let result = async move {
-                match call {
-                    Call::Endpoint(request, answer) => {
-                        let response = to_actix(answer.await);
-                        Ok(ServiceResponse::new(request, response).map_into_right_body())
+            let result = scope
+                .wrap(async move {
+                    match call {
+                        Call::Endpoint(request, answer) => {
+                            let response = to_actix(answer.await);
+                            Ok(ServiceResponse::new(request, response).map_into_right_body())
+                        }
+                        Call::App(fut) => fut.await.map(ServiceResponse::map_into_left_body),
                     }
-                    Call::App(fut) => fut.await.map(ServiceResponse::map_into_left_body),
-                }
-            }
-            .instrument(span)
-            .await;
+                })
+                .await;
             let header = HeaderValue::from_str(rid.as_str()).ok();
             let (result, code, uid) = match result {
                 Ok(mut response) => {

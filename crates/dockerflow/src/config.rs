@@ -114,8 +114,8 @@ pub struct RequestConfig {
 
 impl RequestConfig {
     /// Whether a request for `path` gets a `request.summary` record: summaries are on and the
-    /// path is not excluded (`/__heartbeat__` in the list also excludes `/__heartbeat__/`),
-    /// for servers that are not tower services (the request layer applies the same rule).
+    /// path is not excluded (`/__heartbeat__` in the list also excludes `/__heartbeat__/`).
+    /// The request layer and the actix-web adapter both ask it.
     pub fn wants_summary(&self, path: &str) -> bool {
         let same = |excluded: &String| {
             excluded.trim_end_matches('/') == path.trim_end_matches('/') && !path.is_empty()

@@ -114,6 +114,19 @@ impl RequestScope {
             RequestScope::Context(context) => context.enter(f),
         }
     }
+
+    /// `future`, polled inside the scope.
+    pub fn wrap<F: Future>(self, future: F) -> InRequest<F> {
+        let (span, context) = match self {
+            RequestScope::Span(span) => (span, RequestContext::default()),
+            RequestScope::Context(context) => (tracing::Span::none(), context),
+        };
+        InRequest {
+            future,
+            span,
+            context,
+        }
+    }
 }
 
 /// Runs `future` as part of the request being handled where it is created: its log records
@@ -124,8 +137,8 @@ impl RequestScope {
 /// library did not set up, so that every layer sees it) or with a cheaper
 /// [`RequestContext`] (under the one `dockerflow::main` sets up); this carries both, so it
 /// works either way (`tracing::Instrument::in_current_span` only carries the span).
-pub fn in_current_request<F: Future>(future: F) -> InCurrentRequest<F> {
-    InCurrentRequest {
+pub fn in_current_request<F: Future>(future: F) -> InRequest<F> {
+    InRequest {
         future,
         span: tracing::Span::current(),
         context: RequestContext::current(),
@@ -133,9 +146,10 @@ pub fn in_current_request<F: Future>(future: F) -> InCurrentRequest<F> {
 }
 
 pin_project! {
-    /// The future of [`in_current_request`].
+    /// A future polled inside a request's scope: made by [`in_current_request`] and
+    /// [`RequestScope::wrap`].
     #[derive(Debug)]
-    pub struct InCurrentRequest<F> {
+    pub struct InRequest<F> {
         #[pin]
         future: F,
         span: tracing::Span,
@@ -143,7 +157,7 @@ pin_project! {
     }
 }
 
-impl<F: Future> Future for InCurrentRequest<F> {
+impl<F: Future> Future for InRequest<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {

@@ -86,8 +86,7 @@ where
         let started = Instant::now();
         let config = &self.config;
         let rid = RequestId::from_headers(req.headers(), &config.request_id_header);
-        let path = req.uri().path();
-        let logged = config.summary && !config.summary_exclude.iter().any(|p| same_path(p, path));
+        let logged = config.wants_summary(req.uri().path());
         let pending = logged.then(|| Pending {
             rid: rid.clone(),
             method: req.method().clone(),
@@ -109,11 +108,6 @@ where
             header,
         }
     }
-}
-
-/// `/__heartbeat__` in the exclusion list also excludes `/__heartbeat__/`.
-fn same_path(excluded: &str, path: &str) -> bool {
-    excluded.trim_end_matches('/') == path.trim_end_matches('/') && !path.is_empty()
 }
 
 pin_project! {

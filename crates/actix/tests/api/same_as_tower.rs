@@ -33,7 +33,7 @@ async fn tower_answer(
         .expect("a request");
     let response = df.wrap(NotFound).oneshot(req).await.expect("infallible");
     let status = response.status().as_u16();
-    let headers = response
+    let mut headers: BTreeMap<String, String> = response
         .headers()
         .iter()
         .filter(|(k, _)| !VARYING.contains(&k.as_str()))
@@ -50,6 +50,11 @@ async fn tower_answer(
         .await
         .expect("a body")
         .to_bytes();
+    // On the wire hyper adds the Content-Length of a body whose size it knows (the layer
+    // itself sets it only on HEAD, whose body is empty).
+    headers
+        .entry("content-length".to_owned())
+        .or_insert_with(|| body.len().to_string());
     (status, headers, body.to_vec())
 }
 
