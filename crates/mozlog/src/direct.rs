@@ -11,7 +11,8 @@
 //! nothing but the level filter, the mozlog layer and a private marker layer, so no other
 //! layer misses the event):
 //! - the current dispatcher is that subscriber (not a scoped one set by a test or a library);
-//! - no span is entered (the tracing path would add the spans' fields);
+//! - no span and no [`RequestContext`](crate::RequestContext) is entered (the tracing path
+//!   would add their fields);
 //! - the line fits within the line limit (the tracing path would truncate it).
 //!
 //! Otherwise it returns [`Direct::NotWritten`] and writes nothing, and the caller emits its
