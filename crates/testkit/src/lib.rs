@@ -6,8 +6,9 @@
 //! - [`http`] (feature `http`): a tiny HTTP/1.1 client that shows exactly what came back;
 //! - [`schema`] (feature `schema`): validation against the JSON Schemas in `contract/`;
 //! - real components started or found by the tests: [`postgres`], [`registry`], [`engine`];
-//! - fixtures: [`tar`] (a tar writer that can also write what no good writer would) and
-//!   [`oci`] (feature `oci`: gzip, digests, descriptors).
+//! - fixtures: [`tar`] (a tar writer that can also write what no good writer would),
+//!   [`oci`] (feature `oci`: gzip, digests, descriptors) and [`image`] (feature `oci`: whole
+//!   images from layers of nodes, in every local transport).
 //!
 //! A real component that is missing skips its test with a message, except under `CI=true`,
 //! where it fails the test ([`require`], [`skip`]).
@@ -22,6 +23,8 @@ use std::fmt::Display;
 pub mod engine;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "oci")]
+pub mod image;
 #[cfg(feature = "oci")]
 pub mod oci;
 pub mod postgres;
