@@ -16,28 +16,25 @@ pub fn docker_host() -> String {
 /// `Ok` when the engine at [`docker_host`] answers its ping with 200, else what went wrong.
 pub fn ping() -> Result<(), String> {
     let host = docker_host();
+    let limit = Some(Duration::from_secs(5));
     let answer = if let Some(path) = host.strip_prefix("unix://") {
-        let stream = std::os::unix::net::UnixStream::connect(path)
-            .map_err(|e| format!("no Docker engine answers at {host}: {e}"))?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .and_then(|()| stream.set_write_timeout(Some(Duration::from_secs(5))))
-            .map_err(|e| format!("{host}: {e}"))?;
-        exchange(stream)
+        std::os::unix::net::UnixStream::connect(path).and_then(|s| {
+            s.set_read_timeout(limit)?;
+            s.set_write_timeout(limit)?;
+            exchange(s)
+        })
     } else if let Some(address) = host.strip_prefix("tcp://") {
-        let stream = std::net::TcpStream::connect(address)
-            .map_err(|e| format!("no Docker engine answers at {host}: {e}"))?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .and_then(|()| stream.set_write_timeout(Some(Duration::from_secs(5))))
-            .map_err(|e| format!("{host}: {e}"))?;
-        exchange(stream)
+        std::net::TcpStream::connect(address).and_then(|s| {
+            s.set_read_timeout(limit)?;
+            s.set_write_timeout(limit)?;
+            exchange(s)
+        })
     } else {
         return Err(format!(
             "DOCKER_HOST={host:?}: expected unix:///PATH or tcp://HOST:PORT"
         ));
     };
-    let answer = answer.map_err(|e| format!("{host}: GET /_ping: {e}"))?;
+    let answer = answer.map_err(|e| format!("no Docker engine answers at {host}: {e}"))?;
     let status = answer.lines().next().unwrap_or_default();
     if status.split(' ').nth(1) == Some("200") {
         Ok(())

@@ -2,6 +2,7 @@
 //! is checked as mozlog against `contract/`.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,23 @@ use serde_json::Value;
 use crate::process::Process;
 use crate::schema::validate_log_line;
 use crate::TempDir;
+
+/// `program` with a clean environment (only `PATH` kept) set up for a test: `PORT`,
+/// `HOST=127.0.0.1`, `DOCKERFLOW_VERSION_FILE`, no drain delay and no heartbeat reuse, run in
+/// `dir`.
+pub fn command(program: &str, port: u16, version_file: &Path, dir: &Path) -> Command {
+    let mut command = Command::new(program);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PORT", port.to_string())
+        .env("HOST", "127.0.0.1")
+        .env("DOCKERFLOW_VERSION_FILE", version_file)
+        .env("DOCKERFLOW_DRAIN_DELAY_MS", "0")
+        .env("DOCKERFLOW_HEARTBEAT_REUSE_MS", "0")
+        .current_dir(dir);
+    command
+}
 
 /// A service running as a child process. Killed on drop; then, unless the test is already
 /// failing, every line it wrote is validated, so each test that ran it also proves its logs.

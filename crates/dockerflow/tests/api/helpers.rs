@@ -3,13 +3,12 @@
 //! PostgreSQL harness these tests use).
 
 use std::net::SocketAddr;
-use std::process::Command;
 
 pub(crate) use dockerflow_testkit::http::{get, request};
 pub(crate) use dockerflow_testkit::postgres::Postgres;
 pub(crate) use dockerflow_testkit::process::free_port;
 pub(crate) use dockerflow_testkit::schema::{assert_valid, validate_log_line};
-pub(crate) use dockerflow_testkit::service::Service as TestApp;
+pub(crate) use dockerflow_testkit::service::{self, Service as TestApp};
 pub(crate) use dockerflow_testkit::{require, TempDir};
 
 pub(crate) const VERSION_JSON: &str = "{\n  \"source\": \"https://github.com/mozilla-services/dockerflow\",\n  \"version\": \"v1.2.3\",\n  \"commit\": \"8f8771bde1a4c52b8e0e1a3c6e9d1c1e1f0e2a3b\",\n  \"build\": \"https://ci.example.com/job/42\"\n}\n";
@@ -20,17 +19,13 @@ pub(crate) fn spawn_app(env: &[(&str, &str)]) -> TestApp {
     let dir = TempDir::new("test-app");
     std::fs::write(dir.path().join("version.json"), VERSION_JSON).expect("write version.json");
     let port = free_port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dockerflow-example"));
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("PORT", port.to_string())
-        .env("HOST", "127.0.0.1")
-        .env("DOCKERFLOW_VERSION_FILE", dir.path().join("version.json"))
-        .env("DOCKERFLOW_DRAIN_DELAY_MS", "0")
-        .env("DOCKERFLOW_HEARTBEAT_REUSE_MS", "0")
-        .env("DOCKERFLOW_STATIC_DIR", dir.path().join("static"))
-        .current_dir(dir.path());
+    let mut command = service::command(
+        env!("CARGO_BIN_EXE_dockerflow-example"),
+        port,
+        &dir.path().join("version.json"),
+        dir.path(),
+    );
+    command.env("DOCKERFLOW_STATIC_DIR", dir.path().join("static"));
     for (k, v) in env {
         command.env(k, v);
     }
