@@ -1,7 +1,8 @@
 //! Repository checks run as `#[test]`s, so the architecture's invariants are executable:
 //!
 //! - every dependency between workspace crates is one ARCHITECTURE.md allows (the service side
-//!   and the tooling side never import each other; the checker never imports the library);
+//!   and the tooling side never import each other; the checker never imports the library;
+//!   the test-support crate is a dev-dependency only, and depends on no workspace crate);
 //! - every crate root and every module file opens with a `//!` comment saying what it is for.
 //!
 //! It reads files only and depends on nothing.
@@ -44,7 +45,21 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("xtask", &[]),
+    ("dockerflow-testkit", &[]),
 ];
+
+/// Crates any workspace crate may use in `[dev-dependencies]`, and nowhere else: test support,
+/// which no product crate may depend on.
+pub const DEV_ONLY: &[&str] = &["dockerflow-testkit"];
+
+/// A dependency of one workspace crate on another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edge {
+    /// The package depended on.
+    pub to: String,
+    /// Whether it is in `[dev-dependencies]` (tests, examples and benches only).
+    pub dev: bool,
+}
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -69,8 +84,8 @@ pub fn member_manifests() -> Vec<PathBuf> {
 }
 
 /// The package name and the workspace crates a manifest depends on (in `[dependencies]`,
-/// `[dev-dependencies]` and `[build-dependencies]`).
-pub fn workspace_edges(manifest: &str) -> (String, Vec<String>) {
+/// `[dev-dependencies]` and `[build-dependencies]`, including target-specific ones).
+pub fn workspace_edges(manifest: &str) -> (String, Vec<Edge>) {
     let mut name = String::new();
     let mut section = String::new();
     let mut edges = Vec::new();
@@ -92,7 +107,10 @@ pub fn workspace_edges(manifest: &str) -> (String, Vec<String>) {
         let is_workspace_crate =
             key == "dockerflow" || key.starts_with("dockerflow-") || key == "xtask";
         if dependency_section && is_workspace_crate {
-            edges.push(key.to_owned());
+            edges.push(Edge {
+                to: key.to_owned(),
+                dev: section.ends_with("dev-dependencies"),
+            });
         }
     }
     (name, edges)
@@ -120,10 +138,17 @@ mod tests {
                     )
                 })
                 .1;
-            for edge in edges {
+            for Edge { to, dev } in edges {
+                if DEV_ONLY.contains(&to.as_str()) {
+                    assert!(
+                        dev,
+                        "{name} depends on {to} outside [dev-dependencies]: it is test-only"
+                    );
+                    continue;
+                }
                 assert!(
-                    edge == name || allowed.contains(&edge.as_str()),
-                    "{name} depends on {edge}, which ARCHITECTURE.md does not allow"
+                    to == name || allowed.contains(&to.as_str()),
+                    "{name} depends on {to}, which ARCHITECTURE.md does not allow"
                 );
             }
         }
@@ -188,6 +213,40 @@ mod tests {
             "[package]\nname = \"a\"\n[dependencies]\ndockerflow-oci.workspace = true\nserde = \"1\"\n[dev-dependencies]\ndockerflow = { path = \".\" }\n",
         );
         assert_eq!(name, "a");
-        assert_eq!(edges, ["dockerflow-oci", "dockerflow"]);
+        let edge = |to: &str, dev| Edge {
+            to: to.to_owned(),
+            dev,
+        };
+        assert_eq!(
+            edges,
+            [edge("dockerflow-oci", false), edge("dockerflow", true)]
+        );
+    }
+
+    #[test]
+    fn test_support_is_a_dev_dependency_only() {
+        let (_, edges) = workspace_edges(
+            "[package]\nname = \"a\"\n[dependencies]\ndockerflow-testkit.workspace = true\n[dev-dependencies]\ndockerflow-testkit = { workspace = true }\n",
+        );
+        assert_eq!(
+            edges,
+            [
+                Edge {
+                    to: "dockerflow-testkit".to_owned(),
+                    dev: false
+                },
+                Edge {
+                    to: "dockerflow-testkit".to_owned(),
+                    dev: true
+                }
+            ]
+        );
+        // The test support itself depends on no workspace crate: a suite using it through the
+        // crate under test would build that crate twice.
+        let testkit = ALLOWED
+            .iter()
+            .find(|(n, _)| *n == "dockerflow-testkit")
+            .map(|(_, allowed)| *allowed);
+        assert_eq!(testkit, Some(&[][..]));
     }
 }

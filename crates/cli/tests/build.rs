@@ -2,17 +2,16 @@
 //! `dockerflow-oci` and judged by the checker (strict), a base image merged and pinned, a
 //! docker-archive loaded and run by the real engine, and clear errors on bad input.
 
-#[path = "../../check/tests/all/support.rs"]
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use dockerflow_check::{check_image, ImageModel, Options, Outcome, Verdict};
 use dockerflow_oci::manifest::ANNOTATION_REF_NAME;
 use dockerflow_oci::{open, ContentRequest, EntryKind, ImageRef, Limits, OpenOptions, Vfs};
+use dockerflow_testkit::image::{dir, file, version_json, Form, Image, COMMIT};
+use dockerflow_testkit::process::free_port;
+use dockerflow_testkit::{skip, TempDir};
 use serde_json::{json, Value};
-use support::{dir, file, Form, Image, TempDir, COMMIT};
 
 const EPOCH: &str = "1700000000";
 
@@ -68,7 +67,7 @@ fn the_dockerflow_binary() -> PathBuf {
 /// A work directory with version.json and a static directory.
 fn workdir(tag: &str) -> TempDir {
     let tmp = TempDir::new(tag);
-    std::fs::write(tmp.path().join("version.json"), support::version_json()).expect("write");
+    std::fs::write(tmp.path().join("version.json"), version_json()).expect("write");
     let s = tmp.path().join("static");
     std::fs::create_dir_all(s.join("css")).expect("mkdir");
     std::fs::write(s.join("index.html"), "<h1>hi</h1>").expect("write");
@@ -216,7 +215,7 @@ fn the_image_is_compliant_by_construction() {
     assert_eq!(exe.size, std::fs::metadata(&bin).expect("bin").len());
     assert_eq!(
         vfs.read("/app/version.json").expect("version.json"),
-        support::version_json().as_bytes()
+        version_json().as_bytes()
     );
     assert_eq!(vfs.stat("/app/version.json").expect("v").mode, 0o444);
     assert_eq!(
@@ -555,20 +554,6 @@ fn demo_binary() -> Option<PathBuf> {
     .find(|p| p.is_file())
 }
 
-fn skip_or_fail(why: &str) {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{why} (CI=true: the engine and the demo binary must be there)");
-    }
-    eprintln!("skipped: {why}");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 /// Removes a container when dropped, also when the test fails.
 struct Container(String);
 
@@ -589,12 +574,10 @@ fn docker_loads_and_runs_the_demo_image() {
             .output()
             .is_ok_and(|o| o.status.success());
     if !engine {
-        return skip_or_fail("no Docker engine (`docker info` fails)");
+        return skip("no Docker engine (`docker info` fails)");
     }
     let Some(demo) = demo_binary() else {
-        return skip_or_fail(
-            "no dockerflow-demo binary; run `cargo build --release -p dockerflow-demo`",
-        );
+        return skip("no dockerflow-demo binary; run `cargo build --release -p dockerflow-demo`");
     };
     let tmp = workdir("docker");
     let statics = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/static");
@@ -691,7 +674,7 @@ fn docker_loads_and_runs_the_demo_image() {
     assert_eq!(status, 200);
     // /__version__ serves the file the build put in the image.
     let body = http_body(port, "/__version__").expect("version");
-    assert_eq!(body, support::version_json());
+    assert_eq!(body, version_json());
     drop(container);
     let _ = Command::new(docker).args(["rmi", "-f", &tag]).output();
 }

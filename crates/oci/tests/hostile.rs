@@ -28,7 +28,7 @@ fn open_layers(tmp: &TempDir, layers: &[Layer], limits: &Limits) -> Result<OciLa
 }
 
 fn read_layers_with(layers: &[Layer], limits: &Limits) -> Result<Vfs, Error> {
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("oci-test");
     let src = open_layers(&tmp, layers, limits)?;
     Vfs::read_image(&src, &ContentRequest::default(), limits)
 }
@@ -348,7 +348,7 @@ fn lying_digests_and_sizes() {
     let cfg = config_json(std::slice::from_ref(&layer), "app");
 
     // The config's descriptor names the digest of other bytes.
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("oci-test");
     let mut files = oci_layout(std::slice::from_ref(&layer), &cfg, None);
     let cfg_path = format!("blobs/sha256/{}", sha(&cfg).hex());
     for (p, b) in &mut files.0 {
@@ -373,7 +373,7 @@ fn lying_digests_and_sizes() {
     assert!(e.to_string().contains("config blob at"), "{e}");
 
     // The layer's content differs from its digest (same size).
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("oci-test");
     let mut files = oci_layout(std::slice::from_ref(&layer), &cfg, None);
     let lp = format!("blobs/sha256/{}", sha(&tar).hex());
     for (p, b) in &mut files.0 {
@@ -401,7 +401,7 @@ fn lying_digests_and_sizes() {
     );
 
     // The descriptor's size lies.
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("oci-test");
     let mut files = oci_layout(std::slice::from_ref(&layer), &cfg, None);
     let manifest =
         String::from_utf8(manifest_json(&cfg, std::slice::from_ref(&layer))).unwrap_or_default();
@@ -461,7 +461,7 @@ fn layout_blob_paths_cannot_escape() {
     let cfg = config_json(std::slice::from_ref(&layer), "app");
 
     // A digest that tries `../` is rejected when index.json is parsed.
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("oci-test");
     let mut files = oci_layout(std::slice::from_ref(&layer), &cfg, None);
     files.0.retain(|(p, _)| p != "index.json");
     files.add(
@@ -479,8 +479,8 @@ fn layout_blob_paths_cannot_escape() {
     );
 
     // A blob that is a symlink leading out of the layout.
-    let tmp = TempDir::new();
-    let outside = TempDir::new();
+    let tmp = TempDir::new("oci-test");
+    let outside = TempDir::new("oci-test");
     let files = oci_layout(std::slice::from_ref(&layer), &cfg, None);
     files.write_dir(tmp.path());
     let secret = outside.path().join("secret");
@@ -545,7 +545,7 @@ fn truncated_archive_file() {
     let layer = Layer::plain(Tar::new().file("f", b"x").finish());
     let cfg = config_json(std::slice::from_ref(&layer), "app");
     let tar = docker_classic(std::slice::from_ref(&layer), &cfg, &["app:1"]).to_tar();
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("oci-test");
     let path = tmp.path().join("cut.tar");
     // Cut inside the data of the last member.
     let manifest_at = tar

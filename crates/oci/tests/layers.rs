@@ -8,7 +8,7 @@ use dockerflow_oci::{ContentRequest, EntryKind, HiddenBy, Limits, OciLayout, Ope
 
 fn vfs_with(layers: Vec<Vec<u8>>, request: &ContentRequest) -> Vfs {
     let layers: Vec<Layer> = layers.into_iter().map(Layer::plain).collect();
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("oci-test");
     let cfg = config_json(&layers, "app");
     oci_layout(&layers, &cfg, None).write_dir(tmp.path());
     let src = OciLayout::open(tmp.path(), None, &OpenOptions::default())
@@ -177,7 +177,7 @@ fn hidden_content_is_read_on_a_second_pass() {
         .file(".wh.big.pem", b"")
         .finish();
     let layers = vec![Layer::gz(&l0), Layer::plain(l1)];
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("oci-test");
     let cfg = config_json(&layers, "app");
     oci_layout(&layers, &cfg, None).write_dir(tmp.path());
     let src = OciLayout::open(tmp.path(), None, &OpenOptions::default()).expect("open");
@@ -229,7 +229,7 @@ fn hidden_content_counts_towards_the_total_cap() {
         .file(".wh.b.pem", b"")
         .finish();
     let layers = vec![Layer::plain(l0), Layer::plain(l1)];
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("oci-test");
     let cfg = config_json(&layers, "app");
     oci_layout(&layers, &cfg, None).write_dir(tmp.path());
     let src = OciLayout::open(tmp.path(), None, &OpenOptions::default()).expect("open");

@@ -98,7 +98,7 @@ fn every_transport_reads_the_same_image() {
     let gz: Vec<Layer> = tars.iter().map(|t| Layer::gz(t)).collect();
     let cfg_plain = config_json(&plain, "app");
     let cfg_gz = config_json(&gz, "app");
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("oci-test");
     let t = tmp.path().display().to_string();
 
     let layout = tmp.path().join("layout");
@@ -161,7 +161,7 @@ fn selection_errors_list_what_is_there() {
     let plain: Vec<Layer> = tars.into_iter().map(Layer::plain).collect();
     let cfg = config_json(&plain, "app");
     let cfg2 = config_json(&plain, "root");
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("oci-test");
     let t = tmp.path().display().to_string();
 
     // Two images in one docker save archive.
@@ -279,7 +279,7 @@ fn selection_errors_list_what_is_there() {
 fn platform_selection_in_nested_indexes() {
     let gz: Vec<Layer> = tiny_tars().iter().map(|t| Layer::gz(t)).collect();
     let cfg = config_json(&gz, "app");
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("oci-test");
     containerd(&gz, &cfg, "app:latest", false).write_dir(tmp.path());
     let r =
         ImageRef::parse(&format!("oci:{}", tmp.path().display())).unwrap_or_else(|e| panic!("{e}"));

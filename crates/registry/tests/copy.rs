@@ -199,10 +199,10 @@ fn a_two_platform_index_goes_whole_and_each_shared_blob_goes_up_once() {
         assert_eq!(seen.get(&two.shared.to_string()), Some(&1));
         // The registry's storage: those five blobs, two manifests and the index, no more.
         assert_eq!(
-            stored_blobs(&registry).len(),
+            registry.stored_blobs().len(),
             8,
             "{:?}",
-            stored_blobs(&registry)
+            registry.stored_blobs()
         );
 
         assert_served(&host, "multi/app", "v1", &two.index.bytes, types.index);

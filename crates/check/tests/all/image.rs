@@ -3,8 +3,8 @@
 use dockerflow_check::{Outcome, Profile, Verdict, RULES};
 use serde_json::{json, Value};
 
-use crate::support::{dir, file, owned_file, whiteout, Image, COMMIT, PASSWD};
 use crate::{check_rule, check_rule_with, Expect};
+use dockerflow_testkit::image::{dir, file, owned_file, whiteout, Image, COMMIT, PASSWD};
 
 const STRICT: Profile = Profile::Strict;
 const MOZCLOUD: Profile = Profile::Mozcloud;

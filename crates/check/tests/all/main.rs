@@ -7,7 +7,6 @@ mod ignores;
 mod image;
 mod peers;
 mod runtime;
-mod support;
 
 use dockerflow_check::{
     check_dockerfile, check_image, DockerfileModel, ImageModel, Options, Outcome, Profile, Report,
@@ -15,7 +14,8 @@ use dockerflow_check::{
 };
 use dockerflow_oci::{open, ImageRef, Limits, OpenOptions};
 
-use support::{Image, TempDir, FORMS};
+use dockerflow_testkit::image::{Image, FORMS};
+use dockerflow_testkit::TempDir;
 
 /// The outcome a test expects for one rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -108,9 +108,9 @@ fn compliant_observations_pass_every_runtime_rule_and_skip_static_ones() {
 
 #[test]
 fn static_checks_skip_runtime_rules_with_a_reason() {
-    let tmp = crate::support::TempDir::new("runtime");
-    let reference =
-        crate::support::Image::compliant().write(tmp.path(), crate::support::Form::OciLayout);
+    let tmp = dockerflow_testkit::TempDir::new("runtime");
+    let reference = dockerflow_testkit::image::Image::compliant()
+        .write(tmp.path(), dockerflow_testkit::image::Form::OciLayout);
     let report = check_image(&crate::read(&reference), &Options::default());
     for f in report.findings.iter().filter(|f| f.rule.is_runtime()) {
         match &f.outcome {

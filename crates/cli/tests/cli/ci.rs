@@ -5,7 +5,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::registry_support::{registry_available, Registry, TempDir};
+use dockerflow_testkit::registry::{require as registry_available, Registry};
+use dockerflow_testkit::TempDir;
 
 use crate::runtime::{database, engine, fixture_binary};
 

@@ -1,8 +1,5 @@
 //! Black-box tests of the `dockerflow` binary: exit codes, report formats, errors on stderr.
 
-#[path = "../../../check/tests/all/support.rs"]
-mod support;
-
 mod ci;
 mod publish;
 #[path = "../../../registry/tests/common/mod.rs"]
@@ -13,8 +10,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use dockerflow_check::RULES;
+use dockerflow_testkit::image::{file, whiteout, write_multi_platform, Form, Image, FORMS};
+use dockerflow_testkit::TempDir;
 use serde_json::{json, Value};
-use support::{file, whiteout, write_multi_platform, Form, Image, TempDir, FORMS};
 
 fn dockerflow(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dockerflow"))

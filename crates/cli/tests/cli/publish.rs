@@ -201,11 +201,7 @@ fn on_a_terminal_publish_redraws_one_progress_line() {
     }
     if !Path::new("/usr/bin/script").exists() {
         // util-linux's `script` gives the command a pseudo-terminal; it is in every Debian.
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "/usr/bin/script is missing"
-        );
-        eprintln!("SKIPPED: /usr/bin/script (util-linux) is missing");
+        dockerflow_testkit::skip("/usr/bin/script (util-linux) is missing");
         return;
     }
     let registry = Registry::start(&[]);

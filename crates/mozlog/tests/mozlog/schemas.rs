@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::validator;
+use crate::support::{validator, ENVELOPE};
 
 fn record(fields: Value) -> Value {
     json!({
@@ -27,16 +27,7 @@ fn mozlog_schema() {
     assert!(v.is_valid(&with_time), "extra envelope keys are allowed");
 
     let mut bad = Vec::new();
-    for key in [
-        "Timestamp",
-        "Type",
-        "Logger",
-        "Hostname",
-        "EnvVersion",
-        "Severity",
-        "Pid",
-        "Fields",
-    ] {
+    for key in ENVELOPE {
         bad.push((format!("missing {key}"), without(good.clone(), key)));
     }
     let mut severity_9 = good.clone();

@@ -1,9 +1,11 @@
-//! Capturing writers, a scoped subscriber, and schema validation.
+//! Capturing writers, a scoped subscriber, and each line's exact shape (the schemas in
+//! `contract/` are `dockerflow-testkit`'s to load).
 
 use std::io::{self, Write};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use dockerflow_mozlog::MozlogLayer;
+pub(crate) use dockerflow_testkit::schema::validator;
 use serde_json::Value;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;
@@ -98,7 +100,7 @@ pub(crate) fn check_line(line: &str) -> Value {
         "raw newline in {line:?}"
     );
     let record: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
-    if let Err(e) = mozlog_validator().validate(&record) {
+    if let Err(e) = validator("mozlog.schema.json").validate(&record) {
         panic!("not a mozlog record ({e}): {line}");
     }
     let object = record.as_object().expect("an object");
@@ -115,37 +117,4 @@ pub(crate) fn check_line(line: &str) -> Value {
         at += found + needle.len();
     }
     record
-}
-
-pub(crate) fn schema(name: &str) -> Value {
-    let path = format!("{}/../../contract/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// A validator for `contract/<name>`, with every contract schema loadable by its `$id`.
-pub(crate) fn validator(name: &str) -> jsonschema::Validator {
-    let mut builder = jsonschema::Registry::new();
-    for file in [
-        "mozlog.schema.json",
-        "request-summary.schema.json",
-        "version.schema.json",
-        "heartbeat.schema.json",
-    ] {
-        let contents = schema(file);
-        let id = contents["$id"].as_str().expect("$id").to_owned();
-        builder = builder
-            .add(id, jsonschema::Resource::from_contents(contents))
-            .expect("a valid $id");
-    }
-    let registry = builder.prepare().expect("the contract schemas load");
-    jsonschema::options()
-        .with_registry(&registry)
-        .build(&schema(name))
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-pub(crate) fn mozlog_validator() -> &'static jsonschema::Validator {
-    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| validator("mozlog.schema.json"))
 }

@@ -1,150 +1,19 @@
-//! Test-only builders: a small tar writer, gzip, and writers for every image format.
-#![allow(dead_code, unreachable_pub)]
+//! Test-only builders: writers for every image format this crate reads (the tar writer,
+//! gzip and descriptors are `dockerflow-testkit`'s).
+// Each test binary uses part of this module and of what it re-exports for `use common::*`.
+#![allow(dead_code, unreachable_pub, unused_imports)]
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
 use dockerflow_oci::{Algorithm, Digest};
-use flate2::write::GzEncoder;
-use flate2::Compression;
+pub use dockerflow_testkit::oci::{descriptor as desc, gzip, OCI_LAYOUT};
+pub use dockerflow_testkit::tar::{fix_checksum, header, octal, Tar};
+pub use dockerflow_testkit::TempDir;
 use serde_json::{json, Value};
 
 pub fn sha(bytes: &[u8]) -> Digest {
     Digest::of(Algorithm::Sha256, bytes)
-}
-
-/// A temporary directory removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "dockerflow-oci-test-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = fs::remove_dir_all(&p);
-        fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Builds a tar stream in memory.
-#[derive(Default)]
-pub struct Tar {
-    pub buf: Vec<u8>,
-}
-
-pub fn octal(field: &mut [u8], v: u64) {
-    let s = format!("{:0width$o}\0", v, width = field.len() - 1);
-    field.copy_from_slice(s.as_bytes());
-}
-
-pub fn header(name: &str, typeflag: u8, size: u64, mode: u32, link: &str) -> [u8; 512] {
-    let mut h = [0u8; 512];
-    let n = name.as_bytes();
-    h[..n.len().min(100)].copy_from_slice(&n[..n.len().min(100)]);
-    octal(&mut h[100..108], u64::from(mode));
-    octal(&mut h[108..116], 0);
-    octal(&mut h[116..124], 0);
-    octal(&mut h[124..136], size);
-    octal(&mut h[136..148], 1_700_000_000);
-    h[156] = typeflag;
-    let l = link.as_bytes();
-    h[157..157 + l.len().min(100)].copy_from_slice(&l[..l.len().min(100)]);
-    h[257..263].copy_from_slice(b"ustar\0");
-    h[263..265].copy_from_slice(b"00");
-    fix_checksum(&mut h);
-    h
-}
-
-pub fn fix_checksum(h: &mut [u8; 512]) {
-    h[148..156].copy_from_slice(b"        ");
-    let sum: u64 = h.iter().map(|&b| u64::from(b)).sum();
-    let s = format!("{sum:06o}\0 ");
-    h[148..156].copy_from_slice(s.as_bytes());
-}
-
-impl Tar {
-    pub fn new() -> Tar {
-        Tar::default()
-    }
-    pub fn raw(&mut self, h: &[u8; 512], data: &[u8]) -> &mut Tar {
-        self.buf.extend_from_slice(h);
-        self.buf.extend_from_slice(data);
-        let pad = (512 - data.len() % 512) % 512;
-        self.buf.extend(std::iter::repeat_n(0u8, pad));
-        self
-    }
-    pub fn entry(
-        &mut self,
-        name: &str,
-        typeflag: u8,
-        mode: u32,
-        link: &str,
-        data: &[u8],
-    ) -> &mut Tar {
-        if name.len() > 100 || link.len() > 100 {
-            let mut pax = Vec::new();
-            for (k, v) in [("path", name), ("linkpath", link)] {
-                if v.is_empty() {
-                    continue;
-                }
-                let rec = format!("{k}={v}\n");
-                let mut len = rec.len() + 2;
-                loop {
-                    let l = rec.len() + 1 + len.to_string().len();
-                    if l == len {
-                        break;
-                    }
-                    len = l;
-                }
-                pax.extend_from_slice(format!("{len} {rec}").as_bytes());
-            }
-            let h = header("PaxHeaders/x", b'x', pax.len() as u64, 0o644, "");
-            self.raw(&h, &pax);
-        }
-        let h = header(name, typeflag, data.len() as u64, mode, link);
-        self.raw(&h, data)
-    }
-    pub fn file(&mut self, name: &str, data: &[u8]) -> &mut Tar {
-        self.entry(name, b'0', 0o644, "", data)
-    }
-    pub fn file_mode(&mut self, name: &str, mode: u32, data: &[u8]) -> &mut Tar {
-        self.entry(name, b'0', mode, "", data)
-    }
-    pub fn dir(&mut self, name: &str) -> &mut Tar {
-        self.entry(name, b'5', 0o755, "", b"")
-    }
-    pub fn symlink(&mut self, name: &str, target: &str) -> &mut Tar {
-        self.entry(name, b'2', 0o777, target, b"")
-    }
-    pub fn hardlink(&mut self, name: &str, target: &str) -> &mut Tar {
-        self.entry(name, b'1', 0o644, target, b"")
-    }
-    pub fn finish(&mut self) -> Vec<u8> {
-        let mut out = std::mem::take(&mut self.buf);
-        out.extend(std::iter::repeat_n(0u8, 1024));
-        out
-    }
-}
-
-pub fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut e = GzEncoder::new(Vec::new(), Compression::fast());
-    e.write_all(bytes).expect("gzip");
-    e.finish().expect("gzip")
 }
 
 /// A layer: the bytes stored and the uncompressed tar's digest.
@@ -206,10 +75,6 @@ pub fn config_json(layers: &[Layer], user: &str) -> Vec<u8> {
     .expect("json")
 }
 
-pub fn desc(media_type: &str, bytes: &[u8]) -> Value {
-    json!({"mediaType": media_type, "digest": sha(bytes).to_string(), "size": bytes.len()})
-}
-
 pub fn manifest_json(config: &[u8], layers: &[Layer]) -> Vec<u8> {
     let layer_descs: Vec<Value> = layers
         .iter()
@@ -263,8 +128,6 @@ impl Files {
         t.finish()
     }
 }
-
-pub const OCI_LAYOUT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
 
 /// An OCI layout holding one image tagged `tag`.
 pub fn oci_layout(layers: &[Layer], config: &[u8], tag: Option<&str>) -> Files {

@@ -1,48 +1,14 @@
-//! Test-only image fixtures, built FROM scratch without Docker: a tar and gzip writer and
-//! writers for an OCI layout directory, an oci-archive and a classic `docker save` archive.
-//! Shared with the CLI's tests through `#[path]`.
-#![allow(dead_code, unreachable_pub, clippy::too_many_arguments)]
+//! Image fixtures for the checker's and the CLI's tests, built FROM scratch without Docker: an
+//! image as layers of [`Node`]s and a container config, written as an OCI layout directory,
+//! an oci-archive or a classic `docker save` archive, and multi-platform layouts.
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
-use dockerflow_oci::{Algorithm, Digest};
-use flate2::write::GzEncoder;
-use flate2::Compression;
 use serde_json::{json, Value};
 
-pub fn sha(bytes: &[u8]) -> Digest {
-    Digest::of(Algorithm::Sha256, bytes)
-}
-
-/// A temporary directory removed on drop.
-#[derive(Debug)]
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "dockerflow-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = fs::remove_dir_all(&p);
-        fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+use crate::oci::{descriptor as desc, gzip, sha256 as sha, sha256_hex, OCI_LAYOUT};
+use crate::tar::Tar;
 
 /// One entry of a layer.
 #[derive(Debug, Clone)]
@@ -102,78 +68,9 @@ pub fn whiteout(path: &str) -> Node {
     file(&format!("{parent}/.wh.{name}"), 0o644, "")
 }
 
-fn octal(field: &mut [u8], v: u64) {
-    let s = format!("{:0width$o}\0", v, width = field.len() - 1);
-    field.copy_from_slice(s.as_bytes());
-}
-
-fn header(
-    name: &str,
-    typeflag: u8,
-    size: u64,
-    mode: u32,
-    uid: u32,
-    gid: u32,
-    link: &str,
-) -> [u8; 512] {
-    let mut h = [0u8; 512];
-    let n = name.as_bytes();
-    assert!(
-        n.len() <= 100 && link.len() <= 100,
-        "fixture names fit ustar"
-    );
-    h[..n.len()].copy_from_slice(n);
-    octal(&mut h[100..108], u64::from(mode));
-    octal(&mut h[108..116], u64::from(uid));
-    octal(&mut h[116..124], u64::from(gid));
-    octal(&mut h[124..136], size);
-    octal(&mut h[136..148], 1_700_000_000);
-    h[156] = typeflag;
-    h[157..157 + link.len()].copy_from_slice(link.as_bytes());
-    h[257..263].copy_from_slice(b"ustar\0");
-    h[263..265].copy_from_slice(b"00");
-    h[148..156].copy_from_slice(b"        ");
-    let sum: u64 = h.iter().map(|&b| u64::from(b)).sum();
-    h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-    h
-}
-
-/// A tar stream built in memory.
-#[derive(Debug, Default)]
-pub struct Tar(pub Vec<u8>);
-
-impl Tar {
-    pub fn entry(
-        &mut self,
-        name: &str,
-        typeflag: u8,
-        mode: u32,
-        uid: u32,
-        gid: u32,
-        link: &str,
-        data: &[u8],
-    ) {
-        self.0.extend_from_slice(&header(
-            name,
-            typeflag,
-            data.len() as u64,
-            mode,
-            uid,
-            gid,
-            link,
-        ));
-        self.0.extend_from_slice(data);
-        self.0
-            .extend(std::iter::repeat_n(0u8, (512 - data.len() % 512) % 512));
-    }
-    pub fn finish(mut self) -> Vec<u8> {
-        self.0.extend(std::iter::repeat_n(0u8, 1024));
-        self.0
-    }
-}
-
+/// The layer's uncompressed tar.
 pub fn layer_tar(nodes: &[Node]) -> Vec<u8> {
-    let mut t = Tar::default();
+    let mut t = Tar::new();
     for n in nodes {
         match n {
             Node::File {
@@ -182,7 +79,7 @@ pub fn layer_tar(nodes: &[Node]) -> Vec<u8> {
                 uid,
                 gid,
                 data,
-            } => t.entry(
+            } => t.entry_owned(
                 path.trim_start_matches('/'),
                 b'0',
                 *mode,
@@ -196,7 +93,7 @@ pub fn layer_tar(nodes: &[Node]) -> Vec<u8> {
                 mode,
                 uid,
                 gid,
-            } => t.entry(
+            } => t.entry_owned(
                 &format!("{}/", path.trim_start_matches('/')),
                 b'5',
                 *mode,
@@ -206,17 +103,11 @@ pub fn layer_tar(nodes: &[Node]) -> Vec<u8> {
                 b"",
             ),
             Node::Symlink { path, target } => {
-                t.entry(path.trim_start_matches('/'), b'2', 0o777, 0, 0, target, b"")
+                t.entry(path.trim_start_matches('/'), b'2', 0o777, target, b"")
             }
-        }
+        };
     }
     t.finish()
-}
-
-pub fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut e = GzEncoder::new(Vec::new(), Compression::fast());
-    e.write_all(bytes).expect("gzip");
-    e.finish().expect("gzip")
 }
 
 /// The input forms every image fixture is checked in.
@@ -318,7 +209,7 @@ impl Image {
     }
 
     fn config_json(&self, tars: &[Vec<u8>]) -> Vec<u8> {
-        let diff_ids: Vec<String> = tars.iter().map(|t| sha(t).to_string()).collect();
+        let diff_ids: Vec<String> = tars.iter().map(|t| sha(t)).collect();
         serde_json::to_vec(&json!({
             "architecture": "amd64",
             "os": "linux",
@@ -331,11 +222,10 @@ impl Image {
 
     /// The image as a `docker save` tar tagged `repo_tag`, and its image id (the config
     /// digest), for loading into a Docker engine.
-    #[allow(dead_code)] // used by the CLI's runtime tests, not by the check crate's
     pub fn docker_archive(&self, repo_tag: &str) -> (Vec<u8>, String) {
         let tars: Vec<Vec<u8>> = self.layers.iter().map(|l| layer_tar(l)).collect();
         let config = self.config_json(&tars);
-        let id = sha(&config).to_string();
+        let id = sha(&config);
         (files_tar(&docker_files(&tars, &config, repo_tag)), id)
     }
 
@@ -366,12 +256,8 @@ impl Image {
 
 type Files = Vec<(String, Vec<u8>)>;
 
-fn desc(media_type: &str, bytes: &[u8]) -> Value {
-    json!({"mediaType": media_type, "digest": sha(bytes).to_string(), "size": bytes.len()})
-}
-
 fn blob(files: &mut Files, bytes: &[u8]) {
-    let p = format!("blobs/sha256/{}", sha(bytes).hex());
+    let p = format!("blobs/sha256/{}", sha256_hex(bytes));
     if !files.iter().any(|(q, _)| q == &p) {
         files.push((p, bytes.to_vec()));
     }
@@ -401,10 +287,7 @@ pub fn write_multi_platform(dir: &Path, images: &[(&str, &Image)]) -> String {
         d["platform"] = json!({"os": os, "architecture": arch});
         manifests.push(d);
     }
-    files.push((
-        "oci-layout".into(),
-        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
-    ));
+    files.push(("oci-layout".into(), OCI_LAYOUT.to_vec()));
     let index = json!({"schemaVersion": 2, "manifests": manifests});
     files.push((
         "index.json".into(),
@@ -416,10 +299,7 @@ pub fn write_multi_platform(dir: &Path, images: &[(&str, &Image)]) -> String {
 }
 
 fn oci_files(tars: &[Vec<u8>], config: &[u8]) -> Files {
-    let mut f: Files = vec![(
-        "oci-layout".into(),
-        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
-    )];
+    let mut f: Files = vec![("oci-layout".into(), OCI_LAYOUT.to_vec())];
     let mut layers = Vec::new();
     for t in tars {
         let gz = gzip(t);
@@ -444,11 +324,11 @@ fn oci_files(tars: &[Vec<u8>], config: &[u8]) -> Files {
 }
 
 fn docker_files(tars: &[Vec<u8>], config: &[u8], repo_tag: &str) -> Files {
-    let cfg = format!("{}.json", sha(config).hex());
+    let cfg = format!("{}.json", sha256_hex(config));
     let mut f: Files = vec![(cfg.clone(), config.to_vec())];
     let mut paths = Vec::new();
     for t in tars {
-        let p = format!("{}/layer.tar", sha(t).hex());
+        let p = format!("{}/layer.tar", sha256_hex(t));
         f.push((p.clone(), t.clone()));
         paths.push(p);
     }
@@ -469,17 +349,17 @@ fn write_files(dir: &Path, files: &Files) {
 }
 
 fn files_tar(files: &Files) -> Vec<u8> {
-    let mut t = Tar::default();
+    let mut t = Tar::new();
     let mut dirs: Vec<String> = Vec::new();
     for (p, b) in files {
         if let Some((parent, _)) = p.rsplit_once('/') {
             let d = format!("{parent}/");
             if !dirs.contains(&d) {
-                t.entry(&d, b'5', 0o755, 0, 0, "", b"");
+                t.dir(&d);
                 dirs.push(d);
             }
         }
-        t.entry(p, b'0', 0o644, 0, 0, "", b);
+        t.file(p, b);
     }
     t.finish()
 }

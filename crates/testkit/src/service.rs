@@ -1,0 +1,130 @@
+//! A service under test: a [`Process`] listening on a loopback address, whose every stdout line
+//! is checked as mozlog against `contract/`.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, ExitStatus};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::process::Process;
+use crate::schema::validate_log_line;
+use crate::TempDir;
+
+/// `program` with a clean environment (only `PATH` kept) set up for a test: `PORT`,
+/// `HOST=127.0.0.1`, `DOCKERFLOW_VERSION_FILE`, no drain delay and no heartbeat reuse, run in
+/// `dir`.
+pub fn command(program: &str, port: u16, version_file: &Path, dir: &Path) -> Command {
+    let mut command = Command::new(program);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PORT", port.to_string())
+        .env("HOST", "127.0.0.1")
+        .env("DOCKERFLOW_VERSION_FILE", version_file)
+        .env("DOCKERFLOW_DRAIN_DELAY_MS", "0")
+        .env("DOCKERFLOW_HEARTBEAT_REUSE_MS", "0")
+        .current_dir(dir);
+    command
+}
+
+/// A service running as a child process. Killed on drop; then, unless the test is already
+/// failing, every line it wrote is validated, so each test that ran it also proves its logs.
+#[derive(Debug)]
+pub struct Service {
+    pub address: SocketAddr,
+    process: Process,
+    mozlog: bool,
+    dirs: Vec<TempDir>,
+}
+
+impl Service {
+    /// Spawns `command`, which must make the service listen on `address`, and waits (at
+    /// most 20 s) until it does. With `mozlog` false (a text log format), stdout is not
+    /// validated on drop.
+    pub fn spawn(command: &mut Command, address: SocketAddr, mozlog: bool) -> Service {
+        let mut process = Process::spawn(command);
+        process.wait_listening(address, Duration::from_secs(20));
+        Service {
+            address,
+            process,
+            mozlog,
+            dirs: Vec::new(),
+        }
+    }
+
+    /// Keeps `dir` until the service is dropped.
+    pub fn keep(&mut self, dir: TempDir) {
+        self.dirs.push(dir);
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+
+    /// Sends a signal with the `kill` command.
+    pub fn signal(&self, name: &str) {
+        self.process.signal(name);
+    }
+
+    /// Waits for the process to exit, at most `limit`; kills it and panics if it does not.
+    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        self.process.wait_exit(limit)
+    }
+
+    /// Every stdout line so far, each checked against the mozlog schema (and the
+    /// request.summary schema for summaries).
+    pub fn logs(&self) -> Vec<Value> {
+        self.raw_stdout()
+            .iter()
+            .map(|l| validate_log_line(l))
+            .collect()
+    }
+
+    /// Waits until a log record satisfies `pred`, at most 5 s.
+    pub fn wait_for_log(&self, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(v) = self.logs().into_iter().find(|v| pred(v)) {
+                return v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no such log record; got {:#?}",
+                self.logs()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The `request.summary` records so far.
+    pub fn summaries(&self) -> Vec<Value> {
+        self.logs()
+            .into_iter()
+            .filter(|v| v["Type"] == "request.summary")
+            .collect()
+    }
+
+    /// Stdout as written, unparsed.
+    pub fn raw_stdout(&self) -> Vec<String> {
+        self.process.stdout_lines()
+    }
+
+    pub fn stdout_contains(&self, needle: &str) -> bool {
+        self.raw_stdout().iter().any(|l| l.contains(needle))
+    }
+
+    pub fn stderr_lines(&self) -> Vec<String> {
+        self.process.stderr_lines()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.process.kill();
+        if self.mozlog && !std::thread::panicking() {
+            self.logs();
+        }
+    }
+}
