@@ -5,11 +5,14 @@
 #   ROUNDS=1 DURATION=3s bench/run.sh
 #
 # Measures, side by side in one run (servers alternate within each round):
-#   - /__lbheartbeat__ and /__version__ of the library vs any path of the baseline;
+#   - /__lbheartbeat__ and /__version__ of the library vs any path of the baseline, and
+#     /__version__ vs the baseline's /__version__ (the same bytes, served bare);
 #   - /__heartbeat__ with a real PostgreSQL check (and how often the database was checked);
 #   - the cost of request.summary logging (same endpoint, DOCKERFLOW_SUMMARY=true vs false);
 #   - idle resident memory of the library's service.
-# Prints a RESULT line per measurement and a markdown table (medians) at the end.
+# Prints a RESULT line per measurement and a markdown table at the end: medians, and the
+# median of per-round ratios (each round's figure over the mean of the baseline runs at its
+# start and end), which is steadier on a machine whose speed drifts.
 # Every load loop is bounded by DURATION; every process started here is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,6 +86,7 @@ for round in $(seq "$ROUNDS"); do
     measure baseline "http://127.0.0.1:$BASE/__lbheartbeat__"
     measure lbheartbeat "http://127.0.0.1:$SVC/__lbheartbeat__"
     measure version "http://127.0.0.1:$SVC/__version__"
+    measure baseline-version "http://127.0.0.1:$BASE/__version__"
     before=$(curl -fs "http://127.0.0.1:$SVC/bench/check-runs")
     t0=$(date +%s.%N)
     measure heartbeat-db "http://127.0.0.1:$SVC/__heartbeat__"
@@ -91,6 +95,9 @@ for round in $(seq "$ROUNDS"); do
     echo "RESULT heartbeat-db-checks runs=$((after - before)) seconds=$(awk "BEGIN{printf \"%.1f\", $t1 - $t0}")" | tee -a "$results"
     measure summary-on "http://127.0.0.1:$SVC/"
     measure summary-off "http://127.0.0.1:$NOLOG/"
+    # The baseline again at the end of the round: each round's ratios are against the mean of
+    # its two baseline runs, which cancels most of the machine's drift within a round.
+    measure baseline "http://127.0.0.1:$BASE/__lbheartbeat__"
 done
 sleep 2
 rss_after_kb=$(awk '/VmRSS/ {print $2}' "/proc/$SVC_PID/status")
@@ -101,19 +108,33 @@ echo "RESULT summary-lines-written=$summary_lines" | tee -a "$results"
 python3 - "$results" <<'PY'
 import re, statistics, sys
 rows = {}
+rounds = []
 for line in open(sys.argv[1]):
+    if line.startswith("== round"):
+        rounds.append({})
     m = re.match(r"RESULT (\S+) rps=(\S+) p50=(\S+) p99=(\S+)", line)
     if m:
         rows.setdefault(m[1], []).append((float(m[2]), m[3], m[4]))
+        rounds[-1].setdefault(m[1], []).append(float(m[2]))
 def ms(v):
     n = float(re.match(r"[\d.]+", v)[0]); u = v[len(re.match(r"[\d.]+", v)[0]):]
     return n * {"us": 0.001, "ms": 1, "s": 1000}[u]
 base = statistics.median(r[0] for r in rows.get("baseline", [(0, "0ms", "0ms")]))
-print("\n| measurement | req/s (median) | vs baseline | p50 ms | p99 ms | runs |")
-print("|---|---|---|---|---|---|")
+def round_ratios(k, against="baseline"):
+    """Each round's req/s of k over the mean of that round's runs of `against`."""
+    return [statistics.mean(r[k]) / statistics.mean(r[against]) for r in rounds if k in r and against in r]
+print("\n| measurement | req/s (median) | vs baseline (medians) | vs baseline (median of per-round ratios) | p50 ms | p99 ms | runs |")
+print("|---|---|---|---|---|---|---|")
 for k, v in rows.items():
     rps = statistics.median(r[0] for r in v)
     p50 = statistics.median(ms(r[1]) for r in v); p99 = statistics.median(ms(r[2]) for r in v)
-    print(f"| {k} | {rps:,.0f} | {rps / base:.2f}x | {p50:.2f} | {p99:.2f} | {' / '.join(f'{r[0]:,.0f}' for r in v)} |")
+    per_round = statistics.median(round_ratios(k))
+    print(f"| {k} | {rps:,.0f} | {rps / base:.2f}x | {per_round:.2f}x | {p50:.2f} | {p99:.2f} | {' / '.join(f'{r[0]:,.0f}' for r in v)} |")
+same = round_ratios("version", "baseline-version")
+if same:
+    print(f"\n/__version__ against the baseline answering the same bytes (per round): {' / '.join(f'{x:.2f}x' for x in same)}; median {statistics.median(same):.2f}x")
+cost = [1 - x for x in round_ratios("summary-on", "summary-off")]
+if cost:
+    print(f"\nrequest.summary cost (1 - on/off, per round): {' / '.join(f'{c:.1%}' for c in cost)}; median {statistics.median(cost):.1%}")
 PY
 echo "raw results: $results"
