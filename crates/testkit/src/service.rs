@@ -98,6 +98,21 @@ impl Service {
         }
     }
 
+    /// Waits until at least `n` log records satisfy `pred`, at most 5 s (records reach stdout
+    /// through the mozlog writer's queue, up to about 10 ms after the response), and returns
+    /// every record that does then; with fewer after 5 s, returns those and lets the caller's
+    /// assertion say what is missing.
+    pub fn wait_for_logs(&self, n: usize, pred: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let found: Vec<Value> = self.logs().into_iter().filter(|v| pred(v)).collect();
+            if found.len() >= n || Instant::now() >= deadline {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The `request.summary` records so far.
     pub fn summaries(&self) -> Vec<Value> {
         self.logs()

@@ -499,9 +499,12 @@ async fn a_user_shortens_a_link_in_headless_chromium() {
 
     // Both submissions were the browser's own requests to the API.
     let posts: Vec<(u64, String)> = app
-        .summaries()
+        .wait_for_logs(3, |s| {
+            s["Type"] == "request.summary"
+                && s["Fields"]["method"] == "POST"
+                && s["Fields"]["path"] == "/api/links"
+        })
         .iter()
-        .filter(|s| s["Fields"]["method"] == "POST" && s["Fields"]["path"] == "/api/links")
         .map(|s| {
             (
                 s["Fields"]["code"].as_u64().expect("code"),

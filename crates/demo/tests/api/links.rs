@@ -53,11 +53,8 @@ async fn create_then_redirect_then_list() {
             (code, "https://example.com/a?b=c".to_owned()),
         ]
     );
-    let summary = app
-        .summaries()
-        .into_iter()
-        .find(|s| s["Fields"]["method"] == "POST")
-        .expect("a request.summary for the POST");
+    let summary =
+        app.wait_for_log(|s| s["Type"] == "request.summary" && s["Fields"]["method"] == "POST");
     assert_eq!(summary["Fields"]["code"], 201);
     assert_eq!(summary["Fields"]["path"], "/api/links");
 }
