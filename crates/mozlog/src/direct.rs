@@ -151,8 +151,10 @@ pub(crate) fn install(logger: &str, hostname: &str, max_line_bytes: usize, targe
 
 /// Writes a record of type `target` at `level` whose `Fields` are what `fields` appends, in
 /// that order, when this is exactly the line a `tracing::event!(target: .., level, ..)` with
-/// the same fields (and no message) would make: see the [module](self) documentation. Keys
-/// must be distinct; an empty `Fields` gets `"msg": ""` as on the tracing path.
+/// the same fields (and no message) would make: under the subscriber [`init`](crate::init)
+/// installed in mozlog format, with no span and no [`RequestContext`](crate::RequestContext)
+/// entered, and a line within the limit. Keys must be distinct; an empty `Fields` gets
+/// `"msg": ""` as on the tracing path.
 ///
 /// Returns [`Direct::NotWritten`] (having written nothing) when it cannot promise that; the
 /// caller then emits the tracing event.

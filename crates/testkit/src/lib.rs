@@ -1,13 +1,14 @@
-//! Test support for the workspace's suites, written once instead of copied into each:
+//! Test support for the workspace's suites, written once instead of copied into each (the
+//! modules, several behind features so each suite builds only what it uses):
 //!
-//! - [`process`]: a child process on a free loopback port with its output captured line by
-//!   line; [`service`] (feature `schema`): a service under test whose stdout is checked as
+//! - `process`: a child process on a free loopback port with its output captured line by
+//!   line; `service` (feature `schema`): a service under test whose stdout is checked as
 //!   mozlog;
-//! - [`http`] (feature `http`): a tiny HTTP/1.1 client that shows exactly what came back;
-//! - [`schema`] (feature `schema`): validation against the JSON Schemas in `contract/`;
-//! - real components started or found by the tests: [`postgres`], [`registry`], [`engine`];
-//! - fixtures: [`tar`] (a tar writer that can also write what no good writer would),
-//!   [`oci`] (feature `oci`: gzip, digests, descriptors) and [`image`] (feature `oci`: whole
+//! - `http` (feature `http`): a tiny HTTP/1.1 client that shows exactly what came back;
+//! - `schema` (feature `schema`): validation against the JSON Schemas in `contract/`;
+//! - real components started or found by the tests: `postgres`, `registry`, `engine`;
+//! - fixtures: `tar` (a tar writer that can also write what no good writer would),
+//!   `oci` (feature `oci`: gzip, digests, descriptors) and `image` (feature `oci`: whole
 //!   images from layers of nodes, in every local transport).
 //!
 //! A real component that is missing skips its test with a message, except under `CI=true`,
