@@ -12,6 +12,37 @@ use crate::process::Process;
 use crate::schema::validate_log_line;
 use crate::TempDir;
 
+/// The version.json the services under test serve (a pretty-printed one, so that "served
+/// verbatim" is a real test).
+pub const VERSION_JSON: &str = "{\n  \"source\": \"https://github.com/mozilla-services/dockerflow\",\n  \"version\": \"v1.2.3\",\n  \"commit\": \"8f8771bde1a4c52b8e0e1a3c6e9d1c1e1f0e2a3b\",\n  \"build\": \"https://ci.example.com/job/42\"\n}\n";
+
+/// Starts the service binary `program` on a free loopback port, as [`command`] sets it up,
+/// with [`VERSION_JSON`] in a fresh directory and `DOCKERFLOW_STATIC_DIR` pointing at a
+/// directory there that does not exist, then `env` on top (which may replace either), and
+/// waits until it listens. Its stdout is checked as mozlog unless `env` sets
+/// `DOCKERFLOW_LOG_FORMAT=text`.
+pub fn spawn(program: &str, env: &[(&str, &str)]) -> Service {
+    let dir = TempDir::new("service");
+    let version = dir.path().join("version.json");
+    std::fs::write(&version, VERSION_JSON).expect("write version.json");
+    let port = crate::process::free_port();
+    let mut command = command(program, port, &version, dir.path());
+    command.env("DOCKERFLOW_STATIC_DIR", dir.path().join("static"));
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mozlog = !env
+        .iter()
+        .any(|(k, v)| *k == "DOCKERFLOW_LOG_FORMAT" && *v == "text");
+    let mut service = Service::spawn(
+        &mut command,
+        SocketAddr::from(([127, 0, 0, 1], port)),
+        mozlog,
+    );
+    service.keep(dir);
+    service
+}
+
 /// `program` with a clean environment (only `PATH` kept) set up for a test: `PORT`,
 /// `HOST=127.0.0.1`, `DOCKERFLOW_VERSION_FILE`, no drain delay and no heartbeat reuse, run in
 /// `dir`.

@@ -14,7 +14,7 @@ pub(crate) use dockerflow_testkit::schema::{assert_valid, validate_log_line};
 pub(crate) use dockerflow_testkit::service::{self, Service as TestApp};
 pub(crate) use dockerflow_testkit::{require, TempDir};
 
-pub(crate) const VERSION_JSON: &str = "{\n  \"source\": \"https://github.com/mozilla-services/dockerflow\",\n  \"version\": \"v1.2.3\",\n  \"commit\": \"8f8771bde1a4c52b8e0e1a3c6e9d1c1e1f0e2a3b\",\n  \"build\": \"https://ci.example.com/job/42\"\n}\n";
+pub(crate) use dockerflow_testkit::service::VERSION_JSON;
 
 /// The crate's committed static directory.
 pub(crate) fn static_dir() -> PathBuf {
@@ -37,24 +37,13 @@ pub(crate) fn spawn_app(env: &[(&str, &str)]) -> TestApp {
 /// answers. `DATA_DIR` should be in `env`, or the demo writes `./data` in a temporary
 /// working directory.
 pub(crate) fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
-    let dir = TempDir::new("demo-app");
-    std::fs::write(dir.path().join("version.json"), VERSION_JSON).expect("write version.json");
-    let port = free_port();
-    let mut command = service::command(
-        env!("CARGO_BIN_EXE_dockerflow-demo"),
-        port,
-        &dir.path().join("version.json"),
-        dir.path(),
-    );
-    command
-        .env("DOCKERFLOW_HEARTBEAT_CHECK_TIMEOUT_MS", "2500")
-        .env("DOCKERFLOW_STATIC_DIR", static_dir());
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let mut app = TestApp::spawn(&mut command, SocketAddr::from(([127, 0, 0, 1], port)), true);
-    app.keep(dir);
-    app
+    let static_dir = static_dir().display().to_string();
+    let mut all = vec![
+        ("DOCKERFLOW_HEARTBEAT_CHECK_TIMEOUT_MS", "2500"),
+        ("DOCKERFLOW_STATIC_DIR", static_dir.as_str()),
+    ];
+    all.extend_from_slice(env);
+    service::spawn(env!("CARGO_BIN_EXE_dockerflow-demo"), &all)
 }
 
 /// Creates a link to `url`, asserting 201; returns its code.

@@ -2,41 +2,14 @@
 //! `dockerflow-testkit`, which also holds the HTTP client, the contract schemas and the
 //! PostgreSQL harness these tests use).
 
-use std::net::SocketAddr;
-
 pub(crate) use dockerflow_testkit::http::{get, request};
 pub(crate) use dockerflow_testkit::postgres::Postgres;
 pub(crate) use dockerflow_testkit::process::free_port;
 pub(crate) use dockerflow_testkit::schema::{assert_valid, validate_log_line};
-pub(crate) use dockerflow_testkit::service::{self, Service as TestApp};
+pub(crate) use dockerflow_testkit::service::{self, Service as TestApp, VERSION_JSON};
 pub(crate) use dockerflow_testkit::{require, TempDir};
 
-pub(crate) const VERSION_JSON: &str = "{\n  \"source\": \"https://github.com/mozilla-services/dockerflow\",\n  \"version\": \"v1.2.3\",\n  \"commit\": \"8f8771bde1a4c52b8e0e1a3c6e9d1c1e1f0e2a3b\",\n  \"build\": \"https://ci.example.com/job/42\"\n}\n";
-
-/// Starts `dockerflow-example` with `env` (plus a free `PORT`, `HOST=127.0.0.1`, and a
-/// version.json unless `DOCKERFLOW_VERSION_FILE` is given) and waits until it answers.
+/// Starts `dockerflow-example` (the example service) with `env`: see `dockerflow_testkit::service::spawn`.
 pub(crate) fn spawn_app(env: &[(&str, &str)]) -> TestApp {
-    let dir = TempDir::new("test-app");
-    std::fs::write(dir.path().join("version.json"), VERSION_JSON).expect("write version.json");
-    let port = free_port();
-    let mut command = service::command(
-        env!("CARGO_BIN_EXE_dockerflow-example"),
-        port,
-        &dir.path().join("version.json"),
-        dir.path(),
-    );
-    command.env("DOCKERFLOW_STATIC_DIR", dir.path().join("static"));
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let mozlog = !env
-        .iter()
-        .any(|(k, v)| *k == "DOCKERFLOW_LOG_FORMAT" && *v == "text");
-    let mut app = TestApp::spawn(
-        &mut command,
-        SocketAddr::from(([127, 0, 0, 1], port)),
-        mozlog,
-    );
-    app.keep(dir);
-    app
+    service::spawn(env!("CARGO_BIN_EXE_dockerflow-example"), env)
 }
