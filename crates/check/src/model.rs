@@ -62,6 +62,9 @@ pub enum DockerfileError {
         /// The stages there are (names, or indexes for unnamed ones).
         stages: Vec<String>,
     },
+    /// The file cannot be judged: its variable expansion went over the budget
+    /// ([`ParseError::is_fatal`]); the error names the instruction and its line.
+    Unjudgeable(ParseError),
 }
 
 impl std::fmt::Display for DockerfileError {
@@ -75,6 +78,7 @@ impl std::fmt::Display for DockerfileError {
                 "no stage named {target:?}; expected one of: {}",
                 stages.join(", ")
             ),
+            DockerfileError::Unjudgeable(e) => write!(f, "{e}"),
         }
     }
 }
@@ -91,6 +95,9 @@ impl DockerfileModel {
         build_args: &[(&str, &str)],
     ) -> Result<(DockerfileModel, Vec<ParseError>), DockerfileError> {
         let (dockerfile, errors) = dockerflow_dockerfile::parse_with_args(source, build_args);
+        if let Some(e) = errors.iter().find(|e| e.is_fatal()) {
+            return Err(DockerfileError::Unjudgeable(e.clone()));
+        }
         let facts = match target {
             None => dockerfile.facts().ok_or(DockerfileError::NoStage)?,
             Some(t) => dockerfile.facts_for(t).ok_or_else(|| {
@@ -108,6 +115,9 @@ impl DockerfileModel {
                 }
             })?,
         };
+        if let Some(e) = facts.errors.iter().find(|e| e.is_fatal()) {
+            return Err(DockerfileError::Unjudgeable(e.clone()));
+        }
         Ok((
             DockerfileModel {
                 path: path.to_string(),

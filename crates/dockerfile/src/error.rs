@@ -83,6 +83,21 @@ pub struct ParseError {
     pub instruction: Option<String>,
     /// What was expected and what was found.
     pub message: String,
+    /// Whether the file can still be judged.
+    pub kind: ParseErrorKind,
+}
+
+/// What a [`ParseError`] means for whoever judges the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// The instruction was skipped or kept with what could be understood; the rest of the file
+    /// can still be judged.
+    Syntax,
+    /// Variable expansion went over its budget ([`crate::MAX_VALUE_GROWTH`] per value,
+    /// [`crate::MAX_TOTAL_GROWTH`] per evaluation): the file is hostile or broken, and values
+    /// after it are not what a build would see. Nothing should be judged from it.
+    ExpansionBudget,
 }
 
 impl ParseError {
@@ -91,7 +106,21 @@ impl ParseError {
             span,
             instruction: instruction.map(str::to_owned),
             message: message.into(),
+            kind: ParseErrorKind::Syntax,
         }
+    }
+
+    /// The fatal error for an instruction whose expansions went over the budget.
+    pub(crate) fn budget(span: Span, instruction: Option<&str>, message: String) -> Self {
+        ParseError {
+            kind: ParseErrorKind::ExpansionBudget,
+            ..ParseError::new(span, instruction, message)
+        }
+    }
+
+    /// Whether nothing should be judged from a file with this error.
+    pub fn is_fatal(&self) -> bool {
+        self.kind == ParseErrorKind::ExpansionBudget
     }
 }
 

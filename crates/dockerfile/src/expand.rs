@@ -3,8 +3,89 @@
 //! `${VAR:+alt}`, `${VAR+alt}`, `${VAR:?message}`, `${VAR#prefix}`, `${VAR%suffix}`, and the
 //! escape character (`\` or `` ` ``).
 
+use std::cell::{Cell, RefCell};
+
 /// Nesting limit for `${a:-${b:-...}}`; deeper input is reported, never a stack overflow.
 const MAX_DEPTH: usize = 64;
+
+/// How many bytes one expansion may add to the word it expands: 1 MiB.
+///
+/// Each `ENV A=$A$A` doubles a value; without a cap 30 such lines ask for gigabytes. No real
+/// Dockerfile comes near: its values are paths, versions and short commands.
+pub const MAX_VALUE_GROWTH: usize = 1 << 20;
+
+/// How many bytes all the expansions of one evaluation of a Dockerfile (its stages, or one
+/// stage's facts) may add together: 16 MiB, so that many values under the per-value cap are
+/// bounded too.
+pub const MAX_TOTAL_GROWTH: usize = 16 << 20;
+
+/// The expansion budget of one evaluation: what expansions may still add, and the first
+/// expansion that went over it (reported once, by the caller, as a fatal [`crate::ParseError`]).
+///
+/// Once spent, it stays spent: every later expansion that would add anything fails too (its
+/// word is kept as written), and only the first failure is reported.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    left: Cell<usize>,
+    spent: Cell<bool>,
+    failure: RefCell<Option<String>>,
+}
+
+impl Budget {
+    pub(crate) fn new() -> Budget {
+        Budget {
+            left: Cell::new(MAX_TOTAL_GROWTH),
+            spent: Cell::new(false),
+            failure: RefCell::new(None),
+        }
+    }
+
+    /// The first failure, once: `None` before it and after it was taken.
+    pub(crate) fn take_failure(&self) -> Option<String> {
+        self.failure.borrow_mut().take()
+    }
+
+    fn fail(&self, message: String) -> ExpandError {
+        self.left.set(0);
+        if !self.spent.replace(true) {
+            *self.failure.borrow_mut() = Some(message.clone());
+        }
+        ExpandError::Budget(message)
+    }
+}
+
+/// Why an expansion failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ExpandError {
+    /// The word is malformed (an unterminated quote, a bad substitution, `${X:?}` unset): the
+    /// message says what was expected.
+    Syntax(String),
+    /// The expansion would go over the [`Budget`]; the budget remembers it for the caller.
+    Budget(String),
+}
+
+impl From<String> for ExpandError {
+    fn from(message: String) -> ExpandError {
+        ExpandError::Syntax(message)
+    }
+}
+
+impl From<&str> for ExpandError {
+    fn from(message: &str) -> ExpandError {
+        ExpandError::Syntax(message.to_owned())
+    }
+}
+
+impl ExpandError {
+    /// A syntax error's message; `None` for a budget failure (reported once per instruction by
+    /// whoever owns the [`Budget`]).
+    pub(crate) fn syntax(self) -> Option<String> {
+        match self {
+            ExpandError::Syntax(m) => Some(m),
+            ExpandError::Budget(_) => None,
+        }
+    }
+}
 
 /// Splits `s` into words on unquoted blanks, keeping quotes and escapes in the words.
 ///
@@ -68,19 +149,43 @@ impl Iterator for Words<'_> {
 ///
 /// `lookup` answers a variable's value (`None` when unset). Unset variables expand to nothing.
 /// Errors are messages for a [`crate::ParseError`]: an unterminated quote, a bad substitution,
-/// or a `${VAR:?message}` whose variable is unset.
+/// or a `${VAR:?message}` whose variable is unset; or the `budget` is spent: the result would
+/// grow the word by more than [`MAX_VALUE_GROWTH`] or what is left of [`MAX_TOTAL_GROWTH`].
 pub(crate) fn expand(
     word: &str,
     escape: char,
     lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<String, String> {
+    budget: &Budget,
+) -> Result<String, ExpandError> {
+    let left = budget.left.get();
     let mut lexer = Lexer {
         s: word,
         i: 0,
         escape,
         lookup,
+        max_len: word.len().saturating_add(MAX_VALUE_GROWTH.min(left)),
     };
-    lexer.word(None, 0)
+    match lexer.word(None, 0) {
+        Ok(out) => {
+            budget
+                .left
+                .set(left.saturating_sub(out.len().saturating_sub(word.len())));
+            Ok(out)
+        }
+        Err(ExpandError::Budget(_)) => {
+            let message = if left < MAX_VALUE_GROWTH {
+                format!(
+                    "variable expansion grows the Dockerfile's values by more than {MAX_TOTAL_GROWTH} bytes in all; expected values of a real build, not ones that double line after line"
+                )
+            } else {
+                format!(
+                    "variable expansion grows this value by more than {MAX_VALUE_GROWTH} bytes; expected a value of a real build, not one that doubles line after line"
+                )
+            };
+            Err(budget.fail(message))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Removes quotes and escapes without expanding anything (`${X}` stays as written).
@@ -114,6 +219,8 @@ struct Lexer<'a, 'l> {
     i: usize,
     escape: char,
     lookup: &'l dyn Fn(&str) -> Option<String>,
+    /// The longest any string built while expanding may get (see [`expand`]).
+    max_len: usize,
 }
 
 impl Lexer<'_, '_> {
@@ -128,11 +235,11 @@ impl Lexer<'_, '_> {
     }
 
     /// Reads up to `stop` (not consumed) or the end.
-    fn word(&mut self, stop: Option<char>, depth: usize) -> Result<String, String> {
+    fn word(&mut self, stop: Option<char>, depth: usize) -> Result<String, ExpandError> {
         if depth > MAX_DEPTH {
-            return Err(format!(
+            return Err(ExpandError::Syntax(format!(
                 "expected at most {MAX_DEPTH} nested substitutions, found more"
-            ));
+            )));
         }
         let mut out = String::new();
         while let Some(c) = self.peek() {
@@ -199,7 +306,16 @@ impl Lexer<'_, '_> {
     }
 
     /// Handles what follows a `$` (already consumed).
-    fn dollar(&mut self, out: &mut String, depth: usize) -> Result<(), String> {
+    fn dollar(&mut self, out: &mut String, depth: usize) -> Result<(), ExpandError> {
+        self.substitute(out, depth)?;
+        if out.len() > self.max_len {
+            // The caller turns this into the budget's message.
+            return Err(ExpandError::Budget(String::new()));
+        }
+        Ok(())
+    }
+
+    fn substitute(&mut self, out: &mut String, depth: usize) -> Result<(), ExpandError> {
         match self.peek() {
             Some('{') => {
                 self.bump();
@@ -208,7 +324,8 @@ impl Lexer<'_, '_> {
                     return Err(format!(
                         "expected a variable name after '${{', found {}",
                         found(self.peek())
-                    ));
+                    )
+                    .into());
                 }
                 let value = (self.lookup)(&name);
                 match self.bump() {
@@ -222,7 +339,8 @@ impl Lexer<'_, '_> {
                                 return Err(format!(
                                     "expected '-', '+' or '?' after '${{{name}:', found {}",
                                     found(other)
-                                ))
+                                )
+                                .into())
                             }
                         };
                         let word = self.word(Some('}'), depth + 1)?;
@@ -238,9 +356,9 @@ impl Lexer<'_, '_> {
                             '+' => {}
                             _ if set => out.push_str(value.as_deref().unwrap_or("")),
                             _ if word.is_empty() => {
-                                return Err(format!("{name}: is not allowed to be unset"))
+                                return Err(format!("{name}: is not allowed to be unset").into())
                             }
-                            _ => return Err(format!("{name}: {word}")),
+                            _ => return Err(format!("{name}: {word}").into()),
                         }
                     }
                     Some(op @ ('#' | '%')) => {
@@ -257,7 +375,8 @@ impl Lexer<'_, '_> {
                         return Err(format!(
                             "expected '}}' or a modifier (:- - :+ + :? ? # %) after '${{{name}', found {}",
                             found(other)
-                        ))
+                        )
+                        .into())
                     }
                 }
             }
@@ -270,13 +389,12 @@ impl Lexer<'_, '_> {
         Ok(())
     }
 
-    fn close(&mut self, name: &str) -> Result<(), String> {
+    fn close(&mut self, name: &str) -> Result<(), ExpandError> {
         match self.bump() {
             Some('}') => Ok(()),
-            other => Err(format!(
-                "expected '}}' to close '${{{name}', found {}",
-                found(other)
-            )),
+            other => {
+                Err(format!("expected '}}' to close '${{{name}', found {}", found(other)).into())
+            }
         }
     }
 }
@@ -364,9 +482,10 @@ mod tests {
             "P" => Some("dir/file.tar.gz".to_owned()),
             _ => None,
         };
-        match expand(word, '\\', &vars) {
+        match expand(word, '\\', &vars, &Budget::new()) {
             Ok(s) => s,
-            Err(e) => format!("error: {e}"),
+            Err(ExpandError::Syntax(e)) => format!("error: {e}"),
+            Err(ExpandError::Budget(e)) => format!("budget: {e}"),
         }
     }
 

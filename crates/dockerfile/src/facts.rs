@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::error::{ParseError, Span, Spanned};
-use crate::expand::{expand, unquote};
+use crate::expand::{expand, unquote, Budget};
 use crate::heredoc::Heredoc;
 use crate::instruction::{Command, Healthcheck, Instruction, InstructionKind};
 use crate::shell::{
@@ -205,6 +205,7 @@ impl Dockerfile {
         };
         let mut env_index: HashMap<String, usize> = HashMap::new();
         let mut label_index: HashMap<String, usize> = HashMap::new();
+        let budget = Budget::new();
         for &i in &lineage {
             let mut eval = Eval {
                 df: self,
@@ -214,9 +215,17 @@ impl Dockerfile {
                 label_index: &mut label_index,
                 args: HashMap::new(),
                 cmd_set: false,
+                budget: &budget,
             };
             for inst in &self.stages[i].instructions {
                 eval.apply(inst);
+                if let Some(message) = budget.take_failure() {
+                    eval.facts.errors.push(ParseError::budget(
+                        inst.span,
+                        Some(inst.keyword()),
+                        message,
+                    ));
+                }
             }
         }
         facts
@@ -231,6 +240,7 @@ struct Eval<'a> {
     label_index: &'a mut HashMap<String, usize>,
     args: HashMap<String, String>,
     cmd_set: bool,
+    budget: &'a Budget,
 }
 
 impl Eval<'_> {
@@ -244,12 +254,14 @@ impl Eval<'_> {
 
     fn expand(&mut self, raw: &str, inst: &Instruction) -> String {
         let lookup = |n: &str| self.lookup(n);
-        match expand(raw, self.df.escape, &lookup) {
+        match expand(raw, self.df.escape, &lookup, self.budget) {
             Ok(v) => v,
             Err(e) => {
-                self.facts
-                    .errors
-                    .push(ParseError::new(inst.span, Some(inst.keyword()), e));
+                if let Some(e) = e.syntax() {
+                    self.facts
+                        .errors
+                        .push(ParseError::new(inst.span, Some(inst.keyword()), e));
+                }
                 unquote(raw, self.df.escape)
             }
         }
@@ -450,7 +462,7 @@ impl Eval<'_> {
         let escape = self.df.escape;
         let resolve = |w: &str| {
             let lookup = |n: &str| self.lookup(n);
-            expand(w, escape, &lookup).unwrap_or_else(|_| w.to_owned())
+            expand(w, escape, &lookup, self.budget).unwrap_or_else(|_| w.to_owned())
         };
         find_accounts(&commands, &resolve, span)
     }
@@ -510,7 +522,7 @@ impl Eval<'_> {
                     .replace('\'', "\\'")
                     .replace('"', "\\\"");
                 let protected = protected.replace("\\\\$", "\\$");
-                expand(&protected, '\\', &lookup).unwrap_or_else(|_| l.to_owned())
+                expand(&protected, '\\', &lookup, self.budget).unwrap_or_else(|_| l.to_owned())
             })
             .fold(String::new(), |mut acc, l| {
                 acc.push_str(&l);

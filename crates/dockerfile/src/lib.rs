@@ -64,7 +64,8 @@ mod lines;
 mod shell;
 mod stage;
 
-pub use error::{ParseError, Span, Spanned};
+pub use error::{ParseError, ParseErrorKind, Span, Spanned};
+pub use expand::{MAX_TOTAL_GROWTH, MAX_VALUE_GROWTH};
 pub use facts::{AccountFile, AccountFileCopy, CopyFact, Facts, NameValue, RunFact};
 pub use heredoc::Heredoc;
 pub use instruction::{

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::error::{LineIndex, ParseError, Span};
-use crate::expand::{expand, unquote};
+use crate::expand::{expand, unquote, Budget};
 use crate::instruction::{Instruction, InstructionKind, Parser};
 use crate::lines::{self, Directive};
 
@@ -157,14 +157,18 @@ pub fn parse_with_args(src: &str, build_args: &[(&str, &str)]) -> (Dockerfile, V
         }
     }
 
+    let budget = Budget::new();
     for inst in instructions {
+        let (span, keyword) = (inst.span, inst.keyword());
         match &inst.kind {
             InstructionKind::From(from) => {
                 let lookup = |n: &str| df.global_values.get(n).cloned();
-                let mut expand_from = |raw: &str| match expand(raw, escape, &lookup) {
+                let mut expand_from = |raw: &str| match expand(raw, escape, &lookup, &budget) {
                     Ok(v) => v,
                     Err(e) => {
-                        errors.push(ParseError::new(inst.span, Some("FROM"), e));
+                        if let Some(e) = e.syntax() {
+                            errors.push(ParseError::new(inst.span, Some("FROM"), e));
+                        }
                         unquote(raw, escape)
                     }
                 };
@@ -219,8 +223,10 @@ pub fn parse_with_args(src: &str, build_args: &[(&str, &str)]) -> (Dockerfile, V
                                 Some(v) => Some(v.to_owned()),
                                 None => d.default.as_deref().map(|raw| {
                                     let lookup = |n: &str| df.global_values.get(n).cloned();
-                                    expand(raw, escape, &lookup).unwrap_or_else(|e| {
-                                        errors.push(ParseError::new(d.span, Some("ARG"), e));
+                                    expand(raw, escape, &lookup, &budget).unwrap_or_else(|e| {
+                                        if let Some(e) = e.syntax() {
+                                            errors.push(ParseError::new(d.span, Some("ARG"), e));
+                                        }
                                         unquote(raw, escape)
                                     })
                                 }),
@@ -243,6 +249,9 @@ pub fn parse_with_args(src: &str, build_args: &[(&str, &str)]) -> (Dockerfile, V
                     }
                 }
             },
+        }
+        if let Some(message) = budget.take_failure() {
+            errors.push(ParseError::budget(span, Some(keyword), message));
         }
     }
     if df.stages.is_empty() {

@@ -12,6 +12,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::limits::Limit;
 
 const BLOCK: u64 = 512;
+/// The largest entry size a tar header may state: `i64::MAX`, as in Go's archive/tar.
+const MAX_ENTRY_SIZE: u64 = i64::MAX as u64;
 
 /// What a tar entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,7 +229,12 @@ impl<R: TarInput> TarReader<R> {
         if self.done {
             return Ok(None);
         }
-        let rest = self.remaining + self.padding;
+        // Entry sizes are at most i64::MAX (checked in `finish_header`), so this cannot overflow;
+        // checked anyway, so that a future path around that check fails loudly, never wraps.
+        let rest = self
+            .remaining
+            .checked_add(self.padding)
+            .ok_or_else(|| self.err(self.pos, "entry size overflows 64 bits"))?;
         self.remaining = 0;
         self.padding = 0;
         self.skip(rest, "an entry's data")?;
@@ -259,7 +266,7 @@ impl<R: TarInput> TarReader<R> {
             let field_size = self.number(&block[124..136], offset, "size")?;
             match typeflag {
                 b'L' | b'K' => {
-                    if field_size > self.max_path + 1 {
+                    if field_size > self.max_path.saturating_add(1) {
                         return Err(self.limit(Limit::PathLength, self.max_path));
                     }
                     let data = self.read_ext(field_size, "a GNU long name")?;
@@ -354,6 +361,14 @@ impl<R: TarInput> TarReader<R> {
             Some(s) => s,
             None => self.number(&block[124..136], offset, "size")?,
         };
+        // Go's archive/tar (and so Docker) refuses a size that does not fit an i64: a reader that
+        // accepted one would read that entry's data differently from every other reader.
+        if size > MAX_ENTRY_SIZE {
+            return Err(self.err(
+                offset,
+                format!("entry size {size} is larger than a tar entry can be (at most {MAX_ENTRY_SIZE} bytes)"),
+            ));
+        }
         // As in Go's archive/tar, these types carry no data whatever their size field says.
         let data_size = match kind {
             TarKind::Hardlink

@@ -316,6 +316,66 @@ fn malformed_headers() {
     );
 }
 
+/// A header whose size is `u64::MAX`, with the data that follows it: a base-256 size field
+/// (GNU) or a PAX `size` record. Before the fix the reader wrapped `size + padding` to 0 and
+/// parsed the entry's data as more headers, so files no other reader sees were applied.
+fn u64_max_entry(pax: bool, hidden: &[u8]) -> Vec<u8> {
+    let mut t = Tar::new();
+    if pax {
+        let record = "29 size=18446744073709551615\n";
+        assert_eq!(record.len(), 29);
+        t.raw(
+            &header("PaxHeaders/blob", b'x', record.len() as u64, 0o644, ""),
+            record.as_bytes(),
+        );
+        t.raw(&header("blob", b'0', 0, 0o644, ""), b"");
+    } else {
+        let mut h = header("blob", b'0', 0, 0o644, "");
+        h[124] = 0x80;
+        h[125..128].fill(0);
+        h[128..136].fill(0xff);
+        fix_checksum(&mut h);
+        t.raw(&h, b"");
+    }
+    t.buf.extend_from_slice(hidden);
+    t.finish()
+}
+
+#[test]
+fn an_entry_size_beyond_i64_is_refused_not_wrapped() {
+    // What the hostile entry's data hides: an /etc/passwd and /etc/group with app 10001, which
+    // made an image without them pass the account rules.
+    let hidden = Tar::new()
+        .file("etc/passwd", b"app:x:10001:10001::/app:/sbin/nologin\n")
+        .file("etc/group", b"app:x:10001:\n")
+        .finish();
+    for pax in [false, true] {
+        let e = expect_err(read_layers(&[Layer::plain(u64_max_entry(pax, &hidden))]));
+        let msg = e.to_string();
+        assert!(
+            matches!(e.kind(), ErrorKind::Tar { .. })
+                && msg
+                    .contains("entry size 18446744073709551615 is larger than a tar entry can be"),
+            "pax={pax}: {msg}"
+        );
+        assert!(
+            msg.contains("layer 0") || msg.contains("sha256:"),
+            "names the layer: {msg}"
+        );
+    }
+    // The largest size Go accepts is still read as a size: the stream then ends inside the data.
+    let mut h = header("blob", b'0', 0, 0o644, "");
+    h[124] = 0x80;
+    h[125..128].fill(0);
+    h[128] = 0x7f;
+    h[129..136].fill(0xff);
+    fix_checksum(&mut h);
+    let mut t = Tar::new();
+    t.raw(&h, b"");
+    let e = expect_err(read_layers(&[Layer::plain(t.finish())]));
+    assert!(e.to_string().contains("truncated"), "{e}");
+}
+
 #[test]
 fn entry_cap() {
     let mut t = Tar::new();

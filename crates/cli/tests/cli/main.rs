@@ -323,6 +323,45 @@ fn could_not_check_exits_2_with_one_line() {
     assert!(e.contains("no command given"), "{e}");
 }
 
+/// `ENV A=$A$A` forty times (under 500 bytes) once asked for terabytes and took a CI runner
+/// down; the `ARG` form before `FROM` too. Now each is refused at once, with exit 2 and the
+/// instruction and line, under an address-space limit of 1 GiB set on the child.
+#[test]
+fn exponential_variable_expansion_exits_2_within_a_memory_limit() {
+    let tmp = TempDir::new("cli");
+    let t = tmp.path();
+    let cases = [
+        (
+            format!("FROM debian\nENV A=xxxxxxxx\n{}", "ENV A=$A$A\n".repeat(40)),
+            "line 20, column 1: ENV: variable expansion grows this value by more than 1048576 bytes",
+        ),
+        (
+            format!("ARG A=xxxxxxxx\n{}FROM debian:$A\n", "ARG A=$A$A\n".repeat(40)),
+            "line 19, column 1: ARG: variable expansion grows this value by more than 1048576 bytes",
+        ),
+    ];
+    for (i, (text, want)) in cases.iter().enumerate() {
+        let file = t.join(format!("Dockerfile.{i}"));
+        std::fs::write(&file, text).expect("write");
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 1048576 && exec \"$0\" check dockerfile \"$1\"")
+            .arg(env!("CARGO_BIN_EXE_dockerflow"))
+            .arg(&file)
+            .current_dir(t)
+            .output()
+            .expect("run dockerflow under ulimit");
+        let e = error_line(&o);
+        assert!(
+            e.contains(&format!(
+                "cannot check Dockerfile {}: {want}",
+                file.display()
+            )),
+            "{e}"
+        );
+    }
+}
+
 #[test]
 fn hostile_or_truncated_archives_exit_2() {
     let tmp = TempDir::new("cli");

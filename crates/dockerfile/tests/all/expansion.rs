@@ -126,3 +126,81 @@ fn bad_substitution_is_reported() {
         f.errors
     );
 }
+
+/// `ENV A=$A$A` (or `ARG`) doubles a value on every line: without a budget, 40 such lines
+/// (under 500 bytes) asked for terabytes. Each form stops at the budget with one fatal error
+/// naming the instruction and its line, and the values stay small.
+#[test]
+fn doubling_expansion_stops_at_the_budget() {
+    use dockerflow_dockerfile::{ParseErrorKind, MAX_VALUE_GROWTH};
+
+    let doublings = |keyword: &str| format!("{keyword} A=$A$A\n").repeat(40);
+    // In a stage: ENV, and ARG (an ARG's value is its own default's expansion).
+    for keyword in ["ENV", "ARG"] {
+        let src = format!("FROM a\n{keyword} A=xxxxxxxx\n{}", doublings(keyword));
+        let (df, errors) = parse(&src);
+        assert!(errors.is_empty(), "{errors:?}");
+        let f = df.facts().expect("a stage");
+        let fatal: Vec<_> = f.errors.iter().filter(|e| e.is_fatal()).collect();
+        assert_eq!(
+            fatal.len(),
+            1,
+            "one fatal error, not one per line: {:?}",
+            f.errors
+        );
+        let e = fatal[0];
+        assert_eq!(e.kind, ParseErrorKind::ExpansionBudget);
+        assert_eq!(e.instruction.as_deref(), Some(keyword));
+        // 8 bytes doubled 17 times is 1 MiB: the 18th doubling (line 20) goes over.
+        assert_eq!(e.span.line, 20, "{e}");
+        assert!(
+            e.to_string().contains(&format!(
+                "line 20, column 1: {keyword}: variable expansion grows this value by more than {MAX_VALUE_GROWTH} bytes"
+            )),
+            "{e}"
+        );
+        if keyword == "ENV" {
+            let value = f.env("A").expect("A is set");
+            assert!(value.len() <= 2 * MAX_VALUE_GROWTH, "{} bytes", value.len());
+        }
+    }
+    // Global ARGs before FROM, as the image's name: the parse itself stops.
+    let src = format!("ARG A=xxxxxxxx\n{}FROM debian:$A\n", doublings("ARG"));
+    let (_, errors) = parse(&src);
+    let fatal: Vec<_> = errors.iter().filter(|e| e.is_fatal()).collect();
+    assert_eq!(fatal.len(), 1, "{errors:?}");
+    assert_eq!(fatal[0].instruction.as_deref(), Some("ARG"));
+    assert_eq!(fatal[0].span.line, 19, "{}", fatal[0]);
+}
+
+/// Many values under the per-value cap are bounded by the budget of the whole evaluation.
+#[test]
+fn many_large_values_stop_at_the_total_budget() {
+    use dockerflow_dockerfile::MAX_TOTAL_GROWTH;
+
+    // A is 512 KiB; each of 64 ENV lines copies it once (32 MiB in all, over the 16 MiB budget).
+    let mut src = String::from("FROM a\nENV A=xxxxxxxx\n");
+    src.push_str(&"ENV A=$A$A\n".repeat(16));
+    for i in 0..64 {
+        src.push_str(&format!("ENV B{i}=$A\n"));
+    }
+    let f = parse(&src).0.facts().expect("a stage");
+    let fatal: Vec<_> = f.errors.iter().filter(|e| e.is_fatal()).collect();
+    assert_eq!(fatal.len(), 1, "{:?}", f.errors);
+    assert!(
+        fatal[0]
+            .message
+            .contains(&format!("more than {MAX_TOTAL_GROWTH} bytes in all")),
+        "{}",
+        fatal[0]
+    );
+    let total: usize = f.env.iter().map(|v| v.value.len()).sum();
+    assert!(total <= MAX_TOTAL_GROWTH + (1 << 20), "{total} bytes kept");
+    // A file under the budget gives no error at all.
+    let ok = parse("FROM a\nENV A=x\nENV A=$A$A\nENV B=${A}y\n")
+        .0
+        .facts()
+        .unwrap();
+    assert!(ok.errors.is_empty(), "{:?}", ok.errors);
+    assert_eq!(ok.env("B"), Some("xxy"));
+}
