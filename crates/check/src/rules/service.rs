@@ -37,26 +37,39 @@ pub(crate) fn writes_logs(m: &RuntimeModel, _: Profile) -> Judgement {
     }
 }
 
-fn lines(bytes: &[u8]) -> impl Iterator<Item = (usize, String)> + '_ {
+/// The non-blank lines: (1-based number, the line, where it stops being UTF-8 if it does).
+///
+/// The line is decoded lossily for messages; a line that is not UTF-8 is never judged from that
+/// decoding (RFC 8259 requires JSON text to be UTF-8, and a lossy decoding would turn invalid
+/// bytes inside a string into a valid U+FFFD).
+fn lines(bytes: &[u8]) -> impl Iterator<Item = (usize, String, Option<usize>)> + '_ {
     bytes
         .split(|b| *b == b'\n')
         .enumerate()
         .map(|(i, l)| {
+            let invalid_at = std::str::from_utf8(l).err().map(|e| e.valid_up_to());
             (
                 i + 1,
                 String::from_utf8_lossy(l)
                     .trim_end_matches('\r')
                     .to_string(),
+                invalid_at,
             )
         })
-        .filter(|(_, l)| !l.trim().is_empty())
+        .filter(|(_, l, _)| !l.trim().is_empty())
 }
 
 /// Every line that is not valid mozlog: (1-based line number, the line, what is wrong).
 pub fn mozlog_problems(bytes: &[u8]) -> Vec<(usize, String, Vec<String>)> {
     lines(bytes)
-        .filter_map(|(n, l)| {
-            let errors = mozlog_line_errors(&l);
+        .filter_map(|(n, l, invalid_at)| {
+            let errors = match invalid_at {
+                Some(at) => vec![format!(
+                    "not UTF-8 at byte {}; expected JSON text, which is UTF-8 (RFC 8259)",
+                    at + 1
+                )],
+                None => mozlog_line_errors(&l),
+            };
             (!errors.is_empty()).then_some((n, l, errors))
         })
         .collect()
@@ -165,5 +178,39 @@ pub(crate) fn read_only(m: &RuntimeModel, _: Profile) -> Judgement {
         None => Judgement::skipped(m.unobserved("a read-only root filesystem"), EXPECTED),
         Some(Ok(())) => Judgement::pass("ready and 200", EXPECTED, Location::default()),
         Some(Err(e)) => Judgement::broken(e.clone(), EXPECTED, Location::default()),
+    }
+}
+
+#[cfg(test)]
+mod utf8_tests {
+    use super::mozlog_problems;
+
+    /// Invalid UTF-8 inside a JSON string once passed as mozlog: the lossy decoding turned it
+    /// into U+FFFD, which is valid JSON. Python's `json`, like RFC 8259, rejects such a line.
+    #[test]
+    fn a_line_that_is_not_utf8_is_not_mozlog_even_inside_a_string() {
+        let good = br#"{"Timestamp":1700000000000000000,"Type":"t","Logger":"app","Hostname":"h","EnvVersion":"2.0","Severity":6,"Pid":1,"Fields":{"msg":"hi"}}"#;
+        let mut bad = good.to_vec();
+        let at = bad.windows(2).position(|w| w == b"hi").expect("msg") + 1;
+        bad.splice(at..at, [0xff, 0xfe]);
+        let mut input = good.to_vec();
+        input.push(b'\n');
+        input.extend_from_slice(&bad);
+        input.push(b'\n');
+        let problems = mozlog_problems(&input);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let (line, _, errors) = &problems[0];
+        assert_eq!(*line, 2);
+        assert_eq!(
+            errors,
+            &[format!(
+                "not UTF-8 at byte {}; expected JSON text, which is UTF-8 (RFC 8259)",
+                at + 1
+            )]
+        );
+        // The same line with the bytes decoded as the replacement character is fine: it was
+        // the decoding, not the schema, that let it through.
+        let lossy = String::from_utf8_lossy(&bad).into_owned();
+        assert!(mozlog_problems(lossy.as_bytes()).is_empty());
     }
 }
