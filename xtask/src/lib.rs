@@ -44,6 +44,15 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
             "dockerflow-probe",
         ],
     ),
+    (
+        "dockerflow-fuzz",
+        &[
+            "dockerflow-dockerfile",
+            "dockerflow-oci",
+            "dockerflow-check",
+            "dockerflow-build",
+        ],
+    ),
     ("xtask", &[]),
     ("dockerflow-testkit", &[]),
 ];
@@ -84,36 +93,101 @@ pub fn member_manifests() -> Vec<PathBuf> {
 }
 
 /// The package name and the workspace crates a manifest depends on (in `[dependencies]`,
-/// `[dev-dependencies]` and `[build-dependencies]`, including target-specific ones).
+/// `[dev-dependencies]` and `[build-dependencies]`, including target-specific ones), in every
+/// form TOML allows: `name = ...`, `name.workspace = true`, a `[dependencies.name]` table, and a
+/// dependency renamed with `package = "..."` (the edge is to the package, not the key).
 pub fn workspace_edges(manifest: &str) -> (String, Vec<Edge>) {
     let mut name = String::new();
     let mut section = String::new();
     let mut edges = Vec::new();
+    // A `[dependencies.key]` table: its key and kind, until its `package = ...` or its end.
+    let mut table: Option<(String, bool, Option<String>)> = None;
+    let flush = |table: &mut Option<(String, bool, Option<String>)>, edges: &mut Vec<Edge>| {
+        if let Some((key, dev, package)) = table.take() {
+            let to = package.unwrap_or(key);
+            if is_workspace_crate(&to) {
+                edges.push(Edge { to, dev });
+            }
+        }
+    };
     for line in manifest.lines().map(str::trim) {
         if line.starts_with('[') {
-            section = line.trim_matches(['[', ']']).to_owned();
+            flush(&mut table, &mut edges);
+            section = line.trim_matches(['[', ']']).trim().to_owned();
+            if let Some((kind, key)) = dependency_table(&section) {
+                table = Some((key, kind == "dev-dependencies", None));
+            }
             continue;
         }
-        let Some((key, _)) = line.split_once('=') else {
+        let Some((key, value)) = line.split_once('=') else {
             continue;
         };
         let key = key.trim().trim_matches('"');
-        // `name.workspace = true` names the crate `name`.
-        let key = key.split('.').next().unwrap_or(key);
-        if section == "package" && key == "name" {
-            name = line.split('"').nth(1).unwrap_or_default().to_owned();
+        if let Some((_, _, package)) = &mut table {
+            if key == "package" {
+                *package = Some(quoted(value).to_owned());
+            }
+            continue;
         }
-        let dependency_section = section.ends_with("dependencies");
-        let is_workspace_crate =
-            key == "dockerflow" || key.starts_with("dockerflow-") || key == "xtask";
-        if dependency_section && is_workspace_crate {
+        // `name.workspace = true` names the crate `name`; `name.package = "x"` renames it.
+        let (key, dotted) = match key.split_once('.') {
+            Some((k, rest)) => (k.trim().trim_matches('"'), Some(rest.trim())),
+            None => (key, None),
+        };
+        if section == "package" && key == "name" {
+            name = quoted(value).to_owned();
+        }
+        if !section.ends_with("dependencies") {
+            continue;
+        }
+        let package = match dotted {
+            Some("package") => Some(quoted(value)),
+            Some(_) => None,
+            None => inline_package(value),
+        };
+        let to = package.unwrap_or(key);
+        if is_workspace_crate(to) {
             edges.push(Edge {
-                to: key.to_owned(),
+                to: to.to_owned(),
                 dev: section.ends_with("dev-dependencies"),
             });
         }
     }
+    flush(&mut table, &mut edges);
     (name, edges)
+}
+
+fn is_workspace_crate(name: &str) -> bool {
+    name == "dockerflow" || name.starts_with("dockerflow-") || name == "xtask"
+}
+
+/// `dependencies.x`, `dev-dependencies.x`, `target.'cfg(..)'.dependencies.x`: the kind and `x`.
+fn dependency_table(section: &str) -> Option<(&str, String)> {
+    for kind in ["dev-dependencies", "build-dependencies", "dependencies"] {
+        let Some(at) = section.rfind(&format!("{kind}.")) else {
+            continue;
+        };
+        let before_ok = at == 0 || section[..at].ends_with('.');
+        if before_ok {
+            let key = section[at + kind.len() + 1..].trim().trim_matches('"');
+            return Some((kind, key.to_owned()));
+        }
+    }
+    None
+}
+
+/// The first double-quoted string of a TOML value (`"x"` gives `x`).
+fn quoted(value: &str) -> &str {
+    value.split('"').nth(1).unwrap_or_default()
+}
+
+/// `{ package = "x", ... }` gives `x`.
+fn inline_package(value: &str) -> Option<&str> {
+    let at = value.find("package")?;
+    let rest = value[at + "package".len()..]
+        .trim_start()
+        .strip_prefix('=')?;
+    Some(quoted(rest))
 }
 
 #[cfg(test)]
@@ -162,6 +236,10 @@ mod tests {
                 "dockerflow-report",
                 "dockerflow-build",
                 "dockerflow-cli",
+                "dockerflow-probe",
+                "dockerflow-engine",
+                "dockerflow-registry",
+                "dockerflow-fuzz",
             ];
             if tooling.contains(crate_name) {
                 assert!(
@@ -220,6 +298,35 @@ mod tests {
         assert_eq!(
             edges,
             [edge("dockerflow-oci", false), edge("dockerflow", true)]
+        );
+    }
+
+    /// Every way TOML can spell a dependency is an edge: tables, target tables and renames.
+    #[test]
+    fn manifest_parsing_sees_tables_and_renames() {
+        let (_, edges) = workspace_edges(concat!(
+            "[package]\nname = \"a\"\n",
+            "[dependencies.dockerflow-oci]\npath = \"../oci\"\n",
+            "[dependencies.reader]\npackage = \"dockerflow-check\"\nworkspace = true\n",
+            "[dependencies]\nmozlog = { package = \"dockerflow-mozlog\", path = \"x\" }\n",
+            "lib.package = \"dockerflow\"\nserde = { version = \"1\", package = \"serde\" }\n",
+            "[target.'cfg(unix)'.dev-dependencies.dockerflow-engine]\nworkspace = true\n",
+            "[target.'cfg(unix)'.build-dependencies]\ndockerflow-build = \"1\"\n",
+        ));
+        let edge = |to: &str, dev| Edge {
+            to: to.to_owned(),
+            dev,
+        };
+        assert_eq!(
+            edges,
+            [
+                edge("dockerflow-oci", false),
+                edge("dockerflow-check", false),
+                edge("dockerflow-mozlog", false),
+                edge("dockerflow", false),
+                edge("dockerflow-engine", true),
+                edge("dockerflow-build", false),
+            ]
         );
     }
 

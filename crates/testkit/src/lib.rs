@@ -20,6 +20,7 @@
 //! test (a digest, a schema) could hide the library's own bug.
 
 use std::fmt::Display;
+use std::io::Write;
 
 pub mod engine;
 #[cfg(feature = "http")]
@@ -46,12 +47,37 @@ pub fn ci() -> bool {
 }
 
 /// Says why a test cannot run, for it to return early; under `CI=true`, fails it instead.
+///
+/// The line goes to the process's stderr directly, not through `eprintln!`, which libtest
+/// captures (a skipped test would show only `ok`), and is added to the run's skip log
+/// ([`SKIP_LOG_DIR`]), which `scripts/test` counts and names at the end of the run.
 #[track_caller]
 pub fn skip(why: impl Display) {
     if ci() {
         panic!("CI=true and {why} (.ci/run sets it up)");
     }
-    eprintln!("SKIPPED: {why} (this fails instead of skipping when CI=true)");
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+    let line = format!("SKIPPED {test}: {why} (this fails instead of skipping when CI=true)\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    if let Some(dir) = skip_log_dir() {
+        let _ = std::fs::create_dir_all(&dir);
+        let file = dir.join(format!("{}.log", std::process::id()));
+        let _ = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(file)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+    }
+}
+
+/// Where skips are logged, under the cargo target directory: one file per test process.
+pub const SKIP_LOG_DIR: &str = "test-skips";
+
+/// `<target>/test-skips`, from the test binary's place (`<target>/<profile>/deps/<binary>`).
+fn skip_log_dir() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let target = exe.parent()?.parent()?.parent()?;
+    Some(target.join(SKIP_LOG_DIR))
 }
 
 /// Whether a real component is there; when it is not, [`skip`]s with a message naming it.
