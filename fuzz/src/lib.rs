@@ -40,7 +40,7 @@ pub const TARGETS: &[(&str, Target)] = &[
 /// behaviour is what the hostile-input tests check at their real values.
 fn limits() -> Limits {
     Limits {
-        max_decompressed_bytes: 64 << 20,
+        max_decompressed_bytes: 8 << 20,
         max_entries: 100_000,
         max_file_content: 1 << 20,
         max_total_content: 8 << 20,
@@ -250,7 +250,7 @@ impl MemorySource {
                 if gzip(l) {
                     let mut out = Vec::new();
                     let _ = flate2::read::GzDecoder::new(&l[..])
-                        .take(64 << 20)
+                        .take(8 << 20)
                         .read_to_end(&mut out);
                     sha(&out).to_string()
                 } else {
