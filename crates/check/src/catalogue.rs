@@ -499,7 +499,7 @@ pub static RULES: &[Rule] = &[
         mozcloud: None,
         statement: "The heartbeat body has the contract's shape (status, checks, details)",
         why: "Dashboards written for python-dockerflow read these keys; a drop-in shape keeps them working.",
-        fix: "{\"status\": \"ok\", \"checks\": {...}, \"details\": {...}} as contract/heartbeat.schema.json",
+        fix: "{\"status\": \"ok\", \"checks\": {...}, \"details\": {...}} as crates/contract/schemas/heartbeat.schema.json",
         source: "CONTRACT.md §1.4",
         since: "0.1.0",
         status: Status::Stable,
