@@ -4,9 +4,13 @@
 //!   and the tooling side never import each other; the checker never imports the library;
 //!   the test-support crate is a dev-dependency only, and depends on no workspace crate but the
 //!   contract's schemas);
-//! - every crate root and every module file opens with a `//!` comment saying what it is for.
+//! - every crate root and every module file opens with a `//!` comment saying what it is for;
+//! - nothing tracked points outside the repository or at a file that does not exist, and no
+//!   `include_str!` leaves its crate ([`links`]).
 //!
-//! It reads files only and depends on nothing.
+//! It reads files only (and asks `git ls-files` which are tracked) and depends on nothing.
+
+pub mod links;
 
 use std::path::{Path, PathBuf};
 
