@@ -61,4 +61,17 @@ for wrong in "format=yaml" "fail-on=sometimes" "command=check everything" "targe
     out=$(run "$wrong")
     expect "input $wrong is refused" 2 "$(field status <<<"$out")"
 done
+# fail-on and args reach the command line as written (a stand-in dockerflow records it), and
+# install: false uses the dockerflow on PATH.
+mkdir -p "$work/stub"
+printf '#!/bin/sh\nprintf "%%s " "$@" >"%s/argv"\n' "$work" >"$work/stub/dockerflow"
+chmod +x "$work/stub/dockerflow"
+out=$(PATH="$work/stub:$PATH" run install=false fail-on=warn "args=--profile mozcloud")
+expect "install: false runs the dockerflow on PATH" 0 "$(field status <<<"$out")"
+grep -q -- '^check dockerfile Dockerfile --format text --report sarif=dockerflow.sarif --report text=[^ ]* --fail-on warn --profile mozcloud $' "$work/argv" ||
+    { echo "action/test.sh: unexpected command line: $(cat "$work/argv")" >&2; exit 1; }
+echo "ok: fail-on warn is passed as --fail-on warn, args after it"
+out=$(PATH="$work/stub:$PATH" run install=false)
+! grep -q -- '--fail-on' "$work/argv" || { echo "action/test.sh: --fail-on passed without the input" >&2; exit 1; }
+echo "ok: no --fail-on when the input is empty"
 echo "action/test.sh: the action's steps behave"
