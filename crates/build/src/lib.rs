@@ -2,7 +2,7 @@
 //! `publish`, `ci`) calls:
 //!
 //! - [`version`]: `version.json` from GitHub Actions, CircleCI, GitLab CI, Taskcluster or the
-//!   git checkout, and its check against `contract/version.schema.json`;
+//!   git checkout, and its check against `crates/contract/schemas/version.schema.json`;
 //! - [`image`]: a daemonless, reproducible image build that is compliant by construction
 //!   (`app` 10001, `/app`, exec-form `Entrypoint` and `Cmd`, `PORT`, labels), on a base image
 //!   or on nothing but the binary's own shared libraries ([`elf`]);

@@ -1,5 +1,5 @@
 //! `version.json` (CONTRACT 1.3): written from the CI's variables, with the local git checkout
-//! as the fallback, and checked against `contract/version.schema.json`.
+//! as the fallback, and checked against the contract's `version.schema.json` (`dockerflow-contract`).
 //!
 //! Where each key comes from, first match wins:
 //!
@@ -23,12 +23,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 use serde_json::Value;
-
-/// The contract's schema for the version object, embedded (the file is the contract).
-pub const VERSION_SCHEMA: &str = include_str!("../../../contract/version.schema.json");
 
 /// The four keys of a version object.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -391,16 +387,6 @@ impl CheckResult {
     }
 }
 
-fn validator() -> Result<&'static jsonschema::Validator, String> {
-    static V: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
-    V.get_or_init(|| {
-        let schema: Value = serde_json::from_str(VERSION_SCHEMA).map_err(|e| e.to_string())?;
-        jsonschema::validator_for(&schema).map_err(|e| e.to_string())
-    })
-    .as_ref()
-    .map_err(Clone::clone)
-}
-
 /// Whether `s` is an absolute URL: a scheme (`[A-Za-z][A-Za-z0-9+.-]*`), `:`, and something after.
 pub fn is_absolute_url(s: &str) -> bool {
     match s.split_once(':') {
@@ -420,7 +406,7 @@ pub fn is_absolute_url(s: &str) -> bool {
 }
 
 /// Checks a version.json's bytes with the contract's rules: JSON, an object, the four keys as
-/// strings (`contract/version.schema.json`), `commit` 7-64 hex; `source` and `build` absolute
+/// strings (`dockerflow_contract::Schema::Version`), `commit` 7-64 hex; `source` and `build` absolute
 /// URLs (warnings).
 pub fn check_version_json(bytes: &[u8]) -> CheckResult {
     let mut result = CheckResult::default();
@@ -433,16 +419,10 @@ pub fn check_version_json(bytes: &[u8]) -> CheckResult {
             return result;
         }
     };
-    let validator = match validator() {
-        Ok(v) => v,
-        Err(e) => {
-            result
-                .errors
-                .push(format!("contract/version.schema.json is broken: {e}"));
-            return result;
-        }
-    };
-    for error in validator.iter_errors(&value) {
+    for error in dockerflow_contract::Schema::Version
+        .validator()
+        .iter_errors(&value)
+    {
         let path = error.instance_path().to_string();
         let at = if path.is_empty() {
             "the document".to_string()

@@ -110,7 +110,8 @@ pub struct Rule {
     pub why: &'static str,
     /// The compliant form, briefly.
     pub fix: &'static str,
-    /// CONTRACT.md section and the Dockerflow spec anchor.
+    /// The sections of the project's `contract/CONTRACT.md` (`CONTRACT.md §2`, `§1.1 and §2`)
+    /// and the Dockerflow spec anchor; [`Rule::contract_sections`] reads the sections.
     pub source: &'static str,
     /// The version that introduced it.
     pub since: &'static str,
@@ -152,10 +153,34 @@ impl Rule {
     pub fn help_uri(&self) -> String {
         format!("{DOCS_URL}#{}", self.id.to_ascii_lowercase())
     }
+
+    /// The contract sections [`Rule::source`] cites (`"2"`, `"1.4"`), in order, with the URL
+    /// of each on the main branch; a section the contract does not have has no URL (the
+    /// catalogue's tests forbid that).
+    pub fn contract_sections(&self) -> Vec<(&'static str, Option<String>)> {
+        contract_sections(self.source)
+            .into_iter()
+            .map(|s| (s, dockerflow_contract::section_url(s)))
+            .collect()
+    }
+}
+
+/// The section numbers cited as `§N` or `§N.M` in `text`.
+pub(crate) fn contract_sections(text: &str) -> Vec<&str> {
+    text.split('§')
+        .skip(1)
+        .map(|rest| {
+            let end = rest
+                .find(|c: char| !c.is_ascii_digit() && c != '.')
+                .unwrap_or(rest.len());
+            rest[..end].trim_end_matches('.')
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// The published rule documentation (generated from [`RULES`] by [`crate::rules_markdown`]).
-pub const DOCS_URL: &str = "https://github.com/dockerflow-rs/dockerflow/blob/main/docs/RULES.md";
+pub const DOCS_URL: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/RULES.md");
 
 const BOTH: &[Profile] = Profile::ALL;
 
@@ -499,7 +524,7 @@ pub static RULES: &[Rule] = &[
         mozcloud: None,
         statement: "The heartbeat body has the contract's shape (status, checks, details)",
         why: "Dashboards written for python-dockerflow read these keys; a drop-in shape keeps them working.",
-        fix: "{\"status\": \"ok\", \"checks\": {...}, \"details\": {...}} as contract/heartbeat.schema.json",
+        fix: "{\"status\": \"ok\", \"checks\": {...}, \"details\": {...}} as crates/contract/schemas/heartbeat.schema.json",
         source: "CONTRACT.md §1.4",
         since: "0.1.0",
         status: Status::Stable,

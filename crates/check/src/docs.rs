@@ -16,8 +16,9 @@ pub fn rules_markdown() -> String {
     s.push_str(
         "`dockerflow check` judges each rule as pass, fail (a MUST rule broken), warn (a SHOULD \
          rule broken, or a profile's relaxation) or skipped (the input cannot show it; the \
-         reason is given). The verdict fails when any MUST rule fails. Profiles: `strict` \
-         (CONTRACT.md as written, the default) and `mozcloud` (what Mozilla's current images \
+         reason is given). The verdict fails when any MUST rule fails. Each rule cites the \
+         sections of [the contract](../contract/CONTRACT.md) it comes from. Profiles: `strict` \
+         (the contract as written, the default) and `mozcloud` (what Mozilla's current images \
          do). Ignore a rule with `--ignore ID=REASON` or a line `ID REASON` in \
          `.dockerflow-check`; a reason is required.\n\n",
     );
@@ -44,7 +45,7 @@ pub fn rules_markdown() -> String {
                 crate::Level::Must => "Broken fails the check.",
                 crate::Level::Should => "Broken warns.",
             },
-            r.why,
+            link_sections(r.why),
             r.fix
         );
         if let Some(m) = r.mozcloud {
@@ -54,12 +55,38 @@ pub fn rules_markdown() -> String {
             s,
             "- Profiles: {}\n- Source: {}\n- Since: {}, {}",
             profiles(r.profiles),
-            r.source,
+            link_sections(r.source),
             r.since,
             r.status.as_str()
         );
     }
     s
+}
+
+/// `text` with each `§N` it cites made a link to that heading of `contract/CONTRACT.md`
+/// (relative to `docs/`, so it works in a clone and on the forge alike).
+fn link_sections(text: &str) -> String {
+    let mut out = String::new();
+    let mut parts = text.split('§');
+    out.push_str(parts.next().unwrap_or_default());
+    for part in parts {
+        let cited = format!("§{part}");
+        let section = crate::catalogue::contract_sections(&cited)
+            .first()
+            .map_or(0, |s| s.len());
+        let section = &part[..section];
+        match dockerflow_contract::section_anchor(section) {
+            Some(anchor) => {
+                let _ = write!(out, "[§{section}](../contract/CONTRACT.md#{anchor})");
+                out.push_str(&part[section.len()..]);
+            }
+            None => {
+                out.push('§');
+                out.push_str(part);
+            }
+        }
+    }
+    out
 }
 
 fn profiles(p: &[Profile]) -> String {

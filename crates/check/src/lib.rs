@@ -3,10 +3,10 @@
 //! running service ([`RuntimeModel`], made by `dockerflow-probe`), the `strict` and
 //! `mozcloud` profiles, ignores that must give a reason, and the verdict.
 //!
-//! **Architecture Invariant:** this crate depends on `dockerflow-oci` and
-//! `dockerflow-dockerfile` only. It never depends on `dockerflow` or `dockerflow-mozlog`: the
-//! checker judges from the contract (CONTRACT.md and `contract/*.json`, embedded with
-//! `include_str!`), never from the library it checks.
+//! **Architecture Invariant:** this crate depends on `dockerflow-oci`, `dockerflow-dockerfile`
+//! and `dockerflow-contract` only. It never depends on `dockerflow` or `dockerflow-mozlog`: the
+//! checker judges from the contract (`contract/CONTRACT.md` and the JSON Schemas of
+//! `dockerflow-contract`), never from the library it checks.
 //!
 //! **Architecture Invariant:** no type here derives `Serialize` and nothing here prints.
 //! `dockerflow-report` owns the wire formats.

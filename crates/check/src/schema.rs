@@ -1,62 +1,14 @@
-//! The contract's JSON Schemas (`contract/*.json`), embedded and compiled once: the checker
-//! judges from the contract, never from the service library's types.
-
-use std::sync::OnceLock;
+//! The contract's JSON Schemas, from `dockerflow-contract` (embedded there and compiled once):
+//! the checker judges from the contract, never from the service library's types.
 
 use serde_json::Value;
 
-/// A schema of `contract/`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Schema {
-    /// `contract/mozlog.schema.json`.
-    Mozlog,
-    /// `contract/heartbeat.schema.json`.
-    Heartbeat,
-    /// `contract/version.schema.json`.
-    Version,
-}
-
-type Compiled = Result<jsonschema::Validator, String>;
-
-fn compile(text: &str) -> Compiled {
-    let schema: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    jsonschema::validator_for(&schema).map_err(|e| e.to_string())
-}
-
-fn validator(schema: Schema) -> Result<&'static jsonschema::Validator, String> {
-    static MOZLOG: OnceLock<Compiled> = OnceLock::new();
-    static HEARTBEAT: OnceLock<Compiled> = OnceLock::new();
-    static VERSION: OnceLock<Compiled> = OnceLock::new();
-    let compiled = match schema {
-        Schema::Mozlog => {
-            MOZLOG.get_or_init(|| compile(include_str!("../../../contract/mozlog.schema.json")))
-        }
-        Schema::Heartbeat => HEARTBEAT
-            .get_or_init(|| compile(include_str!("../../../contract/heartbeat.schema.json"))),
-        Schema::Version => VERSION.get_or_init(|| compile(crate::rules::metadata::VERSION_SCHEMA)),
-    };
-    compiled
-        .as_ref()
-        .map_err(|e| format!("the embedded schema is invalid: {e}"))
-}
+pub(crate) use dockerflow_contract::Schema;
 
 /// What is wrong with `value` under `schema` (empty when it is valid), each error prefixed
 /// with its JSON pointer.
 pub(crate) fn errors(schema: Schema, value: &Value) -> Vec<String> {
-    match validator(schema) {
-        Ok(v) => v
-            .iter_errors(value)
-            .map(|e| {
-                let path = e.instance_path().to_string();
-                if path.is_empty() {
-                    e.to_string()
-                } else {
-                    format!("{path}: {e}")
-                }
-            })
-            .collect(),
-        Err(e) => vec![e],
-    }
+    schema.errors(value)
 }
 
 /// What is wrong with one log line as mozlog (CONTRACT.md section 1.8): empty when it is a

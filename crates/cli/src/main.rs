@@ -55,12 +55,15 @@ Commands:
   ci       version, build, check, and publish when the check passed, with a log file and
            secrets masked
 
-Run `dockerflow COMMAND --help` for a command's options.
+Run `dockerflow COMMAND --help` for a command's options. The contract, and why each rule exists:
+https://github.com/dockerflow-rs/dockerflow/blob/main/contract/CONTRACT.md
+https://github.com/dockerflow-rs/dockerflow/blob/main/docs/RULES.md
 ";
 
 const CHECK_HELP: &str = "\
 Check an image, a Dockerfile, a running service or log lines against the Dockerflow contract
-(rules: docs/RULES.md).
+(https://github.com/dockerflow-rs/dockerflow/blob/main/contract/CONTRACT.md; its rules, with
+why and how to fix each: https://github.com/dockerflow-rs/dockerflow/blob/main/docs/RULES.md).
 
 Usage:
   dockerflow check image REF [--run [RUN OPTIONS]] [OPTIONS]
@@ -82,7 +85,7 @@ Options:
   --output FILE                    Write the report to FILE instead of stdout
   --report FORMAT=FILE             Also write the report in FORMAT to FILE (repeatable;
                                    e.g. junit=check.xml next to the text on stdout)
-  --profile strict|mozcloud        strict: CONTRACT.md as written (default);
+  --profile strict|mozcloud        strict: the contract as written (default);
                                    mozcloud: what Mozilla's current images do
   --ignore ID=REASON               Ignore a rule; the reason is required (repeatable)
   --ignore-file FILE               Read ignores (lines `ID REASON`) from FILE; by default
@@ -96,7 +99,7 @@ Options:
 
 Runtime options (check image REF --run; --static-path and --timeout also for check url):
   --run                            Run the image on the Docker engine (DOCKER_HOST; host network,
-                                   a free loopback port in PORT) and check CONTRACT.md section 1
+                                   a free loopback port in PORT) and check contract section 1
   --env K=V                        Environment for the container (repeatable)
   --env-file FILE                  Environment from FILE (K=V lines, # comments)
   --dependency-env VAR             VAR points at a backing service: one more run with its host

@@ -10,7 +10,8 @@ use dockerflow_build::version::{check_version_json, generate, process_env, Versi
 use crate::flags::Flags;
 
 pub(crate) const HELP: &str = "\
-Write version.json (CONTRACT 1.3: source, version, commit, build) for this build, or check one.
+Write version.json (contract section 1.3: source, version, commit, build) for this build, or
+check one.
 
 Usage:
   dockerflow version [OPTIONS]
@@ -115,7 +116,7 @@ fn run_check(file: &str) -> ExitCode {
         println!("{file}: error: {e}");
     }
     if result.is_valid() {
-        println!("{file}: a valid version object (CONTRACT 1.3)");
+        println!("{file}: a valid version object (contract section 1.3)");
         ExitCode::SUCCESS
     } else {
         println!(

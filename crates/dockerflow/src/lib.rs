@@ -63,6 +63,8 @@
 //! | `sqlite` | no | `checks::SqlCheck` for SQLite pools (sqlx) |
 //! | `postgres` | no | `checks::SqlCheck` for PostgreSQL pools (sqlx) |
 #![deny(missing_docs)]
+// docs.rs (`--cfg docsrs`, nightly): items behind a feature show the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
 pub mod checks;

@@ -103,6 +103,17 @@ fn result(report: &Report, f: &Finding) -> Option<Value> {
     Some(r)
 }
 
+/// The rule's fix, then the URL of each contract section it comes from.
+fn help_text(rule: &dockerflow_check::Rule) -> String {
+    let mut text = format!("Fix: {}", rule.fix);
+    for (section, url) in rule.contract_sections() {
+        if let Some(url) = url {
+            text.push_str(&format!("\nContract §{section}: {url}"));
+        }
+    }
+    text
+}
+
 /// The SARIF log as a JSON value.
 pub fn to_value(report: &Report, options: &RenderOptions) -> Value {
     let rules: Vec<Value> = RULES
@@ -113,7 +124,7 @@ pub fn to_value(report: &Report, options: &RenderOptions) -> Value {
                 "name": r.id,
                 "shortDescription": {"text": r.statement},
                 "fullDescription": {"text": r.why},
-                "help": {"text": format!("Fix: {}", r.fix)},
+                "help": {"text": help_text(r)},
                 "helpUri": r.help_uri(),
                 "defaultConfiguration": {"level": level(r.level)},
                 "properties": {

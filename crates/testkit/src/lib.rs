@@ -5,7 +5,7 @@
 //!   line; `service` (feature `schema`): a service under test whose stdout is checked as
 //!   mozlog;
 //! - `http` (feature `http`): a tiny HTTP/1.1 client that shows exactly what came back;
-//! - `schema` (feature `schema`): validation against the JSON Schemas in `contract/`;
+//! - `schema` (feature `schema`): validation against the contract's JSON Schemas (`dockerflow-contract`);
 //! - real components started or found by the tests: `postgres`, `registry`, `engine`;
 //! - fixtures: `tar` (a tar writer that can also write what no good writer would),
 //!   `oci` (feature `oci`: gzip, digests, descriptors) and `image` (feature `oci`: whole

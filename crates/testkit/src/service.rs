@@ -1,5 +1,5 @@
 //! A service under test: a [`Process`] listening on a loopback address, whose every stdout line
-//! is checked as mozlog against `contract/`.
+//! is checked as mozlog against the contract's schema.
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -163,7 +163,7 @@ pub(crate) fn heartbeat_up(m: &RuntimeModel, _: Profile) -> Judgement {
 }
 
 pub(crate) fn heartbeat_shape(m: &RuntimeModel, _: Profile) -> Judgement {
-    const EXPECTED: &str = "a JSON body {\"status\", \"checks\", \"details\"} as contract/heartbeat.schema.json describes (python-dockerflow compatible)";
+    const EXPECTED: &str = "a JSON body {\"status\", \"checks\", \"details\"} as crates/contract/schemas/heartbeat.schema.json describes (python-dockerflow compatible)";
     let Some(e) = &m.heartbeat else {
         return Judgement::skipped(m.unobserved("/__heartbeat__"), EXPECTED);
     };

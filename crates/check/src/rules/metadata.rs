@@ -1,15 +1,9 @@
 //! Area 4: version.json and the OCI labels.
 
-use std::sync::OnceLock;
-
 use serde_json::Value;
 
 use crate::model::{DockerfileModel, ImageModel, VERSION_JSON};
 use crate::{Judgement, Location, Profile};
-
-/// The contract's schema for the version object, embedded: the checker judges from the
-/// contract, never from the service library.
-pub(crate) const VERSION_SCHEMA: &str = include_str!("../../../../contract/version.schema.json");
 
 const LABELS: [&str; 3] = [
     "org.opencontainers.image.source",
@@ -23,16 +17,6 @@ pub(crate) fn built_image_only(_: &DockerfileModel, _: Profile) -> Judgement {
         "version.json is written at build time, not in the Dockerfile; check the image",
         "",
     )
-}
-
-fn validator() -> Result<&'static jsonschema::Validator, String> {
-    static V: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
-    V.get_or_init(|| {
-        let schema: Value = serde_json::from_str(VERSION_SCHEMA).map_err(|e| e.to_string())?;
-        jsonschema::validator_for(&schema).map_err(|e| e.to_string())
-    })
-    .as_ref()
-    .map_err(Clone::clone)
 }
 
 /// The parsed version.json, or why there is none.
@@ -69,26 +53,9 @@ fn version_json(m: &ImageModel) -> (VersionJson, Location) {
             )
         }
     };
-    let validator = match validator() {
-        Ok(v) => v,
-        Err(e) => {
-            return (
-                VersionJson::Invalid(format!("the embedded schema is invalid: {e}")),
-                at,
-            )
-        }
-    };
-    let errors: Vec<String> = validator
-        .iter_errors(&value)
-        .map(|e| {
-            let path = e.instance_path().to_string();
-            if path.is_empty() {
-                e.to_string()
-            } else {
-                format!("{path}: {e}")
-            }
-        })
-        .collect();
+    // The contract's schema for the version object: the checker judges from the contract,
+    // never from the service library.
+    let errors = dockerflow_contract::Schema::Version.errors(&value);
     if errors.is_empty() {
         (VersionJson::Valid(value), at)
     } else {
@@ -97,7 +64,7 @@ fn version_json(m: &ImageModel) -> (VersionJson, Location) {
 }
 
 pub(crate) fn version_json_image(m: &ImageModel, _: Profile) -> Judgement {
-    const EXPECTED: &str = "/app/version.json: a JSON object with string keys source, version, commit (7-64 hex) and build (contract/version.schema.json)";
+    const EXPECTED: &str = "/app/version.json: a JSON object with string keys source, version, commit (7-64 hex) and build (crates/contract/schemas/version.schema.json)";
     match version_json(m) {
         (VersionJson::Valid(v), at) => Judgement::pass(
             format!(

@@ -76,7 +76,8 @@ pub fn mozlog_problems(bytes: &[u8]) -> Vec<(usize, String, Vec<String>)> {
 }
 
 pub(crate) fn mozlog(m: &RuntimeModel, _: Profile) -> Judgement {
-    const EXPECTED: &str = "every line a mozlog JSON object (contract/mozlog.schema.json)";
+    const EXPECTED: &str =
+        "every line a mozlog JSON object (crates/contract/schemas/mozlog.schema.json)";
     let Some(l) = &m.logs else {
         return Judgement::skipped(m.unobserved("the logs"), EXPECTED);
     };

@@ -27,6 +27,15 @@ fn ids_are_unique_sorted_and_well_formed() {
             "{}",
             r.id
         );
+        let sections = r.contract_sections();
+        assert!(!sections.is_empty(), "{} cites no contract section", r.id);
+        for (section, url) in sections {
+            assert!(
+                url.is_some(),
+                "{} cites CONTRACT.md §{section}, which the contract does not have",
+                r.id
+            );
+        }
         assert!(!r.profiles.is_empty(), "{}", r.id);
         assert_eq!(rule(&r.id.to_ascii_lowercase()).map(|x| x.id), Some(r.id));
     }

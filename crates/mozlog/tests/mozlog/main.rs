@@ -1,5 +1,5 @@
 //! Black-box tests of the mozlog and text layers: every line the layers write is parsed and
-//! validated against `contract/mozlog.schema.json`.
+//! validated against `crates/contract/schemas/mozlog.schema.json`.
 
 mod concurrency;
 mod format;

@@ -1,5 +1,5 @@
 //! Capturing writers, a scoped subscriber, and each line's exact shape (the schemas in
-//! `contract/` are `dockerflow-testkit`'s to load).
+//! the contract are `dockerflow-testkit`'s to load).
 
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex, PoisonError};

@@ -287,6 +287,20 @@ fn sarif_has_the_catalogue_and_results() {
         assert_eq!(r["shortDescription"]["text"], c.statement);
         assert_eq!(r["fullDescription"]["text"], c.why);
         assert_eq!(r["helpUri"], c.help_uri());
+        assert!(
+            r["helpUri"].as_str().is_some_and(|u| u.starts_with(
+                "https://github.com/dockerflow-rs/dockerflow/blob/main/docs/RULES.md#df"
+            )),
+            "{r}"
+        );
+        // The help names the contract section's URL, so a reader of the alert can follow it.
+        let help = r["help"]["text"].as_str().expect("help text");
+        assert!(
+            help.contains(
+                "https://github.com/dockerflow-rs/dockerflow/blob/main/contract/CONTRACT.md#"
+            ),
+            "{help}"
+        );
         let level = r["defaultConfiguration"]["level"].as_str().expect("level");
         assert!(level == "error" || level == "warning");
     }
