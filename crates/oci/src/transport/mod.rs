@@ -201,6 +201,7 @@ impl ArchiveStore {
         let mut tar = TarReader::new(input, limits.max_path_len, limits.max_pax_header, ctx);
         let mut entries = HashMap::new();
         let mut count = 0u64;
+        let mut memory = 0u64;
         while let Some(h) = tar.next_entry()? {
             count += 1;
             if count > limits.max_entries {
@@ -219,8 +220,19 @@ impl ArchiveStore {
                         reason: format!("truncated: {} ends past the end of the file", h.path),
                     }));
                 }
+                let name = archive_name(&h.path);
+                // The index is memory an archive's author chooses: bounded like the tree.
+                memory += (name.len() + std::mem::size_of::<(String, ArchiveEntry)>() + 16) as u64;
+                if memory > limits.max_memory {
+                    return Err(Error::new(ErrorKind::LimitExceeded {
+                        limit: Limit::Memory,
+                        max: limits.max_memory,
+                        layer: None,
+                        digest: None,
+                    }));
+                }
                 entries.insert(
-                    archive_name(&h.path),
+                    name,
                     ArchiveEntry {
                         offset: h.data_offset,
                         size: h.size,
