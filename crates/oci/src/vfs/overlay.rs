@@ -143,7 +143,11 @@ impl Vfs {
             self.finding(layer, raw, kind)?;
             return Ok(None);
         };
-        let Some(t) = self.tree.lookup(&target).map(|id| self.tree.entry(id).clone()) else {
+        let Some(t) = self
+            .tree
+            .lookup(&target)
+            .map(|id| self.tree.entry(id).clone())
+        else {
             self.finding(layer, raw, FindingKind::HardlinkTargetMissing { target })?;
             return Ok(None);
         };
@@ -267,16 +271,22 @@ impl Vfs {
             return Ok(());
         }
         self.last_parent = None;
-        let name_len = self.tree.entry(id).path.rsplit('/').next().map_or(0, str::len);
+        let name_len = self
+            .tree
+            .entry(id)
+            .path
+            .rsplit('/')
+            .next()
+            .map_or(0, str::len);
         let mut old = self.tree.take(id);
-        self.budget
-            .release_memory(node_cost_len(&old, name_len));
+        self.budget.release_memory(node_cost_len(&old, name_len));
         if let Content::Retained(v) = &old.content {
             self.budget.release_content(v.len() as u64);
         }
         if matches!(old.kind, EntryKind::File | EntryKind::Hardlink) {
             old.content = Content::NotRetained;
-            self.budget.charge_memory(hidden_cost(&old), Some(by_layer))?;
+            self.budget
+                .charge_memory(hidden_cost(&old), Some(by_layer))?;
             self.hidden.push(Hidden {
                 entry: old,
                 by_layer,
@@ -288,7 +298,13 @@ impl Vfs {
 
     /// Removes what is below `dir` (not `dir` itself) within `scope`, in path order; `layer`
     /// and `by` say what hid them. A directory that keeps entries outside the scope stays.
-    fn remove_below(&mut self, dir: NodeId, scope: Scope, layer: usize, by: HiddenBy) -> Result<()> {
+    fn remove_below(
+        &mut self,
+        dir: NodeId,
+        scope: Scope,
+        layer: usize,
+        by: HiddenBy,
+    ) -> Result<()> {
         let below = self.tree.descendants(dir);
         let mut doomed: Vec<NodeId> = Vec::new();
         let mut kept = std::collections::HashSet::new();
