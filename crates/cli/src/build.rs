@@ -87,7 +87,9 @@ impl Output {
                 }))
             }
             Ok(dockerflow_oci::ImageRef::Registry(_)) => Ok(Output::Registry(text.to_string())),
-            _ => Destination::parse(text).map(Output::Local).map_err(|e| e.0),
+            _ => Destination::parse(text)
+                .map(Output::Local)
+                .map_err(|e| e.to_string()),
         }
     }
 }
@@ -105,7 +107,7 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
             "--name" => a.name = Some(value()?),
             "--static" => a.static_dir = Some(PathBuf::from(value()?)),
             "--version-json" => a.version_json = Some(PathBuf::from(value()?)),
-            "--cmd" => a.cmd = Some(parse_cmd(&value()?).map_err(|e| e.0)?),
+            "--cmd" => a.cmd = Some(parse_cmd(&value()?).map_err(|e| e.to_string())?),
             "--env" => {
                 let v = value()?;
                 let (k, val) = v
@@ -148,8 +150,8 @@ fn execute(a: Args) -> Result<(), String> {
     let cmd = a.cmd.clone().ok_or(
         "no --cmd given: the contract needs a non-empty CMD (e.g. --cmd serve or --cmd '[\"serve\"]')",
     )?;
-    let epoch =
-        source_date_epoch(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref()).map_err(|e| e.0)?;
+    let epoch = source_date_epoch(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())
+        .map_err(|e| e.to_string())?;
     let binary = match (&a.bin, &a.binary) {
         (Some(_), Some(_)) => return Err("--bin and --binary are exclusive; give one".into()),
         (None, None) => {
@@ -163,7 +165,7 @@ fn execute(a: Args) -> Result<(), String> {
             bin,
             a.package.as_deref(),
         )
-        .map_err(|e| e.0)?,
+        .map_err(|e| e.to_string())?,
     };
     let name = match &a.name {
         Some(n) => n.clone(),
@@ -187,7 +189,8 @@ fn execute(a: Args) -> Result<(), String> {
                 bytes
             }
             Err(_) => {
-                let g = generate(&process_env, &VersionOptions::default()).map_err(|e| e.0)?;
+                let g = generate(&process_env, &VersionOptions::default())
+                    .map_err(|e| e.to_string())?;
                 for note in &g.notes {
                     eprintln!("dockerflow: note: {note}");
                 }
@@ -222,14 +225,14 @@ fn execute(a: Args) -> Result<(), String> {
         source_date_epoch: epoch,
         host_root: PathBuf::from("/"),
     })
-    .map_err(|e| e.0)?;
+    .map_err(|e| e.to_string())?;
     for note in &image.notes {
         eprintln!("dockerflow: note: {note}");
     }
     for output in &a.outputs {
         match output {
             Output::Local(dest) => {
-                let written = write_image(&image, dest).map_err(|e| e.0)?;
+                let written = write_image(&image, dest).map_err(|e| e.to_string())?;
                 eprintln!(
                     "dockerflow: wrote {dest} ({} layers, {} bytes of blobs)",
                     image.manifest().layers.len(),
@@ -278,7 +281,7 @@ fn load_into_engine(image: &dyn dockerflow_oci::ImageSource, name: &str) -> Resu
         path: scratch.0.clone(),
         name: Some(name.to_string()),
     };
-    write_image(image, &dest).map_err(|e| e.0)?;
+    write_image(image, &dest).map_err(|e| e.to_string())?;
     let mut file = std::fs::File::open(&scratch.0)
         .map_err(|e| format!("cannot read {}: {e}", scratch.0.display()))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -300,7 +303,7 @@ fn push(image: &dyn dockerflow_oci::ImageSource, dest: &str) -> Result<(), Strin
         path: scratch.0.clone(),
         tag: None,
     };
-    write_image(image, &layout).map_err(|e| e.0)?;
+    write_image(image, &layout).map_err(|e| e.to_string())?;
     let src = format!("oci:{}", scratch.0.display());
     match crate::publish::run(&[src, dest.to_string()])? {
         code if code == ExitCode::SUCCESS => Ok(()),
