@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use dockerflow_testkit::image::{dir, file, symlink, Form, Image, Node};
 use dockerflow_testkit::TempDir;
 
-use super::{code, stderr, stdout};
+use super::{stderr, stdout};
 
 /// `dockerflow check image REF` run by `sh` after `ulimit ULIMIT` (e.g. `-t 20`: CPU seconds).
 fn check_limited(ulimit: &str, reference: &str, cwd: &Path) -> Output {
