@@ -279,7 +279,12 @@ impl Vfs {
                 path: format!("{dir} (not a directory)"),
             }));
         }
-        Ok(self.tree.children(id).map(|c| self.tree.entry(c)).collect())
+        Ok(self
+            .tree
+            .sorted_children(id)
+            .into_iter()
+            .map(|c| self.tree.entry(c))
+            .collect())
     }
 
     /// Every entry, sorted by path, the root first.

@@ -220,7 +220,7 @@ impl Vfs {
                     self.finding(layer, raw, kind)?;
                     return Ok(None);
                 }
-                None => self.add(id, name, Entry::dir(ancestor, layer))?,
+                None => self.add(id, Entry::dir(ancestor, layer))?,
             };
         }
         self.last_parent = Some((parent.to_string(), id));
@@ -248,15 +248,15 @@ impl Vfs {
         if let Content::Retained(v) = &entry.content {
             self.budget.charge_content(v.len() as u64, Some(layer))?;
         }
-        self.add(parent, name, entry)?;
+        self.add(parent, entry)?;
         Ok(())
     }
 
     /// Inserts a node, charging its memory.
-    fn add(&mut self, parent: NodeId, name: &str, entry: Entry) -> Result<NodeId> {
+    fn add(&mut self, parent: NodeId, entry: Entry) -> Result<NodeId> {
         self.budget
-            .charge_memory(node_cost(&entry, name), Some(entry.layer))?;
-        Ok(self.tree.insert(parent, name, entry))
+            .charge_memory(node_cost(&entry), Some(entry.layer))?;
+        Ok(self.tree.insert(parent, entry))
     }
 
     /// Removes the node `id` (which has no children left), recording a regular file or
@@ -271,15 +271,8 @@ impl Vfs {
             return Ok(());
         }
         self.last_parent = None;
-        let name_len = self
-            .tree
-            .entry(id)
-            .path
-            .rsplit('/')
-            .next()
-            .map_or(0, str::len);
         let mut old = self.tree.take(id);
-        self.budget.release_memory(node_cost_len(&old, name_len));
+        self.budget.release_memory(node_cost(&old));
         if let Content::Retained(v) = &old.content {
             self.budget.release_content(v.len() as u64);
         }
@@ -357,13 +350,9 @@ fn common_dirs(a: &str, b: &str) -> usize {
     end
 }
 
-fn node_cost(entry: &Entry, name: &str) -> u64 {
-    node_cost_len(entry, name.len())
-}
-
-fn node_cost_len(entry: &Entry, name_len: usize) -> u64 {
+fn node_cost(entry: &Entry) -> u64 {
     let link = entry.link_target.as_ref().map_or(0, String::len);
-    NODE_OVERHEAD + (entry.path.len() + name_len + link) as u64
+    NODE_OVERHEAD + (entry.path.len() + link) as u64
 }
 
 fn hidden_cost(entry: &Entry) -> u64 {
