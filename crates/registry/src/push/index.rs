@@ -155,13 +155,7 @@ pub fn push_index(
     let media = source.descriptor().media_type.clone();
     let (digest, shown) = target.put_tagged(dest, source.raw_index(), &media, progress)?;
     Ok(Pushed {
-        digest,
-        media_type: media,
-        reference: shown,
-        uploaded: target.uploaded,
-        skipped: target.skipped,
-        mounted: target.mounted,
         manifests: entries.len(),
-        manifest_rewritten: false,
+        ..target.pushed(digest, media, shown)
     })
 }

@@ -205,14 +205,8 @@ pub fn push(
     let (bytes, media, rewritten) = manifest_to_push(source, &plan)?;
     let (digest, shown) = target.put_tagged(dest, &bytes, &media, progress)?;
     Ok(Pushed {
-        digest,
-        media_type: media,
-        reference: shown,
-        uploaded: target.uploaded,
-        skipped: target.skipped,
-        mounted: target.mounted,
-        manifests: 0,
         manifest_rewritten: rewritten,
+        ..target.pushed(digest, media, shown)
     })
 }
 

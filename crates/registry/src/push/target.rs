@@ -5,7 +5,7 @@
 use dockerflow_oci::{Algorithm, Digest, RegistryRef};
 
 use super::plan::{Blob, BlobBody};
-use super::{on_retry, upload, Event, PushOptions};
+use super::{on_retry, upload, Event, PushOptions, Pushed};
 use crate::client::{header, query_escape, status_error, Client, Payload, Request};
 use crate::error::{Error, Result};
 
@@ -52,6 +52,21 @@ impl<'a> Target<'a> {
             skipped: 0,
             mounted: 0,
         })
+    }
+
+    /// The result of a push of one image whose tagged manifest is `digest`: the counts so
+    /// far, no manifests pushed by digest, the manifest not rewritten.
+    pub(super) fn pushed(&self, digest: Digest, media_type: String, reference: String) -> Pushed {
+        Pushed {
+            digest,
+            media_type,
+            reference,
+            uploaded: self.uploaded,
+            skipped: self.skipped,
+            mounted: self.mounted,
+            manifests: 0,
+            manifest_rewritten: false,
+        }
     }
 
     /// Makes sure the registry has `blob`: skipped when it has it, else mounted from
