@@ -333,26 +333,14 @@ fn compress_all(pending: Vec<Pending>) -> Result<Vec<Layer>, BuildError> {
     })
 }
 
-/// RFC 3339 UTC for seconds since the epoch (no clock, no time zone database).
+/// The last second RFC 3339 can write (four-digit years): 9999-12-31T23:59:59Z.
+pub const MAX_EPOCH: u64 = 253_402_300_799;
+
+/// RFC 3339 UTC for seconds since the epoch (no clock, no time zone database); a time past
+/// [`MAX_EPOCH`] is written as that second.
 pub fn rfc3339(secs: u64) -> String {
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.min(MAX_EPOCH));
+    humantime::format_rfc3339_seconds(at).to_string()
 }
 
 /// The accounts files: the base's lines (when it has the files) without any `app` or 10001
@@ -750,11 +738,16 @@ fn descriptor(media_type: &str, bytes: &[u8]) -> Descriptor {
 pub fn source_date_epoch(value: Option<&str>) -> Result<u64, BuildError> {
     match value {
         None | Some("") => Ok(0),
-        Some(v) => v.trim().parse().map_err(|_| {
-            err(ErrorKind::InvalidInput, format!(
-                "invalid SOURCE_DATE_EPOCH={v:?}: expected seconds since 1970-01-01 (a non-negative integer)"
-            ))
-        }),
+        Some(v) => v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|secs| *secs <= MAX_EPOCH)
+            .ok_or_else(|| {
+                err(ErrorKind::InvalidInput, format!(
+                    "invalid SOURCE_DATE_EPOCH={v:?}: expected seconds since 1970-01-01 (a non-negative integer up to {MAX_EPOCH}, the end of year 9999)"
+                ))
+            }),
     }
 }
 
@@ -786,6 +779,12 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(MAX_EPOCH), "9999-12-31T23:59:59Z");
+        assert_eq!(
+            source_date_epoch(Some("253402300799")).ok(),
+            Some(MAX_EPOCH)
+        );
+        assert!(source_date_epoch(Some("253402300800")).is_err());
     }
 
     #[test]
