@@ -249,26 +249,26 @@ fn execute(a: Args) -> Result<(), String> {
     Ok(())
 }
 
-/// A private temporary path (removed on drop) for what the engine and registry outputs write
-/// first.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(kind: &str) -> Scratch {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        Scratch(std::env::temp_dir().join(format!(
-            "dockerflow-build-{kind}-{}-{nanos}",
-            std::process::id()
-        )))
-    }
+/// A private temporary path for what the engine and registry outputs write first: `kind`
+/// inside a fresh temporary directory, removed with it on drop.
+struct Scratch {
+    path: PathBuf,
+    /// Removes `path` with it when dropped.
+    _dir: tempfile::TempDir,
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-        let _ = std::fs::remove_dir_all(&self.0);
+impl Scratch {
+    fn new(kind: &str) -> Result<Scratch, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("dockerflow-build-")
+            .tempdir()
+            .map_err(|e| {
+                format!("cannot create a temporary directory: {e}; expected a writable TMPDIR")
+            })?;
+        Ok(Scratch {
+            path: dir.path().join(kind),
+            _dir: dir,
+        })
     }
 }
 
@@ -276,14 +276,14 @@ impl Drop for Scratch {
 fn load_into_engine(image: &dyn dockerflow_oci::ImageSource, name: &str) -> Result<(), String> {
     let engine =
         crate::daemon::engine().map_err(|e| format!("output docker-daemon:{name}: {}", e.0))?;
-    let scratch = Scratch::new("load");
+    let scratch = Scratch::new("load")?;
     let dest = Destination::DockerArchive {
-        path: scratch.0.clone(),
+        path: scratch.path.clone(),
         name: Some(name.to_string()),
     };
     write_image(image, &dest).map_err(|e| e.to_string())?;
-    let mut file = std::fs::File::open(&scratch.0)
-        .map_err(|e| format!("cannot read {}: {e}", scratch.0.display()))?;
+    let mut file = std::fs::File::open(&scratch.path)
+        .map_err(|e| format!("cannot read {}: {e}", scratch.path.display()))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     engine.image_load(&mut file, len).map_err(|e| {
         format!(
@@ -298,13 +298,13 @@ fn load_into_engine(image: &dyn dockerflow_oci::ImageSource, name: &str) -> Resu
 /// Writes an OCI layout and publishes it to `dest` (same code, output and digest file as
 /// `dockerflow publish`).
 fn push(image: &dyn dockerflow_oci::ImageSource, dest: &str) -> Result<(), String> {
-    let scratch = Scratch::new("push");
+    let scratch = Scratch::new("push")?;
     let layout = Destination::OciLayout {
-        path: scratch.0.clone(),
+        path: scratch.path.clone(),
         tag: None,
     };
     write_image(image, &layout).map_err(|e| e.to_string())?;
-    let src = format!("oci:{}", scratch.0.display());
+    let src = format!("oci:{}", scratch.path.display());
     match crate::publish::run(&[src, dest.to_string()])? {
         code if code == ExitCode::SUCCESS => Ok(()),
         _ => Err(format!("publishing to {dest} failed")),
