@@ -70,7 +70,7 @@ pub use facts::{AccountFile, AccountFileCopy, CopyFact, Facts, NameValue, RunFac
 pub use heredoc::Heredoc;
 pub use instruction::{
     ArgDecl, Command, Flag, Form, FromImage, Healthcheck, Instruction, InstructionKind, KeyValue,
-    Paths, KEYWORDS,
+    Keyword, Paths, KEYWORDS,
 };
 pub use lines::Directive;
 pub use shell::{
