@@ -37,6 +37,7 @@ pub mod cargo;
 pub mod elf;
 mod error;
 pub mod image;
+mod inputs;
 mod tar;
 pub mod version;
 pub mod write;

@@ -60,6 +60,7 @@ mod facts;
 mod heredoc;
 mod instruction;
 mod json;
+mod keyword;
 mod lines;
 mod shell;
 mod stage;
