@@ -79,6 +79,9 @@ pub struct Vfs {
     /// The directory the last applied entry went into, and its node (see
     /// `ensure_parents`); forgotten whenever a node is removed.
     last_parent: Option<(String, NodeId)>,
+    /// Every node sorted by path, made on the first [`Vfs::entries`] (the tree is complete
+    /// by then).
+    sorted: std::sync::OnceLock<Vec<NodeId>>,
 }
 
 /// Who gets the bytes a second pass reads.
@@ -122,6 +125,7 @@ impl Vfs {
             budget: Budget::new(limits),
             max_file_content: limits.max_file_content,
             last_parent: None,
+            sorted: std::sync::OnceLock::new(),
         }
     }
 
@@ -289,9 +293,12 @@ impl Vfs {
 
     /// Every entry, sorted by path, the root first.
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
-        let mut all: Vec<&Entry> = self.tree.entries().collect();
-        all.sort_unstable_by(|a, b| a.path.cmp(&b.path));
-        all.into_iter()
+        let sorted = self.sorted.get_or_init(|| {
+            let mut all = self.tree.ids();
+            all.sort_unstable_by(|a, b| self.tree.entry(*a).path.cmp(&self.tree.entry(*b).path));
+            all
+        });
+        sorted.iter().map(|id| self.tree.entry(*id))
     }
 
     /// The regular files and hard links that later entries deleted or replaced, in the

@@ -197,9 +197,11 @@ impl<S: BuildHasher> Tree<S> {
         out
     }
 
-    /// Every entry, in no particular order.
-    pub(super) fn entries(&self) -> impl Iterator<Item = &Entry> {
-        self.slots.iter().flatten().map(|n| &n.entry)
+    /// Every node, in no particular order.
+    pub(super) fn ids(&self) -> Vec<NodeId> {
+        (0..self.slots.len())
+            .filter(|id| self.slots[*id].is_some())
+            .collect()
     }
 }
 
