@@ -142,39 +142,44 @@ pub(super) fn walk_layer(
     counters: &mut Counters,
     visit: &mut dyn FnMut(&TarHeader, &mut LayerTar<'_>) -> Result<()>,
 ) -> Result<()> {
-    let result = walk_layer_inner(source, ctx, limits, counters, visit);
-    match result {
-        Err(e)
-            if matches!(
-                e.kind(),
-                ErrorKind::Tar { .. } | ErrorKind::Decompress { .. }
-            ) =>
-        {
-            // A malformed stream is often a blob that is not what its descriptor says:
-            // report the digest or size mismatch, the root cause, when there is one.
-            let mut raw = source.open_layer(ctx.index)?;
-            match io::copy(&mut raw, &mut io::sink()) {
-                Err(v) => Err(Error::from_io(v, || format!("reading layer {}", ctx.index))),
-                Ok(_) => Err(e),
-            }
-        }
-        other => other,
+    let mut tar = open_tar(source, ctx, limits, counters.decompressed)?;
+    let result = match visit_entries(&mut tar, ctx, limits, counters, visit) {
+        Ok(()) => finish_layer(ctx, tar.into_inner().0, counters),
+        Err(e) => Err(e),
+    };
+    result.map_err(|e| root_cause(source, ctx, e))
+}
+
+/// A malformed stream is often a blob that is not what its descriptor says: the digest or
+/// size mismatch, the root cause, when there is one, else `e`.
+fn root_cause(source: &dyn ImageSource, ctx: &LayerCtx, e: Error) -> Error {
+    if !matches!(
+        e.kind(),
+        ErrorKind::Tar { .. } | ErrorKind::Decompress { .. }
+    ) {
+        return e;
+    }
+    let raw = source.open_layer(ctx.index);
+    match raw.map(|mut raw| io::copy(&mut raw, &mut io::sink())) {
+        Err(open) => open,
+        Ok(Err(v)) => Error::from_io(v, || format!("reading layer {}", ctx.index)),
+        Ok(Ok(_)) => e,
     }
 }
 
-fn walk_layer_inner(
-    source: &dyn ImageSource,
+/// The verifying chain over layer `ctx`, after `decompressed` bytes of earlier layers.
+fn open_tar<'a>(
+    source: &'a dyn ImageSource,
     ctx: &LayerCtx,
     limits: &Limits,
-    counters: &mut Counters,
-    visit: &mut dyn FnMut(&TarHeader, &mut LayerTar<'_>) -> Result<()>,
-) -> Result<()> {
+    decompressed: u64,
+) -> Result<LayerTar<'a>> {
     let compressed = Rc::new(Cell::new(0u64));
     let capped = Capped {
         inner: open_decoder(source, ctx, compressed.clone())?,
         compressed,
         layer_bytes: 0,
-        total_before: counters.decompressed,
+        total_before: decompressed,
         hasher: Hasher::new(Algorithm::Sha256),
         max_total: limits.max_decompressed_bytes,
         max_ratio: limits.max_compression_ratio,
@@ -187,12 +192,22 @@ fn walk_layer_inner(
         layer: Some(ctx.index),
         digest: Some(ctx.digest.clone()),
     };
-    let mut tar: LayerTar<'_> = TarReader::new(
+    Ok(TarReader::new(
         Streaming(capped),
         limits.max_path_len,
         limits.max_pax_header,
         stream,
-    );
+    ))
+}
+
+/// Calls `visit` for each entry, counting entries against the cap.
+fn visit_entries(
+    tar: &mut LayerTar<'_>,
+    ctx: &LayerCtx,
+    limits: &Limits,
+    counters: &mut Counters,
+    visit: &mut dyn FnMut(&TarHeader, &mut LayerTar<'_>) -> Result<()>,
+) -> Result<()> {
     while let Some(h) = tar.next_entry()? {
         counters.entries += 1;
         if counters.entries > limits.max_entries {
@@ -203,10 +218,9 @@ fn walk_layer_inner(
                 digest: Some(ctx.digest.clone()),
             }));
         }
-        visit(&h, &mut tar)?;
+        visit(&h, tar)?;
     }
-    let Streaming(capped) = tar.into_inner();
-    finish_layer(ctx, capped, counters)
+    Ok(())
 }
 
 /// Opens the layer blob and picks its decoder from the magic bytes.
