@@ -730,3 +730,36 @@ fn the_memory_an_image_read_holds_has_one_budget() {
         "{e}"
     );
 }
+
+#[test]
+fn an_archive_member_index_is_charged_to_the_memory_budget() {
+    let layer = Layer::plain(Tar::new().file("f", b"x").finish());
+    let cfg = config_json(std::slice::from_ref(&layer), "app");
+    let mut files = docker_classic(std::slice::from_ref(&layer), &cfg, &["app:1"]);
+    for i in 0..2000 {
+        files
+            .0
+            .push((format!("junk/{}{i:04}", "j".repeat(1000)), b"x".to_vec()));
+    }
+    let tmp = TempDir::new("oci-test");
+    let path = tmp.path().join("many.tar");
+    fs::write(&path, files.to_tar()).unwrap_or_default();
+    let r = dockerflow_oci::ImageRef::parse(&format!("docker-archive:{}", path.display()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let small = OpenOptions {
+        limits: Limits {
+            max_memory: 1 << 20,
+            ..Limits::default()
+        },
+        ..OpenOptions::default()
+    };
+    let e = dockerflow_oci::open(&r, &small)
+        .err()
+        .unwrap_or_else(|| panic!("2 MB of names over a 1 MiB budget"));
+    assert!(
+        e.to_string()
+            .contains("memory held by the image read exceeded (cap 1048576)"),
+        "{e}"
+    );
+    assert!(dockerflow_oci::open(&r, &OpenOptions::default()).is_ok());
+}
