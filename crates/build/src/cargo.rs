@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::image::BuildError;
+use crate::error::{BuildError, Error, ErrorKind};
 
 /// Runs `cargo build --release --bin BIN [-p PACKAGE]` in `dir`, cargo's diagnostics going to
 /// this process's stderr, and returns the executable's path.
@@ -37,9 +37,10 @@ pub fn build_release_bin(
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(|e| {
-            BuildError(format!(
-                "cannot run cargo: {e}; expected cargo on PATH (or $CARGO)"
-            ))
+            Error::new(
+                ErrorKind::Cargo,
+                format!("cannot run cargo: {e}; expected cargo on PATH (or $CARGO)"),
+            )
         })?;
     let mut executable = None;
     if let Some(out) = child.stdout.take() {
@@ -61,15 +62,21 @@ pub fn build_release_bin(
     }
     let status = child
         .wait()
-        .map_err(|e| BuildError(format!("cargo did not finish: {e}")))?;
+        .map_err(|e| Error::new(ErrorKind::Cargo, format!("cargo did not finish: {e}")))?;
     if !status.success() {
-        return Err(BuildError(format!(
-            "`cargo build --release --bin {bin}` failed ({status}); see cargo's messages above"
-        )));
+        return Err(Error::new(
+            ErrorKind::Cargo,
+            format!(
+                "`cargo build --release --bin {bin}` failed ({status}); see cargo's messages above"
+            ),
+        ));
     }
     executable.ok_or_else(|| {
-        BuildError(format!(
-            "cargo built no executable named {bin}; expected a [[bin]] target of that name"
-        ))
+        Error::new(
+            ErrorKind::Cargo,
+            format!(
+                "cargo built no executable named {bin}; expected a [[bin]] target of that name"
+            ),
+        )
     })
 }

@@ -8,8 +8,10 @@
 //! `LD_LIBRARY_PATH` is ignored: the image must not depend on the builder's shell.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::fmt;
 use std::path::{Path, PathBuf};
+
+pub use crate::error::ElfError;
+use crate::error::{Error, ErrorKind};
 
 const PT_LOAD: u32 = 1;
 const PT_DYNAMIC: u32 = 2;
@@ -19,18 +21,6 @@ const DT_NEEDED: u64 = 1;
 const DT_STRTAB: u64 = 5;
 const DT_RPATH: u64 = 15;
 const DT_RUNPATH: u64 = 29;
-
-/// Why a file is not an executable this builder can package.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ElfError(pub String);
-
-impl fmt::Display for ElfError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ElfError {}
 
 /// The facts read from one ELF file.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -83,7 +73,7 @@ fn cstr(b: &[u8], at: usize) -> Option<String> {
 /// Parses the ELF header, program headers and dynamic section of `bytes` (`what` names the
 /// file in errors).
 pub fn parse(bytes: &[u8], what: &str) -> Result<ElfInfo, ElfError> {
-    let bad = |reason: &str| ElfError(format!("{what}: {reason}"));
+    let bad = |reason: &str| Error::new(ErrorKind::Executable, format!("{what}: {reason}"));
     if bytes.get(..4) != Some(b"\x7fELF") {
         return Err(bad(
             "not an ELF executable (no \\x7fELF magic); expected a Linux binary built by cargo",
@@ -207,24 +197,31 @@ fn system_dirs(root: &Path, info: &ElfInfo) -> Vec<String> {
 /// be found, naming it and the object that needs it.
 pub fn runtime_files(binary: &Path, root: &Path) -> Result<(ElfInfo, Vec<RuntimeFile>), ElfError> {
     let read = |p: &Path| {
-        std::fs::read(p).map_err(|e| ElfError(format!("cannot read {}: {e}", p.display())))
+        std::fs::read(p)
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read {}: {e}", p.display())))
     };
     let info = parse(&read(binary)?, &binary.display().to_string())?;
     if info.architecture().is_none() {
-        return Err(ElfError(format!(
-            "{}: ELF machine {} is not supported; expected x86-64 or AArch64",
-            binary.display(),
-            info.machine
-        )));
+        return Err(Error::new(
+            ErrorKind::Executable,
+            format!(
+                "{}: ELF machine {} is not supported; expected x86-64 or AArch64",
+                binary.display(),
+                info.machine
+            ),
+        ));
     }
     let host = |image_path: &str| root.join(image_path.trim_start_matches('/'));
     let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
     if let Some(interp) = &info.interpreter {
         let canonical = host(interp).canonicalize().map_err(|e| {
-            ElfError(format!(
-                "{}: its interpreter {interp} cannot be found on this machine: {e}",
-                binary.display()
-            ))
+            Error::new(
+                ErrorKind::Executable,
+                format!(
+                    "{}: its interpreter {interp} cannot be found on this machine: {e}",
+                    binary.display()
+                ),
+            )
         })?;
         files.insert(interp.clone(), canonical);
     }
@@ -276,14 +273,17 @@ pub fn runtime_files(binary: &Path, root: &Path) -> Result<(ElfInfo, Vec<Runtime
                 (lib.machine == info.machine).then_some((image_path, host_path, lib))
             });
             let Some((image_path, host_path, lib)) = found else {
-                return Err(ElfError(format!(
+                return Err(Error::new(ErrorKind::Executable, format!(
                     "{who} needs {name}, which is in none of {}; install it or build a static binary",
                     dirs.join(":")
                 )));
             };
-            let canonical = host_path
-                .canonicalize()
-                .map_err(|e| ElfError(format!("cannot resolve {}: {e}", host_path.display())))?;
+            let canonical = host_path.canonicalize().map_err(|e| {
+                Error::new(
+                    ErrorKind::Io,
+                    format!("cannot resolve {}: {e}", host_path.display()),
+                )
+            })?;
             seen_names.push(name.clone());
             let image_path = if image_path.starts_with('/') {
                 image_path
@@ -313,11 +313,14 @@ mod tests {
     #[test]
     fn refuses_non_elf_with_a_reason() {
         let e = parse(b"#!/bin/sh\necho hi\n", "script").unwrap_err();
-        assert!(e.0.starts_with("script: not an ELF executable"), "{e}");
+        assert!(
+            e.context().starts_with("script: not an ELF executable"),
+            "{e}"
+        );
         let e = parse(b"\x7fELF\x01\x01", "old").unwrap_err();
-        assert!(e.0.contains("32-bit"), "{e}");
+        assert!(e.context().contains("32-bit"), "{e}");
         let e = parse(b"\x7fELF\x02\x01\x01", "short").unwrap_err();
-        assert!(e.0.contains("truncated"), "{e}");
+        assert!(e.context().contains("truncated"), "{e}");
     }
 
     #[test]
@@ -328,7 +331,7 @@ mod tests {
         std::fs::create_dir_all(&root).unwrap();
         let e = runtime_files(&exe, &root).unwrap_err();
         assert!(
-            e.0.contains("its interpreter") && e.0.contains("cannot be found"),
+            e.context().contains("its interpreter") && e.context().contains("cannot be found"),
             "{e}"
         );
 
@@ -340,7 +343,7 @@ mod tests {
         std::fs::copy(&interp, &at).unwrap();
         let e = runtime_files(&exe, &root).unwrap_err();
         assert!(
-            e.0.contains(" needs lib") && e.0.contains(", which is in none of /"),
+            e.context().contains(" needs lib") && e.context().contains(", which is in none of /"),
             "{e}"
         );
         std::fs::remove_dir_all(&root).unwrap();

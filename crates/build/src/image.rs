@@ -13,7 +13,6 @@
 //! the order of a directory listing.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::io::{Cursor, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -25,6 +24,9 @@ use dockerflow_oci::{
 use serde_json::Value;
 
 use crate::elf;
+pub use crate::error::BuildError;
+use crate::error::{Error, ErrorKind};
+pub use crate::inputs::{parse_cmd, rfc3339, source_date_epoch, MAX_EPOCH};
 use crate::tar::{Header, Kind, TarWriter};
 use crate::version::check_version_json;
 
@@ -73,20 +75,8 @@ pub struct BuildSpec {
     pub host_root: PathBuf,
 }
 
-/// Why an image could not be built: one line saying what, where and what was expected.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BuildError(pub String);
-
-impl fmt::Display for BuildError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for BuildError {}
-
-fn err(s: impl Into<String>) -> BuildError {
-    BuildError(s.into())
+fn err(kind: ErrorKind, s: impl Into<String>) -> Error {
+    Error::new(kind, s)
 }
 
 /// Where a layer's bytes are.
@@ -256,7 +246,7 @@ impl LayerBuilder {
                 Content::None => Vec::new(),
                 Content::Bytes(b) => b.clone(),
                 Content::Host(p) => std::fs::read(p)
-                    .map_err(|e| err(format!("cannot read {}: {e}", p.display())))?,
+                    .map_err(|e| err(ErrorKind::Io, format!("cannot read {}: {e}", p.display())))?,
             };
             let h = Header {
                 path: &name,
@@ -268,11 +258,15 @@ impl LayerBuilder {
                 mtime,
                 link: &node.link,
             };
-            tar.file(&h, &mut data.as_slice())
-                .map_err(|e| err(format!("cannot write the layer entry /{path}: {e}")))?;
+            tar.file(&h, &mut data.as_slice()).map_err(|e| {
+                err(
+                    ErrorKind::Encode,
+                    format!("cannot write the layer entry /{path}: {e}"),
+                )
+            })?;
         }
         tar.finish()
-            .map_err(|e| err(format!("cannot write a layer: {e}")))
+            .map_err(|e| err(ErrorKind::Encode, format!("cannot write a layer: {e}")))
     }
 }
 
@@ -289,10 +283,10 @@ fn compress(tar: &[u8]) -> Result<(Digest, Vec<u8>), BuildError> {
             flate2::Compression::fast(),
         );
     gz.write_all(tar)
-        .map_err(|e| err(format!("cannot compress a layer: {e}")))?;
+        .map_err(|e| err(ErrorKind::Encode, format!("cannot compress a layer: {e}")))?;
     let blob = gz
         .finish()
-        .map_err(|e| err(format!("cannot compress a layer: {e}")))?;
+        .map_err(|e| err(ErrorKind::Encode, format!("cannot compress a layer: {e}")))?;
     Ok((diff_id, blob))
 }
 
@@ -324,9 +318,9 @@ fn compress_all(pending: Vec<Pending>) -> Result<Vec<Layer>, BuildError> {
                     layers.push((desc, diff_id, LayerData::Base(i)));
                 }
                 (None, Some(handle)) => {
-                    let (diff_id, blob) = handle
-                        .join()
-                        .map_err(|_| err("a layer's compression thread panicked"))??;
+                    let (diff_id, blob) = handle.join().map_err(|_| {
+                        err(ErrorKind::Internal, "a layer's compression thread panicked")
+                    })??;
                     layers.push((
                         descriptor(media_type::OCI_LAYER_GZIP, &blob),
                         diff_id,
@@ -338,28 +332,6 @@ fn compress_all(pending: Vec<Pending>) -> Result<Vec<Layer>, BuildError> {
         }
         Ok(layers)
     })
-}
-
-/// RFC 3339 UTC for seconds since the epoch (no clock, no time zone database).
-pub fn rfc3339(secs: u64) -> String {
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
 
 /// The accounts files: the base's lines (when it has the files) without any `app` or 10001
@@ -412,27 +384,38 @@ fn oci_layer_type(t: &str) -> String {
 /// directories and symlinks is an error.
 fn add_static(layer: &mut LayerBuilder, dir: &Path, under: &str) -> Result<(), BuildError> {
     let read = std::fs::read_dir(dir).map_err(|e| {
-        err(format!(
-            "cannot read the static directory {}: {e}",
-            dir.display()
-        ))
+        err(
+            ErrorKind::Io,
+            format!("cannot read the static directory {}: {e}", dir.display()),
+        )
     })?;
     let mut names: Vec<_> = read
         .map(|e| e.map(|e| e.file_name()))
         .collect::<Result<_, _>>()
-        .map_err(|e| err(format!("cannot list {}: {e}", dir.display())))?;
+        .map_err(|e| err(ErrorKind::Io, format!("cannot list {}: {e}", dir.display())))?;
     names.sort();
     for name in names {
         let host = dir.join(&name);
-        let name = name
-            .to_str()
-            .ok_or_else(|| err(format!("{}: the file name is not UTF-8", host.display())))?;
+        let name = name.to_str().ok_or_else(|| {
+            err(
+                ErrorKind::InvalidInput,
+                format!("{}: the file name is not UTF-8", host.display()),
+            )
+        })?;
         let path = format!("{under}/{name}");
-        let meta = std::fs::symlink_metadata(&host)
-            .map_err(|e| err(format!("cannot read {}: {e}", host.display())))?;
+        let meta = std::fs::symlink_metadata(&host).map_err(|e| {
+            err(
+                ErrorKind::Io,
+                format!("cannot read {}: {e}", host.display()),
+            )
+        })?;
         if meta.file_type().is_symlink() {
-            let target = std::fs::read_link(&host)
-                .map_err(|e| err(format!("cannot read {}: {e}", host.display())))?;
+            let target = std::fs::read_link(&host).map_err(|e| {
+                err(
+                    ErrorKind::Io,
+                    format!("cannot read {}: {e}", host.display()),
+                )
+            })?;
             layer.symlink(&path, &target.to_string_lossy());
         } else if meta.is_dir() {
             layer.dir(&path, 0o755);
@@ -440,10 +423,13 @@ fn add_static(layer: &mut LayerBuilder, dir: &Path, under: &str) -> Result<(), B
         } else if meta.is_file() {
             layer.host(&path, 0o444, host);
         } else {
-            return Err(err(format!(
-                "{}: not a regular file, directory or symlink; expected static content",
-                host.display()
-            )));
+            return Err(err(
+                ErrorKind::InvalidInput,
+                format!(
+                    "{}: not a regular file, directory or symlink; expected static content",
+                    host.display()
+                ),
+            ));
         }
     }
     Ok(())
@@ -458,37 +444,50 @@ fn add_static(layer: &mut LayerBuilder, dir: &Path, under: &str) -> Result<(), B
 pub fn build(spec: BuildSpec) -> Result<BuiltImage, BuildError> {
     let mut notes = Vec::new();
     if spec.name.is_empty() || spec.name.contains('/') {
-        return Err(err(format!(
-            "invalid binary name {:?}: expected a file name for /app/bin/",
-            spec.name
-        )));
+        return Err(err(
+            ErrorKind::InvalidInput,
+            format!(
+                "invalid binary name {:?}: expected a file name for /app/bin/",
+                spec.name
+            ),
+        ));
     }
     if spec.cmd.is_empty() {
         return Err(err(
+            ErrorKind::InvalidInput,
             "an empty CMD: the contract needs both ENTRYPOINT and CMD set (e.g. --cmd serve)",
         ));
     }
     let meta = std::fs::metadata(&spec.binary).map_err(|e| {
-        err(format!(
-            "cannot read the binary {}: {e}; expected an executable built for Linux",
-            spec.binary.display()
-        ))
+        err(
+            ErrorKind::Io,
+            format!(
+                "cannot read the binary {}: {e}; expected an executable built for Linux",
+                spec.binary.display()
+            ),
+        )
     })?;
     if !meta.is_file() {
-        return Err(err(format!(
-            "{} is not a regular file; expected an executable",
-            spec.binary.display()
-        )));
+        return Err(err(
+            ErrorKind::Executable,
+            format!(
+                "{} is not a regular file; expected an executable",
+                spec.binary.display()
+            ),
+        ));
     }
     let checked = check_version_json(&spec.version_json);
     if !checked.is_valid() {
-        return Err(err(format!(
-            "version.json is not a valid version object: {}",
-            checked.errors.join("; ")
-        )));
+        return Err(err(
+            ErrorKind::InvalidInput,
+            format!(
+                "version.json is not a valid version object: {}",
+                checked.errors.join("; ")
+            ),
+        ));
     }
     let version: Value = serde_json::from_slice(&spec.version_json)
-        .map_err(|e| err(format!("version.json: {e}")))?;
+        .map_err(|e| err(ErrorKind::InvalidInput, format!("version.json: {e}")))?;
     let field = |k: &str| {
         version
             .get(k)
@@ -511,8 +510,7 @@ pub fn build(spec: BuildSpec) -> Result<BuiltImage, BuildError> {
         .base
     {
         None => {
-            let (info, files) =
-                elf::runtime_files(&spec.binary, &spec.host_root).map_err(|e| err(e.0))?;
+            let (info, files) = elf::runtime_files(&spec.binary, &spec.host_root)?;
             let mut runtime = LayerBuilder::default();
             // One copy per host file; other paths of the same file are symlinks to it.
             let mut by_host: BTreeMap<PathBuf, String> = BTreeMap::new();
@@ -553,18 +551,17 @@ pub fn build(spec: BuildSpec) -> Result<BuiltImage, BuildError> {
         }
         Some(base) => {
             let elf_bytes = std::fs::read(&spec.binary).map_err(|e| {
-                err(format!(
-                    "cannot read the binary {}: {e}",
-                    spec.binary.display()
-                ))
+                err(
+                    ErrorKind::Io,
+                    format!("cannot read the binary {}: {e}", spec.binary.display()),
+                )
             })?;
-            let info =
-                elf::parse(&elf_bytes, &spec.binary.display().to_string()).map_err(|e| err(e.0))?;
+            let info = elf::parse(&elf_bytes, &spec.binary.display().to_string())?;
             let arch = info.architecture().unwrap_or("amd64").to_string();
             let image = base.image;
             if let Some(base_arch) = &image.config().architecture {
                 if *base_arch != arch {
-                    return Err(err(format!(
+                    return Err(err(ErrorKind::Base, format!(
                             "the base {} is {base_arch}, the binary {} is {arch}; expected the same architecture",
                             base.name,
                             spec.binary.display()
@@ -576,7 +573,12 @@ pub fn build(spec: BuildSpec) -> Result<BuiltImage, BuildError> {
                 &ContentRequest::default(),
                 &Limits::default(),
             )
-            .map_err(|e| err(format!("cannot read the base {}: {e}", base.name)))?;
+            .map_err(|e| {
+                err(
+                    ErrorKind::Base,
+                    format!("cannot read the base {}: {e}", base.name),
+                )
+            })?;
             let passwd = vfs.read("/etc/passwd").ok().map(<[u8]>::to_vec);
             let group = vfs.read("/etc/group").ok().map(<[u8]>::to_vec);
             for (i, desc) in image.manifest().layers.iter().enumerate() {
@@ -587,10 +589,10 @@ pub fn build(spec: BuildSpec) -> Result<BuiltImage, BuildError> {
                     .get(i)
                     .cloned()
                     .ok_or_else(|| {
-                        err(format!(
-                            "the base {} has no diff_id for layer {i}",
-                            base.name
-                        ))
+                        err(
+                            ErrorKind::Base,
+                            format!("the base {} has no diff_id for layer {i}", base.name),
+                        )
                     })?;
                 let mut desc = desc.clone();
                 desc.media_type = oci_layer_type(&desc.media_type);
@@ -686,8 +688,8 @@ pub fn build(spec: BuildSpec) -> Result<BuiltImage, BuildError> {
         history,
         ..ImageConfig::default()
     };
-    let raw_config =
-        serde_json::to_vec(&config).map_err(|e| err(format!("cannot write the config: {e}")))?;
+    let raw_config = serde_json::to_vec(&config)
+        .map_err(|e| err(ErrorKind::Encode, format!("cannot write the config: {e}")))?;
     let manifest = ImageManifest {
         schema_version: 2,
         media_type: Some(media_type::OCI_MANIFEST.into()),
@@ -698,7 +700,7 @@ pub fn build(spec: BuildSpec) -> Result<BuiltImage, BuildError> {
         annotations,
     };
     let manifest_bytes = serde_json::to_vec(&manifest)
-        .map_err(|e| err(format!("cannot write the manifest: {e}")))?;
+        .map_err(|e| err(ErrorKind::Encode, format!("cannot write the manifest: {e}")))?;
     Ok(BuiltImage {
         manifest_digest: Digest::of(Algorithm::Sha256, &manifest_bytes),
         manifest,
@@ -722,33 +724,6 @@ fn descriptor(media_type: &str, bytes: &[u8]) -> Descriptor {
     }
 }
 
-/// `SOURCE_DATE_EPOCH` from `value`: unset is 0 (as ko does), anything but a non-negative
-/// integer is an error.
-pub fn source_date_epoch(value: Option<&str>) -> Result<u64, BuildError> {
-    match value {
-        None | Some("") => Ok(0),
-        Some(v) => v.trim().parse().map_err(|_| {
-            err(format!(
-                "invalid SOURCE_DATE_EPOCH={v:?}: expected seconds since 1970-01-01 (a non-negative integer)"
-            ))
-        }),
-    }
-}
-
-/// Parses `--cmd`: a JSON array of strings (`["serve", "--fast"]`) or words split on spaces.
-pub fn parse_cmd(text: &str) -> Result<Vec<String>, BuildError> {
-    let t = text.trim();
-    if t.starts_with('[') {
-        serde_json::from_str::<Vec<String>>(t).map_err(|e| {
-            err(format!(
-                "--cmd {text:?} is not a JSON array of strings ({e}); expected e.g. '[\"serve\"]' or words"
-            ))
-        })
-    } else {
-        Ok(t.split_whitespace().map(str::to_owned).collect())
-    }
-}
-
 /// The container config of a built image (a shortcut for tests and reports).
 pub fn container(image: &BuiltImage) -> Option<&ContainerConfig> {
     image.config.container()
@@ -763,6 +738,12 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(MAX_EPOCH), "9999-12-31T23:59:59Z");
+        assert_eq!(
+            source_date_epoch(Some("253402300799")).ok(),
+            Some(MAX_EPOCH)
+        );
+        assert!(source_date_epoch(Some("253402300800")).is_err());
     }
 
     #[test]
@@ -782,7 +763,10 @@ mod tests {
     fn cmd_forms() {
         assert_eq!(parse_cmd("serve --x").unwrap(), ["serve", "--x"]);
         assert_eq!(parse_cmd(r#"["a b", "c"]"#).unwrap(), ["a b", "c"]);
-        assert!(parse_cmd("[serve").unwrap_err().0.contains("JSON array"));
+        assert!(parse_cmd("[serve")
+            .unwrap_err()
+            .context()
+            .contains("JSON array"));
         assert!(source_date_epoch(Some("yesterday")).is_err());
         assert_eq!(source_date_epoch(None).unwrap(), 0);
     }

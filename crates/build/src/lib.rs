@@ -35,14 +35,16 @@
 
 pub mod cargo;
 pub mod elf;
+mod error;
 pub mod image;
+mod inputs;
 mod tar;
 pub mod version;
 pub mod write;
 
-pub use image::{build, Base, BuildError, BuildSpec, BuiltImage};
+pub use error::{BuildError, ElfError, Error, ErrorKind, VersionError, WriteError};
+pub use image::{build, Base, BuildSpec, BuiltImage};
 pub use version::{
-    check_version_json, generate, CheckResult, Generated, Provider, VersionError, VersionObject,
-    VersionOptions,
+    check_version_json, generate, CheckResult, Generated, Provider, VersionObject, VersionOptions,
 };
-pub use write::{write_image, Destination, WriteError, Written};
+pub use write::{write_image, Destination, Written};

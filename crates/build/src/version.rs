@@ -26,6 +26,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
+pub use crate::error::VersionError;
+use crate::error::{Error, ErrorKind};
+
 /// The four keys of a version object.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct VersionObject {
@@ -114,18 +117,6 @@ pub struct Generated {
     /// Remarks (a key left empty, a value taken from git), one line each.
     pub notes: Vec<String>,
 }
-
-/// Why no version object could be written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VersionError(pub String);
-
-impl fmt::Display for VersionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for VersionError {}
 
 /// Which CI `env` belongs to.
 pub fn detect(env: Env<'_>) -> Provider {
@@ -295,12 +286,15 @@ pub fn generate(env: Env<'_>, options: &VersionOptions) -> Result<Generated, Ver
     let commit = match options.commit.clone().or(facts.commit) {
         Some(c) => c,
         None => from_git("commit", &["rev-parse", "HEAD"], &mut notes).ok_or_else(|| {
-            VersionError(format!(
-                "no commit for version.json: {} did not set one and {} is not a git checkout \
+            Error::new(
+                ErrorKind::Version,
+                format!(
+                    "no commit for version.json: {} did not set one and {} is not a git checkout \
                  (or git is not installed); expected a CI environment, a checkout, or --commit",
-                provider,
-                dir.display()
-            ))
+                    provider,
+                    dir.display()
+                ),
+            )
         })?,
     };
     let source = match options.source.clone().or(facts.source) {
@@ -517,7 +511,7 @@ mod tests {
     fn no_commit_anywhere_is_an_error_naming_the_way_out() {
         let env = env_of(&[]);
         let e = generate(&env, &options()).unwrap_err();
-        assert!(e.0.contains("--commit"), "{e}");
+        assert!(e.context().contains("--commit"), "{e}");
     }
 
     #[test]

@@ -31,6 +31,8 @@ use dockerflow_oci::{
 };
 use serde_json::{json, Value};
 
+pub use crate::error::WriteError;
+use crate::error::{Error, ErrorKind};
 use crate::tar::{Header, Kind, TarWriter};
 
 /// Where to write an image.
@@ -59,18 +61,6 @@ pub enum Destination {
     },
 }
 
-/// Why an image could not be written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WriteError(pub String);
-
-impl fmt::Display for WriteError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for WriteError {}
-
 impl Destination {
     /// Parses an output reference in the containers/image syntax.
     ///
@@ -80,8 +70,12 @@ impl Destination {
     /// `dockerflow build` command loads into the engine and pushes through other crates); an
     /// archive position (`@N`) where a name is needed.
     pub fn parse(text: &str) -> Result<Destination, WriteError> {
-        let r = ImageRef::parse(text)
-            .map_err(|e| WriteError(format!("invalid output {text:?}: {e}")))?;
+        let r = ImageRef::parse(text).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("invalid output {text:?}: {e}"),
+            )
+        })?;
         match r {
             ImageRef::OciLayout { path, tag } => Ok(Destination::OciLayout { path, tag }),
             ImageRef::OciArchive { path, tag } => Ok(Destination::OciArchive { path, tag }),
@@ -95,17 +89,17 @@ impl Destination {
                         format!("{n}:latest")
                     }),
                 }),
-                Some(ArchiveImage::Index(_)) => Err(WriteError(format!(
+                Some(ArchiveImage::Index(_)) => Err(Error::new(ErrorKind::InvalidInput, format!(
                     "output {text:?}: @N selects an image to read; to write, give NAME:TAG"
                 ))),
             },
-            ImageRef::DockerDaemon { .. } => Err(WriteError(format!(
+            ImageRef::DockerDaemon { .. } => Err(Error::new(ErrorKind::Unsupported, format!(
                 "output {text:?}: writing to the Docker engine is not supported here; write docker-archive:FILE:NAME:TAG and load it (the dockerflow command does)"
             ))),
-            ImageRef::Registry(_) => Err(WriteError(format!(
+            ImageRef::Registry(_) => Err(Error::new(ErrorKind::Unsupported, format!(
                 "output {text:?}: pushing to a registry is not supported here; write oci:DIR and publish it (the dockerflow command does)"
             ))),
-            _ => Err(WriteError(format!(
+            _ => Err(Error::new(ErrorKind::Unsupported, format!(
                 "output {text:?}: unsupported transport; expected oci:, oci-archive: or docker-archive:"
             ))),
         }
@@ -143,8 +137,12 @@ pub fn manifest_bytes(image: &dyn ImageSource) -> Result<Vec<u8>, WriteError> {
     if let Some(raw) = image.raw_manifest() {
         return Ok(raw.to_vec());
     }
-    serde_json::to_vec(image.manifest())
-        .map_err(|e| WriteError(format!("cannot serialise the manifest: {e}")))
+    serde_json::to_vec(image.manifest()).map_err(|e| {
+        Error::new(
+            ErrorKind::Encode,
+            format!("cannot serialise the manifest: {e}"),
+        )
+    })
 }
 
 /// A blob to write: its descriptor and where its bytes come from.
@@ -190,9 +188,12 @@ fn open_blob<'a>(
 ) -> Result<Box<dyn Read + 'a>, WriteError> {
     match blob {
         Blob::Bytes(b) => Ok(Box::new(*b)),
-        Blob::Layer(i) => image
-            .open_layer(*i)
-            .map_err(|e| WriteError(format!("cannot read layer {i} of {}: {e}", image.origin()))),
+        Blob::Layer(i) => image.open_layer(*i).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot read layer {i} of {}: {e}", image.origin()),
+            )
+        }),
     }
 }
 
@@ -271,7 +272,7 @@ pub fn write_image(image: &dyn ImageSource, dest: &Destination) -> Result<Writte
 }
 
 fn io_err(what: String) -> impl FnOnce(io::Error) -> WriteError {
-    move |e| WriteError(format!("{what}: {e}"))
+    move |e| Error::new(ErrorKind::Io, format!("{what}: {e}"))
 }
 
 fn write_layout(
@@ -304,10 +305,13 @@ fn write_layout(
             .map_err(io_err(format!("cannot write {}", tmp.display())))?;
         if n != desc.size {
             let _ = std::fs::remove_file(&tmp);
-            return Err(WriteError(format!(
-                "blob {} is {n} bytes, its descriptor says {}",
-                desc.digest, desc.size
-            )));
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "blob {} is {n} bytes, its descriptor says {}",
+                    desc.digest, desc.size
+                ),
+            ));
         }
         std::fs::rename(&tmp, &target)
             .map_err(io_err(format!("cannot rename {}", tmp.display())))?;
@@ -320,7 +324,7 @@ fn write_layout(
     let mut entries: Vec<Descriptor> = match std::fs::read(dir.join("index.json")) {
         Ok(bytes) => serde_json::from_slice::<ImageIndex>(&bytes)
             .map_err(|e| {
-                WriteError(format!(
+                Error::new(ErrorKind::InvalidInput, format!(
                     "{}/index.json exists and is not an OCI index ({e}); expected a layout or an empty directory",
                     dir.display()
                 ))
@@ -502,7 +506,7 @@ mod tests {
             ("dir:/x", "not supported"),
         ] {
             let e = Destination::parse(text).unwrap_err();
-            assert!(e.0.contains(expected), "{text}: {e}");
+            assert!(e.context().contains(expected), "{text}: {e}");
         }
     }
 }

@@ -87,7 +87,9 @@ impl Output {
                 }))
             }
             Ok(dockerflow_oci::ImageRef::Registry(_)) => Ok(Output::Registry(text.to_string())),
-            _ => Destination::parse(text).map(Output::Local).map_err(|e| e.0),
+            _ => Destination::parse(text)
+                .map(Output::Local)
+                .map_err(|e| e.to_string()),
         }
     }
 }
@@ -105,7 +107,7 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
             "--name" => a.name = Some(value()?),
             "--static" => a.static_dir = Some(PathBuf::from(value()?)),
             "--version-json" => a.version_json = Some(PathBuf::from(value()?)),
-            "--cmd" => a.cmd = Some(parse_cmd(&value()?).map_err(|e| e.0)?),
+            "--cmd" => a.cmd = Some(parse_cmd(&value()?).map_err(|e| e.to_string())?),
             "--env" => {
                 let v = value()?;
                 let (k, val) = v
@@ -148,8 +150,8 @@ fn execute(a: Args) -> Result<(), String> {
     let cmd = a.cmd.clone().ok_or(
         "no --cmd given: the contract needs a non-empty CMD (e.g. --cmd serve or --cmd '[\"serve\"]')",
     )?;
-    let epoch =
-        source_date_epoch(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref()).map_err(|e| e.0)?;
+    let epoch = source_date_epoch(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())
+        .map_err(|e| e.to_string())?;
     let binary = match (&a.bin, &a.binary) {
         (Some(_), Some(_)) => return Err("--bin and --binary are exclusive; give one".into()),
         (None, None) => {
@@ -163,7 +165,7 @@ fn execute(a: Args) -> Result<(), String> {
             bin,
             a.package.as_deref(),
         )
-        .map_err(|e| e.0)?,
+        .map_err(|e| e.to_string())?,
     };
     let name = match &a.name {
         Some(n) => n.clone(),
@@ -187,7 +189,8 @@ fn execute(a: Args) -> Result<(), String> {
                 bytes
             }
             Err(_) => {
-                let g = generate(&process_env, &VersionOptions::default()).map_err(|e| e.0)?;
+                let g = generate(&process_env, &VersionOptions::default())
+                    .map_err(|e| e.to_string())?;
                 for note in &g.notes {
                     eprintln!("dockerflow: note: {note}");
                 }
@@ -222,14 +225,14 @@ fn execute(a: Args) -> Result<(), String> {
         source_date_epoch: epoch,
         host_root: PathBuf::from("/"),
     })
-    .map_err(|e| e.0)?;
+    .map_err(|e| e.to_string())?;
     for note in &image.notes {
         eprintln!("dockerflow: note: {note}");
     }
     for output in &a.outputs {
         match output {
             Output::Local(dest) => {
-                let written = write_image(&image, dest).map_err(|e| e.0)?;
+                let written = write_image(&image, dest).map_err(|e| e.to_string())?;
                 eprintln!(
                     "dockerflow: wrote {dest} ({} layers, {} bytes of blobs)",
                     image.manifest().layers.len(),
@@ -246,26 +249,26 @@ fn execute(a: Args) -> Result<(), String> {
     Ok(())
 }
 
-/// A private temporary path (removed on drop) for what the engine and registry outputs write
-/// first.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(kind: &str) -> Scratch {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        Scratch(std::env::temp_dir().join(format!(
-            "dockerflow-build-{kind}-{}-{nanos}",
-            std::process::id()
-        )))
-    }
+/// A private temporary path for what the engine and registry outputs write first: `kind`
+/// inside a fresh temporary directory, removed with it on drop.
+struct Scratch {
+    path: PathBuf,
+    /// Removes `path` with it when dropped.
+    _dir: tempfile::TempDir,
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-        let _ = std::fs::remove_dir_all(&self.0);
+impl Scratch {
+    fn new(kind: &str) -> Result<Scratch, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("dockerflow-build-")
+            .tempdir()
+            .map_err(|e| {
+                format!("cannot create a temporary directory: {e}; expected a writable TMPDIR")
+            })?;
+        Ok(Scratch {
+            path: dir.path().join(kind),
+            _dir: dir,
+        })
     }
 }
 
@@ -273,14 +276,14 @@ impl Drop for Scratch {
 fn load_into_engine(image: &dyn dockerflow_oci::ImageSource, name: &str) -> Result<(), String> {
     let engine =
         crate::daemon::engine().map_err(|e| format!("output docker-daemon:{name}: {}", e.0))?;
-    let scratch = Scratch::new("load");
+    let scratch = Scratch::new("load")?;
     let dest = Destination::DockerArchive {
-        path: scratch.0.clone(),
+        path: scratch.path.clone(),
         name: Some(name.to_string()),
     };
-    write_image(image, &dest).map_err(|e| e.0)?;
-    let mut file = std::fs::File::open(&scratch.0)
-        .map_err(|e| format!("cannot read {}: {e}", scratch.0.display()))?;
+    write_image(image, &dest).map_err(|e| e.to_string())?;
+    let mut file = std::fs::File::open(&scratch.path)
+        .map_err(|e| format!("cannot read {}: {e}", scratch.path.display()))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     engine.image_load(&mut file, len).map_err(|e| {
         format!(
@@ -295,13 +298,13 @@ fn load_into_engine(image: &dyn dockerflow_oci::ImageSource, name: &str) -> Resu
 /// Writes an OCI layout and publishes it to `dest` (same code, output and digest file as
 /// `dockerflow publish`).
 fn push(image: &dyn dockerflow_oci::ImageSource, dest: &str) -> Result<(), String> {
-    let scratch = Scratch::new("push");
+    let scratch = Scratch::new("push")?;
     let layout = Destination::OciLayout {
-        path: scratch.0.clone(),
+        path: scratch.path.clone(),
         tag: None,
     };
-    write_image(image, &layout).map_err(|e| e.0)?;
-    let src = format!("oci:{}", scratch.0.display());
+    write_image(image, &layout).map_err(|e| e.to_string())?;
+    let src = format!("oci:{}", scratch.path.display());
     match crate::publish::run(&[src, dest.to_string()])? {
         code if code == ExitCode::SUCCESS => Ok(()),
         _ => Err(format!("publishing to {dest} failed")),

@@ -2,53 +2,31 @@
 //! the engine's API into a private temporary file, read as a `docker save` archive, and the
 //! file removed afterwards (on drop, also when the check fails).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
 
 use dockerflow_engine::{Engine, ErrorKind};
 
 use crate::{fatal, one_line, Fatal};
 
-/// A temporary file removed on drop.
-#[derive(Debug)]
-pub(crate) struct TempFile(PathBuf);
+/// A private temporary file (mode 0600), removed on drop.
+pub(crate) type TempFile = tempfile::NamedTempFile;
 
-impl TempFile {
-    fn create(tag: &str) -> Result<(TempFile, File), Fatal> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let path = std::env::temp_dir().join(format!(
-            "dockerflow-{tag}-{}-{nanos}.tar",
-            std::process::id()
-        ));
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| {
-                fatal(format!(
-                    "cannot create the temporary file {}: {e}; expected a writable TMPDIR",
-                    path.display()
-                ))
-            })?;
-        Ok((TempFile(path), file))
-    }
-
-    /// The file's path.
-    pub(crate) fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+/// A new temporary file `dockerflow-TAG-*.tar`, and a handle to write it.
+fn create_temp(tag: &str) -> Result<(TempFile, File), Fatal> {
+    let fail = |e: std::io::Error| {
+        fatal(format!(
+            "cannot create a temporary file in {}: {e}; expected a writable TMPDIR",
+            std::env::temp_dir().display()
+        ))
+    };
+    let temp = tempfile::Builder::new()
+        .prefix(&format!("dockerflow-{tag}-"))
+        .suffix(".tar")
+        .tempfile()
+        .map_err(fail)?;
+    let file = temp.reopen().map_err(fail)?;
+    Ok((temp, file))
 }
 
 /// The engine `DOCKER_HOST` names, answering, or the reason it cannot be used.
@@ -70,7 +48,7 @@ pub(crate) fn export(engine: &Engine, reference: &str) -> Result<TempFile, Fatal
             fatal(format!("cannot check image {reference}: {}", one_line(&e.to_string())))
         }
     })?;
-    let (temp, file) = TempFile::create("export")?;
+    let (temp, file) = create_temp("export")?;
     let mut out = BufWriter::new(file);
     let written = engine.image_export(reference, &mut out).map_err(|e| {
         let hint = if matches!(e.kind(), ErrorKind::NoEngine) {

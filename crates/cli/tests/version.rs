@@ -1,33 +1,12 @@
 //! Black-box tests of `dockerflow version`: each CI's variables (set in the child's environment
 //! only) give the exact version.json expected; the git fallback; `--check`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+use dockerflow_testkit::TempDir;
 
 const SHA: &str = "4f2b8c1d9e0a7b6c5d4e3f2a1b0c9d8e7f6a5b4c";
-
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new(tag: &str) -> Temp {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "dockerflow-version-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temp dir");
-        Temp(p)
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Runs `dockerflow ARGS` in `cwd` with only `vars` (and PATH, HOME) in its environment.
 fn dockerflow(args: &[&str], cwd: &Path, vars: &[(&str, &str)]) -> Output {
@@ -49,10 +28,10 @@ fn json(source: &str, version: &str, commit: &str, build: &str) -> String {
 }
 
 fn stdout_of(vars: &[(&str, &str)], extra: &[&str]) -> String {
-    let tmp = Temp::new("ci");
+    let tmp = TempDir::new("ci");
     let mut args = vec!["version", "--stdout"];
     args.extend_from_slice(extra);
-    let o = dockerflow(&args, &tmp.0, vars);
+    let o = dockerflow(&args, tmp.path(), vars);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8(o.stdout).expect("utf-8")
 }
@@ -224,8 +203,8 @@ fn head(dir: &Path) -> String {
 
 #[test]
 fn local_git_checkout_fallback_and_output_file() {
-    let tmp = Temp::new("git");
-    let repo = &tmp.0;
+    let tmp = TempDir::new("git");
+    let repo = tmp.path();
     git(repo, &["init", "-q"]);
     git(
         repo,
@@ -272,27 +251,27 @@ fn local_git_checkout_fallback_and_output_file() {
 
 #[test]
 fn no_ci_and_no_checkout_is_an_error() {
-    let tmp = Temp::new("none");
-    let o = dockerflow(&["version", "--git-dir", "/"], &tmp.0, &[]);
+    let tmp = TempDir::new("none");
+    let o = dockerflow(&["version", "--git-dir", "/"], tmp.path(), &[]);
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(
         e.starts_with("dockerflow: error: no commit for version.json"),
         "{e}"
     );
-    assert!(!tmp.0.join("version.json").exists());
+    assert!(!tmp.path().join("version.json").exists());
 }
 
 #[test]
 fn check_accepts_a_good_file_and_names_every_problem_of_a_bad_one() {
-    let tmp = Temp::new("check");
-    let good = tmp.0.join("good.json");
+    let tmp = TempDir::new("check");
+    let good = tmp.path().join("good.json");
     std::fs::write(
         &good,
         json("https://github.com/o/r", "", SHA, "https://ci/1"),
     )
     .expect("write");
-    let o = dockerflow(&["version", "--check", "good.json"], &tmp.0, &[]);
+    let o = dockerflow(&["version", "--check", "good.json"], tmp.path(), &[]);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -301,11 +280,11 @@ fn check_accepts_a_good_file_and_names_every_problem_of_a_bad_one() {
     );
 
     std::fs::write(
-        tmp.0.join("bad.json"),
+        tmp.path().join("bad.json"),
         r#"{"source": "github.com/o/r", "version": null, "commit": "not-a-sha"}"#,
     )
     .expect("write");
-    let o = dockerflow(&["version", "--check", "bad.json"], &tmp.0, &[]);
+    let o = dockerflow(&["version", "--check", "bad.json"], tmp.path(), &[]);
     assert_eq!(o.status.code(), Some(1));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("bad.json: error: key version:"), "{out}");
@@ -313,12 +292,12 @@ fn check_accepts_a_good_file_and_names_every_problem_of_a_bad_one() {
     assert!(out.contains("\"build\" is a required property"), "{out}");
     assert!(out.contains("bad.json: warning: key source:"), "{out}");
 
-    std::fs::write(tmp.0.join("broken.json"), "{\"source\": ").expect("write");
-    let o = dockerflow(&["version", "--check", "broken.json"], &tmp.0, &[]);
+    std::fs::write(tmp.path().join("broken.json"), "{\"source\": ").expect("write");
+    let o = dockerflow(&["version", "--check", "broken.json"], tmp.path(), &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stdout).contains("error: not JSON"));
 
-    let o = dockerflow(&["version", "--check", "missing.json"], &tmp.0, &[]);
+    let o = dockerflow(&["version", "--check", "missing.json"], tmp.path(), &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read missing.json"));
 }

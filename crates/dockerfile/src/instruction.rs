@@ -10,29 +10,8 @@ use crate::error::{LineIndex, ParseError, Span};
 use crate::expand::{split_words, unquote};
 use crate::heredoc::Heredoc;
 use crate::json::{self, JsonArray};
+pub use crate::keyword::{Keyword, KEYWORDS};
 use crate::lines::LogicalLine;
-
-/// Every instruction keyword BuildKit knows, in upper case.
-pub const KEYWORDS: [&str; 18] = [
-    "FROM",
-    "RUN",
-    "CMD",
-    "LABEL",
-    "EXPOSE",
-    "ENV",
-    "ADD",
-    "COPY",
-    "ENTRYPOINT",
-    "VOLUME",
-    "USER",
-    "WORKDIR",
-    "ARG",
-    "ONBUILD",
-    "STOPSIGNAL",
-    "HEALTHCHECK",
-    "SHELL",
-    "MAINTAINER",
-];
 
 /// Which form a command was written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -181,6 +160,32 @@ pub enum InstructionKind {
     Maintainer(String),
 }
 
+impl InstructionKind {
+    /// The instruction's keyword.
+    pub fn keyword(&self) -> Keyword {
+        match self {
+            InstructionKind::From(_) => Keyword::From,
+            InstructionKind::Run(_) => Keyword::Run,
+            InstructionKind::Cmd(_) => Keyword::Cmd,
+            InstructionKind::Label(_) => Keyword::Label,
+            InstructionKind::Expose(_) => Keyword::Expose,
+            InstructionKind::Env(_) => Keyword::Env,
+            InstructionKind::Add(_) => Keyword::Add,
+            InstructionKind::Copy(_) => Keyword::Copy,
+            InstructionKind::Entrypoint(_) => Keyword::Entrypoint,
+            InstructionKind::Volume(_) => Keyword::Volume,
+            InstructionKind::User(_) => Keyword::User,
+            InstructionKind::Workdir(_) => Keyword::Workdir,
+            InstructionKind::Arg(_) => Keyword::Arg,
+            InstructionKind::Onbuild(_) => Keyword::Onbuild,
+            InstructionKind::Stopsignal(_) => Keyword::Stopsignal,
+            InstructionKind::Healthcheck(_) => Keyword::Healthcheck,
+            InstructionKind::Shell(_) => Keyword::Shell,
+            InstructionKind::Maintainer(_) => Keyword::Maintainer,
+        }
+    }
+}
+
 /// One instruction of a Dockerfile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instruction {
@@ -199,57 +204,12 @@ pub struct Instruction {
 impl Instruction {
     /// The keyword in upper case (`"COPY"`).
     pub fn keyword(&self) -> &'static str {
-        match &self.kind {
-            InstructionKind::From(_) => "FROM",
-            InstructionKind::Run(_) => "RUN",
-            InstructionKind::Cmd(_) => "CMD",
-            InstructionKind::Label(_) => "LABEL",
-            InstructionKind::Expose(_) => "EXPOSE",
-            InstructionKind::Env(_) => "ENV",
-            InstructionKind::Add(_) => "ADD",
-            InstructionKind::Copy(_) => "COPY",
-            InstructionKind::Entrypoint(_) => "ENTRYPOINT",
-            InstructionKind::Volume(_) => "VOLUME",
-            InstructionKind::User(_) => "USER",
-            InstructionKind::Workdir(_) => "WORKDIR",
-            InstructionKind::Arg(_) => "ARG",
-            InstructionKind::Onbuild(_) => "ONBUILD",
-            InstructionKind::Stopsignal(_) => "STOPSIGNAL",
-            InstructionKind::Healthcheck(_) => "HEALTHCHECK",
-            InstructionKind::Shell(_) => "SHELL",
-            InstructionKind::Maintainer(_) => "MAINTAINER",
-        }
+        self.kind.keyword().as_str()
     }
 
     /// The last flag with this name (`"from"`, without dashes), as BuildKit lets the last win.
     pub fn flag(&self, name: &str) -> Option<&Flag> {
         self.flags.iter().rev().find(|f| f.name == name)
-    }
-}
-
-/// Flags each instruction accepts (BuildKit 1.x frontend, stable and labs).
-fn known_flags(keyword: &str) -> &'static [&'static str] {
-    match keyword {
-        "FROM" => &["platform"],
-        "RUN" => &["mount", "network", "security", "device"],
-        "COPY" => &["from", "chown", "chmod", "link", "parents", "exclude"],
-        "ADD" => &[
-            "chown",
-            "chmod",
-            "link",
-            "keep-git-dir",
-            "checksum",
-            "exclude",
-            "unpack",
-        ],
-        "HEALTHCHECK" => &[
-            "interval",
-            "timeout",
-            "start-period",
-            "start-interval",
-            "retries",
-        ],
-        _ => &[],
     }
 }
 
@@ -290,11 +250,7 @@ impl Parser<'_, '_> {
         let keyword_span = self.span(line, off, off + kw_len);
         let span = self.index.span(line.src(off), line.end);
         let raw_keyword = &text[off..off + kw_len];
-        let Some(keyword) = KEYWORDS
-            .iter()
-            .copied()
-            .find(|k| k.eq_ignore_ascii_case(raw_keyword))
-        else {
+        let Some(kw) = Keyword::parse(raw_keyword) else {
             self.errors.push(ParseError::new(
                 keyword_span,
                 None,
@@ -308,7 +264,8 @@ impl Parser<'_, '_> {
         };
         let rest = off + kw_len;
         let (flags, args_off) = self.flags(line, rest);
-        let known = known_flags(keyword);
+        let keyword = kw.as_str();
+        let known = kw.flags();
         for f in &flags {
             if !known.contains(&f.name.as_str()) {
                 let expected = if known.is_empty() {
@@ -330,8 +287,8 @@ impl Parser<'_, '_> {
         let args_span = self.span(line, args_start, args_start + args.len());
         let missing = |what: &str| format!("expected {what}, found nothing");
 
-        let kind = match keyword {
-            "FROM" => {
+        let kind = match kw {
+            Keyword::From => {
                 let words = words(args, self.escape);
                 let image = match words.as_slice() {
                     [image] => FromImage {
@@ -371,19 +328,19 @@ impl Parser<'_, '_> {
                 };
                 InstructionKind::From(image)
             }
-            "RUN" | "CMD" | "ENTRYPOINT" => {
+            Keyword::Run | Keyword::Cmd | Keyword::Entrypoint => {
                 if args.is_empty() {
                     self.error(args_span, keyword, missing("a command"));
                     return None;
                 }
                 let command = self.maybe_json(args, keyword, args_span);
-                match keyword {
-                    "RUN" => InstructionKind::Run(command),
-                    "CMD" => InstructionKind::Cmd(command),
+                match kw {
+                    Keyword::Run => InstructionKind::Run(command),
+                    Keyword::Cmd => InstructionKind::Cmd(command),
                     _ => InstructionKind::Entrypoint(command),
                 }
             }
-            "SHELL" => match json::string_array(args) {
+            Keyword::Shell => match json::string_array(args) {
                 Some(v) if !v.is_empty() => InstructionKind::Shell(v),
                 _ => {
                     self.error(
@@ -397,18 +354,18 @@ impl Parser<'_, '_> {
                     return None;
                 }
             },
-            "ENV" | "LABEL" => {
+            Keyword::Env | Keyword::Label => {
                 let pairs = self.name_values(line, args_start, args, keyword);
                 if pairs.is_empty() {
                     return None;
                 }
-                if keyword == "ENV" {
+                if kw == Keyword::Env {
                     InstructionKind::Env(pairs)
                 } else {
                     InstructionKind::Label(pairs)
                 }
             }
-            "ARG" => {
+            Keyword::Arg => {
                 let mut decls = Vec::new();
                 for (s, e) in split_words(args, self.escape) {
                     let word = &args[s..e];
@@ -438,8 +395,8 @@ impl Parser<'_, '_> {
                 }
                 InstructionKind::Arg(decls)
             }
-            "EXPOSE" | "VOLUME" => {
-                let list = if keyword == "VOLUME" {
+            Keyword::Expose | Keyword::Volume => {
+                let list = if kw == Keyword::Volume {
                     self.maybe_json_list(args, keyword, args_span).0
                 } else {
                     words(args, self.escape)
@@ -448,7 +405,7 @@ impl Parser<'_, '_> {
                     self.error(
                         args_span,
                         keyword,
-                        missing(if keyword == "EXPOSE" {
+                        missing(if kw == Keyword::Expose {
                             "a port"
                         } else {
                             "a path"
@@ -456,32 +413,32 @@ impl Parser<'_, '_> {
                     );
                     return None;
                 }
-                if keyword == "EXPOSE" {
+                if kw == Keyword::Expose {
                     InstructionKind::Expose(list)
                 } else {
                     InstructionKind::Volume(list)
                 }
             }
-            "USER" | "WORKDIR" | "STOPSIGNAL" | "MAINTAINER" => {
+            Keyword::User | Keyword::Workdir | Keyword::Stopsignal | Keyword::Maintainer => {
                 if args.is_empty() {
-                    let what = match keyword {
-                        "USER" => "a user (NAME, UID, NAME:GROUP or UID:GID)",
-                        "WORKDIR" => "a path",
-                        "STOPSIGNAL" => "a signal",
+                    let what = match kw {
+                        Keyword::User => "a user (NAME, UID, NAME:GROUP or UID:GID)",
+                        Keyword::Workdir => "a path",
+                        Keyword::Stopsignal => "a signal",
                         _ => "a name",
                     };
                     self.error(args_span, keyword, missing(what));
                     return None;
                 }
                 let value = args.to_owned();
-                match keyword {
-                    "USER" => InstructionKind::User(value),
-                    "WORKDIR" => InstructionKind::Workdir(value),
-                    "STOPSIGNAL" => InstructionKind::Stopsignal(value),
+                match kw {
+                    Keyword::User => InstructionKind::User(value),
+                    Keyword::Workdir => InstructionKind::Workdir(value),
+                    Keyword::Stopsignal => InstructionKind::Stopsignal(value),
                     _ => InstructionKind::Maintainer(value),
                 }
             }
-            "ADD" | "COPY" => {
+            Keyword::Add | Keyword::Copy => {
                 let (list, json) = self.maybe_json_list(args, keyword, args_span);
                 if list.len() < 2 {
                     self.error(
@@ -501,13 +458,13 @@ impl Parser<'_, '_> {
                     dest,
                     json,
                 };
-                if keyword == "ADD" {
+                if kw == Keyword::Add {
                     InstructionKind::Add(paths)
                 } else {
                     InstructionKind::Copy(paths)
                 }
             }
-            "HEALTHCHECK" => {
+            Keyword::Healthcheck => {
                 let first_len = args.find(char::is_whitespace).unwrap_or(args.len());
                 let first = &args[..first_len];
                 let after = args[first_len..].trim();
@@ -540,7 +497,7 @@ impl Parser<'_, '_> {
                     return None;
                 }
             }
-            "ONBUILD" => {
+            Keyword::Onbuild => {
                 if nested {
                     self.error(
                         keyword_span,
@@ -554,10 +511,10 @@ impl Parser<'_, '_> {
                     return None;
                 }
                 let trigger = args.split_whitespace().next().unwrap_or("");
-                if ["ONBUILD", "FROM", "MAINTAINER"]
-                    .iter()
-                    .any(|k| k.eq_ignore_ascii_case(trigger))
-                {
+                if matches!(
+                    Keyword::parse(trigger),
+                    Some(Keyword::Onbuild | Keyword::From | Keyword::Maintainer)
+                ) {
                     self.error(
                         args_span,
                         keyword,
@@ -571,7 +528,6 @@ impl Parser<'_, '_> {
                 let inner = self.at(line, args_start, true)?;
                 InstructionKind::Onbuild(Box::new(inner))
             }
-            _ => return None,
         };
         Some(Instruction {
             kind,

@@ -60,6 +60,7 @@ mod facts;
 mod heredoc;
 mod instruction;
 mod json;
+mod keyword;
 mod lines;
 mod shell;
 mod stage;
@@ -70,7 +71,7 @@ pub use facts::{AccountFile, AccountFileCopy, CopyFact, Facts, NameValue, RunFac
 pub use heredoc::Heredoc;
 pub use instruction::{
     ArgDecl, Command, Flag, Form, FromImage, Healthcheck, Instruction, InstructionKind, KeyValue,
-    Paths, KEYWORDS,
+    Keyword, Paths, KEYWORDS,
 };
 pub use lines::Directive;
 pub use shell::{

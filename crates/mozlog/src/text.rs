@@ -150,34 +150,12 @@ fn push_escaped(line: &mut String, s: &str) {
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SS.mmmZ` for nanoseconds since the Unix epoch.
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` for nanoseconds since the Unix epoch (`u64` nanoseconds end in
+/// 2554, inside the years `humantime` formats).
 pub(crate) fn push_rfc3339_millis(line: &mut String, ns: u64) {
-    let secs = ns / 1_000_000_000;
-    let millis = (ns % 1_000_000_000) / 1_000_000;
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days as i64);
-    line.push_str(&format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    ));
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`, <http://howardhinnant.github.io/date_algorithms.html>).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
-    let mp = (5 * doy + 2) / 153; // [0, 11], March first
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    use std::fmt::Write;
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns);
+    let _ = write!(line, "{}", humantime::format_rfc3339_millis(at));
 }
 
 #[cfg(test)]

@@ -67,14 +67,16 @@
 //!   layer that wrote them, the layer that hid them, how), since their bytes stay in the
 //!   image; their content is read, on a second pass over only the layers that hold them,
 //!   for the paths [`ContentRequest::with_hidden`] names.
-//! - **Bounded memory.** Metadata is bounded by the entry and path caps; content is kept
-//!   only for the files a [`ContentRequest`] names (a requested path reached through
-//!   symlinks or hard links is read on a second pass over the one layer that holds its
-//!   target), each up to a per-file cap. Layers are streamed, never buffered.
+//! - **Bounded memory.** Everything a read keeps (entries, names, findings, hidden files,
+//!   content, an archive's member index) is charged to one budget before it is kept,
+//!   512 MiB by default; content is kept only for the files a [`ContentRequest`] names (a
+//!   requested path reached through symlinks or hard links is read on a second pass over
+//!   the one layer that holds its target), each up to a per-file cap. Layers are streamed,
+//!   never buffered.
 //! - **Caps** ([`Limits`], defaults): decompressed bytes 8 GiB over all layers; 1,000,000
 //!   entries; paths 4096 bytes; PAX headers 1 MiB; compression ratio 200:1 per layer,
 //!   judged after 16 MiB; 1 MiB content per file and 64 MiB in all; JSON documents 8 MiB;
-//!   nested indexes 4 deep. Exceeding one is [`ErrorKind::LimitExceeded`], naming the cap,
+//!   nested indexes 4 deep; 512 MiB of memory. Exceeding one is [`ErrorKind::LimitExceeded`], naming the cap,
 //!   the layer and its digest.
 //! - **Layers** may be tar or gzip (detected from the bytes, not the media type); zstd is
 //!   recognised and refused with [`ErrorKind::ZstdNotSupported`].

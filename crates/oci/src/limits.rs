@@ -27,6 +27,9 @@ pub struct Limits {
     pub max_json_bytes: u64,
     /// Deepest chain of nested indexes followed. Default 4.
     pub max_index_depth: u64,
+    /// Memory one image read may hold: the file tree's entries, names and findings, the
+    /// retained content, and an archive's member index. Default 512 MiB.
+    pub max_memory: u64,
 }
 
 impl Default for Limits {
@@ -42,6 +45,7 @@ impl Default for Limits {
             max_total_content: 64 << 20,
             max_json_bytes: 8 << 20,
             max_index_depth: 4,
+            max_memory: 512 << 20,
         }
     }
 }
@@ -66,6 +70,8 @@ pub enum Limit {
     JsonBytes,
     /// [`Limits::max_index_depth`].
     IndexDepth,
+    /// [`Limits::max_memory`].
+    Memory,
 }
 
 impl Limit {
@@ -80,6 +86,7 @@ impl Limit {
             Limit::TotalContent => "total retained file content",
             Limit::JsonBytes => "JSON document size",
             Limit::IndexDepth => "nested index depth",
+            Limit::Memory => "memory held by the image read",
         }
     }
 
@@ -94,6 +101,7 @@ impl Limit {
             Limit::TotalContent => "max_total_content",
             Limit::JsonBytes => "max_json_bytes",
             Limit::IndexDepth => "max_index_depth",
+            Limit::Memory => "max_memory",
         }
     }
 }

@@ -284,8 +284,11 @@ impl Vfs {
         path: &str,
         parse: fn(&str, &str) -> Result<Vec<T>>,
     ) -> Result<Option<Vec<T>>> {
-        if !self.exists(path) {
-            return Ok(None);
+        // Only a path that leads nowhere is absent: a symlink loop is an error to report.
+        match self.stat(path) {
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+            Ok(_) => {}
         }
         let bytes = self.read(path)?;
         parse(&String::from_utf8_lossy(bytes), path).map(Some)

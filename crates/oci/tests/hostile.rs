@@ -625,3 +625,141 @@ fn truncated_archive_file() {
         "{e}"
     );
 }
+
+#[test]
+fn a_whiteout_with_an_empty_name_is_a_finding_not_a_whiteout_of_the_root() {
+    let lower = Tar::new()
+        .dir("etc/")
+        .file("etc/passwd", PASSWD.as_bytes())
+        .finish();
+    let upper = Tar::new().file(".wh.", b"").file("etc/.wh.", b"").finish();
+    let vfs =
+        read_layers(&[Layer::plain(lower), Layer::plain(upper)]).unwrap_or_else(|e| panic!("{e}"));
+    let kinds: Vec<(usize, &str, &FindingKind)> = vfs
+        .findings()
+        .iter()
+        .map(|f| (f.layer, f.entry.as_str(), &f.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (1, ".wh.", &FindingKind::EmptyWhiteout),
+            (1, "etc/.wh.", &FindingKind::EmptyWhiteout),
+        ]
+    );
+    assert_eq!(
+        FindingKind::EmptyWhiteout.to_string(),
+        "whiteout with an empty name would delete its directory; skipped"
+    );
+    assert_eq!(vfs.read("/etc/passwd").ok(), Some(PASSWD.as_bytes()));
+    assert!(vfs.hidden().is_empty());
+}
+
+#[test]
+fn an_etc_passwd_symlink_loop_is_an_error_not_an_absent_file() {
+    let tar = Tar::new()
+        .dir("etc/")
+        .symlink("etc/passwd", "/etc/a")
+        .symlink("etc/a", "/etc/b")
+        .symlink("etc/b", "/etc/passwd")
+        .finish();
+    let vfs = read_layers(&[Layer::plain(tar)]).unwrap_or_else(|e| panic!("{e}"));
+    let e = vfs
+        .passwd()
+        .err()
+        .unwrap_or_else(|| panic!("a loop is an error"));
+    assert!(matches!(e.kind(), ErrorKind::SymlinkLoop { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("/etc/passwd: too many levels of symbolic links"),
+        "{e}"
+    );
+    // A path that leads nowhere is still an absent file.
+    assert!(matches!(vfs.group(), Ok(None)));
+}
+
+#[test]
+fn the_memory_an_image_read_holds_has_one_budget() {
+    // 2,000 files with 1,000-byte names: about 4 MB of names and entries.
+    let mut t = Tar::new();
+    for i in 0..2000 {
+        t.file(&format!("{}{i:04}", "n".repeat(1000)), b"");
+    }
+    let tar = t.finish();
+    let small = Limits {
+        max_memory: 1 << 20,
+        ..Limits::default()
+    };
+    let e = expect_err(read_layers_with(&[Layer::plain(tar.clone())], &small));
+    assert!(
+        matches!(
+            e.kind(),
+            ErrorKind::LimitExceeded {
+                limit: Limit::Memory,
+                max: 1048576,
+                layer: Some(0),
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains(
+            "memory held by the image read exceeded (cap 1048576) in layer 0; \
+             raise Limits::max_memory to allow it"
+        ),
+        "{e}"
+    );
+    // The default budget (512 MiB) holds it.
+    let vfs = read_layers(&[Layer::plain(tar)]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(vfs.entries().count(), 2001);
+    // Findings are charged too: 2,000 escaping names of 1,000 bytes each.
+    let mut t = Tar::new();
+    for i in 0..2000 {
+        t.file(&format!("../{}{i:04}", "n".repeat(1000)), b"");
+    }
+    let e = expect_err(read_layers_with(&[Layer::plain(t.finish())], &small));
+    assert!(
+        matches!(
+            e.kind(),
+            ErrorKind::LimitExceeded {
+                limit: Limit::Memory,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_archive_member_index_is_charged_to_the_memory_budget() {
+    let layer = Layer::plain(Tar::new().file("f", b"x").finish());
+    let cfg = config_json(std::slice::from_ref(&layer), "app");
+    let mut files = docker_classic(std::slice::from_ref(&layer), &cfg, &["app:1"]);
+    for i in 0..2000 {
+        files
+            .0
+            .push((format!("junk/{}{i:04}", "j".repeat(1000)), b"x".to_vec()));
+    }
+    let tmp = TempDir::new("oci-test");
+    let path = tmp.path().join("many.tar");
+    fs::write(&path, files.to_tar()).unwrap_or_default();
+    let r = dockerflow_oci::ImageRef::parse(&format!("docker-archive:{}", path.display()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let small = OpenOptions {
+        limits: Limits {
+            max_memory: 1 << 20,
+            ..Limits::default()
+        },
+        ..OpenOptions::default()
+    };
+    let e = dockerflow_oci::open(&r, &small)
+        .err()
+        .unwrap_or_else(|| panic!("2 MB of names over a 1 MiB budget"));
+    assert!(
+        e.to_string()
+            .contains("memory held by the image read exceeded (cap 1048576)"),
+        "{e}"
+    );
+    assert!(dockerflow_oci::open(&r, &OpenOptions::default()).is_ok());
+}

@@ -256,3 +256,24 @@ fn hidden_content_counts_towards_the_total_cap() {
     let v = Vfs::read_image(&src, &request, &fits).expect("80 bytes fit");
     assert!(v.hidden().iter().all(|h| h.content().is_ok()));
 }
+
+#[test]
+fn a_whiteout_of_a_lower_directory_keeps_what_its_own_layer_put_inside() {
+    // The spec: a whiteout hides lower layers only. `/a` (layer 0) is whited out after layer 1
+    // wrote `/a/new`: `/a/old` goes, `/a/new` stays reachable, so `/a` stays as layer 1's.
+    let l0 = Tar::new().dir("a/").file("a/old", b"0").finish();
+    let l1 = Tar::new().file("a/new", b"1").file(".wh.a", b"").finish();
+    let v = vfs_with(vec![l0, l1], &ContentRequest::none());
+    assert_eq!(paths(&v), ["/", "/a", "/a/new"]);
+    assert_eq!(v.stat("/a/new").map(|e| e.layer).ok(), Some(1));
+    assert_eq!(
+        v.stat("/a").map(|e| (e.kind, e.layer)).ok(),
+        Some((EntryKind::Dir, 1))
+    );
+    let hidden: Vec<(&str, HiddenBy)> = v
+        .hidden()
+        .iter()
+        .map(|h| (h.entry.path.as_str(), h.by))
+        .collect();
+    assert_eq!(hidden, [("/a/old", HiddenBy::Whiteout)]);
+}

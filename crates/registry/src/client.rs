@@ -458,19 +458,22 @@ impl Client {
     }
 
     /// [`Client::send`] with retries on transient failures, for idempotent requests.
-    /// Returns the response whose status is in `ok`, or an error saying `expected`.
-    #[allow(clippy::too_many_arguments)] // one request's parts, named at every call site
+    /// Returns the response whose status is in `request.ok`, or an error saying
+    /// `request.expected`.
     pub(crate) fn send_retry(
         &self,
-        method: &str,
-        url: &str,
-        headers: &[(&str, String)],
-        body: Payload<'_>,
-        scope: &str,
-        ok: &[u16],
-        expected: &'static str,
+        request: Request<'_>,
         on_retry: &mut dyn FnMut(&Error, u32),
     ) -> Result<Response<Body>> {
+        let Request {
+            method,
+            url,
+            headers,
+            body,
+            scope,
+            ok,
+            expected,
+        } = request;
         let mut attempt = 0;
         loop {
             let result = self.send(method, url, headers, body, scope).and_then(|r| {
@@ -541,6 +544,18 @@ fn join_url(base: &str, location: &str) -> String {
         let dir = base.rsplit_once('/').map_or(base, |(d, _)| d);
         format!("{dir}/{location}")
     }
+}
+
+/// One idempotent request for [`Client::send_retry`]: its parts, and the statuses that
+/// count as success with how to describe them in an error.
+pub(crate) struct Request<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) url: &'a str,
+    pub(crate) headers: &'a [(&'a str, String)],
+    pub(crate) body: Payload<'a>,
+    pub(crate) scope: &'a str,
+    pub(crate) ok: &'a [u16],
+    pub(crate) expected: &'static str,
 }
 
 /// A header's value as text.

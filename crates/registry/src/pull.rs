@@ -12,7 +12,7 @@ use dockerflow_oci::{
     ImageSource, IndexSource, Limit, OpenOptions, Opened, Platform, RegistryRef, VerifyingReader,
 };
 
-use crate::client::{header, read_small, status_error, Client, ClientOptions, Payload};
+use crate::client::{header, read_small, status_error, Client, ClientOptions, Payload, Request};
 use crate::error::{Error, Result};
 
 /// The manifest types asked for, best first.
@@ -389,13 +389,15 @@ fn fetch_manifest(
     let url = client.url(&format!("{repo}/manifests/{reference}"));
     let accept = [("Accept", MANIFEST_ACCEPT.to_string())];
     let resp = client.send_retry(
-        "GET",
-        &url,
-        &accept,
-        Payload::None,
-        scope,
-        &[200],
-        "200 with the manifest",
+        Request {
+            method: "GET",
+            url: &url,
+            headers: &accept,
+            body: Payload::None,
+            scope,
+            ok: &[200],
+            expected: "200 with the manifest",
+        },
         &mut |_, _| {},
     )?;
     let content_type = header(&resp, "content-type").unwrap_or_default();

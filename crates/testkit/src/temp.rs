@@ -1,30 +1,22 @@
-//! Temporary directories, removed on drop.
+//! Temporary directories, removed on drop (the `tempfile` crate's, named for the test).
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::Path;
 
-/// A fresh directory under the system's temporary directory, removed on drop.
+/// A fresh, empty directory under the system's temporary directory, removed on drop.
 #[derive(Debug)]
-pub struct TempDir(pub PathBuf);
+pub struct TempDir(tempfile::TempDir);
 
 impl TempDir {
-    /// `dockerflow-<tag>-<pid>-<n>`, empty.
+    /// `dockerflow-<tag>-<random>`, empty.
     pub fn new(tag: &str) -> TempDir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!("dockerflow-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("dockerflow-{tag}-"))
+            .tempdir()
+            .unwrap_or_else(|e| panic!("create a temporary directory for {tag}: {e}"));
         TempDir(dir)
     }
 
     pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }

@@ -1,5 +1,6 @@
 //! Area 4: version.json and the OCI labels.
 
+use dockerflow_oci::ErrorKind;
 use serde_json::Value;
 
 use crate::model::{DockerfileModel, ImageModel, VERSION_JSON};
@@ -27,11 +28,14 @@ enum VersionJson {
 }
 
 fn version_json(m: &ImageModel) -> (VersionJson, Location) {
-    let layer = m.vfs.stat(VERSION_JSON).ok().map(|e| e.layer);
+    let stat = m.vfs.stat(VERSION_JSON);
+    let layer = stat.as_ref().ok().map(|e| e.layer);
+    // Only a path that leads nowhere is missing: a symlink loop cannot be read.
+    let missing = matches!(&stat, Err(e) if matches!(e.kind(), ErrorKind::NotFound { .. }));
     let at = Location::file(VERSION_JSON, layer);
     let bytes = match m.vfs.read(VERSION_JSON) {
         Ok(b) => b,
-        Err(_) if layer.is_none() => {
+        Err(_) if missing => {
             return (
                 VersionJson::Missing(format!("{VERSION_JSON} does not exist")),
                 at,

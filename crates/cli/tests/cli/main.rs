@@ -1,6 +1,7 @@
 //! Black-box tests of the `dockerflow` binary: exit codes, report formats, errors on stderr.
 
 mod ci;
+mod hostile;
 mod publish;
 #[path = "../../../registry/tests/common/mod.rs"]
 mod registry_support;

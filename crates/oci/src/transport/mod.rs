@@ -201,15 +201,19 @@ impl ArchiveStore {
         let mut tar = TarReader::new(input, limits.max_path_len, limits.max_pax_header, ctx);
         let mut entries = HashMap::new();
         let mut count = 0u64;
+        let mut memory = 0u64;
+        let exceeded = |limit, max| {
+            Err(Error::new(ErrorKind::LimitExceeded {
+                limit,
+                max,
+                layer: None,
+                digest: None,
+            }))
+        };
         while let Some(h) = tar.next_entry()? {
             count += 1;
             if count > limits.max_entries {
-                return Err(Error::new(ErrorKind::LimitExceeded {
-                    limit: Limit::Entries,
-                    max: limits.max_entries,
-                    layer: None,
-                    digest: None,
-                }));
+                return exceeded(Limit::Entries, limits.max_entries);
             }
             if h.kind == TarKind::Regular {
                 if h.data_offset.saturating_add(h.size) > len {
@@ -219,8 +223,14 @@ impl ArchiveStore {
                         reason: format!("truncated: {} ends past the end of the file", h.path),
                     }));
                 }
+                let name = archive_name(&h.path);
+                // The index is memory an archive's author chooses: bounded like the tree.
+                memory += (name.len() + std::mem::size_of::<(String, ArchiveEntry)>() + 16) as u64;
+                if memory > limits.max_memory {
+                    return exceeded(Limit::Memory, limits.max_memory);
+                }
                 entries.insert(
-                    archive_name(&h.path),
+                    name,
                     ArchiveEntry {
                         offset: h.data_offset,
                         size: h.size,
