@@ -4,7 +4,7 @@ use dockerflow_check::{Outcome, Profile, Verdict, RULES};
 use serde_json::{json, Value};
 
 use crate::{check_rule, check_rule_with, Expect};
-use dockerflow_testkit::image::{dir, file, owned_file, whiteout, Image, COMMIT, PASSWD};
+use dockerflow_testkit::image::{dir, file, owned_file, symlink, whiteout, Image, COMMIT, PASSWD};
 
 const STRICT: Profile = Profile::Strict;
 const MOZCLOUD: Profile = Profile::Mozcloud;
@@ -55,6 +55,69 @@ fn df101_app_missing_or_empty() {
     );
     let a_file = Image::compliant().layer(vec![whiteout("/app"), file("/app", 0o644, "x")]);
     check_rule_with("DF101", &a_file, STRICT, Expect::Fail, NO_APP);
+}
+
+/// The patterns of `tests/patterns/` that an image shows: the program or the application's
+/// files outside /app, and /app holding only version.json.
+#[test]
+fn df101_sources_outside_app() {
+    let only_version = Image::compliant().layer(vec![whiteout("/app/server")]);
+    let r = check_rule("DF101", &only_version, STRICT, Expect::Fail);
+    assert_eq!(
+        r.finding("DF101").map(|f| f.found.as_str()),
+        Some("/app holds only version.json")
+    );
+    // The service in /srv/svc, started from there; /app has version.json only.
+    let srv = only_version
+        .clone()
+        .layer(vec![
+            dir("/srv", 0o755),
+            dir("/srv/svc", 0o755),
+            file("/srv/svc/run", 0o755, "#!/bin/false\n"),
+        ])
+        .with("Entrypoint", json!(["/srv/svc/run"]))
+        .with("WorkingDir", json!("/srv/svc"));
+    let r = check_rule("DF101", &srv, STRICT, Expect::Fail);
+    assert_eq!(
+        r.finding("DF101").map(|f| f.found.as_str()),
+        Some("the container starts /srv/svc/run, outside /app")
+    );
+    check_rule("DF101", &srv, MOZCLOUD, Expect::Fail);
+    // A bare name found on PATH, outside /app; the same through a symlink into /app passes.
+    let on_path = Image::compliant()
+        .layer(vec![
+            dir("/usr/local", 0o755),
+            dir("/usr/local/bin", 0o755),
+            file("/usr/local/bin/service", 0o755, "#!/bin/false\n"),
+        ])
+        .with("Entrypoint", json!(["tini", "--", "service"]));
+    let r = check_rule("DF101", &on_path, STRICT, Expect::Fail);
+    assert_eq!(
+        r.finding("DF101").map(|f| f.found.as_str()),
+        Some("the container starts /usr/local/bin/service, outside /app")
+    );
+    let linked = Image::compliant()
+        .layer(vec![
+            dir("/usr/local", 0o755),
+            dir("/usr/local/bin", 0o755),
+            symlink("/usr/local/bin/service", "/app/server"),
+        ])
+        .with("Entrypoint", json!(["service"]));
+    check_rule("DF101", &linked, STRICT, Expect::Pass);
+    // Application files in a top-level directory of their own.
+    let beside =
+        Image::compliant().layer(vec![dir("/fxa", 0o755), file("/fxa/index.js", 0o644, "")]);
+    let r = check_rule("DF101", &beside, STRICT, Expect::Fail);
+    assert_eq!(
+        r.finding("DF101").map(|f| f.found.as_str()),
+        Some("1 application files outside /app: /fxa/index.js")
+    );
+    // A runtime from the system running a script under /app passes.
+    let runtime = Image::compliant().with(
+        "Entrypoint",
+        json!(["/usr/local/bin/python3.12", "-u", "/app/server"]),
+    );
+    check_rule("DF101", &runtime, STRICT, Expect::Pass);
 }
 
 #[test]
@@ -400,10 +463,10 @@ fn df503_deleted_secrets() {
         dir("/root", 0o700),
         dir("/root/.ssh", 0o700),
         file("/root/.ssh/id_ed25519", 0o600, PRIVATE_KEY),
-        dir("/build", 0o755),
-        file("/build/deploy.pem", 0o600, PRIVATE_KEY),
+        dir("/var/build", 0o755),
+        file("/var/build/deploy.pem", 0o600, PRIVATE_KEY),
         file(
-            "/build/ca.pem",
+            "/var/build/ca.pem",
             0o644,
             "-----BEGIN CERTIFICATE-----\nMIIB\n",
         ),
@@ -414,7 +477,7 @@ fn df503_deleted_secrets() {
     let deleted = added.layer(vec![
         whiteout("/app/.env"),
         whiteout("/root/.ssh"),
-        file("/build/.wh..wh..opq", 0o644, ""),
+        file("/var/build/.wh..wh..opq", 0o644, ""),
     ]);
     let r = check_rule("DF503", &deleted, STRICT, Expect::Warn);
     check_rule("DF502", &deleted, STRICT, Expect::Pass);
@@ -424,7 +487,7 @@ fn df503_deleted_secrets() {
         "3 found, still readable in their layers: \
          /app/.env (a credential file; layer 2, deleted in layer 3), \
          /root/.ssh/id_ed25519 (a credential file; layer 2, deleted in layer 3), \
-         /build/deploy.pem (a private key; layer 2, hidden by an opaque directory in layer 3)"
+         /var/build/deploy.pem (a private key; layer 2, hidden by an opaque directory in layer 3)"
     );
     assert_eq!(f.location.path.as_deref(), Some("/app/.env"));
     assert_eq!(f.location.layer, Some(2));

@@ -5,6 +5,7 @@ mod catalogue;
 mod dockerfile;
 mod ignores;
 mod image;
+mod patterns;
 mod peers;
 mod runtime;
 
@@ -26,7 +27,7 @@ pub enum Expect {
     Skipped,
 }
 
-fn matches(outcome: &Outcome, expect: Expect) -> bool {
+pub(crate) fn matches(outcome: &Outcome, expect: Expect) -> bool {
     matches!(
         (outcome, expect),
         (Outcome::Pass, Expect::Pass)
@@ -155,7 +156,7 @@ pub fn check_dockerfile_rule_with(
 pub const BROKEN_FIXTURES: &[(&str, &str)] = &[
     (
         "DF101",
-        "image::df101_app_missing_or_empty, dockerfile::df101_nothing_copied_into_app",
+        "image::df101_app_missing_or_empty, image::df101_sources_outside_app, dockerfile::df101_nothing_copied_into_app, patterns (srv-service, top-level-dir, binary-on-path, script-outside-app)",
     ),
     ("DF102", "image::df102_app_writable_by_app_user"),
     ("DF103", "image::df103_world_writable"),
