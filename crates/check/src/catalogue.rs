@@ -389,10 +389,10 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: "DF501",
-        level: Level::Should,
+        level: Level::Must,
         profiles: BOTH,
         mozcloud: None,
-        statement: "No secrets in environment variables, labels or the build history",
+        statement: "No secrets in environment variables, labels, kept build arguments or the build history",
         why: "Image configs are readable by anyone who can pull the image; secrets belong in the runtime environment.",
         fix: "Pass secrets at run time (Kubernetes secrets, --env), never ENV or LABEL; use build secrets (RUN --mount=type=secret) while building",
         source: "CONTRACT.md §2",
@@ -404,7 +404,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: "DF502",
-        level: Level::Should,
+        level: Level::Must,
         profiles: BOTH,
         mozcloud: None,
         statement: "No credential files in the image",
@@ -419,7 +419,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         id: "DF503",
-        level: Level::Should,
+        level: Level::Must,
         profiles: BOTH,
         mozcloud: None,
         statement: "No credential files or private keys in any layer, deleted ones included",

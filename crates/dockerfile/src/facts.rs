@@ -118,6 +118,9 @@ pub struct Facts {
     pub env: Vec<NameValue>,
     /// `LABEL`s in first-set order, with their last value.
     pub labels: Vec<NameValue>,
+    /// `ARG`s of the stage and its ancestors that have a value (a default or a build
+    /// argument), in declaration order: BuildKit keeps them in the image's history.
+    pub args: Vec<NameValue>,
     /// `EXPOSE`d ports, expanded, in order.
     pub expose: Vec<Spanned<String>>,
     /// `VOLUME`s, expanded, in order.
@@ -194,6 +197,7 @@ impl Dockerfile {
             stopsignal: None,
             env: Vec::new(),
             labels: Vec::new(),
+            args: Vec::new(),
             expose: Vec::new(),
             volumes: Vec::new(),
             copies: Vec::new(),
@@ -306,6 +310,13 @@ impl Eval<'_> {
                             None => self.df.global_arg(&d.name).map(str::to_owned),
                         },
                     };
+                    if let Some(v) = &value {
+                        self.facts.args.push(NameValue {
+                            name: d.name.clone(),
+                            value: v.clone(),
+                            span,
+                        });
+                    }
                     match value {
                         Some(v) => self.args.insert(d.name.clone(), v),
                         None => self.args.remove(&d.name),

@@ -5,7 +5,7 @@ use crate::model::{DockerfileModel, ImageModel};
 use crate::rules::sample;
 use crate::{Judgement, Location, Profile};
 
-const EXPECTED: &str = "in Env, Labels and history: no non-empty *PASSWORD*, *SECRET*, *TOKEN*, *_KEY variable or label, no AWS access key id, no URL with a password";
+const EXPECTED: &str = "in Env, Labels, ARGs and history: no non-empty *PASSWORD*, *SECRET*, *TOKEN*, *_KEY variable or label, no AWS access key id, no URL with a password";
 
 /// Why `name=value` looks like a secret, or `None`. The reason never contains the value.
 pub(crate) fn secret_reason(name: &str, value: &str) -> Option<&'static str> {
@@ -132,7 +132,11 @@ pub(crate) fn secrets_image(m: &ImageModel, _: Profile) -> Judgement {
 pub(crate) fn secrets_dockerfile(m: &DockerfileModel, _: Profile) -> Judgement {
     let mut hits = Vec::new();
     let mut line = None;
-    for (what, list) in [("ENV", &m.facts.env), ("LABEL", &m.facts.labels)] {
+    for (what, list) in [
+        ("ENV", &m.facts.env),
+        ("LABEL", &m.facts.labels),
+        ("ARG", &m.facts.args),
+    ] {
         for nv in list {
             if let Some(why) = secret_reason(&nv.name, &nv.value) {
                 hits.push(format!(

@@ -450,7 +450,11 @@ fn no_format_prints_a_secret_value() {
         .write(tmp.path(), Form::DockerArchive);
     for format in ["text", "json", "junit", "sarif"] {
         let o = dockerflow(&["check", "image", &r, "--format", format], tmp.path());
-        assert_eq!(code(&o), 0, "{format}: SHOULD rules only warn");
+        assert_eq!(
+            code(&o),
+            1,
+            "{format}: a secret fails (a MUST, CONTRACT §2)"
+        );
         let out = stdout(&o);
         assert!(out.contains("DB_PASSWORD=****"), "{format}: {out}");
         assert!(

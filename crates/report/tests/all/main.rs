@@ -236,7 +236,7 @@ fn junit_is_well_formed_with_one_testcase_per_rule() {
     assert_eq!(xml.matches("<testcase ").count(), RULES.len());
     assert!(
         xml.contains(&format!(
-            "<testsuites name=\"dockerflow check\" tests=\"{}\" failures=\"2\"",
+            "<testsuites name=\"dockerflow check\" tests=\"{}\" failures=\"3\"",
             RULES.len()
         )),
         "{xml}"
@@ -387,11 +387,11 @@ fn text_for_people() {
     );
     assert!(text.contains("skip  DF401"), "{text}");
     assert!(
-        // Everything but the two failures, the warning, the four passes (DF101, DF302, and
+        // Everything but the three failures (a secret is a MUST), the four passes (DF101, DF302, and
         // DF502/DF503 on the instructions) and the ignored rule is skipped: a Dockerfile
         // cannot show the image-only rules.
         text.ends_with(&format!(
-            "verdict: FAIL (2 failed, 1 warned, 4 passed, {} skipped, 1 ignored)\n",
+            "verdict: FAIL (3 failed, 0 warned, 4 passed, {} skipped, 1 ignored)\n",
             RULES.len() - 8
         )),
         "{text}"
