@@ -339,7 +339,7 @@ pub static RULES: &[Rule] = &[
         since: "0.1.0",
         status: Status::Stable,
         image: rules::metadata::version_json_image,
-        dockerfile: rules::metadata::built_image_only,
+        dockerfile: rules::metadata::version_json_dockerfile,
         runtime: rules::endpoints::static_only,
     },
     Rule {

@@ -18,6 +18,7 @@
 //! RUN groupadd --gid 10001 app && useradd --uid 10001 --gid 10001 --home /app app
 //! WORKDIR /app
 //! COPY server /app/server
+//! COPY version.json /app/version.json
 //! ENV PORT=8000
 //! EXPOSE 8000
 //! USER app
@@ -30,7 +31,7 @@
 //! assert_eq!(report.verdict(), Verdict::Pass);
 //! assert_eq!(report.finding("DF203").unwrap().outcome, Outcome::Pass);
 //! // A rule the Dockerfile cannot show is skipped, with the reason.
-//! assert!(matches!(report.finding("DF401").unwrap().outcome, Outcome::Skipped(_)));
+//! assert!(matches!(report.finding("DF102").unwrap().outcome, Outcome::Skipped(_)));
 //! ```
 //!
 //! # Design

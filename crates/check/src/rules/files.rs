@@ -3,7 +3,7 @@
 use dockerflow_oci::{Entry, EntryKind};
 
 use crate::model::{DockerfileModel, ImageModel};
-use crate::rules::program::{absolute, argv, is_app_location, program, under, Program};
+use crate::rules::program::{absolute, argv, is_app_location, landings, program, under, Program};
 use crate::rules::sample;
 use crate::{Judgement, Location, Profile};
 use dockerflow_dockerfile::CopyFact;
@@ -137,22 +137,6 @@ pub(crate) fn app_sources_image(m: &ImageModel, _: Profile) -> Judgement {
         }
         _ => Judgement::broken("/app is empty", APP_EXPECTED, at),
     }
-}
-
-/// Where each source of a `COPY`/`ADD` lands.
-fn landings(c: &CopyFact) -> Vec<String> {
-    let into_dir = c.dest.ends_with('/') || c.sources.len() > 1;
-    c.sources
-        .iter()
-        .map(|s| {
-            let name = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
-            if into_dir && !matches!(name, "" | "." | "*") {
-                absolute(&c.path, name)
-            } else {
-                absolute("/", &c.path)
-            }
-        })
-        .collect()
 }
 
 /// `COPY . dest`: the whole build context.

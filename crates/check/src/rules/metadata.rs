@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::model::{DockerfileModel, ImageModel, VERSION_JSON};
+use crate::rules::program::{landings, under};
 use crate::{Judgement, Location, Profile};
 
 /// The contract's schema for the version object, embedded: the checker judges from the
@@ -110,6 +111,77 @@ pub(crate) fn version_json_image(m: &ImageModel, _: Profile) -> Judgement {
         (VersionJson::Missing(why), _) => Judgement::broken(why, EXPECTED, Location::default()),
         (VersionJson::Invalid(why), at) => Judgement::broken(why, EXPECTED, at),
     }
+}
+
+/// DF401 from a Dockerfile: judged when the file decides. A `COPY`/`ADD` landing on
+/// /app/version.json puts it there (its contents are CI's: the image shows them); with no
+/// instruction that could (no such copy, no directory or wildcard copied into /app, no `RUN`
+/// naming version.json), it is missing.
+pub(crate) fn version_json_dockerfile(m: &DockerfileModel, _: Profile) -> Judgement {
+    const EXPECTED: &str = "a COPY or ADD of version.json (written by CI) to /app/version.json";
+    let f = &m.facts;
+    let exact = f
+        .copies
+        .iter()
+        .rev()
+        .find(|c| landings(c).iter().any(|p| p == VERSION_JSON));
+    if let Some(c) = exact {
+        let what = match c.sources.iter().find(|s| s.starts_with("<<")) {
+            Some(_) => "a heredoc".to_string(),
+            None => c.sources.join(" "),
+        };
+        return Judgement::pass(
+            format!(
+                "{} {what} to {VERSION_JSON} at line {}",
+                c.keyword, c.span.line
+            ),
+            EXPECTED,
+            m.at(c.span.line),
+        );
+    }
+    // A directory, the context or a wildcard copied to /app (or above it) may hold it.
+    let maybe = f.copies.iter().find(|c| {
+        let into_dir = c.sources.iter().zip(landings(c)).any(|(s, p)| {
+            let name = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
+            let dir_like = s.ends_with('/') || !name.contains('.') || name == ".";
+            (dir_like && under(VERSION_JSON, &p) && p != VERSION_JSON)
+                || (s.contains(['*', '?', '[']) && under(&p, "/app"))
+        });
+        into_dir
+    });
+    if let Some(c) = maybe {
+        return Judgement::skipped(
+            format!(
+                "{} at line {} copies {} into {}, which may hold version.json; check the image",
+                c.keyword,
+                c.span.line,
+                c.sources.join(" "),
+                c.path
+            ),
+            EXPECTED,
+        );
+    }
+    let run = f.runs.iter().find(|r| {
+        let text = match &r.command {
+            dockerflow_dockerfile::Command::Shell(s) => s.clone(),
+            dockerflow_dockerfile::Command::Exec(v) => v.join(" "),
+        };
+        text.contains("version.json") || r.heredocs.iter().any(|h| h.body.contains("version.json"))
+    });
+    if let Some(r) = run {
+        return Judgement::skipped(
+            format!(
+                "the RUN at line {} writes version.json; check the image",
+                r.span.line
+            ),
+            EXPECTED,
+        );
+    }
+    Judgement::broken(
+        format!("no COPY, ADD or RUN puts {VERSION_JSON} in the image"),
+        EXPECTED,
+        m.here(),
+    )
 }
 
 /// An absolute URL: a scheme, `://`, and a host, with no blanks.

@@ -4,7 +4,7 @@
 //! a language runtime (`python`, `node`, `gunicorn`, ...) may live anywhere, and then the program
 //! is its script argument, or the working directory it runs from.
 
-use dockerflow_dockerfile::{split_commands, Command};
+use dockerflow_dockerfile::{split_commands, Command, CopyFact};
 
 /// Init systems and privilege droppers that start the real program; their flags and (for the
 /// droppers) their user argument are skipped.
@@ -159,6 +159,22 @@ pub(crate) fn program(argv: &[String]) -> Option<Program> {
         return Some(Program::Executable(first));
     }
     None
+}
+
+/// Where each source of a `COPY`/`ADD` lands.
+pub(crate) fn landings(c: &CopyFact) -> Vec<String> {
+    let into_dir = c.dest.ends_with('/') || c.sources.len() > 1;
+    c.sources
+        .iter()
+        .map(|s| {
+            let name = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
+            if into_dir && !matches!(name, "" | "." | "*") {
+                absolute(&c.path, name)
+            } else {
+                absolute("/", &c.path)
+            }
+        })
+        .collect()
 }
 
 /// Directories where the system and the language runtimes live, not the application.

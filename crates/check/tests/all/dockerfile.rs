@@ -17,6 +17,7 @@ RUN groupadd --gid 10001 app \
  && useradd --uid 10001 --gid 10001 --home /app --no-create-home app
 WORKDIR /app
 COPY --from=build /src/target/release/server /app/server
+COPY version.json /app/version.json
 LABEL org.opencontainers.image.source=https://github.com/example/app \
       org.opencontainers.image.revision=0123456 \
       org.opencontainers.image.version=v1
@@ -90,16 +91,16 @@ pub(crate) fn replace(from: &str, to: &str) -> String {
 #[test]
 fn compliant_dockerfile() {
     for id in [
-        "DF101", "DF201", "DF202", "DF203", "DF301", "DF302", "DF303", "DF403", "DF501", "DF502",
-        "DF503",
+        "DF101", "DF201", "DF202", "DF203", "DF301", "DF302", "DF303", "DF401", "DF403", "DF501",
+        "DF502", "DF503",
     ] {
         check_dockerfile_rule(id, COMPLIANT, STRICT, Expect::Pass);
     }
     let r = check_dockerfile_rule("DF203", COMPLIANT, STRICT, Expect::Pass);
     assert_eq!(r.verdict(), Verdict::Pass);
-    assert_eq!(r.finding("DF203").and_then(|f| f.location.line), Some(16));
+    assert_eq!(r.finding("DF203").and_then(|f| f.location.line), Some(17));
     assert_eq!(r.finding("DF201").and_then(|f| f.location.line), Some(7));
-    for id in ["DF102", "DF103", "DF104", "DF401", "DF402", "DF404"] {
+    for id in ["DF102", "DF103", "DF104", "DF402", "DF404"] {
         check_dockerfile_rule(id, COMPLIANT, STRICT, Expect::Skipped);
     }
 }
@@ -113,7 +114,8 @@ fn reference_app_passes_the_user_rules() {
     }
 }
 
-const ZERO2PROD_FAILS: &[&str] = &["DF203", "DF301"];
+/// zero2prod runs as root, has no CMD and no version.json.
+const ZERO2PROD_FAILS: &[&str] = &["DF203", "DF301", "DF401"];
 
 #[test]
 fn zero2prod_fails() {
@@ -129,7 +131,7 @@ fn zero2prod_fails() {
         "{f:?}"
     );
     // mozcloud: ENTRYPOINT-only warns; USER is unset on a non-scratch base: warns too.
-    check_dockerfile_rule_with("DF301", ZERO2PROD, MOZCLOUD, Expect::Warn, &[]);
+    check_dockerfile_rule_with("DF301", ZERO2PROD, MOZCLOUD, Expect::Warn, &["DF401"]);
 }
 
 #[test]
@@ -141,7 +143,7 @@ fn df101_nothing_copied_into_app() {
     let src = src.replace("WORKDIR /app\n", "");
     check_dockerfile_rule("DF101", &src, STRICT, Expect::Fail);
     // Relative destinations count from WORKDIR.
-    let rel = replace("/app/server\nLABEL", "server\nLABEL");
+    let rel = replace("/app/server\nCOPY version", "server\nCOPY version");
     check_dockerfile_rule("DF101", &rel, STRICT, Expect::Pass);
 }
 
@@ -150,7 +152,7 @@ const NO_ACCOUNTS: &[&str] = &["DF201", "DF202"];
 
 #[test]
 fn df201_df202_scratch_without_accounts() {
-    let src = "FROM scratch\nCOPY server /app/server\nUSER 10001:10001\nENTRYPOINT [\"/app/server\"]\nCMD [\"serve\"]\n";
+    let src = "FROM scratch\nCOPY server version.json /app/\nUSER 10001:10001\nENTRYPOINT [\"/app/server\"]\nCMD [\"serve\"]\n";
     check_dockerfile_rule_with("DF201", src, STRICT, Expect::Fail, NO_ACCOUNTS);
     check_dockerfile_rule_with("DF202", src, STRICT, Expect::Fail, NO_ACCOUNTS);
     check_dockerfile_rule_with("DF201", src, MOZCLOUD, Expect::Warn, &[]);
@@ -212,7 +214,7 @@ fn df203_user() {
 fn df302_shell_form() {
     let src = replace("ENTRYPOINT [\"/app/server\"]", "ENTRYPOINT /app/server");
     let r = check_dockerfile_rule("DF302", &src, STRICT, Expect::Warn);
-    assert_eq!(r.finding("DF302").and_then(|f| f.location.line), Some(17));
+    assert_eq!(r.finding("DF302").and_then(|f| f.location.line), Some(18));
 }
 
 #[test]
@@ -243,7 +245,7 @@ fn df501_secrets() {
     let r = check_dockerfile_rule("DF501", &src, STRICT, Expect::Fail);
     let f = r.finding("DF501").expect("DF501");
     assert!(
-        f.found.contains("ENV API_TOKEN=**** at line 14"),
+        f.found.contains("ENV API_TOKEN=**** at line 15"),
         "{}",
         f.found
     );
@@ -258,7 +260,7 @@ fn df501_secrets() {
     let f = r.finding("DF501").expect("DF501");
     assert_eq!(
         f.found,
-        "values masked: ARG NPM_TOKEN=**** at line 14 (a secret's name)"
+        "values masked: ARG NPM_TOKEN=**** at line 15 (a secret's name)"
     );
     check_dockerfile_rule("DF501", &arg, MOZCLOUD, Expect::Fail);
     let unset = replace("ENV PORT=8000", "ARG NPM_TOKEN\nENV PORT=8000");

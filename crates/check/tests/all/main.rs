@@ -183,7 +183,10 @@ pub const BROKEN_FIXTURES: &[(&str, &str)] = &[
         "image::df302_shell_form, dockerfile::df302_shell_form",
     ),
     ("DF303", "image::df303_port, dockerfile::df303_port"),
-    ("DF401", "image::df401_version_json"),
+    (
+        "DF401",
+        "image::df401_version_json, dockerfile::zero2prod_fails, patterns (no-version-json)",
+    ),
     ("DF601", "runtime::df601_port"),
     ("DF602", "runtime::df602_lbheartbeat"),
     ("DF603", "runtime::df603_version"),

@@ -7,7 +7,7 @@ use dockerflow_check::{
 use dockerflow_report::{junit, render, Format, RenderOptions};
 use serde_json::{json, Value};
 
-const ZERO2PROD_LIKE: &str = "FROM debian:bookworm-slim AS runtime\nWORKDIR /app\nCOPY target/server server\nENV API_TOKEN=s3cr3t\nENTRYPOINT [\"./server\"]\n";
+const ZERO2PROD_LIKE: &str = "FROM debian:bookworm-slim AS runtime\nWORKDIR /app\nCOPY target/release/ .\nENV API_TOKEN=s3cr3t\nENTRYPOINT [\"./server\"]\n";
 
 fn dockerfile_report() -> Report {
     let (m, _) =
