@@ -259,7 +259,7 @@ pub static RULES: &[Rule] = &[
         mozcloud: Some("a missing or different user warns"),
         statement: "User app has UID 10001 and primary group app (GID 10001)",
         why: "Deployments set runAsUser: 10001; the image's own passwd must agree.",
-        fix: "RUN useradd --uid 10001 --gid 10001 --home /app --no-create-home app",
+        fix: "RUN groupadd --gid 10001 app && useradd --uid 10001 --gid app --home /app --no-create-home app",
         source: "CONTRACT.md §2; https://github.com/mozilla-services/Dockerflow#dockerfile-requirements",
         since: "0.1.0",
         status: Status::Stable,

@@ -358,3 +358,43 @@ fn mozcloud_reads_current_mozilla_images() {
         "{f:?}"
     );
 }
+
+#[test]
+fn df201_df202_implicit_groups_agree() {
+    // Debian's USERGROUPS_ENAB: both rules name the same group, created the same way.
+    let src = replace(
+        "RUN groupadd --gid 10001 app \\\n && useradd --uid 10001 --gid 10001 --home /app --no-create-home app",
+        "RUN useradd --uid 10001 --home /app --no-create-home app",
+    );
+    let r = check_dockerfile_rule("DF202", &src, STRICT, Expect::Pass);
+    let how = "useradd at line 7 (USERGROUPS_ENAB yes in debian:bookworm-slim's /etc/login.defs)";
+    assert_eq!(
+        r.finding("DF201").map(|f| f.found.clone()),
+        Some(format!("group app (GID 10001) is created by {how}"))
+    );
+    assert_eq!(
+        r.finding("DF202").map(|f| f.found.clone()),
+        Some(format!(
+            "user app is created with UID 10001 and its own group app (GID 10001, by {how})"
+        ))
+    );
+    // GID 10001 taken first: the group app that useradd makes gets another GID; both fail.
+    let taken = src.replace("RUN useradd", "RUN groupadd -g 10001 web && useradd");
+    let r = check_dockerfile_rule_with("DF201", &taken, STRICT, Expect::Fail, &["DF201", "DF202"]);
+    assert_eq!(
+        r.finding("DF201").map(|f| f.found.as_str()),
+        Some("GID 10001 is group web (line 7), so no group app can have it")
+    );
+    // The fix offered creates the group before the user that names it.
+    let f = r.finding("DF202").expect("DF202");
+    assert!(
+        f.expected
+            .contains("groupadd --gid 10001 app && useradd --uid 10001 --gid app app"),
+        "{}",
+        f.expected
+    );
+    assert!(f
+        .rule
+        .fix
+        .starts_with("RUN groupadd --gid 10001 app && useradd"));
+}

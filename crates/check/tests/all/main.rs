@@ -167,11 +167,11 @@ pub const BROKEN_FIXTURES: &[(&str, &str)] = &[
     ),
     (
         "DF201",
-        "image::df201_group, dockerfile::df201_df202_scratch_without_accounts",
+        "image::df201_group, dockerfile::df201_df202_scratch_without_accounts, dockerfile::df201_df202_implicit_groups_agree, patterns (id-taken)",
     ),
     (
         "DF202",
-        "image::df202_user, dockerfile::df202_user_without_uid",
+        "image::df202_user, dockerfile::df202_user_without_uid, patterns (id-taken, useradd-no-user-group)",
     ),
     ("DF203", "image::df203_spellings, dockerfile::df203_user"),
     (
