@@ -64,6 +64,7 @@
 #![deny(missing_docs)]
 
 mod catalogue;
+mod context;
 mod docs;
 mod finding;
 mod ignore;
@@ -75,12 +76,13 @@ mod schema;
 pub use catalogue::{
     rule, DockerfileRule, ImageRule, Level, Profile, Rule, RuntimeRule, Status, DOCS_URL, RULES,
 };
+pub use context::{BuildContext, ContextError, ContextSecret, Dockerignore, PatternError};
 pub use docs::rules_markdown;
 pub use finding::{
     Finding, InputKind, Judged, Judgement, Location, Outcome, Report, Summary, Verdict,
 };
 pub use ignore::{Ignore, IgnoreError, Ignores};
-pub use model::{DockerfileError, DockerfileModel, ImageModel, VERSION_JSON};
+pub use model::{ContextState, DockerfileError, DockerfileModel, ImageModel, VERSION_JSON};
 pub use rules::service::mozlog_problems;
 pub use runtime::{Answer, DependencyDown, Endpoint, Exchange, Mode, RuntimeModel, Sigterm};
 pub use schema::mozlog_line_errors;

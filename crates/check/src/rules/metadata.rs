@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::model::{DockerfileModel, ImageModel, VERSION_JSON};
+use crate::model::{ContextState, DockerfileModel, ImageModel, VERSION_JSON};
 use crate::rules::program::{landings, under};
 use crate::{Judgement, Location, Profile};
 
@@ -149,6 +149,24 @@ pub(crate) fn version_json_dockerfile(m: &DockerfileModel, _: Profile) -> Judgem
         });
         into_dir
     });
+    // The whole build context copied: when it was read, it says whether version.json is in it.
+    if let (Some(c), ContextState::Read(context)) = (maybe, &m.context) {
+        let whole = c.from.is_none()
+            && c.sources
+                .iter()
+                .all(|s| matches!(s.trim_end_matches('/'), "." | "" | "./"))
+            && landings(c).iter().any(|p| p == "/app");
+        if whole && context.has_version_json {
+            return Judgement::pass(
+                format!(
+                    "{} at line {} copies the build context's version.json to {VERSION_JSON}",
+                    c.keyword, c.span.line
+                ),
+                EXPECTED,
+                m.at(c.span.line),
+            );
+        }
+    }
     if let Some(c) = maybe {
         return Judgement::skipped(
             format!(

@@ -398,3 +398,102 @@ fn df201_df202_implicit_groups_agree() {
         .fix
         .starts_with("RUN groupadd --gid 10001 app && useradd"));
 }
+
+/// Writes `files` (path, content) under a fresh directory: a build context.
+fn context(files: &[(&str, &str)]) -> dockerflow_testkit::TempDir {
+    let dir = dockerflow_testkit::TempDir::new("context");
+    for (path, content) in files {
+        let p = dir.path().join(path);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(p, content).expect("write");
+    }
+    dir
+}
+
+fn judge_with_context(src: &str, dir: Option<&std::path::Path>) -> dockerflow_check::Report {
+    let (model, _) = DockerfileModel::parse("Dockerfile", src, None, &[]).expect("a stage");
+    let model = match dir {
+        Some(d) => model.with_context(d, None),
+        None => model,
+    };
+    check_dockerfile(&model, &Options::default())
+}
+
+const KEY: &str =
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n";
+
+#[test]
+fn df502_the_build_context_counts() {
+    let src = "FROM debian:bookworm-slim\nRUN groupadd -g 10001 app && useradd -u 10001 -g app app\nWORKDIR /app\nCOPY . /app\nUSER app\nENTRYPOINT [\"/app/server\"]\nCMD [\"serve\"]\n";
+    let files = [
+        ("server", "#!/bin/false\n"),
+        ("version.json", "{}"),
+        (".env", "DB_PASSWORD=hunter2"),
+        (".env.example", "DB_PASSWORD="),
+        (".ssh/id_rsa", KEY),
+        (".npmrc", "registry=https://registry.npmjs.org/\n"),
+        ("deploy/tls.key", KEY),
+        ("node_modules/pkg/.npmrc", "//r/:_authToken=npm_x\n"),
+    ];
+    let dir = context(&files);
+    let r = judge_with_context(src, Some(dir.path()));
+    let f = r.finding("DF502").expect("DF502");
+    assert_eq!(f.outcome, Outcome::Fail, "{}", f.found);
+    assert_eq!(
+        f.found,
+        "4 found: .env by COPY . from the build context (an environment file) at line 4, \
+         .ssh/id_rsa by COPY . from the build context (an SSH private key) at line 4, \
+         deploy/tls.key by COPY . from the build context (a private key) at line 4, \
+         node_modules/pkg/.npmrc by COPY . from the build context (a registry token) at line 4"
+    );
+    assert!(!f.found.contains("hunter2") && !f.found.contains("not-a-real-key"));
+    // The context holds version.json, and COPY . /app brings it: DF401 is judged too.
+    let f = r.finding("DF401").expect("DF401");
+    assert_eq!(
+        f.found,
+        "COPY at line 4 copies the build context's version.json to /app/version.json"
+    );
+    assert_eq!(r.verdict(), Verdict::Fail);
+    // The .dockerignore leaves them out, with Docker's rules (`**`, `!` exceptions).
+    std::fs::write(
+        dir.path().join(".dockerignore"),
+        "# secrets\n**/.env*\n!.env.example\n.ssh\ndeploy/*.key\nnode_modules\n",
+    )
+    .expect("write");
+    let r = judge_with_context(src, Some(dir.path()));
+    let f = r.finding("DF502").expect("DF502");
+    assert_eq!(f.outcome, Outcome::Pass, "{}", f.found);
+    // A COPY of one file brings only that file.
+    std::fs::remove_file(dir.path().join(".dockerignore")).expect("rm");
+    let one = src.replace("COPY . /app", "COPY server version.json /app/");
+    let r = judge_with_context(&one, Some(dir.path()));
+    assert_eq!(r.finding("DF502").map(|f| &f.outcome), Some(&Outcome::Pass));
+    // No context read, or one that cannot be read: it says it could not tell.
+    let r = judge_with_context(src, None);
+    let f = r.finding("DF502").expect("DF502");
+    assert!(
+        matches!(&f.outcome, Outcome::Skipped(why) if why == "could not tell what COPY at line 4 brings from the build context: it was not read"),
+        "{f:?}"
+    );
+    let gone = dir.path().join("nope");
+    let r = judge_with_context(src, Some(&gone));
+    let f = r.finding("DF502").expect("DF502");
+    assert!(
+        matches!(&f.outcome, Outcome::Skipped(why) if why.contains("it could not be read") && why.contains("nope")),
+        "{f:?}"
+    );
+    // A Dockerfile-specific ignore file wins over the context's.
+    std::fs::write(dir.path().join(".dockerignore"), "server\n").expect("write");
+    let dockerfile = dir.path().join("Dockerfile");
+    std::fs::write(
+        dir.path().join("Dockerfile.dockerignore"),
+        ".env\n.ssh\ndeploy\nnode_modules\n",
+    )
+    .expect("write");
+    let (model, _) = DockerfileModel::parse("Dockerfile", src, None, &[]).expect("a stage");
+    let model = model.with_context(dir.path(), Some(&dockerfile));
+    let r = check_dockerfile(&model, &Options::default());
+    assert_eq!(r.finding("DF502").map(|f| &f.outcome), Some(&Outcome::Pass));
+}

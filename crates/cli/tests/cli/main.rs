@@ -267,6 +267,32 @@ fn dockerfile_checks() {
 }
 
 #[test]
+fn dockerfile_build_context() {
+    let tmp = TempDir::new("cli");
+    std::fs::write(tmp.path().join("Dockerfile"), GOOD_DOCKERFILE).expect("write");
+    std::fs::write(tmp.path().join(".env"), "DB_PASSWORD=ctx-secret-value").expect("write");
+    // The Dockerfile's directory is the context: COPY . . brings .env in.
+    let o = dockerflow(&["check", "dockerfile", "Dockerfile"], tmp.path());
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(stdout(&o).contains(".env by COPY . from the build context (an environment file)"));
+    assert!(!stdout(&o).contains("ctx-secret-value"));
+    // --context names another directory; one that is not there cannot tell.
+    let clean = tmp.path().join("clean");
+    std::fs::create_dir_all(&clean).expect("mkdir");
+    let o = dockerflow(
+        &["check", "dockerfile", "Dockerfile", "--context", "clean"],
+        tmp.path(),
+    );
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let o = dockerflow(
+        &["check", "dockerfile", "Dockerfile", "--context", "nope"],
+        tmp.path(),
+    );
+    assert!(stdout(&o).contains("skip  DF502"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("could not be read"), "{}", stdout(&o));
+}
+
+#[test]
 fn could_not_check_exits_2_with_one_line() {
     let tmp = TempDir::new("cli");
     let t = tmp.path();
