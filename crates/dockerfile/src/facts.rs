@@ -137,6 +137,9 @@ pub struct Facts {
     pub account_file_copies: Vec<AccountFileCopy>,
     /// Problems met while expanding (a bad substitution, `${X:?}` with `X` unset).
     pub errors: Vec<ParseError>,
+    /// Variables an instruction names that no `ARG` or `ENV` set (they expand to nothing,
+    /// or to their `${X:-default}`), with the instruction, in order.
+    pub unset: Vec<Spanned<String>>,
 }
 
 impl Facts {
@@ -206,6 +209,7 @@ impl Dockerfile {
             groups: Vec::new(),
             account_file_copies: Vec::new(),
             errors: Vec::new(),
+            unset: Vec::new(),
         };
         let mut env_index: HashMap<String, usize> = HashMap::new();
         let mut label_index: HashMap<String, usize> = HashMap::new();
@@ -257,8 +261,32 @@ impl Eval<'_> {
     }
 
     fn expand(&mut self, raw: &str, inst: &Instruction) -> String {
-        let lookup = |n: &str| self.lookup(n);
-        match expand(raw, self.df.escape, &lookup, self.budget) {
+        let missing = std::cell::RefCell::new(Vec::new());
+        let lookup = |n: &str| {
+            let v = self.lookup(n);
+            if v.is_none() {
+                missing.borrow_mut().push(n.to_owned());
+            }
+            v
+        };
+        let result = expand(raw, self.df.escape, &lookup, self.budget);
+        for name in missing.into_inner() {
+            // Only this instruction's own entries (at the end) can repeat the name.
+            let known = self
+                .facts
+                .unset
+                .iter()
+                .rev()
+                .take_while(|u| u.span == inst.span)
+                .any(|u| u.value == name);
+            if !known {
+                self.facts.unset.push(Spanned {
+                    value: name,
+                    span: inst.span,
+                });
+            }
+        }
+        match result {
             Ok(v) => v,
             Err(e) => {
                 if let Some(e) = e.syntax() {

@@ -494,7 +494,28 @@ pub(crate) fn runs_as_dockerfile(m: &DockerfileModel, profile: Profile) -> Judge
         None => (spec, None),
     };
     let is_root = |s: &str| s == "root" || s.parse::<u32>() == Ok(0);
-    if name.is_empty() || is_root(name) {
+    if name.is_empty() {
+        // `USER $NAME` with NAME never set: name the variable rather than show `USER `.
+        let unset: Vec<String> = m
+            .facts
+            .unset
+            .iter()
+            .filter(|u| u.span == user.span)
+            .map(|u| format!("${}", u.value))
+            .collect();
+        let found = if unset.is_empty() {
+            format!("USER {spec:?} names no user: the container runs as root (uid 0)")
+        } else {
+            format!(
+                "USER at line {} expands to {spec:?}: {} {} not set by any ARG or ENV before it, so the container runs as root (uid 0)",
+                user.span.line,
+                unset.join(", "),
+                if unset.len() == 1 { "is" } else { "are" }
+            )
+        };
+        return Judgement::broken(found, EXPECTED, at);
+    }
+    if is_root(name) {
         return Judgement::broken(format!("USER {spec}: root (uid 0)"), EXPECTED, at);
     }
     let uid: Option<u32> = name

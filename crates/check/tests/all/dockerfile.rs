@@ -497,3 +497,40 @@ fn df502_the_build_context_counts() {
     let r = check_dockerfile(&model, &Options::default());
     assert_eq!(r.finding("DF502").map(|f| &f.outcome), Some(&Outcome::Pass));
 }
+
+#[test]
+fn messages_fit_the_finding() {
+    // A variable that expanded to nothing is named.
+    let src = replace("USER app", "USER $USERNAME");
+    let r = check_dockerfile_rule("DF203", &src, STRICT, Expect::Fail);
+    assert_eq!(
+        r.finding("DF203").map(|f| f.found.as_str()),
+        Some(
+            "USER at line 17 expands to \"\": $USERNAME is not set by any ARG or ENV before it, \
+             so the container runs as root (uid 0)"
+        )
+    );
+    // DF302 names the instruction in shell form, not ENTRYPOINT for a CMD.
+    let src = replace("CMD [\"serve\"]", "CMD serve --port 8000");
+    let r = check_dockerfile_rule("DF302", &src, STRICT, Expect::Warn);
+    let f = r.finding("DF302").expect("DF302");
+    assert_eq!(f.found, "CMD in shell form");
+    assert!(f.expected.starts_with("exec form: CMD ["), "{}", f.expected);
+    // DF301 proposes what is missing beside what is there.
+    let src = replace("CMD [\"serve\"]\n", "");
+    let r = check_dockerfile_rule("DF301", &src, STRICT, Expect::Fail);
+    let f = r.finding("DF301").expect("DF301");
+    assert!(
+        f.expected.contains("keep the ENTRYPOINT and add CMD"),
+        "{}",
+        f.expected
+    );
+    let src = replace("ENTRYPOINT [\"/app/server\"]\n", "");
+    let r = check_dockerfile_rule("DF301", &src, STRICT, Expect::Fail);
+    let f = r.finding("DF301").expect("DF301");
+    assert!(
+        f.expected.contains("split the CMD into ENTRYPOINT"),
+        "{}",
+        f.expected
+    );
+}

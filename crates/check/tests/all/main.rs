@@ -176,7 +176,10 @@ pub const BROKEN_FIXTURES: &[(&str, &str)] = &[
         "DF202",
         "image::df202_user, dockerfile::df202_user_without_uid, patterns (id-taken, useradd-no-user-group)",
     ),
-    ("DF203", "image::df203_spellings, dockerfile::df203_user"),
+    (
+        "DF203",
+        "image::df203_spellings, dockerfile::df203_user, dockerfile::messages_fit_the_finding, patterns (user-unset-variable, cmd-only-distroless)",
+    ),
     (
         "DF301",
         "image::df301_entrypoint_and_cmd, dockerfile::zero2prod_fails",
