@@ -21,9 +21,7 @@ pub fn rules_markdown() -> String {
          do). Ignore a rule with `--ignore ID=REASON` or a line `ID REASON` in \
          `.dockerflow-check`; a reason is required.\n\n",
     );
-    s.push_str(
-        "| id | level | `strict` | `mozcloud` | statement |\n|---|---|---|---|---|\n",
-    );
+    s.push_str("| id | level | `strict` | `mozcloud` | statement |\n|---|---|---|---|---|\n");
     for r in RULES {
         let _ = writeln!(
             s,

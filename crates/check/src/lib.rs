@@ -84,7 +84,9 @@ pub use finding::{
 pub use ignore::{Ignore, IgnoreError, Ignores};
 pub use model::{ContextState, DockerfileError, DockerfileModel, ImageModel, VERSION_JSON};
 pub use rules::service::mozlog_problems;
-pub use runtime::{Answer, DependencyDown, Endpoint, Exchange, Mode, RuntimeModel, Sigterm};
+pub use runtime::{
+    Answer, DependencyDown, Endpoint, Exchange, Mode, RequestIdProbe, RuntimeModel, Sigterm,
+};
 pub use schema::mozlog_line_errors;
 
 /// How to judge: the profile and the ignores.

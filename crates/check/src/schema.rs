@@ -14,6 +14,8 @@ pub(crate) enum Schema {
     Heartbeat,
     /// `contract/version.schema.json`.
     Version,
+    /// `contract/request-summary.schema.json` (it refers to the mozlog schema by its `$id`).
+    RequestSummary,
 }
 
 type Compiled = Result<jsonschema::Validator, String>;
@@ -23,10 +25,49 @@ fn compile(text: &str) -> Compiled {
     jsonschema::validator_for(&schema).map_err(|e| e.to_string())
 }
 
+/// Serves the embedded mozlog schema to the request.summary schema's `$ref`, and nothing else:
+/// the checker never fetches a schema.
+struct Embedded {
+    id: String,
+    mozlog: Value,
+}
+
+impl jsonschema::Retrieve for Embedded {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        if uri.as_str() == self.id {
+            Ok(self.mozlog.clone())
+        } else {
+            Err(format!("{} is not one of the contract's schemas", uri.as_str()).into())
+        }
+    }
+}
+
+/// The request.summary schema, with the mozlog schema it refers to served from memory.
+fn compile_summary() -> Compiled {
+    let mozlog: Value = serde_json::from_str(include_str!("../../../contract/mozlog.schema.json"))
+        .map_err(|e| e.to_string())?;
+    let id = mozlog["$id"]
+        .as_str()
+        .ok_or("contract/mozlog.schema.json has no $id")?
+        .to_string();
+    let summary: Value = serde_json::from_str(include_str!(
+        "../../../contract/request-summary.schema.json"
+    ))
+    .map_err(|e| e.to_string())?;
+    jsonschema::options()
+        .with_retriever(Embedded { id, mozlog })
+        .build(&summary)
+        .map_err(|e| e.to_string())
+}
+
 fn validator(schema: Schema) -> Result<&'static jsonschema::Validator, String> {
     static MOZLOG: OnceLock<Compiled> = OnceLock::new();
     static HEARTBEAT: OnceLock<Compiled> = OnceLock::new();
     static VERSION: OnceLock<Compiled> = OnceLock::new();
+    static SUMMARY: OnceLock<Compiled> = OnceLock::new();
     let compiled = match schema {
         Schema::Mozlog => {
             MOZLOG.get_or_init(|| compile(include_str!("../../../contract/mozlog.schema.json")))
@@ -34,6 +75,7 @@ fn validator(schema: Schema) -> Result<&'static jsonschema::Validator, String> {
         Schema::Heartbeat => HEARTBEAT
             .get_or_init(|| compile(include_str!("../../../contract/heartbeat.schema.json"))),
         Schema::Version => VERSION.get_or_init(|| compile(crate::rules::metadata::VERSION_SCHEMA)),
+        Schema::RequestSummary => SUMMARY.get_or_init(compile_summary),
     };
     compiled
         .as_ref()
