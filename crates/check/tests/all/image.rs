@@ -529,3 +529,30 @@ fn df503_deleted_secrets() {
         Some("no secrets among 1 files deleted or replaced by later layers")
     );
 }
+
+/// The image form of `tests/patterns/id-taken.Dockerfile`: uid and gid 10001 belong to svc.
+#[test]
+fn df201_df202_id_taken_by_another_name() {
+    let image = Image::compliant()
+        .layer(vec![
+            file(
+                "/etc/passwd",
+                0o644,
+                "root:x:0:0:root:/root:/bin/sh\nsvc:x:10001:10001::/app:/usr/sbin/nologin\n",
+            ),
+            file("/etc/group", 0o644, "root:x:0:\nsvc:x:10001:\n"),
+        ])
+        .with("User", json!("svc"));
+    let both = ["DF201", "DF202"];
+    let r = check_rule_with("DF201", &image, STRICT, Expect::Fail, &both);
+    assert_eq!(
+        r.finding("DF201").map(|f| f.found.as_str()),
+        Some("no group app in /etc/group (GID 10001 is group svc)")
+    );
+    assert_eq!(
+        r.finding("DF202").map(|f| f.found.as_str()),
+        Some("no user app in /etc/passwd (UID 10001 is user svc)")
+    );
+    check_rule_with("DF203", &image, STRICT, Expect::Pass, &both);
+    check_rule_with("DF202", &image, MOZCLOUD, Expect::Warn, &[]);
+}
