@@ -508,7 +508,13 @@ fn accounts_into(
                                 span,
                             });
                         }
-                        let own_group = primary.as_ref().map(|g| *g == user);
+                        // A system user without a group joins nogroup (Debian and BusyBox).
+                        let system = o.has("--system") || o.has("-S");
+                        let own_group = match &primary {
+                            Some(g) => Some(*g == user),
+                            None if system => Some(false),
+                            None => None,
+                        };
                         out.users.push(UserDecl {
                             name: user,
                             uid: o.value(&["-u", "--uid"]).and_then(num),

@@ -258,6 +258,13 @@ fn usergroups_base(reference: &str) -> bool {
     FAMILY.contains(&name) && !tag.contains("alpine")
 }
 
+/// Alpine bases, whose `adduser` is BusyBox's.
+fn alpine_base(reference: &str) -> bool {
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    let (name, tag) = last.split_once(':').unwrap_or((last, ""));
+    name == "alpine" || tag.contains("alpine")
+}
+
 /// Whether a user's own group (named after it) exists, and what decided it.
 enum OwnGroup {
     /// Created, with this reason (`useradd -U`, `USERGROUPS_ENAB`).
@@ -278,6 +285,12 @@ fn own_group(m: &DockerfileModel, u: &UserDecl) -> OwnGroup {
         (None, DeclSource::Useradd) if usergroups_base(&m.facts.root_base.reference) => {
             OwnGroup::Created(format!(
                 "useradd at line {} (USERGROUPS_ENAB yes in {}'s /etc/login.defs)",
+                u.span.line, m.facts.root_base.reference
+            ))
+        }
+        (None, DeclSource::Adduser) if alpine_base(&m.facts.root_base.reference) => {
+            OwnGroup::Created(format!(
+                "adduser at line {} (BusyBox in {}: a group named after the user, GID = UID)",
                 u.span.line, m.facts.root_base.reference
             ))
         }
@@ -454,10 +467,13 @@ pub(crate) fn user_dockerfile(m: &DockerfileModel, profile: Profile) -> Judgemen
             return Judgement::skipped(reason, EXPECTED)
         }
         (None, OwnGroup::BaseDecides(_)) => Err("no primary group given".into()),
-        (None, OwnGroup::No) => Err(
-            "no primary group of its own (useradd -N: the default group, usually users, GID 100)"
-                .into(),
-        ),
+        (None, OwnGroup::No) => Err(match u.source {
+            DeclSource::Useradd => {
+                "no primary group of its own (useradd -N: the default group, users, GID 100)"
+            }
+            _ => "no primary group of its own (adduser --system: nogroup)",
+        }
+        .into()),
     };
     match group {
         Ok(g) if uid == APP_ID => Judgement::pass(
