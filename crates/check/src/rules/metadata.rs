@@ -139,24 +139,21 @@ pub(crate) fn version_json_dockerfile(m: &DockerfileModel, _: Profile) -> Judgem
             m.at(c.span.line),
         );
     }
-    // A directory, the context or a wildcard copied to /app (or above it) may hold it.
-    let maybe = f.copies.iter().find(|c| {
-        let into_dir = c.sources.iter().zip(landings(c)).any(|(s, p)| {
-            let name = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
-            let dir_like = s.ends_with('/') || !name.contains('.') || name == ".";
-            (dir_like && under(VERSION_JSON, &p) && p != VERSION_JSON)
-                || (s.contains(['*', '?', '[']) && under(&p, "/app"))
-        });
-        into_dir
-    });
-    // The whole build context copied: when it was read, it says whether version.json is in it.
-    if let (Some(c), ContextState::Read(context)) = (maybe, &m.context) {
-        let whole = c.from.is_none()
+    // The whole build context copied to /app: when it was read, it says whether version.json
+    // is in it.
+    let read = match &m.context {
+        ContextState::Read(context) => Some(context),
+        _ => None,
+    };
+    let whole_context = |c: &dockerflow_dockerfile::CopyFact| {
+        c.from.is_none()
             && c.sources
                 .iter()
                 .all(|s| matches!(s.trim_end_matches('/'), "." | "" | "./"))
-            && landings(c).iter().any(|p| p == "/app");
-        if whole && context.has_version_json {
+            && landings(c).iter().any(|p| p == "/app")
+    };
+    if read.is_some_and(|c| c.has_version_json) {
+        if let Some(c) = f.copies.iter().rev().find(|c| whole_context(c)) {
             return Judgement::pass(
                 format!(
                     "{} at line {} copies the build context's version.json to {VERSION_JSON}",
@@ -167,6 +164,19 @@ pub(crate) fn version_json_dockerfile(m: &DockerfileModel, _: Profile) -> Judgem
             );
         }
     }
+    // A directory, the context or a wildcard copied to /app (or above it) may hold it; a
+    // context read without version.json at its root does not.
+    let maybe = f.copies.iter().find(|c| {
+        if read.is_some() && whole_context(c) {
+            return false;
+        }
+        c.sources.iter().zip(landings(c)).any(|(s, p)| {
+            let name = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
+            let dir_like = s.ends_with('/') || !name.contains('.') || name == ".";
+            (dir_like && under(VERSION_JSON, &p) && p != VERSION_JSON)
+                || (s.contains(['*', '?', '[']) && under(&p, "/app"))
+        })
+    });
     if let Some(c) = maybe {
         return Judgement::skipped(
             format!(
@@ -195,8 +205,17 @@ pub(crate) fn version_json_dockerfile(m: &DockerfileModel, _: Profile) -> Judgem
             EXPECTED,
         );
     }
+    let context_note = match (read, f.copies.iter().find(|c| whole_context(c))) {
+        (Some(context), Some(c)) => format!(
+            " ({} at line {} copies the build context {}, which has no version.json)",
+            c.keyword,
+            c.span.line,
+            context.dir.display()
+        ),
+        _ => String::new(),
+    };
     Judgement::broken(
-        format!("no COPY, ADD or RUN puts {VERSION_JSON} in the image"),
+        format!("no COPY, ADD or RUN puts {VERSION_JSON} in the image{context_note}"),
         EXPECTED,
         m.here(),
     )

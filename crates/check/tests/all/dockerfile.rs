@@ -534,3 +534,30 @@ fn messages_fit_the_finding() {
         f.expected
     );
 }
+
+#[test]
+fn df401_the_build_context_decides_for_copy_dot() {
+    let src = "FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\nUSER 10001\nENTRYPOINT [\"/app/server\"]\nCMD [\"serve\"]\n";
+    let dir = context(&[("server", "")]);
+    let f = judge_with_context(src, Some(dir.path()));
+    let f = f.finding("DF401").expect("DF401");
+    assert_eq!(f.outcome, Outcome::Fail, "{}", f.found);
+    assert!(
+        f.found.starts_with("no COPY, ADD or RUN puts /app/version.json in the image (COPY at line 3 copies the build context "),
+        "{}",
+        f.found
+    );
+    // Without the context it cannot tell; with version.json in it, it passes; .dockerignore'd,
+    // it fails again.
+    let f = judge_with_context(src, None);
+    assert!(matches!(
+        f.finding("DF401").map(|f| &f.outcome),
+        Some(Outcome::Skipped(_))
+    ));
+    std::fs::write(dir.path().join("version.json"), "{}").expect("write");
+    let f = judge_with_context(src, Some(dir.path()));
+    assert_eq!(f.finding("DF401").map(|f| &f.outcome), Some(&Outcome::Pass));
+    std::fs::write(dir.path().join(".dockerignore"), "*.json\n").expect("write");
+    let f = judge_with_context(src, Some(dir.path()));
+    assert_eq!(f.finding("DF401").map(|f| &f.outcome), Some(&Outcome::Fail));
+}

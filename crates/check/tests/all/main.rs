@@ -135,8 +135,9 @@ pub fn check_dockerfile_rule_with(
     expect: Expect,
     failing_ids: &[&str],
 ) -> Report {
-    // A build context with nothing in it: what COPY brings from it is known (nothing secret).
+    // A build context as CI has it: version.json (written by CI) and nothing secret.
     let context = TempDir::new("context");
+    std::fs::write(context.path().join("version.json"), "{}").expect("write version.json");
     let (model, _) = DockerfileModel::parse("Dockerfile", src, None, &[]).expect("a stage");
     let model = model.with_context(context.path(), None);
     let options = Options {

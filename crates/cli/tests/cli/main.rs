@@ -203,11 +203,14 @@ fn dockerfile_checks() {
     let tmp = TempDir::new("cli");
     let good = tmp.path().join("Dockerfile");
     std::fs::write(&good, GOOD_DOCKERFILE).expect("write");
+    // The build context as CI has it: COPY . brings version.json.
+    std::fs::write(tmp.path().join("version.json"), "{}").expect("write");
     let o = dockerflow(&["check", "dockerfile", "Dockerfile"], tmp.path());
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     let sub = tmp.path().join("svc");
     std::fs::create_dir_all(&sub).expect("mkdir");
     std::fs::write(sub.join("Dockerfile"), ROOT_DOCKERFILE).expect("write");
+    std::fs::write(sub.join("version.json"), "{}").expect("write");
     let o = dockerflow(
         &["check", "dockerfile", "svc/Dockerfile", "--format", "json"],
         tmp.path(),
@@ -270,6 +273,7 @@ fn dockerfile_checks() {
 fn dockerfile_build_context() {
     let tmp = TempDir::new("cli");
     std::fs::write(tmp.path().join("Dockerfile"), GOOD_DOCKERFILE).expect("write");
+    std::fs::write(tmp.path().join("version.json"), "{}").expect("write");
     std::fs::write(tmp.path().join(".env"), "DB_PASSWORD=ctx-secret-value").expect("write");
     // The Dockerfile's directory is the context: COPY . . brings .env in.
     let o = dockerflow(&["check", "dockerfile", "Dockerfile"], tmp.path());
@@ -279,6 +283,7 @@ fn dockerfile_build_context() {
     // --context names another directory; one that is not there cannot tell.
     let clean = tmp.path().join("clean");
     std::fs::create_dir_all(&clean).expect("mkdir");
+    std::fs::write(clean.join("version.json"), "{}").expect("write");
     let o = dockerflow(
         &["check", "dockerfile", "Dockerfile", "--context", "clean"],
         tmp.path(),
