@@ -453,6 +453,26 @@ pub(crate) fn user_dockerfile(m: &DockerfileModel, profile: Profile) -> Judgemen
             at,
         );
     };
+    // A primary group no instruction here creates: useradd fails unless the base has it.
+    if let Some(g) = &u.primary_group {
+        let created = match g.parse::<u32>() {
+            Ok(gid) => m.facts.groups.iter().any(|d| d.gid == Some(gid)),
+            Err(_) => m.facts.group_decl(g).is_some(),
+        };
+        if !created && !m.facts.root_base.is_scratch() && m.facts.account_file_copies.is_empty() {
+            let reason = format!(
+                "{} at line {} gives user app the group {g}, which this Dockerfile does not create: the build works only if {} has it, and that image decides its GID; check the built image",
+                match u.source {
+                    DeclSource::Useradd => "useradd",
+                    DeclSource::Adduser => "adduser",
+                    _ => "the /etc/passwd line",
+                },
+                u.span.line,
+                m.facts.root_base.reference
+            );
+            return Judgement::skipped(reason, EXPECTED);
+        }
+    }
     let group = match (&u.primary_group, own_group(m, u)) {
         (Some(g), _) if group_is_app(m, g) => Ok(format!("primary group {g} (GID 10001)")),
         (Some(g), _) => Err(format!("primary group {g}, which is not GID 10001")),
