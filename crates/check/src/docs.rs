@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::catalogue::{Profile, RULES};
+use crate::catalogue::{Profile, Rule, RULES};
 
 /// Renders `docs/RULES.md`: a table of every rule, then one section per rule (anchored by
 /// its lower-case id, which SARIF's `helpUri` links to).
@@ -22,15 +22,16 @@ pub fn rules_markdown() -> String {
          do). Ignore a rule with `--ignore ID=REASON` or a line `ID REASON` in \
          `.dockerflow-check`; a reason is required.\n\n",
     );
-    s.push_str("| id | level | profiles | statement |\n|---|---|---|---|\n");
+    s.push_str("| id | level | `strict` | `mozcloud` | statement |\n|---|---|---|---|---|\n");
     for r in RULES {
         let _ = writeln!(
             s,
-            "| [{}](#{}) | {} | {} | {} |",
+            "| [{}](#{}) | {} | {} | {} | {} |",
             r.id,
             r.id.to_ascii_lowercase(),
             r.level.as_str(),
-            profiles(r.profiles),
+            judged(r, Profile::Strict),
+            judged(r, Profile::Mozcloud),
             r.statement
         );
     }
@@ -48,8 +49,8 @@ pub fn rules_markdown() -> String {
             link_sections(r.why),
             r.fix
         );
-        if let Some(m) = r.mozcloud {
-            let _ = writeln!(s, "- Profile `mozcloud`: {m}.");
+        for p in Profile::ALL {
+            let _ = writeln!(s, "- Profile `{p}`: {}.", judged(r, *p));
         }
         let _ = writeln!(
             s,
@@ -87,6 +88,21 @@ fn link_sections(text: &str) -> String {
         }
     }
     out
+}
+
+/// How `profile` judges the rule: not run, as its level says, or the profile's relaxation.
+fn judged(r: &Rule, profile: Profile) -> String {
+    if !r.profiles.contains(&profile) {
+        return "not run".to_string();
+    }
+    let plain = match r.level {
+        crate::Level::Must => "broken fails",
+        crate::Level::Should => "broken warns",
+    };
+    match (profile, r.mozcloud) {
+        (Profile::Mozcloud, Some(m)) => format!("{plain}, except: {m}"),
+        _ => plain.to_string(),
+    }
 }
 
 fn profiles(p: &[Profile]) -> String {

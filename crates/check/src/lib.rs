@@ -18,6 +18,7 @@
 //! RUN groupadd --gid 10001 app && useradd --uid 10001 --gid 10001 --home /app app
 //! WORKDIR /app
 //! COPY server /app/server
+//! COPY version.json /app/version.json
 //! ENV PORT=8000
 //! EXPOSE 8000
 //! USER app
@@ -30,7 +31,7 @@
 //! assert_eq!(report.verdict(), Verdict::Pass);
 //! assert_eq!(report.finding("DF203").unwrap().outcome, Outcome::Pass);
 //! // A rule the Dockerfile cannot show is skipped, with the reason.
-//! assert!(matches!(report.finding("DF401").unwrap().outcome, Outcome::Skipped(_)));
+//! assert!(matches!(report.finding("DF102").unwrap().outcome, Outcome::Skipped(_)));
 //! ```
 //!
 //! # Design
@@ -63,6 +64,7 @@
 #![deny(missing_docs)]
 
 mod catalogue;
+mod context;
 mod docs;
 mod finding;
 mod ignore;
@@ -74,14 +76,17 @@ mod schema;
 pub use catalogue::{
     rule, DockerfileRule, ImageRule, Level, Profile, Rule, RuntimeRule, Status, DOCS_URL, RULES,
 };
+pub use context::{BuildContext, ContextError, ContextSecret, Dockerignore, PatternError};
 pub use docs::rules_markdown;
 pub use finding::{
     Finding, InputKind, Judged, Judgement, Location, Outcome, Report, Summary, Verdict,
 };
 pub use ignore::{Ignore, IgnoreError, Ignores};
-pub use model::{DockerfileError, DockerfileModel, ImageModel, VERSION_JSON};
+pub use model::{ContextState, DockerfileError, DockerfileModel, ImageModel, VERSION_JSON};
 pub use rules::service::mozlog_problems;
-pub use runtime::{Answer, DependencyDown, Endpoint, Exchange, Mode, RuntimeModel, Sigterm};
+pub use runtime::{
+    Answer, DependencyDown, Endpoint, Exchange, Mode, RequestIdProbe, RuntimeModel, Sigterm,
+};
 pub use schema::mozlog_line_errors;
 
 /// How to judge: the profile and the ignores.

@@ -1,8 +1,12 @@
 //! What the rules judge: an image (its config and its files after all layers) or a Dockerfile
 //! stage (its facts). Building a model is the only I/O in this crate.
 
+use std::path::Path;
+
 use dockerflow_dockerfile::{Facts, ParseError};
 use dockerflow_oci::{ContainerConfig, ContentRequest, ImageConfig, ImageSource, Limits, Vfs};
+
+use crate::context::BuildContext;
 
 /// Where version.json lives in an image (CONTRACT.md section 1.2).
 pub const VERSION_JSON: &str = "/app/version.json";
@@ -48,6 +52,20 @@ pub struct DockerfileModel {
     pub path: String,
     /// The facts of the judged stage.
     pub facts: Facts,
+    /// The build context, when read ([`DockerfileModel::with_context`]).
+    pub context: ContextState,
+}
+
+/// What is known of a Dockerfile's build context.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ContextState {
+    /// Not asked for: what `COPY`/`ADD` bring from it cannot be told.
+    #[default]
+    NotRead,
+    /// Asked for and not readable, with the reason.
+    Unreadable(String),
+    /// Read.
+    Read(BuildContext),
 }
 
 /// Why a Dockerfile could not be judged.
@@ -122,9 +140,20 @@ impl DockerfileModel {
             DockerfileModel {
                 path: path.to_string(),
                 facts,
+                context: ContextState::NotRead,
             },
             errors,
         ))
+    }
+
+    /// Reads the build context `dir` (with the ignore file BuildKit would use for the
+    /// Dockerfile at `dockerfile`); a context that cannot be read is kept as the reason.
+    pub fn with_context(mut self, dir: &Path, dockerfile: Option<&Path>) -> DockerfileModel {
+        self.context = match BuildContext::read(dir, dockerfile) {
+            Ok(c) => ContextState::Read(c),
+            Err(e) => ContextState::Unreadable(e.to_string()),
+        };
+        self
     }
 
     /// A location in the Dockerfile.

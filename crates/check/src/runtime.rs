@@ -81,6 +81,17 @@ pub struct Sigterm {
     pub shell_form: bool,
 }
 
+/// A request sent with a valid `X-Request-ID` (CONTRACT.md section 1.9), and its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestIdProbe {
+    /// The path asked for.
+    pub path: String,
+    /// The request id sent.
+    pub sent: String,
+    /// The answer.
+    pub answer: Answer,
+}
+
 /// Observations of one running service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuntimeModel {
@@ -116,6 +127,8 @@ pub struct RuntimeModel {
     pub sigterm: Option<Sigterm>,
     /// A static file asked for (`--static-path`).
     pub static_file: Option<(String, Answer)>,
+    /// A request sent with an `X-Request-ID` header.
+    pub request_id: Option<RequestIdProbe>,
     /// The run with a read-only root filesystem and a tmpfs `/tmp`: `Ok` when it became ready
     /// and answered `/__lbheartbeat__` 200, else why not.
     pub read_only: Option<Result<(), String>>,
@@ -142,6 +155,7 @@ impl RuntimeModel {
             uid: None,
             sigterm: None,
             static_file: None,
+            request_id: None,
             read_only: None,
             phases: Vec::new(),
         }

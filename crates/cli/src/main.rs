@@ -95,6 +95,7 @@ Options:
                                    (default linux/amd64)
   --target STAGE                   The Dockerfile stage to check (default: the last)
   --build-arg K=V                  A build argument for the Dockerfile (repeatable)
+  --context DIR                    The build context (default: the Dockerfile's directory)
 
 
 Runtime options (check image REF --run; --static-path and --timeout also for check url):
@@ -145,6 +146,7 @@ struct CheckArgs {
     platform: Option<Platform>,
     target: Option<String>,
     build_args: Vec<(String, String)>,
+    context: Option<String>,
     run: run::RunArgs,
 }
 
@@ -190,6 +192,7 @@ fn parse_check(args: &[String]) -> Result<Command, Fatal> {
         platform: None,
         target: None,
         build_args: Vec::new(),
+        context: None,
         run: run::RunArgs::default(),
     };
     let mut flags = Flags::new("check", args);
@@ -236,6 +239,7 @@ fn parse_check(args: &[String]) -> Result<Command, Fatal> {
                 })?);
             }
             "--target" => c.target = Some(value()?),
+            "--context" => c.context = Some(value()?),
             "--build-arg" => {
                 let v = value()?;
                 let (k, val) = v.split_once('=').ok_or_else(|| {
@@ -288,9 +292,9 @@ fn parse_check(args: &[String]) -> Result<Command, Fatal> {
         }
         (Some(k), Some(s)) => (k, s),
     };
-    if kind == "image" && (c.target.is_some() || !c.build_args.is_empty()) {
+    if kind == "image" && (c.target.is_some() || !c.build_args.is_empty() || c.context.is_some()) {
         return Err(fatal(
-            "--target and --build-arg apply to `check dockerfile` only",
+            "--target, --build-arg and --context apply to `check dockerfile` only",
         ));
     }
     if kind == "dockerfile" && c.platform.is_some() {
@@ -443,6 +447,14 @@ fn run_check(c: &CheckArgs) -> Result<ExitCode, Fatal> {
             let (model, errors) =
                 DockerfileModel::parse(path, &text, c.target.as_deref(), &args)
                     .map_err(|e| fatal(format!("cannot check Dockerfile {path}: {e}")))?;
+            let file = std::path::Path::new(path);
+            let dir = c.context.as_deref().map(std::path::Path::new);
+            let dir = dir.unwrap_or(
+                file.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(".".as_ref()),
+            );
+            let model = model.with_context(dir, Some(file));
             for e in errors {
                 eprintln!(
                     "dockerflow: warning: {path}:{}:{}: {}",

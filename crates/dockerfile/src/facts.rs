@@ -118,6 +118,9 @@ pub struct Facts {
     pub env: Vec<NameValue>,
     /// `LABEL`s in first-set order, with their last value.
     pub labels: Vec<NameValue>,
+    /// `ARG`s of the stage and its ancestors that have a value (a default or a build
+    /// argument), in declaration order: BuildKit keeps them in the image's history.
+    pub args: Vec<NameValue>,
     /// `EXPOSE`d ports, expanded, in order.
     pub expose: Vec<Spanned<String>>,
     /// `VOLUME`s, expanded, in order.
@@ -134,6 +137,9 @@ pub struct Facts {
     pub account_file_copies: Vec<AccountFileCopy>,
     /// Problems met while expanding (a bad substitution, `${X:?}` with `X` unset).
     pub errors: Vec<ParseError>,
+    /// Variables an instruction names that no `ARG` or `ENV` set (they expand to nothing,
+    /// or to their `${X:-default}`), with the instruction, in order.
+    pub unset: Vec<Spanned<String>>,
 }
 
 impl Facts {
@@ -194,6 +200,7 @@ impl Dockerfile {
             stopsignal: None,
             env: Vec::new(),
             labels: Vec::new(),
+            args: Vec::new(),
             expose: Vec::new(),
             volumes: Vec::new(),
             copies: Vec::new(),
@@ -202,6 +209,7 @@ impl Dockerfile {
             groups: Vec::new(),
             account_file_copies: Vec::new(),
             errors: Vec::new(),
+            unset: Vec::new(),
         };
         let mut env_index: HashMap<String, usize> = HashMap::new();
         let mut label_index: HashMap<String, usize> = HashMap::new();
@@ -253,8 +261,32 @@ impl Eval<'_> {
     }
 
     fn expand(&mut self, raw: &str, inst: &Instruction) -> String {
-        let lookup = |n: &str| self.lookup(n);
-        match expand(raw, self.df.escape, &lookup, self.budget) {
+        let missing = std::cell::RefCell::new(Vec::new());
+        let lookup = |n: &str| {
+            let v = self.lookup(n);
+            if v.is_none() {
+                missing.borrow_mut().push(n.to_owned());
+            }
+            v
+        };
+        let result = expand(raw, self.df.escape, &lookup, self.budget);
+        for name in missing.into_inner() {
+            // Only this instruction's own entries (at the end) can repeat the name.
+            let known = self
+                .facts
+                .unset
+                .iter()
+                .rev()
+                .take_while(|u| u.span == inst.span)
+                .any(|u| u.value == name);
+            if !known {
+                self.facts.unset.push(Spanned {
+                    value: name,
+                    span: inst.span,
+                });
+            }
+        }
+        match result {
             Ok(v) => v,
             Err(e) => {
                 if let Some(e) = e.syntax() {
@@ -306,6 +338,13 @@ impl Eval<'_> {
                             None => self.df.global_arg(&d.name).map(str::to_owned),
                         },
                     };
+                    if let Some(v) = &value {
+                        self.facts.args.push(NameValue {
+                            name: d.name.clone(),
+                            value: v.clone(),
+                            span,
+                        });
+                    }
                     match value {
                         Some(v) => self.args.insert(d.name.clone(), v),
                         None => self.args.remove(&d.name),

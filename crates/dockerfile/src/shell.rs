@@ -321,6 +321,12 @@ pub struct UserDecl {
     /// The primary group as given (a name or a gid); `None` when the command does not say
     /// (tools then usually create a group named after the user, with an unknown gid).
     pub primary_group: Option<String>,
+    /// Whether the command creates a group named after the user as its primary group:
+    /// `Some(true)` for `useradd -U`, `Some(false)` for `useradd -N` or a primary group given;
+    /// `None` when the system decides (`useradd` with none of `-g`, `-U`, `-N` follows
+    /// `USERGROUPS_ENAB` in the image's `/etc/login.defs`; `adduser` its own configuration).
+    /// Such a group gets the uid as its gid when that gid is free.
+    pub own_group: Option<bool>,
     /// How it was declared.
     pub source: DeclSource,
     /// The instruction that declared it.
@@ -424,10 +430,20 @@ fn accounts_into(
                     ],
                 );
                 if let Some(user) = o.positionals.last() {
+                    let primary_group = o.value(&["-g", "--gid"]).map(r);
+                    let own_group =
+                        if primary_group.is_some() || o.has("-N") || o.has("--no-user-group") {
+                            Some(false)
+                        } else if o.has("-U") || o.has("--user-group") {
+                            Some(true)
+                        } else {
+                            None
+                        };
                     out.users.push(UserDecl {
                         name: r(user),
                         uid: o.value(&["-u", "--uid"]).and_then(num),
-                        primary_group: o.value(&["-g", "--gid"]).map(r),
+                        primary_group,
+                        own_group,
                         source: DeclSource::Useradd,
                         span,
                     });
@@ -492,9 +508,17 @@ fn accounts_into(
                                 span,
                             });
                         }
+                        // A system user without a group joins nogroup (Debian and BusyBox).
+                        let system = o.has("--system") || o.has("-S");
+                        let own_group = match &primary {
+                            Some(g) => Some(*g == user),
+                            None if system => Some(false),
+                            None => None,
+                        };
                         out.users.push(UserDecl {
                             name: user,
                             uid: o.value(&["-u", "--uid"]).and_then(num),
+                            own_group,
                             primary_group: primary,
                             source: DeclSource::Adduser,
                             span,
@@ -569,6 +593,7 @@ pub(crate) fn passwd_lines(content: &str, span: Span) -> Vec<UserDecl> {
                 name: f[0].to_owned(),
                 uid: f[2].parse().ok(),
                 primary_group: Some(f[3].to_owned()).filter(|g| !g.is_empty()),
+                own_group: Some(false),
                 source: DeclSource::FileLine,
                 span,
             })

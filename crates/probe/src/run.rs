@@ -6,7 +6,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use dockerflow_check::{
-    Answer, DependencyDown, Endpoint, ImageModel, Mode, RuntimeModel, Sigterm, VERSION_JSON,
+    Answer, DependencyDown, Endpoint, ImageModel, Mode, RequestIdProbe, RuntimeModel, Sigterm,
+    VERSION_JSON,
 };
 use dockerflow_engine::http::{fetch, HttpUrl};
 use dockerflow_engine::{ContainerSpec, Engine};
@@ -255,6 +256,27 @@ pub(crate) fn probe_endpoints(
     if let Some(p) = static_path {
         m.static_file = Some((p.to_string(), get(url, "GET", p, timeout)));
     }
+    // A request id unique to this probe, valid under CONTRACT.md 1.9 ([A-Za-z0-9._:-]{1,128}).
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let sent = format!("dockerflow-check-{:x}-{nanos:x}", std::process::id());
+    let path = "/__version__";
+    let answer = fetch(
+        url,
+        "GET",
+        path,
+        &[("X-Request-ID", &sent)],
+        timeout,
+        BODY_LIMIT,
+    )
+    .map(exchange)
+    .map_err(|e| format!("GET {path}: {e}"));
+    m.request_id = Some(RequestIdProbe {
+        path: path.to_string(),
+        sent,
+        answer,
+    });
 }
 
 fn read_uid(pid: u32) -> Result<u32, String> {

@@ -3,7 +3,8 @@
 use dockerflow_oci::ErrorKind;
 use serde_json::Value;
 
-use crate::model::{DockerfileModel, ImageModel, VERSION_JSON};
+use crate::model::{ContextState, DockerfileModel, ImageModel, VERSION_JSON};
+use crate::rules::program::{landings, under};
 use crate::{Judgement, Location, Profile};
 
 const LABELS: [&str; 3] = [
@@ -81,6 +82,114 @@ pub(crate) fn version_json_image(m: &ImageModel, _: Profile) -> Judgement {
         (VersionJson::Missing(why), _) => Judgement::broken(why, EXPECTED, Location::default()),
         (VersionJson::Invalid(why), at) => Judgement::broken(why, EXPECTED, at),
     }
+}
+
+/// DF401 from a Dockerfile: judged when the file decides. A `COPY`/`ADD` landing on
+/// /app/version.json puts it there (its contents are CI's: the image shows them); with no
+/// instruction that could (no such copy, no directory or wildcard copied into /app, no `RUN`
+/// naming version.json), it is missing.
+pub(crate) fn version_json_dockerfile(m: &DockerfileModel, _: Profile) -> Judgement {
+    const EXPECTED: &str = "a COPY or ADD of version.json (written by CI) to /app/version.json";
+    let f = &m.facts;
+    let exact = f
+        .copies
+        .iter()
+        .rev()
+        .find(|c| landings(c).iter().any(|p| p == VERSION_JSON));
+    if let Some(c) = exact {
+        let what = match c.sources.iter().find(|s| s.starts_with("<<")) {
+            Some(_) => "a heredoc".to_string(),
+            None => c.sources.join(" "),
+        };
+        return Judgement::pass(
+            format!(
+                "{} {what} to {VERSION_JSON} at line {}",
+                c.keyword, c.span.line
+            ),
+            EXPECTED,
+            m.at(c.span.line),
+        );
+    }
+    // The whole build context copied to /app: when it was read, it says whether version.json
+    // is in it.
+    let read = match &m.context {
+        ContextState::Read(context) => Some(context),
+        _ => None,
+    };
+    let whole_context = |c: &dockerflow_dockerfile::CopyFact| {
+        c.from.is_none()
+            && c.sources
+                .iter()
+                .all(|s| matches!(s.trim_end_matches('/'), "." | "" | "./"))
+            && landings(c).iter().any(|p| p == "/app")
+    };
+    if read.is_some_and(|c| c.has_version_json) {
+        if let Some(c) = f.copies.iter().rev().find(|c| whole_context(c)) {
+            return Judgement::pass(
+                format!(
+                    "{} at line {} copies the build context's version.json to {VERSION_JSON}",
+                    c.keyword, c.span.line
+                ),
+                EXPECTED,
+                m.at(c.span.line),
+            );
+        }
+    }
+    // A directory, the context or a wildcard copied to /app (or above it) may hold it; a
+    // context read without version.json at its root does not.
+    let maybe = f.copies.iter().find(|c| {
+        if read.is_some() && whole_context(c) {
+            return false;
+        }
+        c.sources.iter().zip(landings(c)).any(|(s, p)| {
+            let name = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
+            let dir_like = s.ends_with('/') || !name.contains('.') || name == ".";
+            (dir_like && under(VERSION_JSON, &p) && p != VERSION_JSON)
+                || (s.contains(['*', '?', '[']) && under(&p, "/app"))
+        })
+    });
+    if let Some(c) = maybe {
+        return Judgement::skipped(
+            format!(
+                "{} at line {} copies {} into {}, which may hold version.json; check the image",
+                c.keyword,
+                c.span.line,
+                c.sources.join(" "),
+                c.path
+            ),
+            EXPECTED,
+        );
+    }
+    let run = f.runs.iter().find(|r| {
+        let text = match &r.command {
+            dockerflow_dockerfile::Command::Shell(s) => s.clone(),
+            dockerflow_dockerfile::Command::Exec(v) => v.join(" "),
+        };
+        text.contains("version.json") || r.heredocs.iter().any(|h| h.body.contains("version.json"))
+    });
+    if let Some(r) = run {
+        return Judgement::skipped(
+            format!(
+                "the RUN at line {} writes version.json; check the image",
+                r.span.line
+            ),
+            EXPECTED,
+        );
+    }
+    let context_note = match (read, f.copies.iter().find(|c| whole_context(c))) {
+        (Some(context), Some(c)) => format!(
+            " ({} at line {} copies the build context {}, which has no version.json)",
+            c.keyword,
+            c.span.line,
+            context.dir.display()
+        ),
+        _ => String::new(),
+    };
+    Judgement::broken(
+        format!("no COPY, ADD or RUN puts {VERSION_JSON} in the image{context_note}"),
+        EXPECTED,
+        m.here(),
+    )
 }
 
 /// An absolute URL: a scheme, `://`, and a host, with no blanks.

@@ -5,6 +5,8 @@ pub(crate) mod endpoints;
 pub(crate) mod files;
 pub(crate) mod metadata;
 pub(crate) mod process;
+pub(crate) mod program;
+pub(crate) mod requests;
 pub(crate) mod secrets;
 pub(crate) mod service;
 pub(crate) mod user;

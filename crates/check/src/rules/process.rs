@@ -15,16 +15,23 @@ fn set(v: Option<&Vec<String>>) -> bool {
 }
 
 fn judge_both(has_ep: bool, has_cmd: bool, profile: Profile, at: Location) -> Judgement {
-    let found = match (has_ep, has_cmd) {
+    // The expectation names what to add to what is there.
+    let (found, expected) = match (has_ep, has_cmd) {
         (true, true) => return Judgement::pass("ENTRYPOINT and CMD are set", BOTH_EXPECTED, at),
-        (true, false) => "ENTRYPOINT is set, CMD is not",
-        (false, true) => "CMD is set, ENTRYPOINT is not",
-        (false, false) => "neither ENTRYPOINT nor CMD is set",
+        (true, false) => (
+            "ENTRYPOINT is set, CMD is not",
+            "both set: keep the ENTRYPOINT and add CMD with its default arguments (CMD [\"serve\"])",
+        ),
+        (false, true) => (
+            "CMD is set, ENTRYPOINT is not",
+            "both set: split the CMD into ENTRYPOINT [\"program\"] and CMD [\"its default arguments\"]",
+        ),
+        (false, false) => ("neither ENTRYPOINT nor CMD is set", BOTH_EXPECTED),
     };
     if profile == Profile::Mozcloud && (has_ep || has_cmd) {
-        Judgement::warn(found, BOTH_EXPECTED, at)
+        Judgement::warn(found, expected, at)
     } else {
-        Judgement::broken(found, BOTH_EXPECTED, at)
+        Judgement::broken(found, expected, at)
     }
 }
 
@@ -52,6 +59,11 @@ pub(crate) fn entrypoint_cmd_dockerfile(m: &DockerfileModel, profile: Profile) -
 
 const EXEC_EXPECTED: &str =
     "exec form: ENTRYPOINT [\"program\", \"arg\"], not a shell command line";
+
+/// The exec form of the instruction found in shell form (`CMD`, `ENTRYPOINT`).
+fn exec_expected(keyword: &str) -> String {
+    format!("exec form: {keyword} [\"program\", \"arg\"], not a shell command line")
+}
 
 /// `["/bin/sh", "-c", ...]`: what the shell form becomes in an image config.
 fn shell_wrapped(v: &[String]) -> bool {
@@ -92,7 +104,7 @@ pub(crate) fn exec_form_image(m: &ImageModel, _: Profile) -> Judgement {
                 "{} starts with a shell and -c (shell form)",
                 shell.join(" and ")
             ),
-            EXEC_EXPECTED,
+            &exec_expected(&first.to_ascii_uppercase()),
             Location::field(first),
         ),
     }
@@ -117,7 +129,7 @@ pub(crate) fn exec_form_dockerfile(m: &DockerfileModel, _: Profile) -> Judgement
             EXEC_EXPECTED,
             m.here(),
         ),
-        Some(&(_, line)) => Judgement::broken(
+        Some(&(first, line)) => Judgement::broken(
             format!(
                 "{} in shell form",
                 shell
@@ -126,7 +138,7 @@ pub(crate) fn exec_form_dockerfile(m: &DockerfileModel, _: Profile) -> Judgement
                     .collect::<Vec<_>>()
                     .join(" and ")
             ),
-            EXEC_EXPECTED,
+            &exec_expected(first),
             m.at(line),
         ),
     }

@@ -1,11 +1,11 @@
 //! Area 5: secrets in the image configuration and files, deleted files included. Values are
 //! never copied into a finding.
 
-use crate::model::{DockerfileModel, ImageModel};
+use crate::model::{ContextState, DockerfileModel, ImageModel};
 use crate::rules::sample;
 use crate::{Judgement, Location, Profile};
 
-const EXPECTED: &str = "in Env, Labels and history: no non-empty *PASSWORD*, *SECRET*, *TOKEN*, *_KEY variable or label, no AWS access key id, no URL with a password";
+const EXPECTED: &str = "in Env, Labels, ARGs and history: no non-empty *PASSWORD*, *SECRET*, *TOKEN*, *_KEY variable or label, no AWS access key id, no URL with a password";
 
 /// Why `name=value` looks like a secret, or `None`. The reason never contains the value.
 pub(crate) fn secret_reason(name: &str, value: &str) -> Option<&'static str> {
@@ -132,7 +132,11 @@ pub(crate) fn secrets_image(m: &ImageModel, _: Profile) -> Judgement {
 pub(crate) fn secrets_dockerfile(m: &DockerfileModel, _: Profile) -> Judgement {
     let mut hits = Vec::new();
     let mut line = None;
-    for (what, list) in [("ENV", &m.facts.env), ("LABEL", &m.facts.labels)] {
+    for (what, list) in [
+        ("ENV", &m.facts.env),
+        ("LABEL", &m.facts.labels),
+        ("ARG", &m.facts.args),
+    ] {
         for nv in list {
             if let Some(why) = secret_reason(&nv.name, &nv.value) {
                 hits.push(format!(
@@ -187,7 +191,7 @@ pub(crate) fn hidden_content_wanted(path: &str) -> bool {
 }
 
 /// What the content of a file shows, without quoting it.
-fn content_reason(bytes: &[u8]) -> Option<&'static str> {
+pub(crate) fn content_reason(bytes: &[u8]) -> Option<&'static str> {
     let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
     if has(b"-----BEGIN") && has(b"PRIVATE KEY-----") {
         return Some("a private key");
@@ -248,7 +252,7 @@ struct Placed {
     /// The instruction's line.
     line: u32,
     /// `COPY`, `ADD` or `RUN`.
-    how: &'static str,
+    how: String,
     /// The line of a later `RUN` that removes it, if any.
     removed_at: Option<u32>,
 }
@@ -383,7 +387,7 @@ fn placed_secrets(m: &DockerfileModel) -> Vec<Placed> {
             placed.push(Placed {
                 path: path.to_owned(),
                 line: c.span.line,
-                how: c.keyword,
+                how: c.keyword.to_string(),
                 removed_at: None,
             });
         }
@@ -395,7 +399,7 @@ fn placed_secrets(m: &DockerfileModel) -> Vec<Placed> {
                 placed.push(Placed {
                     path: path.to_owned(),
                     line: *line,
-                    how: "RUN",
+                    how: "RUN".to_string(),
                     removed_at: None,
                 });
             }
@@ -419,9 +423,62 @@ fn placed_secrets(m: &DockerfileModel) -> Vec<Placed> {
 /// DF502 from a Dockerfile: a credential file copied in or written, and never removed, is in
 /// the image.
 pub(crate) fn credential_files_dockerfile(m: &DockerfileModel, _: Profile) -> Judgement {
-    const EXPECTED: &str = "no COPY, ADD or RUN that puts a credential file or private key (.env, .netrc, .npmrc, .pypirc, .git-credentials, id_rsa, *.key, ~/.aws/credentials, ...) into the image; what `COPY .` brings from the build context only the image shows";
+    const EXPECTED: &str = "no COPY, ADD or RUN that puts a credential file or private key (.env, .netrc, .npmrc or .pypirc with a token, .git-credentials, id_rsa, *.key, ~/.aws/credentials, ...) into the image, from the instructions or from the build context after .dockerignore";
     let placed = placed_secrets(m);
-    let kept: Vec<&Placed> = placed.iter().filter(|p| p.removed_at.is_none()).collect();
+    let mut kept: Vec<Placed> = placed
+        .into_iter()
+        .filter(|p| p.removed_at.is_none())
+        .collect();
+    // COPY/ADD from the build context (not another stage, an image, a URL or a heredoc).
+    let from_context: Vec<&dockerflow_dockerfile::CopyFact> = m
+        .facts
+        .copies
+        .iter()
+        .filter(|c| c.from.is_none())
+        .filter(|c| {
+            c.sources
+                .iter()
+                .any(|s| !s.starts_with("<<") && !s.contains("://"))
+        })
+        .collect();
+    match &m.context {
+        ContextState::Read(context) => {
+            for c in &from_context {
+                for source in &c.sources {
+                    for secret in context.secrets_under(source) {
+                        if !kept.iter().any(|p| p.path == secret.path) {
+                            kept.push(Placed {
+                                path: secret.path.clone(),
+                                how: format!(
+                                    "{} {source} from the build context ({})",
+                                    c.keyword, secret.what
+                                ),
+                                line: c.span.line,
+                                removed_at: None,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        ContextState::NotRead | ContextState::Unreadable(_) if kept.is_empty() => {
+            if let Some(c) = from_context.first() {
+                let why = match &m.context {
+                    ContextState::Unreadable(reason) => format!("it could not be read ({reason})"),
+                    _ => "it was not read".to_string(),
+                };
+                return Judgement::skipped(
+                    format!(
+                        "could not tell what {} at line {} brings from the build context: {why}",
+                        c.keyword, c.span.line
+                    ),
+                    EXPECTED,
+                );
+            }
+        }
+        _ => {}
+    }
+    let kept: Vec<&Placed> = kept.iter().collect();
     dockerfile_judgement(m, &kept, EXPECTED, |p| {
         format!("{} by {} at line {}", p.path, p.how, p.line)
     })

@@ -1,6 +1,6 @@
 //! Area 2: the app user and group, and the user the image runs as.
 
-use dockerflow_dockerfile::AccountFile;
+use dockerflow_dockerfile::{AccountFile, DeclSource, UserDecl};
 use dockerflow_oci::UserResolution;
 
 use crate::model::{DockerfileModel, ImageModel};
@@ -219,33 +219,200 @@ fn undeclared_reason(m: &DockerfileModel, file: AccountFile, what: &str) -> Opti
     None
 }
 
+/// Bases whose `/etc/login.defs` has `USERGROUPS_ENAB yes`: Debian and Ubuntu, the official
+/// language images built on them, and the Red Hat family. `alpine` tags are not among them.
+fn usergroups_base(reference: &str) -> bool {
+    const FAMILY: &[&str] = &[
+        "debian",
+        "ubuntu",
+        "python",
+        "node",
+        "rust",
+        "golang",
+        "ruby",
+        "openjdk",
+        "eclipse-temurin",
+        "amazoncorretto",
+        "buildpack-deps",
+        "php",
+        "perl",
+        "gcc",
+        "pypy",
+        "minideb",
+        "fedora",
+        "centos",
+        "rockylinux",
+        "almalinux",
+        "amazonlinux",
+        "ubi8",
+        "ubi9",
+        "ubi8-minimal",
+        "ubi9-minimal",
+        "ubi",
+    ];
+    let (name, tag) = match reference.rsplit_once('/') {
+        Some((_, last)) => last.split_once(':').unwrap_or((last, "")),
+        None => reference.split_once(':').unwrap_or((reference, "")),
+    };
+    let name = name.split('@').next().unwrap_or(name);
+    FAMILY.contains(&name) && !tag.contains("alpine")
+}
+
+/// Alpine bases, whose `adduser` is BusyBox's.
+fn alpine_base(reference: &str) -> bool {
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    let (name, tag) = last.split_once(':').unwrap_or((last, ""));
+    name == "alpine" || tag.contains("alpine")
+}
+
+/// Whether a user's own group (named after it) exists, and what decided it.
+enum OwnGroup {
+    /// Created, with this reason (`useradd -U`, `USERGROUPS_ENAB`).
+    Created(String),
+    /// Not created (a primary group given, `-N`).
+    No,
+    /// The base image's configuration decides; the reason says which.
+    BaseDecides(String),
+}
+
+fn own_group(m: &DockerfileModel, u: &UserDecl) -> OwnGroup {
+    match (u.own_group, u.source) {
+        (Some(true), DeclSource::Useradd) => {
+            OwnGroup::Created(format!("useradd --user-group at line {}", u.span.line))
+        }
+        (Some(true), _) => OwnGroup::Created(format!("adduser --group at line {}", u.span.line)),
+        (Some(false), _) => OwnGroup::No,
+        (None, DeclSource::Useradd) if usergroups_base(&m.facts.root_base.reference) => {
+            OwnGroup::Created(format!(
+                "useradd at line {} (USERGROUPS_ENAB yes in {}'s /etc/login.defs)",
+                u.span.line, m.facts.root_base.reference
+            ))
+        }
+        (None, DeclSource::Adduser) if alpine_base(&m.facts.root_base.reference) => {
+            OwnGroup::Created(format!(
+                "adduser at line {} (BusyBox in {}: a group named after the user, GID = UID)",
+                u.span.line, m.facts.root_base.reference
+            ))
+        }
+        (None, DeclSource::Useradd) => OwnGroup::BaseDecides(format!(
+            "useradd at line {} gives user {} no group: whether it creates group {} depends on USERGROUPS_ENAB in {}'s /etc/login.defs; check the built image",
+            u.span.line, u.name, u.name, m.facts.root_base.reference
+        )),
+        (None, _) => OwnGroup::BaseDecides(format!(
+            "adduser at line {} gives user {} no group: {}'s adduser decides which; check the built image",
+            u.span.line, u.name, m.facts.root_base.reference
+        )),
+    }
+}
+
+/// The gid an own group gets: the uid when no other group declared earlier has it.
+fn own_gid(m: &DockerfileModel, u: &UserDecl) -> Option<u32> {
+    let uid = u.uid?;
+    let taken = m
+        .facts
+        .groups
+        .iter()
+        .any(|g| g.gid == Some(uid) && g.span.line <= u.span.line && g.name != u.name);
+    (!taken).then_some(uid)
+}
+
+/// Another account (by name) that holds id 10001, so no `app` 10001 can be created.
+fn id_taken_by_other(m: &DockerfileModel, group: bool) -> Option<(String, u32)> {
+    if group {
+        let explicit = m
+            .facts
+            .groups
+            .iter()
+            .find(|g| g.gid == Some(APP_ID) && g.name != "app")
+            .map(|g| (g.name.clone(), g.span.line));
+        explicit.or_else(|| {
+            m.facts
+                .users
+                .iter()
+                .filter(|u| u.name != "app" && u.uid == Some(APP_ID))
+                .find(|u| {
+                    matches!(own_group(m, u), OwnGroup::Created(_)) && own_gid(m, u).is_some()
+                })
+                .map(|u| (u.name.clone(), u.span.line))
+        })
+    } else {
+        m.facts
+            .users
+            .iter()
+            .find(|u| u.uid == Some(APP_ID) && u.name != "app")
+            .map(|u| (u.name.clone(), u.span.line))
+    }
+}
+
 pub(crate) fn group_dockerfile(m: &DockerfileModel, profile: Profile) -> Judgement {
     const EXPECTED: &str =
-        "groupadd --gid 10001 app (or addgroup -g 10001 app) in the final stage's lineage";
+        "group app with GID 10001: RUN groupadd --gid 10001 app (Alpine: addgroup -g 10001 app), before the useradd";
     match m.facts.group_decl("app") {
-        Some(g) if g.gid == Some(APP_ID) => Judgement::pass(
-            "group app is created with GID 10001",
-            EXPECTED,
-            m.at(g.span.line),
-        ),
-        Some(g) => relaxed(
-            profile,
-            match g.gid {
-                Some(gid) => format!("group app is created with GID {gid}"),
-                None => "group app is created without a GID (the next free one is used)".into(),
-            },
-            EXPECTED,
-            m.at(g.span.line),
-        ),
-        None => match undeclared_reason(m, AccountFile::Group, "group app") {
-            Some(reason) => Judgement::skipped(reason, EXPECTED),
-            None => relaxed(
-                profile,
-                "FROM scratch and no group app is created".into(),
+        Some(g) if g.gid == Some(APP_ID) => {
+            return Judgement::pass(
+                "group app is created with GID 10001",
                 EXPECTED,
-                m.here(),
-            ),
-        },
+                m.at(g.span.line),
+            )
+        }
+        Some(g) => {
+            return relaxed(
+                profile,
+                match g.gid {
+                    Some(gid) => format!("group app is created with GID {gid}"),
+                    None => "group app is created without a GID (the next free one is used)".into(),
+                },
+                EXPECTED,
+                m.at(g.span.line),
+            )
+        }
+        None => {}
+    }
+    if let Some((name, line)) = id_taken_by_other(m, true) {
+        return relaxed(
+            profile,
+            format!("GID 10001 is group {name} (line {line}), so no group app can have it"),
+            EXPECTED,
+            m.at(line),
+        );
+    }
+    // `useradd app` creating its own group app.
+    if let Some(u) = m.facts.user_decl("app") {
+        match own_group(m, u) {
+            OwnGroup::Created(how) => {
+                let at = m.at(u.span.line);
+                return match own_gid(m, u) {
+                    Some(APP_ID) => Judgement::pass(
+                        format!("group app (GID 10001) is created by {how}"),
+                        EXPECTED,
+                        at,
+                    ),
+                    Some(gid) => relaxed(
+                        profile,
+                        format!("group app is created by {how} with GID {gid}"),
+                        EXPECTED,
+                        at,
+                    ),
+                    None => relaxed(
+                        profile,
+                        format!("group app is created by {how} with a GID other than its UID (that GID is taken)"),
+                        EXPECTED,
+                        at,
+                    ),
+                };
+            }
+            OwnGroup::BaseDecides(reason) => return Judgement::skipped(reason, EXPECTED),
+            OwnGroup::No => {}
+        }
+    }
+    match undeclared_reason(m, AccountFile::Group, "group app") {
+        Some(reason) => Judgement::skipped(reason, EXPECTED),
+        None => relaxed(
+            profile,
+            "FROM scratch and no group app is created".into(),
+            EXPECTED,
+            m.here(),
+        ),
     }
 }
 
@@ -257,46 +424,17 @@ fn group_is_app(m: &DockerfileModel, group: &str) -> bool {
 }
 
 pub(crate) fn user_dockerfile(m: &DockerfileModel, profile: Profile) -> Judgement {
-    const EXPECTED: &str =
-        "useradd --uid 10001 --gid 10001 app (or --gid app, with group app GID 10001)";
-    match m.facts.user_decl("app") {
-        Some(u) => {
-            let at = m.at(u.span.line);
-            let uid = match u.uid {
-                Some(uid) => uid,
-                None => {
-                    return relaxed(
-                        profile,
-                        "user app is created without a UID (the next free one is used)".into(),
-                        EXPECTED,
-                        at,
-                    )
-                }
-            };
-            let group_ok = u
-                .primary_group
-                .as_deref()
-                .is_some_and(|g| group_is_app(m, g));
-            if uid == APP_ID && group_ok {
-                return Judgement::pass(
-                    "user app is created with UID 10001 and primary group 10001",
-                    EXPECTED,
-                    at,
-                );
-            }
-            let group = match &u.primary_group {
-                Some(g) if group_ok => format!("primary group {g} (GID 10001)"),
-                Some(g) => format!("primary group {g}, which is not GID 10001"),
-                None => "no primary group given (the tool picks one; its GID is not fixed)".into(),
-            };
-            relaxed(
+    const EXPECTED: &str = "user app with UID 10001 and primary group app (GID 10001): RUN groupadd --gid 10001 app && useradd --uid 10001 --gid app app";
+    let Some(u) = m.facts.user_decl("app") else {
+        if let Some((name, line)) = id_taken_by_other(m, false) {
+            return relaxed(
                 profile,
-                format!("user app is created with UID {uid} and {group}"),
+                format!("UID 10001 is user {name} (line {line}), so no user app can have it"),
                 EXPECTED,
-                at,
-            )
+                m.at(line),
+            );
         }
-        None => match undeclared_reason(m, AccountFile::Passwd, "user app") {
+        return match undeclared_reason(m, AccountFile::Passwd, "user app") {
             Some(reason) => Judgement::skipped(reason, EXPECTED),
             None => relaxed(
                 profile,
@@ -304,7 +442,71 @@ pub(crate) fn user_dockerfile(m: &DockerfileModel, profile: Profile) -> Judgemen
                 EXPECTED,
                 m.here(),
             ),
+        };
+    };
+    let at = m.at(u.span.line);
+    let Some(uid) = u.uid else {
+        return relaxed(
+            profile,
+            "user app is created without a UID (the next free one is used)".into(),
+            EXPECTED,
+            at,
+        );
+    };
+    // A primary group no instruction here creates: useradd fails unless the base has it.
+    if let Some(g) = &u.primary_group {
+        let created = match g.parse::<u32>() {
+            Ok(gid) => m.facts.groups.iter().any(|d| d.gid == Some(gid)),
+            Err(_) => m.facts.group_decl(g).is_some(),
+        };
+        if !created && !m.facts.root_base.is_scratch() && m.facts.account_file_copies.is_empty() {
+            let reason = format!(
+                "{} at line {} gives user app the group {g}, which this Dockerfile does not create: the build works only if {} has it, and that image decides its GID; check the built image",
+                match u.source {
+                    DeclSource::Useradd => "useradd",
+                    DeclSource::Adduser => "adduser",
+                    _ => "the /etc/passwd line",
+                },
+                u.span.line,
+                m.facts.root_base.reference
+            );
+            return Judgement::skipped(reason, EXPECTED);
+        }
+    }
+    let group = match (&u.primary_group, own_group(m, u)) {
+        (Some(g), _) if group_is_app(m, g) => Ok(format!("primary group {g} (GID 10001)")),
+        (Some(g), _) => Err(format!("primary group {g}, which is not GID 10001")),
+        (None, OwnGroup::Created(how)) => match own_gid(m, u) {
+            Some(APP_ID) => Ok(format!("its own group app (GID 10001, by {how})")),
+            Some(gid) => Err(format!("its own group app with GID {gid} (by {how})")),
+            None => Err(format!(
+                "its own group app (by {how}), whose GID is not its UID: that GID is taken"
+            )),
         },
+        (None, OwnGroup::BaseDecides(reason)) if uid == APP_ID => {
+            return Judgement::skipped(reason, EXPECTED)
+        }
+        (None, OwnGroup::BaseDecides(_)) => Err("no primary group given".into()),
+        (None, OwnGroup::No) => Err(match u.source {
+            DeclSource::Useradd => {
+                "no primary group of its own (useradd -N: the default group, users, GID 100)"
+            }
+            _ => "no primary group of its own (adduser --system: nogroup)",
+        }
+        .into()),
+    };
+    match group {
+        Ok(g) if uid == APP_ID => Judgement::pass(
+            format!("user app is created with UID 10001 and {g}"),
+            EXPECTED,
+            at,
+        ),
+        Ok(g) | Err(g) => relaxed(
+            profile,
+            format!("user app is created with UID {uid} and {g}"),
+            EXPECTED,
+            at,
+        ),
     }
 }
 
@@ -328,7 +530,28 @@ pub(crate) fn runs_as_dockerfile(m: &DockerfileModel, profile: Profile) -> Judge
         None => (spec, None),
     };
     let is_root = |s: &str| s == "root" || s.parse::<u32>() == Ok(0);
-    if name.is_empty() || is_root(name) {
+    if name.is_empty() {
+        // `USER $NAME` with NAME never set: name the variable rather than show `USER `.
+        let unset: Vec<String> = m
+            .facts
+            .unset
+            .iter()
+            .filter(|u| u.span == user.span)
+            .map(|u| format!("${}", u.value))
+            .collect();
+        let found = if unset.is_empty() {
+            format!("USER {spec:?} names no user: the container runs as root (uid 0)")
+        } else {
+            format!(
+                "USER at line {} expands to {spec:?}: {} {} not set by any ARG or ENV before it, so the container runs as root (uid 0)",
+                user.span.line,
+                unset.join(", "),
+                if unset.len() == 1 { "is" } else { "are" }
+            )
+        };
+        return Judgement::broken(found, EXPECTED, at);
+    }
+    if is_root(name) {
         return Judgement::broken(format!("USER {spec}: root (uid 0)"), EXPECTED, at);
     }
     let uid: Option<u32> = name

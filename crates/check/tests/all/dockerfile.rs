@@ -17,6 +17,7 @@ RUN groupadd --gid 10001 app \
  && useradd --uid 10001 --gid 10001 --home /app --no-create-home app
 WORKDIR /app
 COPY --from=build /src/target/release/server /app/server
+COPY version.json /app/version.json
 LABEL org.opencontainers.image.source=https://github.com/example/app \
       org.opencontainers.image.revision=0123456 \
       org.opencontainers.image.version=v1
@@ -90,16 +91,16 @@ pub(crate) fn replace(from: &str, to: &str) -> String {
 #[test]
 fn compliant_dockerfile() {
     for id in [
-        "DF101", "DF201", "DF202", "DF203", "DF301", "DF302", "DF303", "DF403", "DF501", "DF502",
-        "DF503",
+        "DF101", "DF201", "DF202", "DF203", "DF301", "DF302", "DF303", "DF401", "DF403", "DF501",
+        "DF502", "DF503",
     ] {
         check_dockerfile_rule(id, COMPLIANT, STRICT, Expect::Pass);
     }
     let r = check_dockerfile_rule("DF203", COMPLIANT, STRICT, Expect::Pass);
     assert_eq!(r.verdict(), Verdict::Pass);
-    assert_eq!(r.finding("DF203").and_then(|f| f.location.line), Some(16));
+    assert_eq!(r.finding("DF203").and_then(|f| f.location.line), Some(17));
     assert_eq!(r.finding("DF201").and_then(|f| f.location.line), Some(7));
-    for id in ["DF102", "DF103", "DF104", "DF401", "DF402", "DF404"] {
+    for id in ["DF102", "DF103", "DF104", "DF402", "DF404"] {
         check_dockerfile_rule(id, COMPLIANT, STRICT, Expect::Skipped);
     }
 }
@@ -113,7 +114,8 @@ fn reference_app_passes_the_user_rules() {
     }
 }
 
-const ZERO2PROD_FAILS: &[&str] = &["DF203", "DF301"];
+/// zero2prod runs as root, has no CMD and no version.json.
+const ZERO2PROD_FAILS: &[&str] = &["DF203", "DF301", "DF401"];
 
 #[test]
 fn zero2prod_fails() {
@@ -129,7 +131,7 @@ fn zero2prod_fails() {
         "{f:?}"
     );
     // mozcloud: ENTRYPOINT-only warns; USER is unset on a non-scratch base: warns too.
-    check_dockerfile_rule_with("DF301", ZERO2PROD, MOZCLOUD, Expect::Warn, &[]);
+    check_dockerfile_rule_with("DF301", ZERO2PROD, MOZCLOUD, Expect::Warn, &["DF401"]);
 }
 
 #[test]
@@ -141,7 +143,7 @@ fn df101_nothing_copied_into_app() {
     let src = src.replace("WORKDIR /app\n", "");
     check_dockerfile_rule("DF101", &src, STRICT, Expect::Fail);
     // Relative destinations count from WORKDIR.
-    let rel = replace("/app/server\nLABEL", "server\nLABEL");
+    let rel = replace("/app/server\nCOPY version", "server\nCOPY version");
     check_dockerfile_rule("DF101", &rel, STRICT, Expect::Pass);
 }
 
@@ -150,7 +152,7 @@ const NO_ACCOUNTS: &[&str] = &["DF201", "DF202"];
 
 #[test]
 fn df201_df202_scratch_without_accounts() {
-    let src = "FROM scratch\nCOPY server /app/server\nUSER 10001:10001\nENTRYPOINT [\"/app/server\"]\nCMD [\"serve\"]\n";
+    let src = "FROM scratch\nCOPY server version.json /app/\nUSER 10001:10001\nENTRYPOINT [\"/app/server\"]\nCMD [\"serve\"]\n";
     check_dockerfile_rule_with("DF201", src, STRICT, Expect::Fail, NO_ACCOUNTS);
     check_dockerfile_rule_with("DF202", src, STRICT, Expect::Fail, NO_ACCOUNTS);
     check_dockerfile_rule_with("DF201", src, MOZCLOUD, Expect::Warn, &[]);
@@ -212,7 +214,7 @@ fn df203_user() {
 fn df302_shell_form() {
     let src = replace("ENTRYPOINT [\"/app/server\"]", "ENTRYPOINT /app/server");
     let r = check_dockerfile_rule("DF302", &src, STRICT, Expect::Warn);
-    assert_eq!(r.finding("DF302").and_then(|f| f.location.line), Some(17));
+    assert_eq!(r.finding("DF302").and_then(|f| f.location.line), Some(18));
 }
 
 #[test]
@@ -240,14 +242,29 @@ fn df303_port() {
 #[test]
 fn df501_secrets() {
     let src = replace("ENV PORT=8000", "ENV PORT=8000 API_TOKEN=abc123");
-    let r = check_dockerfile_rule("DF501", &src, STRICT, Expect::Warn);
+    let r = check_dockerfile_rule("DF501", &src, STRICT, Expect::Fail);
     let f = r.finding("DF501").expect("DF501");
     assert!(
-        f.found.contains("ENV API_TOKEN=**** at line 14"),
+        f.found.contains("ENV API_TOKEN=**** at line 15"),
         "{}",
         f.found
     );
     assert!(!f.found.contains("abc123"));
+    // A build argument with a secret value is kept in the history: it fails too, in both
+    // profiles; one without a value (passed as a build secret) does not.
+    let arg = replace(
+        "ENV PORT=8000",
+        "ARG NPM_TOKEN=npm_0123456789\nENV PORT=8000",
+    );
+    let r = check_dockerfile_rule("DF501", &arg, STRICT, Expect::Fail);
+    let f = r.finding("DF501").expect("DF501");
+    assert_eq!(
+        f.found,
+        "values masked: ARG NPM_TOKEN=**** at line 15 (a secret's name)"
+    );
+    check_dockerfile_rule("DF501", &arg, MOZCLOUD, Expect::Fail);
+    let unset = replace("ENV PORT=8000", "ARG NPM_TOKEN\nENV PORT=8000");
+    check_dockerfile_rule("DF501", &unset, STRICT, Expect::Pass);
 }
 
 #[test]
@@ -257,7 +274,7 @@ fn df502_df503_credential_files_from_instructions() {
         "WORKDIR /app\n",
         "WORKDIR /app\nCOPY .npmrc id_rsa ./\nRUN echo \"$TOKEN\" > /root/.aws/credentials\n",
     );
-    let r = check_dockerfile_rule("DF502", &src, STRICT, Expect::Warn);
+    let r = check_dockerfile_rule("DF502", &src, STRICT, Expect::Fail);
     let f = r.finding("DF502").expect("DF502");
     assert_eq!(
         f.found,
@@ -265,7 +282,7 @@ fn df502_df503_credential_files_from_instructions() {
          /root/.aws/credentials by RUN at line 11"
     );
     assert_eq!(f.location.line, Some(10));
-    check_dockerfile_rule("DF503", &src, STRICT, Expect::Pass);
+    check_dockerfile_rule_with("DF503", &src, STRICT, Expect::Pass, &["DF502"]);
 
     // Removed by a later RUN: no longer in the image (DF502 passes), still in its layer.
     let src = replace(
@@ -273,8 +290,8 @@ fn df502_df503_credential_files_from_instructions() {
         "WORKDIR /app\nCOPY deploy/tls.key /app/tls.key\nRUN echo x | tee -a .netrc\n\
          RUN make && rm -f /app/tls.key\nRUN rm .netrc\n",
     );
-    check_dockerfile_rule("DF502", &src, STRICT, Expect::Pass);
-    let r = check_dockerfile_rule("DF503", &src, STRICT, Expect::Warn);
+    check_dockerfile_rule_with("DF502", &src, STRICT, Expect::Pass, &["DF503"]);
+    let r = check_dockerfile_rule("DF503", &src, STRICT, Expect::Fail);
     let f = r.finding("DF503").expect("DF503");
     assert_eq!(
         f.found,
@@ -340,4 +357,207 @@ fn mozcloud_reads_current_mozilla_images() {
         matches!(&f.outcome, Outcome::Skipped(why) if why.contains("gcr.io/distroless/static:nonroot")),
         "{f:?}"
     );
+}
+
+#[test]
+fn df201_df202_implicit_groups_agree() {
+    // Debian's USERGROUPS_ENAB: both rules name the same group, created the same way.
+    let src = replace(
+        "RUN groupadd --gid 10001 app \\\n && useradd --uid 10001 --gid 10001 --home /app --no-create-home app",
+        "RUN useradd --uid 10001 --home /app --no-create-home app",
+    );
+    let r = check_dockerfile_rule("DF202", &src, STRICT, Expect::Pass);
+    let how = "useradd at line 7 (USERGROUPS_ENAB yes in debian:bookworm-slim's /etc/login.defs)";
+    assert_eq!(
+        r.finding("DF201").map(|f| f.found.clone()),
+        Some(format!("group app (GID 10001) is created by {how}"))
+    );
+    assert_eq!(
+        r.finding("DF202").map(|f| f.found.clone()),
+        Some(format!(
+            "user app is created with UID 10001 and its own group app (GID 10001, by {how})"
+        ))
+    );
+    // GID 10001 taken first: the group app that useradd makes gets another GID; both fail.
+    let taken = src.replace("RUN useradd", "RUN groupadd -g 10001 web && useradd");
+    let r = check_dockerfile_rule_with("DF201", &taken, STRICT, Expect::Fail, &["DF201", "DF202"]);
+    assert_eq!(
+        r.finding("DF201").map(|f| f.found.as_str()),
+        Some("GID 10001 is group web (line 7), so no group app can have it")
+    );
+    // The fix offered creates the group before the user that names it.
+    let f = r.finding("DF202").expect("DF202");
+    assert!(
+        f.expected
+            .contains("groupadd --gid 10001 app && useradd --uid 10001 --gid app app"),
+        "{}",
+        f.expected
+    );
+    assert!(f
+        .rule
+        .fix
+        .starts_with("RUN groupadd --gid 10001 app && useradd"));
+}
+
+/// Writes `files` (path, content) under a fresh directory: a build context.
+fn context(files: &[(&str, &str)]) -> dockerflow_testkit::TempDir {
+    let dir = dockerflow_testkit::TempDir::new("context");
+    for (path, content) in files {
+        let p = dir.path().join(path);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(p, content).expect("write");
+    }
+    dir
+}
+
+fn judge_with_context(src: &str, dir: Option<&std::path::Path>) -> dockerflow_check::Report {
+    let (model, _) = DockerfileModel::parse("Dockerfile", src, None, &[]).expect("a stage");
+    let model = match dir {
+        Some(d) => model.with_context(d, None),
+        None => model,
+    };
+    check_dockerfile(&model, &Options::default())
+}
+
+const KEY: &str =
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n";
+
+#[test]
+fn df502_the_build_context_counts() {
+    let src = "FROM debian:bookworm-slim\nRUN groupadd -g 10001 app && useradd -u 10001 -g app app\nWORKDIR /app\nCOPY . /app\nUSER app\nENTRYPOINT [\"/app/server\"]\nCMD [\"serve\"]\n";
+    let files = [
+        ("server", "#!/bin/false\n"),
+        ("version.json", "{}"),
+        (".env", "DB_PASSWORD=hunter2"),
+        (".env.example", "DB_PASSWORD="),
+        (".ssh/id_rsa", KEY),
+        (".npmrc", "registry=https://registry.npmjs.org/\n"),
+        ("deploy/tls.key", KEY),
+        ("node_modules/pkg/.npmrc", "//r/:_authToken=npm_x\n"),
+    ];
+    let dir = context(&files);
+    let r = judge_with_context(src, Some(dir.path()));
+    let f = r.finding("DF502").expect("DF502");
+    assert_eq!(f.outcome, Outcome::Fail, "{}", f.found);
+    assert_eq!(
+        f.found,
+        "4 found: .env by COPY . from the build context (an environment file) at line 4, \
+         .ssh/id_rsa by COPY . from the build context (an SSH private key) at line 4, \
+         deploy/tls.key by COPY . from the build context (a private key) at line 4, \
+         node_modules/pkg/.npmrc by COPY . from the build context (a registry token) at line 4"
+    );
+    assert!(!f.found.contains("hunter2") && !f.found.contains("not-a-real-key"));
+    // The context holds version.json, and COPY . /app brings it: DF401 is judged too.
+    let f = r.finding("DF401").expect("DF401");
+    assert_eq!(
+        f.found,
+        "COPY at line 4 copies the build context's version.json to /app/version.json"
+    );
+    assert_eq!(r.verdict(), Verdict::Fail);
+    // The .dockerignore leaves them out, with Docker's rules (`**`, `!` exceptions).
+    std::fs::write(
+        dir.path().join(".dockerignore"),
+        "# secrets\n**/.env*\n!.env.example\n.ssh\ndeploy/*.key\nnode_modules\n",
+    )
+    .expect("write");
+    let r = judge_with_context(src, Some(dir.path()));
+    let f = r.finding("DF502").expect("DF502");
+    assert_eq!(f.outcome, Outcome::Pass, "{}", f.found);
+    // A COPY of one file brings only that file.
+    std::fs::remove_file(dir.path().join(".dockerignore")).expect("rm");
+    let one = src.replace("COPY . /app", "COPY server version.json /app/");
+    let r = judge_with_context(&one, Some(dir.path()));
+    assert_eq!(r.finding("DF502").map(|f| &f.outcome), Some(&Outcome::Pass));
+    // No context read, or one that cannot be read: it says it could not tell.
+    let r = judge_with_context(src, None);
+    let f = r.finding("DF502").expect("DF502");
+    assert!(
+        matches!(&f.outcome, Outcome::Skipped(why) if why == "could not tell what COPY at line 4 brings from the build context: it was not read"),
+        "{f:?}"
+    );
+    let gone = dir.path().join("nope");
+    let r = judge_with_context(src, Some(&gone));
+    let f = r.finding("DF502").expect("DF502");
+    assert!(
+        matches!(&f.outcome, Outcome::Skipped(why) if why.contains("it could not be read") && why.contains("nope")),
+        "{f:?}"
+    );
+    // A Dockerfile-specific ignore file wins over the context's.
+    std::fs::write(dir.path().join(".dockerignore"), "server\n").expect("write");
+    let dockerfile = dir.path().join("Dockerfile");
+    std::fs::write(
+        dir.path().join("Dockerfile.dockerignore"),
+        ".env\n.ssh\ndeploy\nnode_modules\n",
+    )
+    .expect("write");
+    let (model, _) = DockerfileModel::parse("Dockerfile", src, None, &[]).expect("a stage");
+    let model = model.with_context(dir.path(), Some(&dockerfile));
+    let r = check_dockerfile(&model, &Options::default());
+    assert_eq!(r.finding("DF502").map(|f| &f.outcome), Some(&Outcome::Pass));
+}
+
+#[test]
+fn messages_fit_the_finding() {
+    // A variable that expanded to nothing is named.
+    let src = replace("USER app", "USER $USERNAME");
+    let r = check_dockerfile_rule("DF203", &src, STRICT, Expect::Fail);
+    assert_eq!(
+        r.finding("DF203").map(|f| f.found.as_str()),
+        Some(
+            "USER at line 17 expands to \"\": $USERNAME is not set by any ARG or ENV before it, \
+             so the container runs as root (uid 0)"
+        )
+    );
+    // DF302 names the instruction in shell form, not ENTRYPOINT for a CMD.
+    let src = replace("CMD [\"serve\"]", "CMD serve --port 8000");
+    let r = check_dockerfile_rule("DF302", &src, STRICT, Expect::Warn);
+    let f = r.finding("DF302").expect("DF302");
+    assert_eq!(f.found, "CMD in shell form");
+    assert!(f.expected.starts_with("exec form: CMD ["), "{}", f.expected);
+    // DF301 proposes what is missing beside what is there.
+    let src = replace("CMD [\"serve\"]\n", "");
+    let r = check_dockerfile_rule("DF301", &src, STRICT, Expect::Fail);
+    let f = r.finding("DF301").expect("DF301");
+    assert!(
+        f.expected.contains("keep the ENTRYPOINT and add CMD"),
+        "{}",
+        f.expected
+    );
+    let src = replace("ENTRYPOINT [\"/app/server\"]\n", "");
+    let r = check_dockerfile_rule("DF301", &src, STRICT, Expect::Fail);
+    let f = r.finding("DF301").expect("DF301");
+    assert!(
+        f.expected.contains("split the CMD into ENTRYPOINT"),
+        "{}",
+        f.expected
+    );
+}
+
+#[test]
+fn df401_the_build_context_decides_for_copy_dot() {
+    let src = "FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\nUSER 10001\nENTRYPOINT [\"/app/server\"]\nCMD [\"serve\"]\n";
+    let dir = context(&[("server", "")]);
+    let f = judge_with_context(src, Some(dir.path()));
+    let f = f.finding("DF401").expect("DF401");
+    assert_eq!(f.outcome, Outcome::Fail, "{}", f.found);
+    assert!(
+        f.found.starts_with("no COPY, ADD or RUN puts /app/version.json in the image (COPY at line 3 copies the build context "),
+        "{}",
+        f.found
+    );
+    // Without the context it cannot tell; with version.json in it, it passes; .dockerignore'd,
+    // it fails again.
+    let f = judge_with_context(src, None);
+    assert!(matches!(
+        f.finding("DF401").map(|f| &f.outcome),
+        Some(Outcome::Skipped(_))
+    ));
+    std::fs::write(dir.path().join("version.json"), "{}").expect("write");
+    let f = judge_with_context(src, Some(dir.path()));
+    assert_eq!(f.finding("DF401").map(|f| &f.outcome), Some(&Outcome::Pass));
+    std::fs::write(dir.path().join(".dockerignore"), "*.json\n").expect("write");
+    let f = judge_with_context(src, Some(dir.path()));
+    assert_eq!(f.finding("DF401").map(|f| &f.outcome), Some(&Outcome::Fail));
 }

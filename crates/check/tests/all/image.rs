@@ -4,7 +4,7 @@ use dockerflow_check::{Outcome, Profile, Verdict, RULES};
 use serde_json::{json, Value};
 
 use crate::{check_rule, check_rule_with, Expect};
-use dockerflow_testkit::image::{dir, file, owned_file, whiteout, Image, COMMIT, PASSWD};
+use dockerflow_testkit::image::{dir, file, owned_file, symlink, whiteout, Image, COMMIT, PASSWD};
 
 const STRICT: Profile = Profile::Strict;
 const MOZCLOUD: Profile = Profile::Mozcloud;
@@ -55,6 +55,69 @@ fn df101_app_missing_or_empty() {
     );
     let a_file = Image::compliant().layer(vec![whiteout("/app"), file("/app", 0o644, "x")]);
     check_rule_with("DF101", &a_file, STRICT, Expect::Fail, NO_APP);
+}
+
+/// The patterns of `tests/patterns/` that an image shows: the program or the application's
+/// files outside /app, and /app holding only version.json.
+#[test]
+fn df101_sources_outside_app() {
+    let only_version = Image::compliant().layer(vec![whiteout("/app/server")]);
+    let r = check_rule("DF101", &only_version, STRICT, Expect::Fail);
+    assert_eq!(
+        r.finding("DF101").map(|f| f.found.as_str()),
+        Some("/app holds only version.json")
+    );
+    // The service in /srv/svc, started from there; /app has version.json only.
+    let srv = only_version
+        .clone()
+        .layer(vec![
+            dir("/srv", 0o755),
+            dir("/srv/svc", 0o755),
+            file("/srv/svc/run", 0o755, "#!/bin/false\n"),
+        ])
+        .with("Entrypoint", json!(["/srv/svc/run"]))
+        .with("WorkingDir", json!("/srv/svc"));
+    let r = check_rule("DF101", &srv, STRICT, Expect::Fail);
+    assert_eq!(
+        r.finding("DF101").map(|f| f.found.as_str()),
+        Some("the container starts /srv/svc/run, outside /app")
+    );
+    check_rule("DF101", &srv, MOZCLOUD, Expect::Fail);
+    // A bare name found on PATH, outside /app; the same through a symlink into /app passes.
+    let on_path = Image::compliant()
+        .layer(vec![
+            dir("/usr/local", 0o755),
+            dir("/usr/local/bin", 0o755),
+            file("/usr/local/bin/service", 0o755, "#!/bin/false\n"),
+        ])
+        .with("Entrypoint", json!(["tini", "--", "service"]));
+    let r = check_rule("DF101", &on_path, STRICT, Expect::Fail);
+    assert_eq!(
+        r.finding("DF101").map(|f| f.found.as_str()),
+        Some("the container starts /usr/local/bin/service, outside /app")
+    );
+    let linked = Image::compliant()
+        .layer(vec![
+            dir("/usr/local", 0o755),
+            dir("/usr/local/bin", 0o755),
+            symlink("/usr/local/bin/service", "/app/server"),
+        ])
+        .with("Entrypoint", json!(["service"]));
+    check_rule("DF101", &linked, STRICT, Expect::Pass);
+    // Application files in a top-level directory of their own.
+    let beside =
+        Image::compliant().layer(vec![dir("/fxa", 0o755), file("/fxa/index.js", 0o644, "")]);
+    let r = check_rule("DF101", &beside, STRICT, Expect::Fail);
+    assert_eq!(
+        r.finding("DF101").map(|f| f.found.as_str()),
+        Some("1 application files outside /app: /fxa/index.js")
+    );
+    // A runtime from the system running a script under /app passes.
+    let runtime = Image::compliant().with(
+        "Entrypoint",
+        json!(["/usr/local/bin/python3.12", "-u", "/app/server"]),
+    );
+    check_rule("DF101", &runtime, STRICT, Expect::Pass);
 }
 
 #[test]
@@ -312,7 +375,7 @@ fn df501_secrets() {
             "EMPTY_TOKEN="
         ]),
     );
-    let r = check_rule("DF501", &env, STRICT, Expect::Warn);
+    let r = check_rule("DF501", &env, STRICT, Expect::Fail);
     let f = r.finding("DF501").expect("DF501");
     assert!(f.found.contains("Env DB_PASSWORD=****"), "{}", f.found);
     assert!(
@@ -322,7 +385,7 @@ fn df501_secrets() {
     );
     assert!(!f.found.contains("EMPTY_TOKEN"), "{}", f.found);
     let aws = labels(json!({"note": "AKIAIOSFODNN7EXAMPLE"}));
-    let r = check_rule("DF501", &aws, STRICT, Expect::Warn);
+    let r = check_rule("DF501", &aws, STRICT, Expect::Fail);
     let f = r.finding("DF501").expect("DF501");
     assert!(
         f.found.contains("label note=**** (an AWS access key id)"),
@@ -333,7 +396,7 @@ fn df501_secrets() {
     let history = Image::compliant()
         .history("RUN |2 NPM_TOKEN=npm_abc123 CI=1 /bin/sh -c npm ci # buildkit")
         .history("ENV PORT=8000");
-    let r = check_rule("DF501", &history, STRICT, Expect::Warn);
+    let r = check_rule("DF501", &history, STRICT, Expect::Fail);
     let f = r.finding("DF501").expect("DF501");
     assert_eq!(
         f.found,
@@ -344,7 +407,7 @@ fn df501_secrets() {
         "Env",
         json!(["PORT=8000", "DATABASE_URL=postgres://u:s3cret@db/x"]),
     );
-    let r = check_rule("DF501", &url, STRICT, Expect::Warn);
+    let r = check_rule("DF501", &url, STRICT, Expect::Fail);
     assert!(r
         .finding("DF501")
         .is_some_and(|f| !f.found.contains("s3cret")));
@@ -379,7 +442,7 @@ fn df502_credential_files() {
         dir("/root/.aws", 0o700),
         file("/root/.aws/credentials", 0o600, "[default]"),
     ]);
-    let r = check_rule("DF502", &image, STRICT, Expect::Warn);
+    let r = check_rule("DF502", &image, STRICT, Expect::Fail);
     let f = r.finding("DF502").expect("DF502");
     assert_eq!(
         f.found,
@@ -387,7 +450,7 @@ fn df502_credential_files() {
     );
     assert!(!f.found.contains("DB_PASSWORD"));
     let deleted = image.layer(vec![whiteout("/app/.env"), whiteout("/root/.aws")]);
-    check_rule("DF502", &deleted, STRICT, Expect::Pass);
+    check_rule_with("DF502", &deleted, STRICT, Expect::Pass, &["DF503"]);
 }
 
 const PRIVATE_KEY: &str =
@@ -400,31 +463,31 @@ fn df503_deleted_secrets() {
         dir("/root", 0o700),
         dir("/root/.ssh", 0o700),
         file("/root/.ssh/id_ed25519", 0o600, PRIVATE_KEY),
-        dir("/build", 0o755),
-        file("/build/deploy.pem", 0o600, PRIVATE_KEY),
+        dir("/var/build", 0o755),
+        file("/var/build/deploy.pem", 0o600, PRIVATE_KEY),
         file(
-            "/build/ca.pem",
+            "/var/build/ca.pem",
             0o644,
             "-----BEGIN CERTIFICATE-----\nMIIB\n",
         ),
     ]);
     // While visible, the names are DF502's; the key under another name is no one's (yet).
-    check_rule("DF503", &added, STRICT, Expect::Pass);
+    check_rule_with("DF503", &added, STRICT, Expect::Pass, &["DF502"]);
     // `RUN rm`: whiteouts of a file and of a directory, an opaque directory.
     let deleted = added.layer(vec![
         whiteout("/app/.env"),
         whiteout("/root/.ssh"),
-        file("/build/.wh..wh..opq", 0o644, ""),
+        file("/var/build/.wh..wh..opq", 0o644, ""),
     ]);
-    let r = check_rule("DF503", &deleted, STRICT, Expect::Warn);
-    check_rule("DF502", &deleted, STRICT, Expect::Pass);
+    let r = check_rule("DF503", &deleted, STRICT, Expect::Fail);
+    check_rule_with("DF502", &deleted, STRICT, Expect::Pass, &["DF503"]);
     let f = r.finding("DF503").expect("DF503");
     assert_eq!(
         f.found,
         "3 found, still readable in their layers: \
          /app/.env (a credential file; layer 2, deleted in layer 3), \
          /root/.ssh/id_ed25519 (a credential file; layer 2, deleted in layer 3), \
-         /build/deploy.pem (a private key; layer 2, hidden by an opaque directory in layer 3)"
+         /var/build/deploy.pem (a private key; layer 2, hidden by an opaque directory in layer 3)"
     );
     assert_eq!(f.location.path.as_deref(), Some("/app/.env"));
     assert_eq!(f.location.layer, Some(2));
@@ -444,7 +507,7 @@ fn df503_deleted_secrets() {
         ])
         .layer(vec![file("/root/.npmrc", 0o600, ""), whiteout("/ca.pem")])
         .layer(vec![whiteout("/root/.npmrc")]);
-    let r = check_rule("DF503", &replaced, STRICT, Expect::Warn);
+    let r = check_rule("DF503", &replaced, STRICT, Expect::Fail);
     assert_eq!(
         r.finding("DF503").map(|f| f.found.as_str()),
         Some(
@@ -465,4 +528,31 @@ fn df503_deleted_secrets() {
         r.finding("DF503").map(|f| f.found.as_str()),
         Some("no secrets among 1 files deleted or replaced by later layers")
     );
+}
+
+/// The image form of `tests/patterns/id-taken.Dockerfile`: uid and gid 10001 belong to svc.
+#[test]
+fn df201_df202_id_taken_by_another_name() {
+    let image = Image::compliant()
+        .layer(vec![
+            file(
+                "/etc/passwd",
+                0o644,
+                "root:x:0:0:root:/root:/bin/sh\nsvc:x:10001:10001::/app:/usr/sbin/nologin\n",
+            ),
+            file("/etc/group", 0o644, "root:x:0:\nsvc:x:10001:\n"),
+        ])
+        .with("User", json!("svc"));
+    let both = ["DF201", "DF202"];
+    let r = check_rule_with("DF201", &image, STRICT, Expect::Fail, &both);
+    assert_eq!(
+        r.finding("DF201").map(|f| f.found.as_str()),
+        Some("no group app in /etc/group (GID 10001 is group svc)")
+    );
+    assert_eq!(
+        r.finding("DF202").map(|f| f.found.as_str()),
+        Some("no user app in /etc/passwd (UID 10001 is user svc)")
+    );
+    check_rule_with("DF203", &image, STRICT, Expect::Pass, &both);
+    check_rule_with("DF202", &image, MOZCLOUD, Expect::Warn, &[]);
 }

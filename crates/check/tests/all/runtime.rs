@@ -6,11 +6,27 @@ use std::time::Duration;
 
 use dockerflow_check::{
     check_image, check_runtime, mozlog_line_errors, DependencyDown, Endpoint, Exchange, Mode,
-    Options, Outcome, Profile, Report, RuntimeModel, Sigterm, Verdict, RULES,
+    Options, Outcome, Profile, Report, RequestIdProbe, RuntimeModel, Sigterm, Verdict, RULES,
 };
 
 const VERSION: &str = r#"{"source":"https://github.com/example/app","version":"v1","commit":"0123456789abcdef0123456789abcdef01234567","build":"https://ci.example/1"}"#;
 const MOZLOG: &str = r#"{"Timestamp":1700000000000000000,"Type":"app.start","Logger":"app","Hostname":"h","EnvVersion":"2.0","Severity":6,"Pid":1,"Fields":{"msg":"listening"}}"#;
+
+const RID: &str = "dockerflow-check-1a2b-3c4d";
+
+/// A request.summary record as CONTRACT.md 1.9 has it.
+fn summary(code: u16, rid: &str) -> String {
+    let severity = if code >= 500 { 3 } else { 6 };
+    let errno = if code >= 400 { code } else { 0 };
+    format!(
+        r#"{{"Timestamp":1700000000000000000,"Type":"request.summary","Logger":"app","Hostname":"h","EnvVersion":"2.0","Severity":{severity},"Pid":1,"Fields":{{"msg":"","agent":"dockerflow-check","path":"/__version__","method":"GET","code":{code},"errno":{errno},"lang":"","t":2,"rid":"{rid}","uid":""}}}}"#
+    )
+}
+
+fn with_header(mut e: Exchange, name: &str, value: &str) -> Exchange {
+    e.headers.push((name.into(), value.into()));
+    e
+}
 
 fn x(status: u16, body: &str) -> Exchange {
     Exchange {
@@ -46,7 +62,12 @@ fn compliant() -> RuntimeModel {
         heartbeat: Ok(x(500, r#"{"status":"error"}"#)),
         lbheartbeat: Ok(x(200, "")),
     }];
-    m.logs = Some(format!("{MOZLOG}\n{MOZLOG}\n").into_bytes());
+    m.logs = Some(format!("{MOZLOG}\n{}\n{MOZLOG}\n", summary(200, RID)).into_bytes());
+    m.request_id = Some(RequestIdProbe {
+        path: "/__version__".into(),
+        sent: RID.into(),
+        answer: Ok(with_header(x(200, VERSION), "X-Request-ID", RID)),
+    });
     m.uid = Some(Ok(10001));
     m.sigterm = Some(Sigterm {
         grace: Duration::from_secs(10),
@@ -297,4 +318,72 @@ fn df705_read_only() {
     assert_rule(&m, "DF705", "warn", &[]);
     m.read_only = None;
     assert_rule(&m, "DF705", "skipped", &[]);
+}
+
+#[test]
+fn df706_df707_df708_requests() {
+    // The old fixture's summaries: msg, path and code only, info on a 500, no echo.
+    let legacy = r#"{"Timestamp":1700000000000000000,"Type":"request.summary","Logger":"app","Hostname":"h","EnvVersion":"2.0","Severity":6,"Pid":1,"Fields":{"msg":"request","path":"/__heartbeat__","code":500}}"#;
+    let mut m = compliant();
+    m.logs = Some(format!("{legacy}\n").into_bytes());
+    let found = assert_rule(&m, "DF706", "warn", &[]);
+    assert!(
+        found.starts_with("1 of 1 request.summary records break the schema: line 1:"),
+        "{found}"
+    );
+    assert!(
+        found.contains("Severity") && found.contains("agent"),
+        "{found}"
+    );
+    assert_rule(&m, "DF708", "warn", &[]);
+    // A 5xx at error severity with errno = code is right; errno 0 on a 503 is not.
+    m.logs = Some(format!("{}\n{}\n", summary(503, RID), summary(200, "other")).into_bytes());
+    assert_rule(&m, "DF706", "pass", &[]);
+    let wrong = summary(503, RID).replace("\"errno\":503", "\"errno\":500");
+    m.logs = Some(format!("{wrong}\n").into_bytes());
+    let found = assert_rule(&m, "DF706", "warn", &[]);
+    assert!(
+        found.contains("errno: 500, expected the code 503"),
+        "{found}"
+    );
+    // No summary at all for the checker's requests.
+    m.logs = Some(format!("{MOZLOG}\n").into_bytes());
+    assert_rule(&m, "DF706", "warn", &[]);
+    let found = assert_rule(&m, "DF708", "warn", &[]);
+    assert!(
+        found.contains("no request.summary carries rid dockerflow-check-1a2b-3c4d"),
+        "{found}"
+    );
+    // The echo: missing, or another id.
+    let mut m = compliant();
+    let probe = m.request_id.clone().expect("probe");
+    m.request_id = Some(RequestIdProbe {
+        answer: Ok(x(200, VERSION)),
+        ..probe.clone()
+    });
+    let found = assert_rule(&m, "DF707", "warn", &[]);
+    assert!(
+        found.ends_with("the response has no X-Request-ID"),
+        "{found}"
+    );
+    m.request_id = Some(RequestIdProbe {
+        answer: Ok(with_header(x(200, VERSION), "x-request-id", "9f1c")),
+        ..probe
+    });
+    assert_rule(&m, "DF707", "warn", &[]);
+    // check logs: summaries judged, every one needs a rid; no echo to judge.
+    let mut m = RuntimeModel::new(Mode::Logs, "app.log");
+    m.logs = Some(format!("{}\n{}\n", summary(200, RID), summary(404, "")).into_bytes());
+    let r = check_runtime(&m, &Options::default());
+    assert_eq!(r.finding("DF706").map(|f| f.outcome.as_str()), Some("pass"));
+    assert_eq!(
+        r.finding("DF707").map(|f| f.outcome.as_str()),
+        Some("skipped")
+    );
+    let f = r.finding("DF708").expect("DF708");
+    assert_eq!(f.outcome, Outcome::Warn);
+    assert_eq!(
+        f.found,
+        "1 of 2 request.summary records have no rid: line 2"
+    );
 }

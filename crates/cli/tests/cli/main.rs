@@ -204,11 +204,14 @@ fn dockerfile_checks() {
     let tmp = TempDir::new("cli");
     let good = tmp.path().join("Dockerfile");
     std::fs::write(&good, GOOD_DOCKERFILE).expect("write");
+    // The build context as CI has it: COPY . brings version.json.
+    std::fs::write(tmp.path().join("version.json"), "{}").expect("write");
     let o = dockerflow(&["check", "dockerfile", "Dockerfile"], tmp.path());
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     let sub = tmp.path().join("svc");
     std::fs::create_dir_all(&sub).expect("mkdir");
     std::fs::write(sub.join("Dockerfile"), ROOT_DOCKERFILE).expect("write");
+    std::fs::write(sub.join("version.json"), "{}").expect("write");
     let o = dockerflow(
         &["check", "dockerfile", "svc/Dockerfile", "--format", "json"],
         tmp.path(),
@@ -265,6 +268,34 @@ fn dockerfile_checks() {
         e.contains("no stage named \"nope\"; expected one of: base, 1"),
         "{e}"
     );
+}
+
+#[test]
+fn dockerfile_build_context() {
+    let tmp = TempDir::new("cli");
+    std::fs::write(tmp.path().join("Dockerfile"), GOOD_DOCKERFILE).expect("write");
+    std::fs::write(tmp.path().join("version.json"), "{}").expect("write");
+    std::fs::write(tmp.path().join(".env"), "DB_PASSWORD=ctx-secret-value").expect("write");
+    // The Dockerfile's directory is the context: COPY . . brings .env in.
+    let o = dockerflow(&["check", "dockerfile", "Dockerfile"], tmp.path());
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(stdout(&o).contains(".env by COPY . from the build context (an environment file)"));
+    assert!(!stdout(&o).contains("ctx-secret-value"));
+    // --context names another directory; one that is not there cannot tell.
+    let clean = tmp.path().join("clean");
+    std::fs::create_dir_all(&clean).expect("mkdir");
+    std::fs::write(clean.join("version.json"), "{}").expect("write");
+    let o = dockerflow(
+        &["check", "dockerfile", "Dockerfile", "--context", "clean"],
+        tmp.path(),
+    );
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let o = dockerflow(
+        &["check", "dockerfile", "Dockerfile", "--context", "nope"],
+        tmp.path(),
+    );
+    assert!(stdout(&o).contains("skip  DF502"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("could not be read"), "{}", stdout(&o));
 }
 
 #[test]
@@ -451,7 +482,11 @@ fn no_format_prints_a_secret_value() {
         .write(tmp.path(), Form::DockerArchive);
     for format in ["text", "json", "junit", "sarif"] {
         let o = dockerflow(&["check", "image", &r, "--format", format], tmp.path());
-        assert_eq!(code(&o), 0, "{format}: SHOULD rules only warn");
+        assert_eq!(
+            code(&o),
+            1,
+            "{format}: a secret fails (a MUST, CONTRACT §2)"
+        );
         let out = stdout(&o);
         assert!(out.contains("DB_PASSWORD=****"), "{format}: {out}");
         assert!(

@@ -192,6 +192,12 @@ fn compliant_fixture_passes_every_rule_running() {
     assert!(c.found("DF703").contains("uid 10001"));
     assert!(c.found("DF603").contains("the bytes of /app/version.json"));
     assert!(c.found("DF606").contains("DATABASE_URL down: 500"));
+    // CONTRACT 1.9: valid summaries, the request id echoed and carried as rid.
+    assert!(c
+        .found("DF706")
+        .contains("request.summary records, all valid"));
+    assert!(c.found("DF707").ends_with("came back"));
+    assert!(c.found("DF708").contains("its request.summary included"));
     // The password in DATABASE_URL is never printed.
     assert!(!c.report.to_string().contains("s3cr3t-pw"));
 }
@@ -257,8 +263,27 @@ fn misbehaving_fixtures_fail_their_rules() {
             &["DF603"],
             &[],
         ),
-        ("text-logs", &["FIXTURE_LOGS=text"], None, &[], &["DF702"]),
-        ("no-logs", &["FIXTURE_LOGS=none"], None, &["DF701"], &[]),
+        (
+            "text-logs",
+            &["FIXTURE_LOGS=text"],
+            None,
+            &[],
+            &["DF702", "DF706", "DF708"],
+        ),
+        (
+            "no-logs",
+            &["FIXTURE_LOGS=none"],
+            None,
+            &["DF701"],
+            &["DF706", "DF708"],
+        ),
+        (
+            "requests-1.9-broken",
+            &["FIXTURE_REQUESTS=legacy"],
+            None,
+            &[],
+            &["DF706", "DF707", "DF708"],
+        ),
         (
             "ignores-sigterm",
             &["FIXTURE_SIGTERM=ignore"],

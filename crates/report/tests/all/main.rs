@@ -7,7 +7,7 @@ use dockerflow_check::{
 use dockerflow_report::{junit, render, Format, RenderOptions};
 use serde_json::{json, Value};
 
-const ZERO2PROD_LIKE: &str = "FROM debian:bookworm-slim AS runtime\nWORKDIR /app\nCOPY target/server server\nENV API_TOKEN=s3cr3t\nENTRYPOINT [\"./server\"]\n";
+const ZERO2PROD_LIKE: &str = "FROM debian:bookworm-slim AS runtime\nWORKDIR /app\nCOPY target/release/ .\nENV API_TOKEN=s3cr3t\nENTRYPOINT [\"./server\"]\n";
 
 fn dockerfile_report() -> Report {
     let (m, _) =
@@ -236,7 +236,7 @@ fn junit_is_well_formed_with_one_testcase_per_rule() {
     assert_eq!(xml.matches("<testcase ").count(), RULES.len());
     assert!(
         xml.contains(&format!(
-            "<testsuites name=\"dockerflow check\" tests=\"{}\" failures=\"2\"",
+            "<testsuites name=\"dockerflow check\" tests=\"{}\" failures=\"3\"",
             RULES.len()
         )),
         "{xml}"
@@ -401,12 +401,12 @@ fn text_for_people() {
     );
     assert!(text.contains("skip  DF401"), "{text}");
     assert!(
-        // Everything but the two failures, the warning, the four passes (DF101, DF302, and
-        // DF502/DF503 on the instructions) and the ignored rule is skipped: a Dockerfile
-        // cannot show the image-only rules.
+        // Everything but the three failures (a secret is a MUST), the three passes (DF101,
+        // DF302, and DF503 on the instructions) and the ignored rule is skipped: a Dockerfile
+        // cannot show the image-only rules, nor DF502 without its build context.
         text.ends_with(&format!(
-            "verdict: FAIL (2 failed, 1 warned, 4 passed, {} skipped, 1 ignored)\n",
-            RULES.len() - 8
+            "verdict: FAIL (3 failed, 0 warned, 3 passed, {} skipped, 1 ignored)\n",
+            RULES.len() - 7
         )),
         "{text}"
     );
