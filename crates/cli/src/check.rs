@@ -1,0 +1,222 @@
+//! `dockerflow check TARGET`: reads the input through `dockerflow-oci` or
+//! `dockerflow-dockerfile`, judges it with `dockerflow-check` and renders the report with
+//! `dockerflow-report`. The exit status is the verdict: 0 pass, 1 a rule failed.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use dockerflow_check::{
+    check_dockerfile, check_image, DockerfileModel, ImageModel, Options, Report, Verdict,
+};
+use dockerflow_oci::{ImageRef, OpenOptions};
+use dockerflow_report::{render, RenderOptions};
+
+use crate::cli::{CheckArgs, DockerfileArgs, ImageArgs, ReportArgs, Target};
+use crate::{daemon, fatal, logs, one_line, registry, run, url, Fatal, VERSION};
+
+/// Runs `dockerflow check`.
+pub(crate) fn run(c: &CheckArgs) -> Result<ExitCode, Fatal> {
+    let report = match &c.target {
+        Target::Image(a) => image(a, &options(&c.report, None)?)?,
+        Target::Dockerfile(a) => return dockerfiles(a, &c.report),
+        Target::Url(a) => url::check(a, &options(&c.report, None)?)?,
+        Target::Logs(a) => logs::check(&a.file, &options(&c.report, None)?)?,
+    };
+    render_and_exit(&c.report, &report)
+}
+
+/// The judging options: the profile, and ignores from the ignore file and `--ignore`. The
+/// default ignore file is `.dockerflow-check` next to `dockerfile`, else in the current
+/// directory.
+fn options(r: &ReportArgs, dockerfile: Option<&Path>) -> Result<Options, Fatal> {
+    let mut options = Options {
+        profile: r.profile.profile(),
+        ..Options::default()
+    };
+    let (file, explicit) = match (&r.ignore_file, dockerfile) {
+        (Some(f), _) => (f.clone(), true),
+        (None, Some(p)) => (
+            p.parent()
+                .unwrap_or(Path::new(""))
+                .join(".dockerflow-check"),
+            false,
+        ),
+        (None, None) => (PathBuf::from(".dockerflow-check"), false),
+    };
+    match std::fs::read_to_string(&file) {
+        Ok(text) => options
+            .ignores
+            .add_file(&text, &file.display().to_string())
+            .map_err(|e| fatal(one_line(&e.to_string())))?,
+        Err(e) if explicit => {
+            return Err(fatal(format!(
+                "cannot read ignore file {}: {e}; expected a file of `ID REASON` lines",
+                file.display()
+            )))
+        }
+        Err(_) => {}
+    }
+    for arg in &r.ignores {
+        options
+            .ignores
+            .add_flag(arg)
+            .map_err(|e| fatal(e.to_string()))?;
+    }
+    Ok(options)
+}
+
+fn image(a: &ImageArgs, options: &Options) -> Result<Report, Fatal> {
+    let reference = &a.reference;
+    let r = ImageRef::parse(reference).map_err(|e| {
+        fatal(format!(
+            "cannot check image {reference:?}: {}",
+            one_line(&e.to_string())
+        ))
+    })?;
+    let mut open_options = OpenOptions::default();
+    if let Some(p) = &a.platform {
+        open_options.platform = p.clone();
+    }
+    let reading = |e: dockerflow_oci::Error| {
+        let hint = if matches!(e.kind(), dockerflow_oci::ErrorKind::Unsupported { .. }) {
+            "; expected a local image: docker-archive:FILE, oci:DIR[:TAG] or oci-archive:FILE[:TAG] (use `docker save` or `skopeo copy`)"
+        } else {
+            ""
+        };
+        fatal(format!(
+            "cannot check image {reference}: {}{hint}",
+            one_line(&e.to_string())
+        ))
+    };
+    // The engine's images are exported to a temporary docker-archive (removed when `_export`
+    // drops); dockerflow-oci reads archives and knows nothing of engines.
+    let r_given = r.clone();
+    let (r, _export) = match r {
+        ImageRef::DockerDaemon { reference: name } => {
+            let engine = daemon::engine()
+                .map_err(|e| fatal(format!("cannot check image {reference}: {}", e.0)))?;
+            let temp = daemon::export(&engine, &name)?;
+            let archive = ImageRef::DockerArchive {
+                path: temp.path().to_path_buf(),
+                image: None,
+            };
+            (archive, Some(temp))
+        }
+        other => (other, None),
+    };
+    let source = registry::open_image(&r, &open_options).map_err(reading)?;
+    let mut model = ImageModel::read(source.as_ref(), &open_options.limits).map_err(reading)?;
+    if _export.is_some() {
+        model.origin = reference.clone();
+    }
+    if a.run.run {
+        run::check(
+            reference,
+            &r_given,
+            source.as_ref(),
+            &model,
+            &a.run,
+            options,
+        )
+    } else {
+        Ok(check_image(&model, options))
+    }
+}
+
+/// Judges each Dockerfile; the exit status is the worst.
+fn dockerfiles(a: &DockerfileArgs, r: &ReportArgs) -> Result<ExitCode, Fatal> {
+    let mut worst = ExitCode::SUCCESS;
+    for path in &a.paths {
+        let options = options(
+            r,
+            Some(path)
+                .filter(|p| p.as_os_str() != "-")
+                .map(|p| p.as_path()),
+        )?;
+        let report = dockerfile(path, a, &options)?;
+        let code = render_and_exit(r, &report)?;
+        if code != ExitCode::SUCCESS {
+            worst = code;
+        }
+    }
+    Ok(worst)
+}
+
+fn dockerfile(path: &Path, a: &DockerfileArgs, options: &Options) -> Result<Report, Fatal> {
+    let stdin = path.as_os_str() == "-";
+    let name = if stdin {
+        "-".to_string()
+    } else {
+        path.to_string_lossy().into_owned()
+    };
+    let bytes = crate::read_input(path).map_err(|e| {
+        fatal(format!(
+            "cannot read Dockerfile {name}: {e}; expected a readable file"
+        ))
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        fatal(format!(
+            "cannot check Dockerfile {name}: not UTF-8 text; expected a Dockerfile"
+        ))
+    })?;
+    let args: Vec<(&str, &str)> = a
+        .build_args
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (model, errors) = DockerfileModel::parse(&name, &text, a.target.as_deref(), &args)
+        .map_err(|e| fatal(format!("cannot check Dockerfile {name}: {e}")))?;
+    for e in errors {
+        crate::say::err(&format!(
+            "dockerflow: warning: {name}:{}:{}: {}",
+            e.span.line,
+            e.span.column,
+            one_line(&e.message)
+        ));
+    }
+    Ok(check_dockerfile(&model, options))
+}
+
+fn render_and_exit(r: &ReportArgs, report: &Report) -> Result<ExitCode, Fatal> {
+    let format = r.format.format();
+    let color = format == dockerflow_report::Format::Text
+        && r.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let render_options = RenderOptions {
+        color,
+        tool_version: VERSION.to_string(),
+    };
+    let write = |file: &Path, text: String| {
+        std::fs::write(file, text).map_err(|e| {
+            fatal(format!(
+                "cannot write the report to {}: {e}",
+                file.display()
+            ))
+        })
+    };
+    for (format, file) in &r.reports {
+        let plain = RenderOptions {
+            color: false,
+            ..render_options.clone()
+        };
+        write(file, render(*format, report, &plain))?;
+    }
+    let out = render(format, report, &render_options);
+    match &r.output {
+        Some(file) => write(file, out)?,
+        None if crate::say::captured() => crate::say::out(&out),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not worth a panic.
+            let _ = stdout
+                .write_all(out.as_bytes())
+                .and_then(|()| stdout.flush());
+        }
+    }
+    Ok(match report.verdict() {
+        Verdict::Pass => ExitCode::SUCCESS,
+        Verdict::Fail => ExitCode::from(1),
+    })
+}
