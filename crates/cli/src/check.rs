@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use dockerflow_check::{
-    check_dockerfile, check_image, DockerfileModel, ImageModel, Options, Report, Verdict,
+    check_dockerfile, check_image, DockerfileError, DockerfileModel, ImageModel, Options, Report,
+    Verdict,
 };
 use dockerflow_oci::{ImageRef, OpenOptions};
 use dockerflow_report::{render, RenderOptions};
 
-use crate::cli::{CheckArgs, DockerfileArgs, ImageArgs, ReportArgs, Target};
+use crate::cli::{CheckArgs, DockerfileArgs, FailOn, ImageArgs, ReportArgs, Target};
 use crate::{daemon, fatal, logs, one_line, registry, run, url, Fatal, VERSION};
 
 /// Runs `dockerflow check`.
@@ -165,8 +166,18 @@ fn dockerfile(path: &Path, a: &DockerfileArgs, options: &Options) -> Result<Repo
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let (model, errors) = DockerfileModel::parse(&name, &text, a.target.as_deref(), &args)
-        .map_err(|e| fatal(format!("cannot check Dockerfile {name}: {e}")))?;
+    let (model, errors) = match DockerfileModel::parse(&name, &text, a.target.as_deref(), &args) {
+        Ok(parsed) => parsed,
+        // A refusal explains "no build stage" (`FROM a b`) better than the model can.
+        Err(e) => {
+            if !matches!(e, DockerfileError::Unjudgeable(_)) {
+                let (_, errors) = dockerflow_dockerfile::parse_with_args(&text, &args);
+                refused(&name, &errors)?;
+            }
+            return Err(fatal(format!("cannot check Dockerfile {name}: {e}")));
+        }
+    };
+    refused(&name, &errors)?;
     for e in errors {
         crate::say::err(&format!(
             "dockerflow: warning: {name}:{}:{}: {}",
@@ -176,6 +187,26 @@ fn dockerfile(path: &Path, a: &DockerfileArgs, options: &Options) -> Result<Repo
         ));
     }
     Ok(check_dockerfile(&model, options))
+}
+
+/// Exit 2 for a file `docker build` refuses, as the builder does: `FILE:LINE: message`.
+fn refused(name: &str, errors: &[dockerflow_dockerfile::ParseError]) -> Result<(), Fatal> {
+    let mut refusals = errors.iter().filter(|e| e.is_refused());
+    let Some(e) = refusals.next() else {
+        return Ok(());
+    };
+    let more = match refusals.count() {
+        0 => String::new(),
+        n => format!(" (and {n} more)"),
+    };
+    Err(fatal(format!(
+        "{name}:{}: {}{}; `docker build` refuses this Dockerfile{more}",
+        e.span.line,
+        e.instruction
+            .as_deref()
+            .map_or(String::new(), |i| format!("{i}: ")),
+        one_line(&e.message)
+    )))
 }
 
 fn render_and_exit(r: &ReportArgs, report: &Report) -> Result<ExitCode, Fatal> {
@@ -215,8 +246,9 @@ fn render_and_exit(r: &ReportArgs, report: &Report) -> Result<ExitCode, Fatal> {
                 .and_then(|()| stdout.flush());
         }
     }
+    let warned = r.fail_on == FailOn::Warn && report.summary().warn > 0;
     Ok(match report.verdict() {
-        Verdict::Pass => ExitCode::SUCCESS,
-        Verdict::Fail => ExitCode::from(1),
+        Verdict::Pass if !warned => ExitCode::SUCCESS,
+        _ => ExitCode::from(1),
     })
 }

@@ -389,6 +389,7 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
                 .map(|j| (dockerflow_report::Format::Junit, j.clone()))
                 .collect(),
             profile: a.profile,
+            fail_on: crate::cli::FailOn::Fail,
             ignores: Vec::new(),
             ignore_file: None,
         },

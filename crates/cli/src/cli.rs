@@ -115,6 +115,9 @@ pub(crate) struct ReportArgs {
     /// strict: CONTRACT.md as written; mozcloud: what Mozilla's current images do
     #[arg(long, global = true, value_enum, default_value_t = ProfileArg::Strict)]
     pub(crate) profile: ProfileArg,
+    /// Exit 1 when a rule fails (fail), or also when a SHOULD rule warns (warn)
+    #[arg(long, global = true, value_enum, default_value_t = FailOn::Fail)]
+    pub(crate) fail_on: FailOn,
     /// Ignore a rule; the reason is required (repeatable)
     #[arg(long = "ignore", global = true, value_name = "ID=REASON")]
     pub(crate) ignores: Vec<String>,
@@ -427,6 +430,16 @@ impl FormatArg {
             FormatArg::Sarif => Format::Sarif,
         }
     }
+}
+
+/// What makes the exit status 1 (as hadolint's `--failure-threshold`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub(crate) enum FailOn {
+    /// A rule failed (a MUST broken)
+    #[default]
+    Fail,
+    /// A rule failed or warned (a SHOULD broken too)
+    Warn,
 }
 
 /// The contract's readings, as clap lists them.
