@@ -106,7 +106,8 @@ fn image(a: &ImageArgs, options: &Options) -> Result<Report, Fatal> {
         }
         other => (other, None),
     };
-    let source = registry::open_image(&r, &open_options).map_err(reading)?;
+    let client_options = a.network.client_options();
+    let source = registry::open_image_with(&r, &open_options, &client_options).map_err(reading)?;
     let mut model = ImageModel::read(source.as_ref(), &open_options.limits).map_err(reading)?;
     if _export.is_some() {
         model.origin = reference.clone();
@@ -118,6 +119,7 @@ fn image(a: &ImageArgs, options: &Options) -> Result<Report, Fatal> {
             source.as_ref(),
             &model,
             &a.run,
+            a.network.timeout,
             options,
         )
     } else {

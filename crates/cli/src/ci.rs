@@ -378,6 +378,7 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
         target: Target::Image(Box::new(ImageArgs {
             reference: check_ref.clone(),
             platform: None,
+            network: crate::cli::NetworkArgs::default(),
             run,
         })),
         report: ReportArgs {

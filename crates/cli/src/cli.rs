@@ -137,7 +137,39 @@ pub(crate) struct ImageArgs {
     #[arg(long, value_name = "OS/ARCH[/VARIANT]", value_parser = parse_platform)]
     pub(crate) platform: Option<Platform>,
     #[command(flatten)]
+    pub(crate) network: NetworkArgs,
+    #[command(flatten)]
     pub(crate) run: RunArgs,
+}
+
+/// How long to wait for a registry, and how often to try again.
+#[derive(Debug, Default, Clone, Args)]
+#[command(next_help_heading = "Network options")]
+pub(crate) struct NetworkArgs {
+    /// Deadline of each network request: connecting, and each read or write (with --run, also
+    /// of each request to the service and of its heartbeat with a dependency down), in seconds
+    /// [default: 60 for a registry, 10 for the service]
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub(crate) timeout: Option<Duration>,
+    /// How many times a request that failed on the way (a reset, a timeout, a 5xx or 429) is
+    /// tried again, with backoff; a host that does not resolve or refuses the connection fails
+    /// at once [default: 5]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub(crate) retries: Option<u32>,
+}
+
+impl NetworkArgs {
+    /// The registry client's options with these applied.
+    pub(crate) fn client_options(&self) -> dockerflow_registry::ClientOptions {
+        let mut o = dockerflow_registry::ClientOptions::default();
+        if let Some(t) = self.timeout {
+            o.timeout = t;
+        }
+        if let Some(r) = self.retries {
+            o.max_attempts = r + 1;
+        }
+        o
+    }
 }
 
 /// `check dockerfile PATH...`.
@@ -206,10 +238,6 @@ pub(crate) struct RunArgs {
     /// How long it has to exit after SIGTERM, in seconds [default: 10]
     #[arg(long, value_name = "SECS", requires = "run", value_parser = parse_secs)]
     pub(crate) grace: Option<Duration>,
-    /// Deadline of each request, and of the heartbeat with a dependency down, in seconds
-    /// [default: 10]
-    #[arg(long, value_name = "SECS", requires = "run", value_parser = parse_secs)]
-    pub(crate) timeout: Option<Duration>,
     /// Print how long each phase of the run took (stderr)
     #[arg(long, requires = "run")]
     pub(crate) timings: bool,
@@ -338,6 +366,8 @@ pub(crate) struct PublishArgs {
     /// Bytes per upload request [default: 16 MiB]
     #[arg(long, value_name = "BYTES", value_parser = parse_chunk_size)]
     pub(crate) chunk_size: Option<usize>,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
 }
 
 /// `dockerflow ci`.

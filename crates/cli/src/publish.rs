@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use dockerflow_oci::{ErrorKind, ImageRef, OpenOptions, Opened};
-use dockerflow_registry::{push, push_index, Client, ClientOptions, Event, PushOptions};
+use dockerflow_registry::{push, push_index, Client, Event, PushOptions};
 
-use crate::cli::PublishArgs;
+use crate::cli::{NetworkArgs, PublishArgs};
 use crate::Fatal;
 
 pub(crate) const LONG_HELP: &str = "\
@@ -46,6 +46,7 @@ impl PublishArgs {
             platform: None,
             insecure: Vec::new(),
             chunk_size: None,
+            network: NetworkArgs::default(),
         }
     }
 }
@@ -93,7 +94,8 @@ fn publish(a: &PublishArgs) -> Result<ExitCode, String> {
         Err(e) => return Err(format!("invalid DEST {:?}: {e}", a.dest)),
     };
     let src = ImageRef::parse(&a.src).map_err(|e| format!("invalid SRC {:?}: {e}", a.src))?;
-    let mut client_options = ClientOptions::default();
+    let mut client_options = a.network.client_options();
+    let attempts = client_options.max_attempts;
     client_options.insecure.extend(a.insecure.iter().cloned());
     let mut open_options = OpenOptions::default();
     if let Some(p) = &a.platform {
@@ -174,9 +176,16 @@ fn publish(a: &PublishArgs) -> Result<ExitCode, String> {
                 what,
                 attempt,
                 error,
-            } => Some(format!(
-                "{what}: retrying (attempt {attempt}) after: {error}"
-            )),
+            } => {
+                let step = match what.as_str() {
+                    "config" => "the image's config",
+                    "manifest" => "the manifest",
+                    other => other,
+                };
+                Some(format!(
+                    "sending {step} failed: {error}; trying again (attempt {attempt} of {attempts})"
+                ))
+            }
             Event::BlobMounted { what, digest, from } => {
                 Some(format!("{what}: {} mounted from {from}", short(digest)))
             }

@@ -3,6 +3,7 @@
 //! report.
 
 use std::path::Path;
+use std::time::Duration;
 
 use dockerflow_check::{check_image_run, ImageModel, Options, Report};
 use dockerflow_oci::{Algorithm, Digest, ImageRef, ImageSource};
@@ -40,7 +41,7 @@ fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, Fatal> {
 
 impl RunArgs {
     /// The probe's options: env files first, then `--env` (later values win).
-    pub(crate) fn options(&self) -> Result<RunOptions, Fatal> {
+    pub(crate) fn options(&self, timeout: Option<Duration>) -> Result<RunOptions, Fatal> {
         let mut env = Vec::new();
         for f in &self.env_file {
             env.extend(read_env_file(f)?);
@@ -59,7 +60,7 @@ impl RunArgs {
         if let Some(t) = self.grace {
             o.grace = t;
         }
-        if let Some(t) = self.timeout {
+        if let Some(t) = timeout {
             o.heartbeat_deadline = t;
         }
         Ok(o)
@@ -73,9 +74,10 @@ pub(crate) fn check(
     source: &dyn ImageSource,
     model: &ImageModel,
     args: &RunArgs,
+    timeout: Option<Duration>,
     options: &Options,
 ) -> Result<Report, Fatal> {
-    let run_options = args.options()?;
+    let run_options = args.options(timeout)?;
     let engine =
         daemon::engine().map_err(|e| fatal(format!("cannot run image {reference}: {}", e.0)))?;
     let image = match parsed {

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -107,6 +107,9 @@ pub struct Client {
     pub(crate) max_attempts: u32,
     backoff: Duration,
     requests: AtomicU64,
+    /// Whether the registry ever answered: a refused connection after that is a restart, worth
+    /// retrying; before it, nothing is there.
+    answered: AtomicBool,
     insecure: Vec<String>,
 }
 
@@ -156,6 +159,7 @@ impl Client {
             max_attempts: options.max_attempts.max(1),
             backoff: options.backoff,
             requests: AtomicU64::new(0),
+            answered: AtomicBool::new(false),
             insecure: options.insecure.clone(),
         })
     }
@@ -231,10 +235,13 @@ impl Client {
                     .map_err(bad)?,
             ),
         };
-        result.map_err(|e| Error::Transport {
-            request: what(),
-            reason: e.to_string(),
-        })
+        match result {
+            Ok(r) => {
+                self.answered.store(true, Ordering::Relaxed);
+                Ok(r)
+            }
+            Err(e) => Err(transport(what(), e, self.answered.load(Ordering::Relaxed))),
+        }
     }
 
     /// Learns how the registry authenticates (`GET /v2/`), once.
@@ -250,7 +257,7 @@ impl Client {
                 Ok(r) if attempt + 1 >= self.max_attempts => {
                     return Err(status_error("GET", &url, r, "200 or 401 from the API root"))
                 }
-                Err(e) if attempt + 1 >= self.max_attempts => return Err(e),
+                Err(e) if !e.is_transient() || attempt + 1 >= self.max_attempts => return Err(e),
                 _ => {}
             }
             std::thread::sleep(self.delay(attempt));
@@ -549,6 +556,30 @@ pub(crate) fn header(resp: &Response<Body>, name: &str) -> Option<String> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
+}
+
+/// A failed request: [`Error::Unreachable`] when the registry never answered and its host
+/// does not resolve or refuses the connection (failing at once), else a [`Error::Transport`]
+/// that may be retried.
+fn transport(request: String, e: ureq::Error, answered: bool) -> Error {
+    let unreachable = !answered
+        && match &e {
+            ureq::Error::HostNotFound => true,
+            // std's resolver reports an unknown host as an uncategorised error with this text.
+            ureq::Error::Io(io) => {
+                io.kind() == std::io::ErrorKind::ConnectionRefused
+                    || io
+                        .to_string()
+                        .starts_with("failed to lookup address information")
+            }
+            _ => false,
+        };
+    let reason = e.to_string();
+    if unreachable {
+        Error::Unreachable { request, reason }
+    } else {
+        Error::Transport { request, reason }
+    }
 }
 
 /// Reads a small body, failing past `max` bytes.

@@ -2,6 +2,7 @@
 
 mod ci;
 mod flags;
+mod network;
 mod outcomes;
 mod publish;
 #[path = "../../../registry/tests/common/mod.rs"]
