@@ -188,7 +188,35 @@ fn dockerfile(path: &Path, a: &DockerfileArgs, options: &Options) -> Result<Repo
             one_line(&e.message)
         ));
     }
-    Ok(check_dockerfile(&model, options))
+    let mut report = check_dockerfile(&model, options);
+    // Something missing is reported at the judged stage's FROM, so that every finding has a
+    // line (editors and code scanning show findings on lines).
+    let from = model.facts.base.span.line;
+    for f in &mut report.findings {
+        if f.location.path.is_some() && f.location.line.is_none() {
+            f.location.line = Some(from);
+        }
+    }
+    Ok(report)
+}
+
+/// The current directory as a `file://` URI ending in `/` (SARIF's `%SRCROOT%`).
+fn source_root() -> Option<String> {
+    let dir = std::env::current_dir().ok()?;
+    let dir = dir.to_str()?;
+    let mut uri = String::from("file://");
+    for b in dir.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'.' | b'_' | b'~' => {
+                uri.push(b as char)
+            }
+            b => uri.push_str(&format!("%{b:02X}")),
+        }
+    }
+    if !uri.ends_with('/') {
+        uri.push('/');
+    }
+    Some(uri)
 }
 
 /// Exit 2 for a file `docker build` refuses, as the builder does: `FILE:LINE: message`.
@@ -220,6 +248,7 @@ fn render_and_exit(r: &ReportArgs, report: &Report) -> Result<ExitCode, Fatal> {
     let render_options = RenderOptions {
         color,
         tool_version: VERSION.to_string(),
+        source_root: source_root(),
     };
     let write = |file: &Path, text: String| {
         std::fs::write(file, text).map_err(|e| {

@@ -75,6 +75,10 @@ pub struct RenderOptions {
     pub color: bool,
     /// The checker's version, written into JSON and SARIF.
     pub tool_version: String,
+    /// The directory relative paths are relative to, as an absolute `file://` URI ending in
+    /// `/`: SARIF's `originalUriBaseIds` `%SRCROOT%` (see [`sarif`]). `None` leaves it to the
+    /// consumer (GitHub code scanning takes the repository root).
+    pub source_root: Option<String>,
 }
 
 impl Default for RenderOptions {
@@ -82,6 +86,7 @@ impl Default for RenderOptions {
         RenderOptions {
             color: false,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            source_root: None,
         }
     }
 }

@@ -8,6 +8,7 @@ mod publish;
 #[path = "../../../registry/tests/common/mod.rs"]
 mod registry_support;
 mod runtime;
+mod sarif;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -80,6 +80,7 @@ fn options() -> RenderOptions {
     RenderOptions {
         color: false,
         tool_version: "9.9.9".into(),
+        source_root: Some("file:///src/".into()),
     }
 }
 
@@ -325,7 +326,10 @@ fn sarif_has_the_catalogue_and_results() {
     assert_eq!(df301["level"], "error");
     assert_eq!(
         df301["locations"][0]["physicalLocation"],
-        json!({"artifactLocation": {"uri": "ops/Dockerfile"}, "region": {"startLine": 5}})
+        json!({
+            "artifactLocation": {"uri": "ops/Dockerfile", "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": 5}
+        })
     );
     let df303 = results
         .iter()
@@ -336,8 +340,19 @@ fn sarif_has_the_catalogue_and_results() {
         json!([{"kind": "external", "justification": "the chart sets PORT"}])
     );
     assert_eq!(run["properties"]["verdict"], "fail");
+    assert_eq!(
+        run["originalUriBaseIds"]["%SRCROOT%"]["uri"],
+        "file:///src/"
+    );
+    let help = &rules[0]["help"];
+    assert!(help["markdown"]
+        .as_str()
+        .is_some_and(|m| m.contains("**Fix:**") && m.contains(&RULES[0].help_uri())));
 }
 
+/// GitHub code scanning refuses a file with a result without a physical location: image
+/// findings point at the archive or layout (or a stable pseudo-file), with logical locations
+/// for the file or config key inside the image.
 #[test]
 fn sarif_image_locations_are_logical() {
     let mut report = image_report();
@@ -360,7 +375,16 @@ fn sarif_image_locations_are_logical() {
         results[1]["locations"][0]["logicalLocations"][0]["name"],
         "User"
     );
-    assert_eq!(results[3]["locations"], json!([]));
+    assert_eq!(
+        results[3]["locations"],
+        json!([{"physicalLocation": {"artifactLocation": {"uri": "file:///tmp/img"}}}])
+    );
+    for r in results {
+        assert!(
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].is_string(),
+            "{r}"
+        );
+    }
 }
 
 #[test]
