@@ -11,7 +11,7 @@ use dockerflow_check::{
     Verdict,
 };
 use dockerflow_oci::{ImageRef, OpenOptions};
-use dockerflow_report::{render, RenderOptions};
+use dockerflow_report::{render_all, RenderOptions};
 
 use crate::cli::{CheckArgs, DockerfileArgs, FailOn, ImageArgs, ReportArgs, Target};
 use crate::{daemon, fatal, logs, one_line, registry, run, url, Fatal, VERSION};
@@ -24,7 +24,7 @@ pub(crate) fn run(c: &CheckArgs) -> Result<ExitCode, Fatal> {
         Target::Url(a) => url::check(a, &options(&c.report, None)?)?,
         Target::Logs(a) => logs::check(&a.file, &options(&c.report, None)?)?,
     };
-    render_and_exit(&c.report, &report)
+    render_and_exit(&c.report, std::slice::from_ref(&report))
 }
 
 /// The judging options: the profile, and ignores from the ignore file and `--ignore`. The
@@ -67,8 +67,46 @@ fn options(r: &ReportArgs, dockerfile: Option<&Path>) -> Result<Options, Fatal> 
     Ok(options)
 }
 
+/// A bare name that is a file or directory here is read as the archive or layout it is, as
+/// dockle and trivy users expect (a `docker save` tar, an OCI archive, an OCI layout); the
+/// transport it was read with is said on stderr.
+fn local_path(reference: &str) -> Option<String> {
+    let path = Path::new(reference);
+    let guessed = if path.is_dir() {
+        path.join("oci-layout")
+            .is_file()
+            .then(|| format!("oci:{reference}"))?
+    } else if path.is_file() {
+        let docker = format!("docker-archive:{reference}");
+        let opens = |r: &str| {
+            ImageRef::parse(r)
+                .ok()
+                .and_then(|r| dockerflow_oci::open(&r, &OpenOptions::default()).ok())
+                .is_some()
+        };
+        if opens(&docker) {
+            docker
+        } else {
+            format!("oci-archive:{reference}")
+        }
+    } else {
+        return None;
+    };
+    crate::say::err(&format!(
+        "dockerflow: note: {reference} is a local path; reading it as {guessed}"
+    ));
+    Some(guessed)
+}
+
 fn image(a: &ImageArgs, options: &Options) -> Result<Report, Fatal> {
-    let reference = &a.reference;
+    let given = &a.reference;
+    let local = match ImageRef::parse(given) {
+        Ok(ImageRef::DockerDaemon { .. }) | Err(_) if !given.starts_with("docker-daemon:") => {
+            local_path(given)
+        }
+        _ => None,
+    };
+    let reference = local.as_ref().unwrap_or(given);
     let r = ImageRef::parse(reference).map_err(|e| {
         fatal(format!(
             "cannot check image {reference:?}: {}",
@@ -97,7 +135,17 @@ fn image(a: &ImageArgs, options: &Options) -> Result<Report, Fatal> {
         ImageRef::DockerDaemon { reference: name } => {
             let engine = daemon::engine()
                 .map_err(|e| fatal(format!("cannot check image {reference}: {}", e.0)))?;
-            let temp = daemon::export(&engine, &name)?;
+            let temp = daemon::export(&engine, &name).map_err(|Fatal(e)| {
+                let path_like = name.contains('/') && name.starts_with('.')
+                    || name.ends_with(".tar")
+                    || name.starts_with('/');
+                match path_like {
+                    true => fatal(format!(
+                        "{e}; {name} looks like a path, but nothing is there: expected docker-archive:FILE, oci-archive:FILE or oci:DIR"
+                    )),
+                    false => Fatal(e),
+                }
+            })?;
             let archive = ImageRef::DockerArchive {
                 path: temp.path().to_path_buf(),
                 image: None,
@@ -127,23 +175,18 @@ fn image(a: &ImageArgs, options: &Options) -> Result<Report, Fatal> {
     }
 }
 
-/// Judges each Dockerfile; the exit status is the worst.
+/// Judges each Dockerfile, into one report document (see `dockerflow_report::render_all`);
+/// the exit status is the worst.
 fn dockerfiles(a: &DockerfileArgs, r: &ReportArgs) -> Result<ExitCode, Fatal> {
-    let mut worst = ExitCode::SUCCESS;
-    for path in &a.paths {
-        let options = options(
-            r,
-            Some(path)
-                .filter(|p| p.as_os_str() != "-")
-                .map(|p| p.as_path()),
-        )?;
-        let report = dockerfile(path, a, &options)?;
-        let code = render_and_exit(r, &report)?;
-        if code != ExitCode::SUCCESS {
-            worst = code;
-        }
+    if a.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(fatal("`-` (stdin) given twice; expected it once"));
     }
-    Ok(worst)
+    let mut reports = Vec::new();
+    for path in &a.paths {
+        let named = Some(path.as_path()).filter(|p| p.as_os_str() != "-");
+        reports.push(dockerfile(path, a, &options(r, named)?)?);
+    }
+    render_and_exit(r, &reports)
 }
 
 fn dockerfile(path: &Path, a: &DockerfileArgs, options: &Options) -> Result<Report, Fatal> {
@@ -239,7 +282,7 @@ fn refused(name: &str, errors: &[dockerflow_dockerfile::ParseError]) -> Result<(
     )))
 }
 
-fn render_and_exit(r: &ReportArgs, report: &Report) -> Result<ExitCode, Fatal> {
+fn render_and_exit(r: &ReportArgs, reports: &[Report]) -> Result<ExitCode, Fatal> {
     let format = r.format.format();
     let color = format == dockerflow_report::Format::Text
         && r.output.is_none()
@@ -263,9 +306,9 @@ fn render_and_exit(r: &ReportArgs, report: &Report) -> Result<ExitCode, Fatal> {
             color: false,
             ..render_options.clone()
         };
-        write(file, render(*format, report, &plain))?;
+        write(file, render_all(*format, reports, &plain))?;
     }
-    let out = render(format, report, &render_options);
+    let out = render_all(format, reports, &render_options);
     match &r.output {
         Some(file) => write(file, out)?,
         None if crate::say::captured() => crate::say::out(&out),
@@ -277,9 +320,11 @@ fn render_and_exit(r: &ReportArgs, report: &Report) -> Result<ExitCode, Fatal> {
                 .and_then(|()| stdout.flush());
         }
     }
-    let warned = r.fail_on == FailOn::Warn && report.summary().warn > 0;
-    Ok(match report.verdict() {
-        Verdict::Pass if !warned => ExitCode::SUCCESS,
-        _ => ExitCode::from(1),
+    let warned = r.fail_on == FailOn::Warn && reports.iter().any(|r| r.summary().warn > 0);
+    let failed = reports.iter().any(|r| r.verdict() == Verdict::Fail);
+    Ok(if failed || warned {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }

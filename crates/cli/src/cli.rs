@@ -449,6 +449,8 @@ pub(crate) enum FormatArg {
     Junit,
     /// SARIF 2.1.0 (GitHub code scanning)
     Sarif,
+    /// One line per broken rule: FILE:LINE: LEVEL DFNNN message (editors, problem matchers)
+    Gnu,
 }
 
 impl FormatArg {
@@ -458,6 +460,7 @@ impl FormatArg {
             FormatArg::Json => Format::Json,
             FormatArg::Junit => Format::Junit,
             FormatArg::Sarif => Format::Sarif,
+            FormatArg::Gnu => Format::Gnu,
         }
     }
 }
@@ -495,7 +498,9 @@ fn parse_report(v: &str) -> Result<(Format, PathBuf), String> {
     v.split_once('=')
         .and_then(|(f, file)| Some((Format::parse(f)?, PathBuf::from(file))))
         .filter(|(_, file)| !file.as_os_str().is_empty())
-        .ok_or_else(|| "expected FORMAT=FILE with FORMAT text, json, junit or sarif".to_string())
+        .ok_or_else(|| {
+            "expected FORMAT=FILE with FORMAT text, json, junit, sarif or gnu".to_string()
+        })
 }
 
 fn parse_platform(v: &str) -> Result<Platform, String> {

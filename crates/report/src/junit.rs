@@ -41,21 +41,44 @@ fn details(f: &Finding) -> String {
 }
 
 /// Renders the JUnit XML report.
-pub fn render(report: &Report, _: &RenderOptions) -> String {
-    let s = report.summary();
-    let tests = report.findings.len();
-    let failures = s.fail;
-    let skipped = s.skipped + s.ignored;
-    let name = escape(&format!(
-        "dockerflow check {} {}",
-        report.kind.as_str(),
-        report.subject
-    ));
+pub fn render(report: &Report, options: &RenderOptions) -> String {
+    render_all(std::slice::from_ref(report), options)
+}
+
+/// Renders one `<testsuites>` with a `<testsuite>` per report.
+pub fn render_all(reports: &[Report], _: &RenderOptions) -> String {
+    let (mut tests, mut failures, mut skipped) = (0, 0, 0);
+    let mut suites = String::new();
+    for r in reports {
+        let (t, f, s) = counts(r);
+        tests += t;
+        failures += f;
+        skipped += s;
+        suite(&mut suites, r);
+    }
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
         "<testsuites name=\"dockerflow check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">"
     );
+    out.push_str(&suites);
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// Tests, failures and skipped tests of a report.
+fn counts(report: &Report) -> (usize, usize, usize) {
+    let s = report.summary();
+    (report.findings.len(), s.fail, s.skipped + s.ignored)
+}
+
+fn suite(out: &mut String, report: &Report) {
+    let (tests, failures, skipped) = counts(report);
+    let name = escape(&format!(
+        "dockerflow check {} {}",
+        report.kind.as_str(),
+        report.subject
+    ));
     let _ = writeln!(
         out,
         "  <testsuite name=\"{name}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">"
@@ -109,6 +132,5 @@ pub fn render(report: &Report, _: &RenderOptions) -> String {
             }
         }
     }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
+    out.push_str("  </testsuite>\n");
 }

@@ -67,17 +67,18 @@ fn segment(name: &str) -> String {
         .collect()
 }
 
-/// The file a finding of this report lives in.
-fn report_file(report: &Report) -> Value {
+/// The file a finding lives in, as a path: the Dockerfile; the log file; a local image's
+/// archive or layout; else a stable pseudo-file `dockerflow/{image,url,logs}/NAME`.
+pub(crate) fn file_of(report: &Report, f: &Finding) -> String {
     let s = report.subject.as_str();
     match report.kind {
-        InputKind::Dockerfile => artifact(s),
-        InputKind::Logs if s == "stdin" || s == "-" => artifact("dockerflow/logs/stdin"),
-        InputKind::Logs => artifact(s),
+        InputKind::Dockerfile => f.location.path.clone().unwrap_or_else(|| s.to_string()),
+        InputKind::Logs if s == "stdin" || s == "-" => "dockerflow/logs/stdin".to_string(),
+        InputKind::Logs => s.to_string(),
         InputKind::Url => {
             let authority = s.strip_prefix("http://").unwrap_or(s);
             let authority = authority.split('/').next().unwrap_or(authority);
-            artifact(&format!("dockerflow/url/{}", segment(authority)))
+            format!("dockerflow/url/{}", segment(authority))
         }
         InputKind::Image => {
             // A local archive or layout is the file; its `:NAME:TAG`/`:TAG` suffix is not.
@@ -86,8 +87,8 @@ fn report_file(report: &Report) -> Value {
                 .find_map(|t| s.strip_prefix(t))
                 .map(|rest| rest.split(':').next().unwrap_or(rest));
             match local {
-                Some(path) if !path.is_empty() => artifact(path),
-                _ => artifact(&format!("dockerflow/image/{}", segment(s))),
+                Some(path) if !path.is_empty() => path.to_string(),
+                _ => format!("dockerflow/image/{}", segment(s)),
             }
         }
     }
@@ -95,11 +96,7 @@ fn report_file(report: &Report) -> Value {
 
 fn locations(report: &Report, f: &Finding) -> Value {
     let l = &f.location;
-    let file = match (report.kind, &l.path) {
-        (InputKind::Dockerfile, Some(path)) => artifact(path),
-        _ => report_file(report),
-    };
-    let mut physical = json!({ "artifactLocation": file });
+    let mut physical = json!({ "artifactLocation": artifact(&file_of(report, f)) });
     if let (Some(line), InputKind::Dockerfile | InputKind::Logs) = (l.line, report.kind) {
         physical["region"] = json!({ "startLine": line });
     }
@@ -220,6 +217,35 @@ pub fn to_value(report: &Report, options: &RenderOptions) -> Value {
             }
         }]
     })
+}
+
+/// One SARIF log for several reports: one run with every report's results; `properties`
+/// holds the worst verdict and each input with its outcomes.
+pub fn render_all(reports: &[Report], options: &RenderOptions) -> String {
+    let mut logs = reports.iter().map(|r| to_value(r, options));
+    let Some(mut first) = logs.next() else {
+        return String::new();
+    };
+    let mut inputs = vec![first["runs"][0]["properties"].take()];
+    for mut log in logs {
+        let run = &mut log["runs"][0];
+        inputs.push(run["properties"].take());
+        if let (Some(all), Some(more)) = (
+            first["runs"][0]["results"].as_array_mut(),
+            run["results"].as_array_mut(),
+        ) {
+            all.append(more);
+        }
+    }
+    let verdict = if reports.iter().any(|r| r.verdict().as_str() == "fail") {
+        "fail"
+    } else {
+        "pass"
+    };
+    first["runs"][0]["properties"] = json!({"inputs": inputs, "verdict": verdict});
+    let mut s = serde_json::to_string_pretty(&first).unwrap_or_default();
+    s.push('\n');
+    s
 }
 
 /// Renders the SARIF log, pretty-printed, with a final newline.

@@ -2,6 +2,7 @@
 
 mod ci;
 mod flags;
+mod inputs;
 mod network;
 mod outcomes;
 mod publish;
