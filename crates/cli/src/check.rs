@@ -11,7 +11,7 @@ use dockerflow_check::{
     Verdict,
 };
 use dockerflow_oci::{ImageRef, OpenOptions};
-use dockerflow_report::{render_all, RenderOptions};
+use dockerflow_report::{render_all, Detail, RenderOptions};
 
 use crate::cli::{CheckArgs, DockerfileArgs, FailOn, ImageArgs, ReportArgs, Target};
 use crate::{daemon, fatal, logs, one_line, registry, run, url, Fatal, VERSION};
@@ -292,6 +292,11 @@ fn render_and_exit(r: &ReportArgs, reports: &[Report]) -> Result<ExitCode, Fatal
         color,
         tool_version: VERSION.to_string(),
         source_root: source_root(),
+        detail: match (r.quiet, r.verbose) {
+            (true, _) => Detail::Quiet,
+            (false, true) => Detail::Verbose,
+            (false, false) => Detail::Normal,
+        },
     };
     let write = |file: &Path, text: String| {
         std::fs::write(file, text).map_err(|e| {

@@ -391,6 +391,8 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
                 .collect(),
             profile: a.profile,
             fail_on: crate::cli::FailOn::Fail,
+            quiet: false,
+            verbose: false,
             ignores: Vec::new(),
             ignore_file: None,
         },

@@ -121,6 +121,12 @@ pub(crate) struct ReportArgs {
     /// Ignore a rule; the reason is required (repeatable)
     #[arg(long = "ignore", global = true, value_name = "ID=REASON")]
     pub(crate) ignores: Vec<String>,
+    /// Print only the verdict (text format)
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+    /// Print every rule, passes with what they found (text format)
+    #[arg(short, long, global = true)]
+    pub(crate) verbose: bool,
     /// Read ignores (lines `ID REASON`) from FILE [default: .dockerflow-check next to the
     /// Dockerfile, or in the current directory, when present]
     #[arg(long, global = true, value_name = "FILE")]

@@ -1,11 +1,15 @@
-//! `dockerflow check logs FILE|-`: log lines judged as mozlog (DF701, DF702), with every bad
-//! line and what is wrong with it on stderr (the report quotes the first few).
+//! `dockerflow check logs FILE|-`: log lines judged as mozlog (DF701, DF702), with the first
+//! bad lines and what is wrong with each on stderr, then how many more there are (the report
+//! quotes the first few).
 
 use std::path::Path;
 
 use dockerflow_check::{check_runtime, mozlog_problems, Mode, Options, Report, RuntimeModel};
 
 use crate::{fatal, Fatal};
+
+/// How many bad lines are quoted on stderr.
+const SHOWN: usize = 10;
 
 /// Reads `path` (`-` for stdin) and judges its lines.
 pub(crate) fn check(path: &Path, options: &Options) -> Result<Report, Fatal> {
@@ -17,11 +21,20 @@ pub(crate) fn check(path: &Path, options: &Options) -> Result<Report, Fatal> {
         ))
     })?;
     let name = if stdin { "stdin" } else { &shown };
-    for (n, line, errors) in mozlog_problems(&bytes) {
+    // The first lines that are not mozlog, each with what is wrong; then how many more (a
+    // file of 100 000 bad lines is one problem, not 100 000 lines on stderr).
+    let mut problems = mozlog_problems(&bytes).into_iter();
+    for (n, line, errors) in problems.by_ref().take(SHOWN) {
         let line: String = line.chars().take(100).collect();
         crate::say::err(&format!(
             "dockerflow: {name}:{n}: not mozlog: {} ({line:?})",
             errors.join("; ")
+        ));
+    }
+    let more = problems.count();
+    if more > 0 {
+        crate::say::err(&format!(
+            "dockerflow: {name}: {more} more lines are not mozlog (the first {SHOWN} are above)"
         ));
     }
     let mut observed = RuntimeModel::new(Mode::Logs, name);

@@ -83,6 +83,21 @@ pub struct RenderOptions {
     /// `/`: SARIF's `originalUriBaseIds` `%SRCROOT%` (see [`sarif`]). `None` leaves it to the
     /// consumer (GitHub code scanning takes the repository root).
     pub source_root: Option<String>,
+    /// How much the text report says (other formats ignore it).
+    pub detail: Detail,
+}
+
+/// How much the text report says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// The verdict line only.
+    Quiet,
+    /// Failures, warnings and ignored rules in full; skipped rules one line per reason;
+    /// passes one line.
+    #[default]
+    Normal,
+    /// Every rule on its line, passes with what they found.
+    Verbose,
 }
 
 impl Default for RenderOptions {
@@ -91,6 +106,7 @@ impl Default for RenderOptions {
             color: false,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             source_root: None,
+            detail: Detail::Normal,
         }
     }
 }

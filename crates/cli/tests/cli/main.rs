@@ -8,6 +8,7 @@ mod outcomes;
 mod publish;
 #[path = "../../../registry/tests/common/mod.rs"]
 mod registry_support;
+mod reports;
 mod runtime;
 mod sarif;
 
@@ -312,7 +313,7 @@ fn could_not_check_exits_2_with_one_line() {
     );
     let e = error_line(&dockerflow(&["check", "image", "x", "--format", "xml"], t));
     assert!(
-        e.contains("[possible values: text, json, junit, sarif]"),
+        e.contains("[possible values: text, json, junit, sarif, gnu]"),
         "{e}"
     );
     let e = error_line(&dockerflow(&["check", "image", "x", "--profile"], t));

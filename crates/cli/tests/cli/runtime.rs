@@ -364,7 +364,17 @@ fn docker_archive_runs_after_loading() {
     let (_db, url) = database();
     let env = format!("DATABASE_URL={url}");
     let o = dockerflow(
-        &["check", "image", &r, "--run", "--grace", "3", "--env", &env],
+        &[
+            "check",
+            "image",
+            &r,
+            "--run",
+            "--grace",
+            "3",
+            "--env",
+            &env,
+            "--verbose",
+        ],
         tmp.path(),
     );
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
@@ -645,7 +655,7 @@ fn check_logs_reports_each_bad_line() {
     let tmp = TempDir::new("logs");
     let good = r#"{"Timestamp":1700000000000000000,"Type":"request.summary","Logger":"app","Hostname":"h","EnvVersion":"2.0","Severity":6,"Pid":1,"Fields":{"msg":"ok"}}"#;
     std::fs::write(tmp.path().join("good.log"), format!("{good}\n{good}\n")).expect("write");
-    let o = dockerflow(&["check", "logs", "good.log"], tmp.path());
+    let o = dockerflow(&["check", "logs", "good.log", "--verbose"], tmp.path());
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     assert!(stdout(&o).contains("pass  DF702"), "{}", stdout(&o));
     assert_eq!(stderr(&o), "");

@@ -4,7 +4,7 @@ use dockerflow_check::{
     check_dockerfile, rule, DockerfileModel, Finding, InputKind, Location, Options, Outcome,
     Profile, Report, RULES,
 };
-use dockerflow_report::{junit, render, Format, RenderOptions};
+use dockerflow_report::{junit, render, Detail, Format, RenderOptions};
 use serde_json::{json, Value};
 
 const ZERO2PROD_LIKE: &str = "FROM debian:bookworm-slim AS runtime\nWORKDIR /app\nCOPY target/server server\nENV API_TOKEN=s3cr3t\nENTRYPOINT [\"./server\"]\n";
@@ -81,6 +81,7 @@ fn options() -> RenderOptions {
         color: false,
         tool_version: "9.9.9".into(),
         source_root: Some("file:///src/".into()),
+        detail: Detail::Normal,
     }
 }
 
@@ -389,7 +390,11 @@ fn sarif_image_locations_are_logical() {
 
 #[test]
 fn text_for_people() {
-    let text = render(Format::Text, &dockerfile_report(), &options());
+    let verbose = RenderOptions {
+        detail: Detail::Verbose,
+        ..options()
+    };
+    let text = render(Format::Text, &dockerfile_report(), &verbose);
     assert!(!text.contains('\x1b'), "no colour unless asked");
     let fail = text
         .find("FAIL  DF203  The image runs as uid 10001")
@@ -421,6 +426,38 @@ fn text_for_people() {
         "{text}"
     );
     assert!(!text.contains("s3cr3t"));
+    // Ignored rules say so, not FAIL.
+    assert!(text.contains("IGNORED  DF303"), "{text}");
+    assert!(!text.contains("FAIL  DF303"), "{text}");
+
+    // By default, skipped rules are one line per reason and passes one line; failures,
+    // warnings and ignored rules stay in full.
+    let normal = render(Format::Text, &dockerfile_report(), &options());
+    assert!(!normal.contains("skip  DF401"), "{normal}");
+    assert!(normal.contains(" rules not checked ("), "{normal}");
+    assert!(
+        normal.contains("FAIL  DF203") && normal.contains("IGNORED  DF303"),
+        "{normal}"
+    );
+    assert!(
+        normal.lines().filter(|l| l.starts_with("pass  ")).count() == 1,
+        "{normal}"
+    );
+    assert!(normal.len() < text.len(), "{normal}");
+    // Quiet: the verdict only, naming the input.
+    let quiet = render(
+        Format::Text,
+        &dockerfile_report(),
+        &RenderOptions {
+            detail: Detail::Quiet,
+            ..options()
+        },
+    );
+    assert_eq!(quiet.lines().count(), 1, "{quiet}");
+    assert!(
+        quiet.starts_with("ops/Dockerfile: verdict: FAIL (2 failed"),
+        "{quiet}"
+    );
     let coloured = render(
         Format::Text,
         &dockerfile_report(),

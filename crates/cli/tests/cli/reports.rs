@@ -1,0 +1,94 @@
+//! The text report says what matters: failures, warnings and ignored rules in full, skipped
+//! rules one line per reason, passes one line (each with `--verbose`), the verdict only with
+//! `--quiet`; `check logs` summarises a flood of bad lines.
+
+use dockerflow_testkit::TempDir;
+
+use crate::{code, dockerflow, stderr, stdout, GOOD_DOCKERFILE, ROOT_DOCKERFILE};
+
+#[test]
+fn skips_collapse_passes_need_verbose_and_quiet_is_the_verdict() {
+    let tmp = TempDir::new("reports");
+    std::fs::write(tmp.path().join("Dockerfile"), GOOD_DOCKERFILE).expect("write");
+    let o = dockerflow(&["check", "dockerfile", "Dockerfile"], tmp.path());
+    assert_eq!(code(&o), 0);
+    let text = stdout(&o);
+    assert!(
+        text.contains("15 rules not checked (DF601, DF602,")
+            && text.contains(
+                "a runtime rule: build the image and run it with `check image REF --run`"
+            ),
+        "{text}"
+    );
+    assert!(!text.contains("skip  DF601"), "{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("pass  ")).count(),
+        1,
+        "{text}"
+    );
+    assert!(text.lines().count() < 20, "{text}");
+    let o = dockerflow(
+        &["check", "dockerfile", "Dockerfile", "--verbose"],
+        tmp.path(),
+    );
+    let verbose = stdout(&o);
+    assert!(
+        verbose.contains("skip  DF601") && verbose.contains("pass  DF203"),
+        "{verbose}"
+    );
+    assert!(
+        verbose.contains("      found:    "),
+        "a pass says what it found: {verbose}"
+    );
+    let o = dockerflow(&["check", "-q", "dockerfile", "Dockerfile"], tmp.path());
+    assert_eq!(code(&o), 0);
+    assert_eq!(
+        stdout(&o),
+        "Dockerfile: verdict: PASS (0 failed, 0 warned, 10 passed, 23 skipped, 0 ignored)\n"
+    );
+    let e = crate::error_line(&dockerflow(
+        &["check", "dockerfile", "Dockerfile", "-q", "-v"],
+        tmp.path(),
+    ));
+    assert!(e.contains("cannot be used with"), "{e}");
+}
+
+#[test]
+fn an_ignored_rule_is_ignored_not_failed() {
+    let tmp = TempDir::new("reports");
+    std::fs::write(tmp.path().join("Dockerfile"), ROOT_DOCKERFILE).expect("write");
+    let o = dockerflow(
+        &[
+            "check",
+            "dockerfile",
+            "Dockerfile",
+            "--ignore",
+            "DF203=runs in a sandbox",
+            "--ignore",
+            "DF301=one binary",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let text = stdout(&o);
+    assert!(text.contains("IGNORED  DF203"), "{text}");
+    assert!(!text.contains("FAIL  DF203"), "{text}");
+    assert!(text.contains("ignored:  runs in a sandbox"), "{text}");
+}
+
+#[test]
+fn check_logs_summarises_many_bad_lines() {
+    let tmp = TempDir::new("reports");
+    std::fs::write(tmp.path().join("app.log"), "not json\n".repeat(100_000)).expect("write");
+    let o = dockerflow(&["check", "logs", "app.log"], tmp.path());
+    assert_eq!(code(&o), 0, "a SHOULD: warns");
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 11, "{}", &e[..e.len().min(2000)]);
+    assert!(e.contains("app.log:1: not mozlog: not JSON"), "{e}");
+    assert!(
+        e.ends_with(
+            "dockerflow: app.log: 99990 more lines are not mozlog (the first 10 are above)\n"
+        ),
+        "{e}"
+    );
+}
