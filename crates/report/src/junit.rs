@@ -1,6 +1,8 @@
 //! JUnit XML: one `<testsuite>` for the input, one `<testcase>` per rule (named by its id and
-//! statement, `classname` `dockerflow.<input kind>`). A failed MUST rule is a `<failure>`; a
-//! SHOULD rule broken passes with a `warning:` line in `<system-out>` (JUnit has no warnings);
+//! statement, `classname` `dockerflow.<input kind>`). A failed MUST rule is a `<failure>` of
+//! type `MUST`; a broken SHOULD rule is a `<failure>` of type `warning` with a `warning:`
+//! message (JUnit has no warnings, and CI dashboards show failures, not `<system-out>`; the
+//! exit status and the `verdict` property still pass, as hadolint's JUnit counts warnings);
 //! a skipped rule is `<skipped message="reason">`; an ignored rule is `<skipped>` with
 //! `ignored: reason`.
 
@@ -69,7 +71,11 @@ pub fn render_all(reports: &[Report], _: &RenderOptions) -> String {
 /// Tests, failures and skipped tests of a report.
 fn counts(report: &Report) -> (usize, usize, usize) {
     let s = report.summary();
-    (report.findings.len(), s.fail, s.skipped + s.ignored)
+    (
+        report.findings.len(),
+        s.fail + s.warn,
+        s.skipped + s.ignored,
+    )
 }
 
 fn suite(out: &mut String, report: &Report) {
@@ -119,7 +125,8 @@ fn suite(out: &mut String, report: &Report) {
             Outcome::Warn => {
                 let _ = writeln!(
                     out,
-                    ">\n      <system-out>{}</system-out>\n    </testcase>",
+                    ">\n      <failure message=\"{}\" type=\"warning\">{}</failure>\n    </testcase>",
+                    escape(&format!("warning: {}", f.found)),
                     escape(&format!("warning: {}", details(f)))
                 );
             }

@@ -92,3 +92,25 @@ fn check_logs_summarises_many_bad_lines() {
         "{e}"
     );
 }
+
+#[test]
+fn junit_shows_a_warning_as_a_failure_of_type_warning() {
+    let tmp = TempDir::new("reports");
+    let warns = GOOD_DOCKERFILE.replace("ENV PORT=8000", "ENV PORT=8000 DB_PASSWORD=hunter2");
+    std::fs::write(tmp.path().join("Dockerfile"), warns).expect("write");
+    let o = dockerflow(
+        &["check", "dockerfile", "Dockerfile", "--format", "junit"],
+        tmp.path(),
+    );
+    assert_eq!(code(&o), 0, "a warning does not fail the check");
+    let xml = stdout(&o);
+    assert!(
+        xml.contains("<failure message=\"warning: ") && xml.contains("type=\"warning\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<property name=\"verdict\" value=\"pass\"/>"),
+        "{xml}"
+    );
+    assert!(!xml.contains("hunter2"), "{xml}");
+}

@@ -238,7 +238,7 @@ fn junit_is_well_formed_with_one_testcase_per_rule() {
     assert_eq!(xml.matches("<testcase ").count(), RULES.len());
     assert!(
         xml.contains(&format!(
-            "<testsuites name=\"dockerflow check\" tests=\"{}\" failures=\"2\"",
+            "<testsuites name=\"dockerflow check\" tests=\"{}\" failures=\"3\"",
             RULES.len()
         )),
         "{xml}"
@@ -248,6 +248,9 @@ fn junit_is_well_formed_with_one_testcase_per_rule() {
         "{xml}"
     );
     assert!(xml.contains("<failure message=\"no USER"), "{xml}");
+    // A warning is where CI dashboards look: a failure of type warning.
+    assert_eq!(xml.matches("type=\"warning\"").count(), 1, "{xml}");
+    assert!(xml.contains("<failure message=\"warning: "), "{xml}");
     assert!(
         xml.contains("<skipped message=\"ignored: the chart sets PORT\"/>"),
         "{xml}"
