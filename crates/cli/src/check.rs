@@ -240,6 +240,7 @@ fn dockerfile(path: &Path, a: &DockerfileArgs, options: &Options) -> Result<Repo
             f.location.line = Some(from);
         }
     }
+    crate::pragma::apply(&name, &text, &mut report)?;
     Ok(report)
 }
 

@@ -12,6 +12,7 @@ mod cli;
 mod daemon;
 mod logs;
 mod mask;
+mod pragma;
 mod publish;
 mod registry;
 mod run;

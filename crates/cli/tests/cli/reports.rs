@@ -114,3 +114,79 @@ fn junit_shows_a_warning_as_a_failure_of_type_warning() {
     );
     assert!(!xml.contains("hunter2"), "{xml}");
 }
+
+#[test]
+fn an_inline_pragma_ignores_a_rule_at_its_instruction_with_a_reason() {
+    let tmp = TempDir::new("reports");
+    // DF203 (no USER) and DF301 (no ENTRYPOINT or CMD) are about something missing: they
+    // point at the FROM, so the pragma goes above it.
+    let text = "# syntax=docker/dockerfile:1\n\
+                # dockerflow ignore=DF203,DF301 runs in a sandbox as root\n\
+                FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\n";
+    std::fs::write(tmp.path().join("Dockerfile"), text).expect("write");
+    let o = dockerflow(&["check", "dockerfile", "Dockerfile"], tmp.path());
+    let out = stdout(&o);
+    assert!(out.contains("IGNORED  DF203"), "{out}");
+    assert!(
+        out.contains("ignored:  runs in a sandbox as root (# dockerflow ignore at line 2)"),
+        "{out}"
+    );
+    assert!(!out.contains("FAIL  DF203"), "{out}");
+    // The pragma covers the FROM only: a later instruction's finding stays.
+    let text = "FROM debian:bookworm-slim\nWORKDIR /app\nCOPY . .\nUSER app\n\
+                # dockerflow ignore=DF302 shell form on purpose\nENTRYPOINT /app/server\n\
+                CMD serve\n";
+    std::fs::write(tmp.path().join("Dockerfile"), text).expect("write");
+    let o = dockerflow(
+        &["check", "dockerfile", "Dockerfile", "--format", "json"],
+        tmp.path(),
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let df302 = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "DF302")
+        .expect("DF302")
+        .clone();
+    assert_eq!(df302["outcome"], "warn", "{df302}");
+    // DF302 points at the ENTRYPOINT (line 6), below the pragma.
+    assert_eq!(df302["location"]["line"], 6, "{df302}");
+    assert_eq!(
+        df302["ignored"], "shell form on purpose (# dockerflow ignore at line 5)",
+        "{df302}"
+    );
+    // Above another instruction, the pragma does not reach it.
+    std::fs::write(
+        tmp.path().join("Dockerfile"),
+        text.replace(
+            "# dockerflow ignore=DF302 shell form on purpose\nENTRYPOINT /app/server\n",
+            "ENTRYPOINT /app/server\n# dockerflow ignore=DF302 shell form on purpose\n",
+        ),
+    )
+    .expect("write");
+    let o = dockerflow(&["check", "dockerfile", "Dockerfile"], tmp.path());
+    assert!(stdout(&o).contains("WARN  DF302"), "{}", stdout(&o));
+    // The reason is required; an unknown rule is refused.
+    for (pragma, want) in [
+        (
+            "# dockerflow ignore=DF203",
+            "Dockerfile:1: `# dockerflow ignore=DF203` needs a reason",
+        ),
+        (
+            "# dockerflow ignore=DF999 why",
+            "Dockerfile:1: unknown rule id \"DF999\"",
+        ),
+    ] {
+        std::fs::write(
+            tmp.path().join("Dockerfile"),
+            format!("{pragma}\n{GOOD_DOCKERFILE}"),
+        )
+        .expect("write");
+        let e = crate::error_line(&dockerflow(
+            &["check", "dockerfile", "Dockerfile"],
+            tmp.path(),
+        ));
+        assert!(e.contains(want), "{e}");
+    }
+}
