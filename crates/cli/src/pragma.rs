@@ -92,7 +92,7 @@ pub(crate) fn apply(name: &str, text: &str, report: &mut Report) -> Result<(), F
             f.ignored = Some(format!(
                 "{} (# dockerflow ignore at line {})",
                 p.reason,
-                p.line - 1
+                p.at
             ));
         }
     }
