@@ -174,6 +174,14 @@ impl NetworkArgs {
         if let Some(r) = self.retries {
             o.max_attempts = r + 1;
         }
+        let attempts = o.max_attempts;
+        o.on_retry = Some(dockerflow_registry::RetryHook(std::sync::Arc::new(
+            move |what: &str, attempt: u32, e: &dockerflow_registry::Error| {
+                crate::say::err(&format!(
+                    "dockerflow: {what} failed: {e}; trying again (attempt {attempt} of {attempts})"
+                ));
+            },
+        )));
         o
     }
 }

@@ -91,8 +91,7 @@ pub(crate) fn apply(name: &str, text: &str, report: &mut Report) -> Result<(), F
         {
             f.ignored = Some(format!(
                 "{} (# dockerflow ignore at line {})",
-                p.reason,
-                p.at
+                p.reason, p.at
             ));
         }
     }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ureq::http::{self, Response};
@@ -28,6 +28,21 @@ pub struct ClientOptions {
     pub backoff: Duration,
     /// Connection and per-read/write timeout.
     pub timeout: Duration,
+    /// Told of every retry of the first contact and of a pull's requests (a push reports its
+    /// retries as [`crate::Event::Retry`] instead).
+    pub on_retry: Option<RetryHook>,
+}
+
+/// A callback told `(what, attempt, error)` before a request is tried again: `what` in words
+/// (`reaching the registry`, `reading the manifest`), `attempt` the one about to be made (2 is
+/// the first retry).
+#[derive(Clone)]
+pub struct RetryHook(pub Arc<dyn Fn(&str, u32, &Error) + Send + Sync>);
+
+impl fmt::Debug for RetryHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RetryHook")
+    }
 }
 
 impl Default for ClientOptions {
@@ -38,6 +53,7 @@ impl Default for ClientOptions {
             max_attempts: 6,
             backoff: Duration::from_millis(250),
             timeout: Duration::from_secs(60),
+            on_retry: None,
         }
     }
 }
@@ -110,7 +126,11 @@ pub struct Client {
     /// Whether the registry ever answered: a refused connection after that is a restart, worth
     /// retrying; before it, nothing is there.
     answered: AtomicBool,
+    /// Set when the first contact gave up after its own retries: requests waiting on it are
+    /// not retried again (that would multiply the tries).
+    gave_up: AtomicBool,
     insecure: Vec<String>,
+    on_retry: Option<RetryHook>,
 }
 
 impl fmt::Debug for Client {
@@ -160,7 +180,9 @@ impl Client {
             backoff: options.backoff,
             requests: AtomicU64::new(0),
             answered: AtomicBool::new(false),
+            gave_up: AtomicBool::new(false),
             insecure: options.insecure.clone(),
+            on_retry: options.on_retry.clone(),
         })
     }
 
@@ -192,6 +214,18 @@ impl Client {
             format!("{}{location}", self.base)
         } else {
             format!("{}/{location}", self.base)
+        }
+    }
+
+    /// Whether the first contact gave up (see the field).
+    pub(crate) fn gave_up(&self) -> bool {
+        self.gave_up.load(Ordering::Relaxed)
+    }
+
+    /// Tells the retry hook, if any, that `what` is tried again.
+    pub(crate) fn retrying(&self, what: &str, attempt: u32, e: &Error) {
+        if let Some(RetryHook(hook)) = &self.on_retry {
+            hook(what, attempt, e);
         }
     }
 
@@ -255,10 +289,19 @@ impl Client {
             match self.raw("GET", &url, &[], None, Payload::None) {
                 Ok(r) if r.status().as_u16() < 500 => break r,
                 Ok(r) if attempt + 1 >= self.max_attempts => {
-                    return Err(status_error("GET", &url, r, "200 or 401 from the API root"))
+                    self.gave_up.store(true, Ordering::Relaxed);
+                    return Err(status_error("GET", &url, r, "200 or 401 from the API root"));
                 }
-                Err(e) if !e.is_transient() || attempt + 1 >= self.max_attempts => return Err(e),
-                _ => {}
+                Err(e) if !e.is_transient() || attempt + 1 >= self.max_attempts => {
+                    self.gave_up.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+                Err(e) => self.retrying("reaching the registry", attempt + 2, &e),
+                Ok(r) => self.retrying(
+                    "reaching the registry",
+                    attempt + 2,
+                    &status_error("GET", &url, r, "200 or 401 from the API root"),
+                ),
             }
             std::thread::sleep(self.delay(attempt));
             attempt += 1;
@@ -488,7 +531,11 @@ impl Client {
                 }
             });
             match result {
-                Err(e) if e.is_transient() && attempt + 1 < self.max_attempts => {
+                Err(e)
+                    if e.is_transient()
+                        && attempt + 1 < self.max_attempts
+                        && !self.gave_up.load(Ordering::Relaxed) =>
+                {
                     on_retry(&e, attempt + 1);
                     std::thread::sleep(self.delay(attempt));
                     attempt += 1;

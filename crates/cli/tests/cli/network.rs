@@ -66,7 +66,7 @@ fn timeout_and_retries_bound_a_registry_that_never_answers() {
     let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = silent.local_addr().expect("addr").port();
     let started = Instant::now();
-    let e = error_line(&dockerflow(
+    let o = dockerflow(
         &[
             "check",
             "image",
@@ -77,9 +77,16 @@ fn timeout_and_retries_bound_a_registry_that_never_answers() {
             "1",
         ],
         tmp.path(),
-    ));
+    );
+    assert_eq!(crate::code(&o), 2);
+    let e = crate::stderr(&o);
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(lines.len(), 2, "one retry line, then the error: {e}");
+    assert!(lines[0].ends_with("trying again (attempt 2 of 2)"), "{e}");
     assert!(
-        e.contains(&format!("GET http://127.0.0.1:{port}/v2/")),
+        lines[1].starts_with("dockerflow: error: ")
+            && lines[1].contains(&format!("GET http://127.0.0.1:{port}/v2/"))
+            && lines[1].contains("timeout"),
         "{e}"
     );
     // Two tries of 1 s and one pause, not six tries of 60 s.
@@ -99,4 +106,50 @@ fn timeout_and_retries_bound_a_registry_that_never_answers() {
         tmp.path(),
     ));
     assert!(e.contains("invalid value '99' for '--retries <N>'"), "{e}");
+}
+
+/// A registry that answers 503: each retry is one line naming the step, then the error; the
+/// number of tries is `--retries` + 1.
+#[test]
+fn each_retry_is_said_on_one_line() {
+    use std::io::{BufRead, BufReader, Write};
+    let tmp = TempDir::new("network");
+    let busy = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = busy.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in busy.incoming().take(8) {
+            let Ok(mut s) = stream else { continue };
+            let mut reader = BufReader::new(s.try_clone().expect("clone"));
+            let mut line = String::new();
+            while reader.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
+                line.clear();
+            }
+            let _ = s.write_all(
+                b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let o = dockerflow(
+        &[
+            "check",
+            "image",
+            &format!("docker://127.0.0.1:{port}/app:1"),
+            "--retries",
+            "2",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(crate::code(&o), 2);
+    let e = crate::stderr(&o);
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(lines.len(), 3, "{e}");
+    for (line, attempt) in lines.iter().zip([2, 3]) {
+        assert!(
+            line.starts_with("dockerflow: reaching the registry failed: ")
+                && line.contains("503")
+                && line.ends_with(&format!("trying again (attempt {attempt} of 3)")),
+            "{line}"
+        );
+    }
+    assert!(lines[2].starts_with("dockerflow: error: "), "{e}");
 }
