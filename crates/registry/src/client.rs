@@ -37,7 +37,10 @@ pub struct ClientOptions {
 /// (`reaching the registry`, `reading the manifest`), `attempt` the one about to be made (2 is
 /// the first retry).
 #[derive(Clone)]
-pub struct RetryHook(pub Arc<dyn Fn(&str, u32, &Error) + Send + Sync>);
+pub struct RetryHook(pub Arc<RetryFn>);
+
+/// The function a [`RetryHook`] calls.
+pub type RetryFn = dyn Fn(&str, u32, &Error) + Send + Sync;
 
 impl fmt::Debug for RetryHook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
