@@ -330,13 +330,15 @@ pub(crate) struct BuildArgs {
     /// An environment variable (repeatable)
     #[arg(long, value_name = "KEY=VALUE", help_heading = "Input", value_parser = parse_key_value)]
     pub(crate) env: Vec<(String, String)>,
-    /// Build on REF (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG]);
-    /// pinned by digest in the org.opencontainers.image.base.* annotations
+    /// Build on REF (`oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`,
+    /// `docker-archive:FILE[:NAME:TAG]`); pinned by digest in the
+    /// org.opencontainers.image.base.* annotations
     #[arg(long, value_name = "REF", help_heading = "Input")]
     pub(crate) base: Option<String>,
-    /// oci:DIR[:TAG] | oci-archive:FILE[:TAG] | docker-archive:FILE[:NAME:TAG] |
-    /// docker-daemon:NAME[:TAG] (loaded into the Docker engine) | docker://REGISTRY/REPO[:TAG]
-    /// (pushed as `dockerflow publish` does); repeatable, at least one
+    /// `oci:DIR[:TAG]` | `oci-archive:FILE[:TAG]` | `docker-archive:FILE[:NAME:TAG]` |
+    /// `docker-daemon:NAME[:TAG]` (loaded into the Docker engine) |
+    /// `docker://REGISTRY/REPO[:TAG]` (pushed as `dockerflow publish` does); repeatable, at
+    /// least one
     #[arg(short, long = "output", value_name = "DEST", help_heading = "Output")]
     pub(crate) outputs: Vec<String>,
 }
@@ -361,7 +363,7 @@ pub(crate) struct PublishArgs {
     /// Any image reference of `dockerflow check image`
     #[arg(value_name = "SRC")]
     pub(crate) src: String,
-    /// docker://REGISTRY/REPO[:TAG] (the tag defaults to latest)
+    /// `docker://REGISTRY/REPO[:TAG]` (the tag defaults to latest)
     #[arg(value_name = "DEST")]
     pub(crate) dest: String,
     /// Where to write the digest; it holds `sha256:<hex>` and a newline, nothing else
