@@ -1,6 +1,7 @@
 //! `dockerflow check TARGET`: reads the input through `dockerflow-oci` or
 //! `dockerflow-dockerfile`, judges it with `dockerflow-check` and renders the report with
-//! `dockerflow-report`. The exit status is the verdict: 0 pass, 1 a rule failed.
+//! `dockerflow-report`. The exit status is the verdict: 0 pass, 1 a rule failed (or warned,
+//! with `--fail-on warn`); what could not be judged is a [`Fatal`] (exit 2).
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
