@@ -52,8 +52,12 @@ pub(crate) enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff; e.g. `dockerflow man | man -l -`)
-    Man,
+    /// Print a man page (roff; e.g. `dockerflow man check image | man -l -`)
+    Man {
+        /// The command whose page to print (e.g. `check dockerfile`) [default: dockerflow]
+        #[arg(value_name = "COMMAND")]
+        command: Vec<String>,
+    },
 }
 
 /// `dockerflow check TARGET`: the report options apply before or after the target.

@@ -93,6 +93,41 @@ fn usage_error(e: &clap::Error, args: &[OsString]) -> String {
     format!("{what} (see `{} --help`)", path.join(" "))
 }
 
+/// `dockerflow man [COMMAND...]`: the page of `dockerflow` or of one of its commands, named
+/// `dockerflow-check-image` and so on.
+fn man(path: &[String]) -> Result<ExitCode, Fatal> {
+    let mut command = Cli::command();
+    command.build();
+    let mut name = String::from("dockerflow");
+    for word in path {
+        let sub = command.find_subcommand(word).cloned().ok_or_else(|| {
+            fatal(format!(
+                "`dockerflow {}` is not a command; expected one of: {}",
+                path.join(" "),
+                command
+                    .get_subcommands()
+                    .map(|c| c.get_name().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+        name = format!("{name}-{word}");
+        command = sub;
+    }
+    // clap names are `&'static str` (without its `string` feature); one small leak at exit.
+    let command = command.name(&*Box::leak(name.into_boxed_str()));
+    let mut out = std::io::stdout().lock();
+    clap_mangen::Man::new(command)
+        .render(&mut out)
+        .and_then(|()| out.flush())
+        .or_else(|e| match e.kind() {
+            // A closed pipe (`| head`) is not worth an error.
+            std::io::ErrorKind::BrokenPipe => Ok(()),
+            _ => Err(fatal(format!("cannot write the man page: {e}"))),
+        })
+        .map(|()| ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     let cli = match Cli::try_parse_from(&args) {
@@ -122,14 +157,7 @@ fn main() -> ExitCode {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Man => {
-            let mut out = std::io::stdout().lock();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut out)
-                .and_then(|()| out.flush())
-                .map(|()| ExitCode::SUCCESS)
-                .map_err(|e| fatal(format!("cannot write the man page: {e}")))
-        }
+        Command::Man { command } => man(&command),
     };
     match result {
         Ok(code) => code,

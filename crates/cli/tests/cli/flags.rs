@@ -151,4 +151,14 @@ fn completions_and_the_man_page_come_from_the_same_definitions() {
     assert!(roff.starts_with(".ie"), "{}", &roff[..roff.len().min(200)]);
     assert!(roff.contains(".TH dockerflow 1"), "{roff}");
     assert!(roff.contains("publish"), "{roff}");
+    let o = dockerflow(&["man", "check", "dockerfile"], tmp.path());
+    assert_eq!(code(&o), 0);
+    let roff = stdout(&o);
+    assert!(roff.contains(".TH dockerflow-check-dockerfile 1"), "{roff}");
+    assert!(
+        roff.contains("build\\-arg") || roff.contains("build-arg"),
+        "{roff}"
+    );
+    let e = error_line(&dockerflow(&["man", "chek"], tmp.path()));
+    assert!(e.contains("`dockerflow chek` is not a command"), "{e}");
 }
