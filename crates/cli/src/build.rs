@@ -9,7 +9,7 @@ use dockerflow_build::version::{generate, process_env, VersionOptions};
 use dockerflow_build::{build, write_image, Base, BuildSpec, Destination};
 use dockerflow_oci::{open, ImageRef, ImageSource, OpenOptions};
 
-use crate::cli::{BuildArgs, PublishArgs};
+use crate::cli::{BuildArgs, NetworkArgs, PublishArgs};
 use crate::Fatal;
 
 /// Where the image goes: a local layout or archive, the engine, or a registry.
@@ -150,7 +150,7 @@ fn execute(a: &BuildArgs) -> Result<(), String> {
                 ));
             }
             Output::Engine(name) => load_into_engine(&image, name)?,
-            Output::Registry(dest) => push(&image, dest)?,
+            Output::Registry(dest) => push(&image, dest, &a.network)?,
         }
     }
     if let Some(d) = image.manifest_digest() {
@@ -209,7 +209,11 @@ fn load_into_engine(image: &dyn dockerflow_oci::ImageSource, name: &str) -> Resu
 
 /// Writes an OCI layout and publishes it to `dest` (same code, output and digest file as
 /// `dockerflow publish`).
-fn push(image: &dyn dockerflow_oci::ImageSource, dest: &str) -> Result<(), String> {
+fn push(
+    image: &dyn dockerflow_oci::ImageSource,
+    dest: &str,
+    network: &NetworkArgs,
+) -> Result<(), String> {
     let scratch = Scratch::new("push");
     let layout = Destination::OciLayout {
         path: scratch.0.clone(),
@@ -217,7 +221,9 @@ fn push(image: &dyn dockerflow_oci::ImageSource, dest: &str) -> Result<(), Strin
     };
     write_image(image, &layout).map_err(|e| e.0)?;
     let src = format!("oci:{}", scratch.0.display());
-    crate::publish::run(&PublishArgs::new(src, dest.to_string()))
-        .map(drop)
-        .map_err(|e| e.0)
+    let args = PublishArgs {
+        network: network.clone(),
+        ..PublishArgs::new(src, dest.to_string())
+    };
+    crate::publish::run(&args).map(drop).map_err(|e| e.0)
 }

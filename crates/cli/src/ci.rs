@@ -378,7 +378,7 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
         target: Target::Image(Box::new(ImageArgs {
             reference: check_ref.clone(),
             platform: None,
-            network: crate::cli::NetworkArgs::default(),
+            network: a.network.clone(),
             run,
         })),
         report: ReportArgs {
@@ -428,7 +428,10 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
     };
     let mut published = None;
     for tag in &tags {
-        let args = PublishArgs::new(publish_src.clone(), format!("{repo}:{tag}"));
+        let args = PublishArgs {
+            network: a.network.clone(),
+            ..PublishArgs::new(publish_src.clone(), format!("{repo}:{tag}"))
+        };
         sink.line(
             &format!("$ dockerflow publish {} {}", args.src, args.dest),
             false,

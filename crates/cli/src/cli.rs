@@ -345,6 +345,9 @@ pub(crate) struct BuildArgs {
     /// least one
     #[arg(short, long = "output", value_name = "DEST", help_heading = "Output")]
     pub(crate) outputs: Vec<String>,
+    /// For a docker:// output.
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
 }
 
 const BUILD_ABOUT: &str = "\
@@ -456,6 +459,8 @@ pub(crate) struct CiArgs {
     /// Mask VALUE too (repeatable)
     #[arg(long = "mask", value_name = "VALUE")]
     pub(crate) masks: Vec<String>,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
 }
 
 /// The report formats, as clap lists them.
