@@ -9,61 +9,8 @@ use dockerflow_build::version::{generate, process_env, VersionOptions};
 use dockerflow_build::{build, write_image, Base, BuildSpec, Destination};
 use dockerflow_oci::{open, ImageRef, ImageSource, OpenOptions};
 
-use crate::flags::Flags;
-
-pub(crate) const HELP: &str = "\
-Build a Dockerflow-compliant image without a Docker daemon, reproducibly.
-
-Usage:
-  dockerflow build (--bin NAME | --binary PATH) --cmd CMD --output DEST [OPTIONS]
-
-The image: the base's layers (or, without --base, the binary's interpreter, shared libraries
-and CA certificates from this machine); /etc/passwd and /etc/group with app 10001; /app/bin/NAME,
-/app/static/ and /app/version.json owned by root, read-only for app. User app, Entrypoint
-[\"/app/bin/NAME\"], the given Cmd, PORT=8000, EXPOSE 8000/tcp, WorkingDir /app, OCI labels.
-Same inputs and SOURCE_DATE_EPOCH (unset: 0) give the same digest.
-
-Input:
-  --bin NAME              Build the cargo binary target NAME (cargo build --release)
-  -p, --package PKG       The package of --bin, in a workspace
-  --binary PATH           A prebuilt executable instead of --bin
-  --name NAME             Its name in /app/bin/ (default: the binary's file name)
-  --static DIR            Copy DIR to /app/static/
-  --version-json FILE     /app/version.json (default: ./version.json, else generated as
-                          `dockerflow version` does)
-  --cmd CMD               Cmd: a JSON array ('[\"serve\"]') or words (serve)
-  --env KEY=VALUE         An environment variable (repeatable)
-  --base REF              Build on REF (oci:DIR[:TAG], oci-archive:FILE[:TAG],
-                          docker-archive:FILE[:NAME:TAG]); pinned by digest in the
-                          org.opencontainers.image.base.* annotations
-
-Output (repeatable, at least one):
-  --output DEST           oci:DIR[:TAG] | oci-archive:FILE[:TAG] | docker-archive:FILE[:NAME:TAG]
-                          | docker-daemon:NAME[:TAG] (loaded into the Docker engine through its
-                          API) | docker://REGISTRY/REPO[:TAG] (pushed as `dockerflow publish`
-                          does, docker-image-shasum256.txt included)
-
-Prints the manifest digest (sha256:...) on stdout. Exit status: 0 built, 2 error.
-";
-
-fn fail(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("dockerflow: error: {message}");
-    ExitCode::from(2)
-}
-
-#[derive(Debug, Default)]
-struct Args {
-    bin: Option<String>,
-    package: Option<String>,
-    binary: Option<PathBuf>,
-    name: Option<String>,
-    static_dir: Option<PathBuf>,
-    version_json: Option<PathBuf>,
-    cmd: Option<Vec<String>>,
-    env: Vec<(String, String)>,
-    base: Option<String>,
-    outputs: Vec<Output>,
-}
+use crate::cli::{BuildArgs, NetworkArgs, PublishArgs};
+use crate::Fatal;
 
 /// Where the image goes: a local layout or archive, the engine, or a registry.
 #[derive(Debug)]
@@ -94,62 +41,25 @@ impl Output {
     }
 }
 
-fn parse(args: &[String]) -> Result<Option<Args>, String> {
-    let mut a = Args::default();
-    let mut flags = Flags::new("build", args);
-    while let Some(flag) = flags.next_flag() {
-        let mut value = || -> Result<String, String> { flags.value(flag) };
-        match flag {
-            "-h" | "--help" => return Ok(None),
-            "--bin" => a.bin = Some(value()?),
-            "-p" | "--package" => a.package = Some(value()?),
-            "--binary" => a.binary = Some(PathBuf::from(value()?)),
-            "--name" => a.name = Some(value()?),
-            "--static" => a.static_dir = Some(PathBuf::from(value()?)),
-            "--version-json" => a.version_json = Some(PathBuf::from(value()?)),
-            "--cmd" => a.cmd = Some(parse_cmd(&value()?).map_err(|e| e.to_string())?),
-            "--env" => {
-                let v = value()?;
-                let (k, val) = v
-                    .split_once('=')
-                    .filter(|(k, _)| !k.is_empty())
-                    .ok_or_else(|| format!("--env {v:?} has no '='; expected KEY=VALUE"))?;
-                a.env.push((k.to_string(), val.to_string()));
-            }
-            "--base" => a.base = Some(value()?),
-            "-o" | "--output" => a.outputs.push(Output::parse(&value()?)?),
-            other => {
-                return Err(format!(
-                    "unexpected argument {other:?}; see `dockerflow build --help`"
-                ))
-            }
-        }
-    }
-    Ok(Some(a))
+/// Runs `dockerflow build`.
+pub(crate) fn run(a: &BuildArgs) -> Result<ExitCode, Fatal> {
+    execute(a).map_err(Fatal)?;
+    Ok(ExitCode::SUCCESS)
 }
 
-/// Runs `dockerflow build ARGS`.
-pub(crate) fn run(args: &[String]) -> ExitCode {
-    match parse(args) {
-        Ok(None) => {
-            print!("{HELP}");
-            ExitCode::SUCCESS
-        }
-        Ok(Some(a)) => match execute(a) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(e),
-        },
-        Err(e) => fail(e),
-    }
-}
-
-fn execute(a: Args) -> Result<(), String> {
+fn execute(a: &BuildArgs) -> Result<(), String> {
     if a.outputs.is_empty() {
         return Err("no --output given; expected e.g. --output oci:image or --output docker-archive:image.tar:app:latest".into());
     }
-    let cmd = a.cmd.clone().ok_or(
+    let outputs = a
+        .outputs
+        .iter()
+        .map(|o| Output::parse(o))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cmd = a.cmd.as_deref().ok_or(
         "no --cmd given: the contract needs a non-empty CMD (e.g. --cmd serve or --cmd '[\"serve\"]')",
     )?;
+    let cmd = parse_cmd(cmd).map_err(|e| e.to_string())?;
     let epoch = source_date_epoch(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())
         .map_err(|e| e.to_string())?;
     let binary = match (&a.bin, &a.binary) {
@@ -185,16 +95,19 @@ fn execute(a: Args) -> Result<(), String> {
         })?,
         None => match std::fs::read("version.json") {
             Ok(bytes) => {
-                eprintln!("dockerflow: using ./version.json");
+                crate::say::err("dockerflow: using ./version.json");
                 bytes
             }
             Err(_) => {
                 let g = generate(&process_env, &VersionOptions::default())
                     .map_err(|e| e.to_string())?;
                 for note in &g.notes {
-                    eprintln!("dockerflow: note: {note}");
+                    crate::say::err(&format!("dockerflow: note: {note}"));
                 }
-                eprintln!("dockerflow: version.json generated ({})", g.provider);
+                crate::say::err(&format!(
+                    "dockerflow: version.json generated ({})",
+                    g.provider
+                ));
                 g.object.to_json().into_bytes()
             }
         },
@@ -227,24 +140,24 @@ fn execute(a: Args) -> Result<(), String> {
     })
     .map_err(|e| e.to_string())?;
     for note in &image.notes {
-        eprintln!("dockerflow: note: {note}");
+        crate::say::err(&format!("dockerflow: note: {note}"));
     }
-    for output in &a.outputs {
+    for output in &outputs {
         match output {
             Output::Local(dest) => {
                 let written = write_image(&image, dest).map_err(|e| e.to_string())?;
-                eprintln!(
+                crate::say::err(&format!(
                     "dockerflow: wrote {dest} ({} layers, {} bytes of blobs)",
                     image.manifest().layers.len(),
                     written.blob_bytes
-                );
+                ));
             }
             Output::Engine(name) => load_into_engine(&image, name)?,
-            Output::Registry(dest) => push(&image, dest)?,
+            Output::Registry(dest) => push(&image, dest, &a.network)?,
         }
     }
     if let Some(d) = image.manifest_digest() {
-        println!("{d}");
+        crate::say::out(&format!("{d}"));
     }
     Ok(())
 }
@@ -291,13 +204,19 @@ fn load_into_engine(image: &dyn dockerflow_oci::ImageSource, name: &str) -> Resu
             crate::one_line(&e.to_string())
         )
     })?;
-    eprintln!("dockerflow: loaded docker-daemon:{name} into the Docker engine");
+    crate::say::err(&format!(
+        "dockerflow: loaded docker-daemon:{name} into the Docker engine"
+    ));
     Ok(())
 }
 
 /// Writes an OCI layout and publishes it to `dest` (same code, output and digest file as
 /// `dockerflow publish`).
-fn push(image: &dyn dockerflow_oci::ImageSource, dest: &str) -> Result<(), String> {
+fn push(
+    image: &dyn dockerflow_oci::ImageSource,
+    dest: &str,
+    network: &NetworkArgs,
+) -> Result<(), String> {
     let scratch = Scratch::new("push")?;
     let layout = Destination::OciLayout {
         path: scratch.path.clone(),
@@ -305,8 +224,9 @@ fn push(image: &dyn dockerflow_oci::ImageSource, dest: &str) -> Result<(), Strin
     };
     write_image(image, &layout).map_err(|e| e.to_string())?;
     let src = format!("oci:{}", scratch.path.display());
-    match crate::publish::run(&[src, dest.to_string()])? {
-        code if code == ExitCode::SUCCESS => Ok(()),
-        _ => Err(format!("publishing to {dest} failed")),
-    }
+    let args = PublishArgs {
+        network: network.clone(),
+        ..PublishArgs::new(src, dest.to_string())
+    };
+    crate::publish::run(&args).map(drop).map_err(|e| e.0)
 }

@@ -1,38 +1,41 @@
-//! `dockerflow check logs FILE|-`: log lines judged as mozlog (DF701, DF702), with every bad
-//! line and what is wrong with it on stderr (the report quotes the first few).
+//! `dockerflow check logs FILE|-`: log lines judged as mozlog (DF701, DF702), with the first
+//! bad lines and what is wrong with each on stderr, then how many more there are (the report
+//! quotes the first few).
 
-use std::io::Read;
+use std::path::Path;
 
 use dockerflow_check::{check_runtime, mozlog_problems, Mode, Options, Report, RuntimeModel};
 
-use crate::run::RunArgs;
 use crate::{fatal, Fatal};
 
+/// How many bad lines are quoted on stderr.
+const SHOWN: usize = 10;
+
 /// Reads `path` (`-` for stdin) and judges its lines.
-pub(crate) fn check(path: &str, args: &RunArgs, options: &Options) -> Result<Report, Fatal> {
-    if let Some(f) = args.given.first() {
-        return Err(fatal(format!(
-            "{f} applies to `check image REF --run` or `check url` only"
-        )));
-    }
-    let mut bytes = Vec::new();
-    let read = if path == "-" {
-        std::io::stdin().lock().read_to_end(&mut bytes)
-    } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes))
-    };
-    read.map_err(|e| {
+pub(crate) fn check(path: &Path, options: &Options) -> Result<Report, Fatal> {
+    let stdin = path.as_os_str() == "-";
+    let shown = path.to_string_lossy();
+    let bytes = crate::read_input(path).map_err(|e| {
         fatal(format!(
-            "cannot read logs from {path}: {e}; expected a file of log lines, or - for stdin"
+            "cannot read logs from {shown}: {e}; expected a file of log lines, or - for stdin"
         ))
     })?;
-    let name = if path == "-" { "stdin" } else { path };
-    for (n, line, errors) in mozlog_problems(&bytes) {
+    let name = if stdin { "stdin" } else { &shown };
+    // The first lines that are not mozlog, each with what is wrong; then how many more (a
+    // file of 100 000 bad lines is one problem, not 100 000 lines on stderr).
+    let mut problems = mozlog_problems(&bytes).into_iter();
+    for (n, line, errors) in problems.by_ref().take(SHOWN) {
         let line: String = line.chars().take(100).collect();
-        eprintln!(
+        crate::say::err(&format!(
             "dockerflow: {name}:{n}: not mozlog: {} ({line:?})",
             errors.join("; ")
-        );
+        ));
+    }
+    let more = problems.count();
+    if more > 0 {
+        crate::say::err(&format!(
+            "dockerflow: {name}: {more} more lines are not mozlog (the first {SHOWN} are above)"
+        ));
     }
     let mut observed = RuntimeModel::new(Mode::Logs, name);
     observed.logs = Some(bytes);

@@ -4,30 +4,19 @@
 //! (and always under `CI=true`).
 
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use dockerflow_oci::{ErrorKind, ImageRef, OpenOptions, Opened, Platform};
-use dockerflow_registry::{push, push_index, Client, ClientOptions, Event, PushOptions};
+use dockerflow_oci::{ErrorKind, ImageRef, OpenOptions, Opened};
+use dockerflow_registry::{push, push_index, Client, Event, PushOptions};
 
-use crate::flags::Flags;
+use crate::cli::{NetworkArgs, PublishArgs};
+use crate::Fatal;
 
-pub(crate) const HELP: &str = "\
-Copy an image to a registry, and write the pushed manifest digest to a file.
-
-Usage:
-  dockerflow publish SRC DEST [OPTIONS]
-
+pub(crate) const LONG_HELP: &str = "\
 SRC: any image reference of `dockerflow check image` (docker-archive:, oci:, oci-archive:,
-docker://, docker-daemon: or a bare name, exported through the engine's API). DEST: docker://REGISTRY/REPO[:TAG] (the tag defaults to latest).
-
-Options:
-  --digest-file FILE          Where to write the digest (default docker-image-shasum256.txt);
-                              it holds `sha256:<hex>` and a newline, nothing else
-  --platform OS/ARCH[/VAR]    Copy only this platform's image from a multi-platform SRC
-                              (default: the whole index)
-  --insecure-registry HOST    Speak plain HTTP to HOST (repeatable; loopback always is)
-  --chunk-size BYTES          Bytes per upload request (default 16 MiB)
+docker://, docker-daemon: or a bare name, exported through the engine's API).
 
 The manifest goes up byte for byte as SRC holds it (oci:, oci-archive:, docker://, and a
 Docker 25+ docker-archive:), so the digest written is SRC's. A multi-platform SRC (an OCI
@@ -47,62 +36,18 @@ Blobs the registry has are skipped; failed requests are retried with backoff; th
 goes last, so a failed publish leaves no tag behind. Exit status: 0 published, 2 not.
 ";
 
-struct Args {
-    src: String,
-    dest: String,
-    digest_file: String,
-    platform: Option<Platform>,
-    insecure: Vec<String>,
-    chunk_size: Option<usize>,
-}
-
-fn parse(args: &[String]) -> Result<Option<Args>, String> {
-    let mut positional = Vec::new();
-    let mut a = Args {
-        src: String::new(),
-        dest: String::new(),
-        digest_file: "docker-image-shasum256.txt".to_string(),
-        platform: None,
-        insecure: Vec::new(),
-        chunk_size: None,
-    };
-    let mut flags = Flags::new("publish", args);
-    while let Some(flag) = flags.next_flag() {
-        let mut value = || -> Result<String, String> { flags.value(flag) };
-        match flag {
-            "-h" | "--help" => return Ok(None),
-            "--digest-file" => a.digest_file = value()?,
-            "--platform" => {
-                let v = value()?;
-                a.platform = Some(Platform::parse(&v).ok_or_else(|| {
-                    format!("--platform {v:?} is not a platform; expected OS/ARCH[/VARIANT]")
-                })?);
-            }
-            "--insecure-registry" => a.insecure.push(value()?),
-            "--chunk-size" => {
-                let v = value()?;
-                a.chunk_size = Some(v.parse().ok().filter(|n| *n >= 1024).ok_or_else(|| {
-                    format!("--chunk-size {v:?}: expected a number of bytes, at least 1024")
-                })?);
-            }
-            f if f.starts_with('-') && f.len() > 1 => {
-                return Err(format!(
-                    "unknown option {f}; see `dockerflow publish --help`"
-                ))
-            }
-            p => positional.push(p.to_string()),
+impl PublishArgs {
+    /// SRC to DEST with the defaults.
+    pub(crate) fn new(src: String, dest: String) -> PublishArgs {
+        PublishArgs {
+            src,
+            dest,
+            digest_file: PathBuf::from("docker-image-shasum256.txt"),
+            platform: None,
+            insecure: Vec::new(),
+            chunk_size: None,
+            network: NetworkArgs::default(),
         }
-    }
-    match positional.as_slice() {
-        [src, dest] => {
-            a.src = src.clone();
-            a.dest = dest.clone();
-            Ok(Some(a))
-        }
-        _ => Err(format!(
-            "`dockerflow publish` needs SRC and DEST, got {} argument(s); e.g. `dockerflow publish oci:build/image docker://ghcr.io/org/app:v1`",
-            positional.len()
-        )),
     }
 }
 
@@ -134,11 +79,11 @@ fn cache_dir() -> Option<std::path::PathBuf> {
 }
 
 /// Runs `dockerflow publish`; an error is the one-line reason for exit status 2.
-pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
-    let Some(a) = parse(args)? else {
-        print!("{HELP}");
-        return Ok(ExitCode::SUCCESS);
-    };
+pub(crate) fn run(a: &PublishArgs) -> Result<ExitCode, Fatal> {
+    publish(a).map_err(Fatal)
+}
+
+fn publish(a: &PublishArgs) -> Result<ExitCode, String> {
     let dest = match ImageRef::parse(&a.dest) {
         Ok(ImageRef::Registry(r)) => r,
         Ok(other) => {
@@ -149,7 +94,8 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
         Err(e) => return Err(format!("invalid DEST {:?}: {e}", a.dest)),
     };
     let src = ImageRef::parse(&a.src).map_err(|e| format!("invalid SRC {:?}: {e}", a.src))?;
-    let mut client_options = ClientOptions::default();
+    let mut client_options = a.network.client_options();
+    let attempts = client_options.max_attempts;
     client_options.insecure.extend(a.insecure.iter().cloned());
     let mut open_options = OpenOptions::default();
     if let Some(p) = &a.platform {
@@ -192,7 +138,7 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
         push_options.chunk_size = c;
     }
     let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    let live = !ci && std::io::stderr().is_terminal();
+    let live = !ci && !crate::say::captured() && std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut stderr = std::io::stderr().lock();
     let mut line_open = false;
@@ -230,9 +176,16 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
                 what,
                 attempt,
                 error,
-            } => Some(format!(
-                "{what}: retrying (attempt {attempt}) after: {error}"
-            )),
+            } => {
+                let step = match what.as_str() {
+                    "config" => "the image's config",
+                    "manifest" => "the manifest",
+                    other => other,
+                };
+                Some(format!(
+                    "sending {step} failed: {error}; trying again (attempt {attempt} of {attempts})"
+                ))
+            }
             Event::BlobMounted { what, digest, from } => {
                 Some(format!("{what}: {} mounted from {from}", short(digest)))
             }
@@ -249,7 +202,7 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
                 let _ = write!(stderr, "\r\x1b[2K");
                 line_open = false;
             }
-            let _ = writeln!(stderr, "dockerflow: {t}");
+            crate::say::err(&format!("dockerflow: {t}"));
         }
     };
     let pushed = match &opened {
@@ -272,16 +225,15 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
     std::fs::write(&a.digest_file, format!("{}\n", pushed.digest)).map_err(|e| {
         format!(
             "published {}, but cannot write {}: {e}",
-            pushed.digest, a.digest_file
+            pushed.digest,
+            a.digest_file.display()
         )
     })?;
-    let mut out = std::io::stdout().lock();
     let index = match &opened {
         Opened::Index(_) => format!("an index of {} manifests; ", pushed.manifests),
         Opened::Image(_) => String::new(),
     };
-    let _ = writeln!(
-        out,
+    crate::say::out(&format!(
         "published {}@{} ({index}{} blobs uploaded, {} already there, {} mounted, {:.1} s); digest written to {}",
         pushed.reference,
         pushed.digest,
@@ -289,14 +241,13 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
         pushed.skipped,
         pushed.mounted,
         started.elapsed().as_secs_f64(),
-        a.digest_file
-    );
+        a.digest_file.display()
+    ));
     if let (Opened::Image(image), true) = (&opened, pushed.manifest_rewritten) {
         if let Some(d) = image.manifest_digest() {
-            let _ = writeln!(
-                out,
+            crate::say::out(&format!(
                 "note: the manifest was re-encoded, so its digest differs from the source's {d}"
-            );
+            ));
         }
     }
     Ok(ExitCode::SUCCESS)

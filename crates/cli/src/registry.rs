@@ -4,15 +4,6 @@
 use dockerflow_oci::{open, ImageRef, ImageSource, OpenOptions, Opened};
 use dockerflow_registry::{ClientOptions, RegistryImage};
 
-/// Opens `reference` with the registry client's default options (credentials from the
-/// environment and Docker's config, insecure hosts from `DOCKERFLOW_INSECURE_REGISTRIES`).
-pub(crate) fn open_image(
-    reference: &ImageRef,
-    options: &OpenOptions,
-) -> dockerflow_oci::Result<Box<dyn ImageSource>> {
-    open_image_with(reference, options, &ClientOptions::default())
-}
-
 /// Opens the image `reference` names, choosing from an index by `options.platform`.
 pub(crate) fn open_image_with(
     reference: &ImageRef,

@@ -2,87 +2,22 @@
 //! on the Docker engine through `dockerflow-probe` and judges static and runtime rules in one
 //! report.
 
+use std::path::Path;
 use std::time::Duration;
 
 use dockerflow_check::{check_image_run, ImageModel, Options, Report};
 use dockerflow_oci::{Algorithm, Digest, ImageRef, ImageSource};
 use dockerflow_probe::{install_interrupt_cleanup, run_image, ImageFacts, RunOptions};
 
+use crate::cli::RunArgs;
 use crate::{daemon, fatal, one_line, Fatal};
 
-/// The runtime flags.
-#[derive(Debug, Default)]
-pub(crate) struct RunArgs {
-    /// `--run` given.
-    pub(crate) enabled: bool,
-    pub(crate) env: Vec<(String, String)>,
-    pub(crate) env_files: Vec<String>,
-    pub(crate) dependency_env: Vec<String>,
-    pub(crate) static_path: Option<String>,
-    pub(crate) read_only: bool,
-    pub(crate) ready_timeout: Option<Duration>,
-    pub(crate) grace: Option<Duration>,
-    pub(crate) timeout: Option<Duration>,
-    /// `--timings`: print how long each phase took on stderr.
-    pub(crate) timings: bool,
-    /// Flags given, for "applies to ... only" errors.
-    pub(crate) given: Vec<String>,
-}
-
-fn secs(flag: &str, v: &str) -> Result<Duration, Fatal> {
-    v.parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| {
-            fatal(format!(
-                "{flag} {v:?}: expected a number of seconds from 0 to 3600"
-            ))
-        })
-}
-
-/// Consumes `flag` if it is a runtime flag (reading its value with `value`).
-pub(crate) fn parse_flag(
-    flag: &str,
-    value: &mut dyn FnMut() -> Result<String, Fatal>,
-    a: &mut RunArgs,
-) -> Result<bool, Fatal> {
-    match flag {
-        "--run" => a.enabled = true,
-        "--env" | "-e" => {
-            let v = value()?;
-            let (k, val) = v
-                .split_once('=')
-                .ok_or_else(|| fatal(format!("--env {v:?} has no '='; expected NAME=VALUE")))?;
-            a.env.push((k.to_string(), val.to_string()));
-        }
-        "--env-file" => a.env_files.push(value()?),
-        "--dependency-env" => a.dependency_env.push(value()?),
-        "--static-path" => {
-            let v = value()?;
-            if !v.starts_with('/') {
-                return Err(fatal(format!(
-                    "--static-path {v:?}: expected an absolute URL path such as /static/app.css"
-                )));
-            }
-            a.static_path = Some(v);
-        }
-        "--read-only" => a.read_only = true,
-        "--timings" => a.timings = true,
-        "--ready-timeout" => a.ready_timeout = Some(secs(flag, &value()?)?),
-        "--grace" => a.grace = Some(secs(flag, &value()?)?),
-        "--timeout" => a.timeout = Some(secs(flag, &value()?)?),
-        _ => return Ok(false),
-    }
-    a.given.push(flag.to_string());
-    Ok(true)
-}
-
 /// Reads `K=V` lines (blank lines and `#` comments skipped) from an env file.
-fn read_env_file(path: &str) -> Result<Vec<(String, String)>, Fatal> {
+fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, Fatal> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         fatal(format!(
-            "cannot read env file {path}: {e}; expected a file of NAME=VALUE lines"
+            "cannot read env file {}: {e}; expected a file of NAME=VALUE lines",
+            path.display()
         ))
     })?;
     let mut out = Vec::new();
@@ -92,9 +27,13 @@ fn read_env_file(path: &str) -> Result<Vec<(String, String)>, Fatal> {
             continue;
         }
         let line = line.strip_prefix("export ").unwrap_or(line);
-        let (k, v) = line
-            .split_once('=')
-            .ok_or_else(|| fatal(format!("{path}:{}: no '='; expected NAME=VALUE", n + 1)))?;
+        let (k, v) = line.split_once('=').ok_or_else(|| {
+            fatal(format!(
+                "{}:{}: no '='; expected NAME=VALUE",
+                path.display(),
+                n + 1
+            ))
+        })?;
         out.push((k.trim().to_string(), v.to_string()));
     }
     Ok(out)
@@ -102,9 +41,9 @@ fn read_env_file(path: &str) -> Result<Vec<(String, String)>, Fatal> {
 
 impl RunArgs {
     /// The probe's options: env files first, then `--env` (later values win).
-    pub(crate) fn options(&self) -> Result<RunOptions, Fatal> {
+    pub(crate) fn options(&self, timeout: Option<Duration>) -> Result<RunOptions, Fatal> {
         let mut env = Vec::new();
-        for f in &self.env_files {
+        for f in &self.env_file {
             env.extend(read_env_file(f)?);
         }
         env.extend(self.env.iter().cloned());
@@ -121,7 +60,7 @@ impl RunArgs {
         if let Some(t) = self.grace {
             o.grace = t;
         }
-        if let Some(t) = self.timeout {
+        if let Some(t) = timeout {
             o.heartbeat_deadline = t;
         }
         Ok(o)
@@ -135,9 +74,10 @@ pub(crate) fn check(
     source: &dyn ImageSource,
     model: &ImageModel,
     args: &RunArgs,
+    timeout: Option<Duration>,
     options: &Options,
 ) -> Result<Report, Fatal> {
-    let run_options = args.options()?;
+    let run_options = args.options(timeout)?;
     let engine =
         daemon::engine().map_err(|e| fatal(format!("cannot run image {reference}: {}", e.0)))?;
     let image = match parsed {
@@ -165,7 +105,10 @@ pub(crate) fn check(
         .map_err(|e| fatal(format!("cannot run image {reference}: {}", one_line(&e.0))))?;
     if args.timings {
         for (phase, t) in &observed.phases {
-            eprintln!("dockerflow: timing: {phase}: {} ms", t.as_millis());
+            crate::say::err(&format!(
+                "dockerflow: timing: {phase}: {} ms",
+                t.as_millis()
+            ));
         }
     }
     Ok(check_image_run(model, &observed, options))

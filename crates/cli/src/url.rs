@@ -4,20 +4,12 @@
 use dockerflow_check::{check_runtime, Options, Report};
 use dockerflow_probe::{probe_url, UrlOptions};
 
-use crate::run::RunArgs;
+use crate::cli::UrlArgs;
 use crate::{fatal, Fatal};
 
-/// Probes `url` and judges it.
-pub(crate) fn check(url: &str, args: &RunArgs, options: &Options) -> Result<Report, Fatal> {
-    if let Some(f) = args
-        .given
-        .iter()
-        .find(|f| !matches!(f.as_str(), "--static-path" | "--timeout"))
-    {
-        return Err(fatal(format!(
-            "{f} applies to `check image REF --run` only; check url takes --static-path and --timeout"
-        )));
-    }
+/// Probes the URL and judges it.
+pub(crate) fn check(args: &UrlArgs, options: &Options) -> Result<Report, Fatal> {
+    let url = &args.url;
     let mut o = UrlOptions {
         static_path: args.static_path.clone(),
         ..UrlOptions::default()

@@ -98,6 +98,11 @@ pub enum ParseErrorKind {
     /// [`crate::MAX_TOTAL_GROWTH`] per evaluation): the file is hostile or broken, and values
     /// after it are not what a build would see. Nothing should be judged from it.
     ExpansionBudget,
+    /// `docker build` refuses the file here: an unknown instruction or flag, or an instruction
+    /// without the arguments the builder requires (`USER` alone, `COPY src`, `FROM a b`). The
+    /// rest of the file can be judged, but it builds nothing. Malformed JSON arrays are not
+    /// refusals: the builder runs them as the shell form, and so does this parser.
+    Refused,
 }
 
 impl ParseError {
@@ -116,6 +121,23 @@ impl ParseError {
             kind: ParseErrorKind::ExpansionBudget,
             ..ParseError::new(span, instruction, message)
         }
+    }
+
+    /// An error `docker build` refuses the file for.
+    pub(crate) fn refused(
+        span: Span,
+        instruction: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
+        ParseError {
+            kind: ParseErrorKind::Refused,
+            ..ParseError::new(span, instruction, message)
+        }
+    }
+
+    /// Whether `docker build` refuses a file with this error.
+    pub fn is_refused(&self) -> bool {
+        self.kind == ParseErrorKind::Refused
     }
 
     /// Whether nothing should be judged from a file with this error.

@@ -241,6 +241,12 @@ impl Parser<'_, '_> {
             .push(ParseError::new(span, Some(keyword), message.into()));
     }
 
+    /// An error `docker build` refuses the file for (see [`ParseErrorKind::Refused`]).
+    fn refuse(&mut self, span: Span, keyword: &str, message: impl Into<String>) {
+        self.errors
+            .push(ParseError::refused(span, Some(keyword), message.into()));
+    }
+
     /// Parses the instruction starting at byte `off` of the line's text.
     fn at(&mut self, line: &LogicalLine, off: usize, nested: bool) -> Option<Instruction> {
         let text = &line.text;
@@ -251,7 +257,7 @@ impl Parser<'_, '_> {
         let span = self.index.span(line.src(off), line.end);
         let raw_keyword = &text[off..off + kw_len];
         let Some(kw) = Keyword::parse(raw_keyword) else {
-            self.errors.push(ParseError::new(
+            self.errors.push(ParseError::refused(
                 keyword_span,
                 None,
                 format!(
@@ -273,7 +279,7 @@ impl Parser<'_, '_> {
                 } else {
                     format!("expected one of --{}", known.join(", --"))
                 };
-                self.error(
+                self.refuse(
                     f.span,
                     keyword,
                     format!("unknown flag --{}: {expected}", f.name),
@@ -298,7 +304,7 @@ impl Parser<'_, '_> {
                     [image, as_kw, name] if as_kw.eq_ignore_ascii_case("as") => {
                         let name = name.to_ascii_lowercase();
                         if !valid_stage_name(&name) {
-                            self.error(
+                            self.refuse(
                                 args_span,
                                 keyword,
                                 format!("expected a stage name of letters, digits, '-', '_' and '.' starting with a letter, found '{name}'"),
@@ -310,11 +316,11 @@ impl Parser<'_, '_> {
                         }
                     }
                     [] => {
-                        self.error(args_span, keyword, missing("an image"));
+                        self.refuse(args_span, keyword, missing("an image"));
                         return None;
                     }
                     _ => {
-                        self.error(
+                        self.refuse(
                             args_span,
                             keyword,
                             format!(
@@ -376,7 +382,7 @@ impl Parser<'_, '_> {
                     };
                     let name = unquote(name, self.escape);
                     if name.is_empty() {
-                        self.error(
+                        self.refuse(
                             span,
                             keyword,
                             format!("expected NAME or NAME=DEFAULT, found '{}'", shorten(word)),
@@ -390,7 +396,7 @@ impl Parser<'_, '_> {
                     });
                 }
                 if decls.is_empty() {
-                    self.error(args_span, keyword, missing("NAME or NAME=DEFAULT"));
+                    self.refuse(args_span, keyword, missing("NAME or NAME=DEFAULT"));
                     return None;
                 }
                 InstructionKind::Arg(decls)
@@ -402,7 +408,7 @@ impl Parser<'_, '_> {
                     words(args, self.escape)
                 };
                 if list.is_empty() {
-                    self.error(
+                    self.refuse(
                         args_span,
                         keyword,
                         missing(if kw == Keyword::Expose {
@@ -427,7 +433,7 @@ impl Parser<'_, '_> {
                         Keyword::Stopsignal => "a signal",
                         _ => "a name",
                     };
-                    self.error(args_span, keyword, missing(what));
+                    self.refuse(args_span, keyword, missing(what));
                     return None;
                 }
                 let value = args.to_owned();
@@ -441,7 +447,7 @@ impl Parser<'_, '_> {
             Keyword::Add | Keyword::Copy => {
                 let (list, json) = self.maybe_json_list(args, keyword, args_span);
                 if list.len() < 2 {
-                    self.error(
+                    self.refuse(
                         args_span,
                         keyword,
                         format!(
@@ -470,7 +476,7 @@ impl Parser<'_, '_> {
                 let after = args[first_len..].trim();
                 if first.eq_ignore_ascii_case("NONE") {
                     if !after.is_empty() || !flags.is_empty() {
-                        self.error(
+                        self.refuse(
                             args_span,
                             keyword,
                             format!(
@@ -482,14 +488,14 @@ impl Parser<'_, '_> {
                     InstructionKind::Healthcheck(Healthcheck::None)
                 } else if first.eq_ignore_ascii_case("CMD") {
                     if after.is_empty() {
-                        self.error(args_span, keyword, missing("a command after CMD"));
+                        self.refuse(args_span, keyword, missing("a command after CMD"));
                         return None;
                     }
                     InstructionKind::Healthcheck(Healthcheck::Cmd(
                         self.maybe_json(after, keyword, args_span),
                     ))
                 } else {
-                    self.error(
+                    self.refuse(
                         args_span,
                         keyword,
                         format!("expected NONE or CMD, found '{}'", shorten(first)),
@@ -499,7 +505,7 @@ impl Parser<'_, '_> {
             }
             Keyword::Onbuild => {
                 if nested {
-                    self.error(
+                    self.refuse(
                         keyword_span,
                         keyword,
                         "expected an instruction other than ONBUILD inside ONBUILD, found ONBUILD",
@@ -507,7 +513,7 @@ impl Parser<'_, '_> {
                     return None;
                 }
                 if args.is_empty() {
-                    self.error(args_span, keyword, missing("an instruction"));
+                    self.refuse(args_span, keyword, missing("an instruction"));
                     return None;
                 }
                 let trigger = args.split_whitespace().next().unwrap_or("");
@@ -612,13 +618,13 @@ impl Parser<'_, '_> {
         let words = split_words(args, self.escape);
         let all = self.span(line, args_start, args_start + args.len());
         let Some(&(s0, e0)) = words.first() else {
-            self.error(all, keyword, "expected NAME=VALUE, found nothing");
+            self.refuse(all, keyword, "expected NAME=VALUE, found nothing");
             return Vec::new();
         };
         if !args[s0..e0].contains('=') {
             let value = args[e0..].trim();
             if value.is_empty() {
-                self.error(
+                self.refuse(
                     all,
                     keyword,
                     format!(
@@ -644,12 +650,12 @@ impl Parser<'_, '_> {
                     value: v.to_owned(),
                     span,
                 }),
-                Some(_) => self.error(
+                Some(_) => self.refuse(
                     span,
                     keyword,
                     format!("expected a name before '=', found '{}'", shorten(word)),
                 ),
-                None => self.error(
+                None => self.refuse(
                     span,
                     keyword,
                     format!("expected NAME=VALUE, found '{}'", shorten(word)),

@@ -236,7 +236,9 @@ impl Engine {
         http::write_request(&mut stream, method, "docker", target, &headers, body)
             .map_err(io_err)?;
         let mut response = Response::read(stream, method == "HEAD").map_err(io_err)?;
-        if response.status >= 400 {
+        // The API never redirects: a 3xx (the engine "cleaning" `/images/./x.tar/json`) is an
+        // error like a 4xx, never an empty success.
+        if !(200..300).contains(&response.status) {
             let body = response.read_body(64 * 1024).unwrap_or_default();
             let message = serde_json::from_slice::<Value>(&body)
                 .ok()
@@ -247,8 +249,14 @@ impl Engine {
                     status: response.status,
                 },
                 format!(
-                    "the Docker engine at {} answered {method} {target} with {}: {message}",
-                    self.host, response.status
+                    "the Docker engine at {} answered {method} {target} with {}{}",
+                    self.host,
+                    response.status,
+                    if message.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {message}")
+                    }
                 ),
                 "a 2xx answer",
             ));

@@ -1,14 +1,25 @@
 //! Ctrl-C: a SIGINT (or SIGTERM) handler that only sets a flag, and a watcher thread that
 //! removes every container still registered, then exits with status 130.
+//!
+//! A container being created when the signal arrives is not lost: creation counts itself in
+//! [`CREATING`] before it asks the engine and registers the id before it stops counting, and
+//! the watcher waits (boundedly) for that count to reach zero before it reads the list. A
+//! creation that begins after the signal sees the flag and does not ask the engine at all.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, Once};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use dockerflow_engine::Engine;
+use dockerflow_engine::{ContainerSpec, Engine};
+
+use crate::Error;
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+static CREATING: AtomicUsize = AtomicUsize::new(0);
 static LIVE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// How long the watcher waits for creations in flight to come back with their ids.
+const CREATE_GRACE: Duration = Duration::from_secs(15);
 
 extern "C" fn on_signal(_: libc::c_int) {
     // Only an atomic store: async-signal-safe.
@@ -32,6 +43,10 @@ pub fn install_interrupt_cleanup(engine: &Engine) {
         std::thread::spawn(move || loop {
             std::thread::sleep(Duration::from_millis(50));
             if INTERRUPTED.load(Ordering::SeqCst) {
+                let t0 = Instant::now();
+                while CREATING.load(Ordering::SeqCst) > 0 && t0.elapsed() < CREATE_GRACE {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
                 let ids = LIVE.lock().map(|l| l.clone()).unwrap_or_default();
                 for id in ids {
                     let _ = engine.remove(&id);
@@ -57,11 +72,24 @@ pub(crate) struct Container<'a> {
 }
 
 impl<'a> Container<'a> {
-    pub(crate) fn register(engine: &'a Engine, id: String) -> Container<'a> {
-        if let Ok(mut l) = LIVE.lock() {
-            l.push(id.clone());
-        }
-        Container { engine, id }
+    /// Creates the container and registers it for removal, or refuses once Ctrl-C was
+    /// pressed (the process is about to exit).
+    pub(crate) fn create(engine: &'a Engine, spec: &ContainerSpec) -> Result<Container<'a>, Error> {
+        // Count first, then look at the flag: the watcher reads the flag before the count, so
+        // either this creation sees the flag or the watcher waits for its id.
+        CREATING.fetch_add(1, Ordering::SeqCst);
+        let created = if interrupted() {
+            Err(Error("interrupted".to_string()))
+        } else {
+            engine.create(spec).map_err(Error::from).map(|id| {
+                if let Ok(mut l) = LIVE.lock() {
+                    l.push(id.clone());
+                }
+                Container { engine, id }
+            })
+        };
+        CREATING.fetch_sub(1, Ordering::SeqCst);
+        created
     }
 }
 

@@ -83,7 +83,7 @@ impl Default for RunOptions {
     }
 }
 
-const BODY_LIMIT: usize = 1 << 20;
+pub(crate) const BODY_LIMIT: usize = 1 << 20;
 
 /// A free loopback port that is not 8000 (so a service that hard-codes 8000 fails).
 fn free_port() -> Result<u16, Error> {
@@ -195,8 +195,7 @@ fn start<'a>(
         },
     };
     let created = Instant::now();
-    let id = engine.create(&spec)?;
-    let container = Container::register(engine, id);
+    let container = Container::create(engine, &spec)?;
     engine.start(&container.id)?;
     let started_after = created.elapsed();
     let t0 = Instant::now();
@@ -230,7 +229,20 @@ fn start<'a>(
 }
 
 fn get(url: &HttpUrl, method: &str, path: &str, timeout: Duration) -> Answer {
-    fetch(url, method, path, &[], timeout, BODY_LIMIT)
+    answer(
+        method,
+        path,
+        fetch(url, method, path, &[], timeout, BODY_LIMIT),
+    )
+}
+
+/// A request's outcome as the model holds it.
+pub(crate) fn answer(
+    method: &str,
+    path: &str,
+    fetched: std::io::Result<dockerflow_engine::http::Exchange>,
+) -> Answer {
+    fetched
         .map(exchange)
         .map_err(|e| format!("{method} {path}: {e}"))
 }
@@ -243,14 +255,23 @@ fn endpoint(url: &HttpUrl, path: &str, timeout: Duration) -> Endpoint {
     }
 }
 
-/// Probes the endpoints of a service at `url` into `m`.
+/// Probes the endpoints of a service at `url` into `m`; `first` is the answer to
+/// `GET /__lbheartbeat__` when it was already asked.
 pub(crate) fn probe_endpoints(
     m: &mut RuntimeModel,
     url: &HttpUrl,
     static_path: Option<&str>,
     timeout: Duration,
+    first: Option<Answer>,
 ) {
-    m.lbheartbeat = Some(endpoint(url, "/__lbheartbeat__", timeout));
+    m.lbheartbeat = Some(match first {
+        Some(get) => Endpoint {
+            path: "/__lbheartbeat__".to_string(),
+            get,
+            head: self::get(url, "HEAD", "/__lbheartbeat__", timeout),
+        },
+        None => endpoint(url, "/__lbheartbeat__", timeout),
+    });
     m.version = Some(endpoint(url, "/__version__", timeout));
     m.heartbeat = Some(endpoint(url, "/__heartbeat__", timeout));
     if let Some(p) = static_path {
@@ -388,7 +409,7 @@ fn run_image_inner(
             );
             let url = loopback(s.port);
             let t = Instant::now();
-            probe_endpoints(&mut m, &url, options.static_path.as_deref(), timeout);
+            probe_endpoints(&mut m, &url, options.static_path.as_deref(), timeout, None);
             let state = engine.inspect(&s.container.id)?;
             m.uid = Some(if state.running && state.pid > 0 {
                 read_uid(state.pid)

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ureq::http::{self, Response};
@@ -28,6 +28,24 @@ pub struct ClientOptions {
     pub backoff: Duration,
     /// Connection and per-read/write timeout.
     pub timeout: Duration,
+    /// Told of every retry of the first contact and of a pull's requests (a push reports its
+    /// retries as [`crate::Event::Retry`] instead).
+    pub on_retry: Option<RetryHook>,
+}
+
+/// A callback told `(what, attempt, error)` before a request is tried again: `what` in words
+/// (`reaching the registry`, `reading the manifest`), `attempt` the one about to be made (2 is
+/// the first retry).
+#[derive(Clone)]
+pub struct RetryHook(pub Arc<RetryFn>);
+
+/// The function a [`RetryHook`] calls.
+pub type RetryFn = dyn Fn(&str, u32, &Error) + Send + Sync;
+
+impl fmt::Debug for RetryHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RetryHook")
+    }
 }
 
 impl Default for ClientOptions {
@@ -38,6 +56,7 @@ impl Default for ClientOptions {
             max_attempts: 6,
             backoff: Duration::from_millis(250),
             timeout: Duration::from_secs(60),
+            on_retry: None,
         }
     }
 }
@@ -107,7 +126,14 @@ pub struct Client {
     pub(crate) max_attempts: u32,
     backoff: Duration,
     requests: AtomicU64,
+    /// Whether the registry ever answered: a refused connection after that is a restart, worth
+    /// retrying; before it, nothing is there.
+    answered: AtomicBool,
+    /// Set when the first contact gave up after its own retries: requests waiting on it are
+    /// not retried again (that would multiply the tries).
+    gave_up: AtomicBool,
     insecure: Vec<String>,
+    on_retry: Option<RetryHook>,
 }
 
 impl fmt::Debug for Client {
@@ -156,7 +182,10 @@ impl Client {
             max_attempts: options.max_attempts.max(1),
             backoff: options.backoff,
             requests: AtomicU64::new(0),
+            answered: AtomicBool::new(false),
+            gave_up: AtomicBool::new(false),
             insecure: options.insecure.clone(),
+            on_retry: options.on_retry.clone(),
         })
     }
 
@@ -188,6 +217,18 @@ impl Client {
             format!("{}{location}", self.base)
         } else {
             format!("{}/{location}", self.base)
+        }
+    }
+
+    /// Whether the first contact gave up (see the field).
+    pub(crate) fn gave_up(&self) -> bool {
+        self.gave_up.load(Ordering::Relaxed)
+    }
+
+    /// Tells the retry hook, if any, that `what` is tried again.
+    pub(crate) fn retrying(&self, what: &str, attempt: u32, e: &Error) {
+        if let Some(RetryHook(hook)) = &self.on_retry {
+            hook(what, attempt, e);
         }
     }
 
@@ -231,10 +272,13 @@ impl Client {
                     .map_err(bad)?,
             ),
         };
-        result.map_err(|e| Error::Transport {
-            request: what(),
-            reason: e.to_string(),
-        })
+        match result {
+            Ok(r) => {
+                self.answered.store(true, Ordering::Relaxed);
+                Ok(r)
+            }
+            Err(e) => Err(transport(what(), e, self.answered.load(Ordering::Relaxed))),
+        }
     }
 
     /// Learns how the registry authenticates (`GET /v2/`), once.
@@ -248,10 +292,19 @@ impl Client {
             match self.raw("GET", &url, &[], None, Payload::None) {
                 Ok(r) if r.status().as_u16() < 500 => break r,
                 Ok(r) if attempt + 1 >= self.max_attempts => {
-                    return Err(status_error("GET", &url, r, "200 or 401 from the API root"))
+                    self.gave_up.store(true, Ordering::Relaxed);
+                    return Err(status_error("GET", &url, r, "200 or 401 from the API root"));
                 }
-                Err(e) if attempt + 1 >= self.max_attempts => return Err(e),
-                _ => {}
+                Err(e) if !e.is_transient() || attempt + 1 >= self.max_attempts => {
+                    self.gave_up.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+                Err(e) => self.retrying("reaching the registry", attempt + 2, &e),
+                Ok(r) => self.retrying(
+                    "reaching the registry",
+                    attempt + 2,
+                    &status_error("GET", &url, r, "200 or 401 from the API root"),
+                ),
             }
             std::thread::sleep(self.delay(attempt));
             attempt += 1;
@@ -484,7 +537,11 @@ impl Client {
                 }
             });
             match result {
-                Err(e) if e.is_transient() && attempt + 1 < self.max_attempts => {
+                Err(e)
+                    if e.is_transient()
+                        && attempt + 1 < self.max_attempts
+                        && !self.gave_up.load(Ordering::Relaxed) =>
+                {
                     on_retry(&e, attempt + 1);
                     std::thread::sleep(self.delay(attempt));
                     attempt += 1;
@@ -564,6 +621,30 @@ pub(crate) fn header(resp: &Response<Body>, name: &str) -> Option<String> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
+}
+
+/// A failed request: [`Error::Unreachable`] when the registry never answered and its host
+/// does not resolve or refuses the connection (failing at once), else a [`Error::Transport`]
+/// that may be retried.
+fn transport(request: String, e: ureq::Error, answered: bool) -> Error {
+    let unreachable = !answered
+        && match &e {
+            ureq::Error::HostNotFound => true,
+            // std's resolver reports an unknown host as an uncategorised error with this text.
+            ureq::Error::Io(io) => {
+                io.kind() == std::io::ErrorKind::ConnectionRefused
+                    || io
+                        .to_string()
+                        .starts_with("failed to lookup address information")
+            }
+            _ => false,
+        };
+    let reason = e.to_string();
+    if unreachable {
+        Error::Unreachable { request, reason }
+    } else {
+        Error::Transport { request, reason }
+    }
 }
 
 /// Reads a small body, failing past `max` bytes.

@@ -7,7 +7,15 @@ use std::fmt;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// The network failed (refused, reset, timed out, TLS) on `method url`.
+    /// Nothing can be reached: the host does not resolve, or nothing listens at its port.
+    /// Never retried: waiting does not start a registry.
+    Unreachable {
+        /// `GET https://host/v2/...`
+        request: String,
+        /// The transport's error text.
+        reason: String,
+    },
+    /// The network failed (reset, timed out, TLS) on `method url`.
     Transport {
         /// `GET https://host/v2/...`
         request: String,
@@ -112,6 +120,10 @@ impl fmt::Display for Error {
             Error::Transport { request, reason } => {
                 write!(f, "{request}: network error: {reason}")
             }
+            Error::Unreachable { request, reason } => write!(
+                f,
+                "{request}: network error: {reason} (not retried: nothing to reach there)"
+            ),
             Error::Status {
                 request,
                 status,

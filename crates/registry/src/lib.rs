@@ -30,7 +30,7 @@ mod error;
 mod pull;
 mod push;
 
-pub use client::{api_host, is_loopback, Client, ClientOptions, ENV_INSECURE};
+pub use client::{api_host, is_loopback, Client, ClientOptions, RetryFn, RetryHook, ENV_INSECURE};
 pub use credentials::{CredentialSources, Credentials, Secret};
 pub use error::{Error, Result};
 pub use pull::{open_index_or_image, RegistryImage, RegistryIndex, MANIFEST_ACCEPT};

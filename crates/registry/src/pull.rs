@@ -398,7 +398,7 @@ fn fetch_manifest(
             ok: &[200],
             expected: "200 with the manifest",
         },
-        &mut |_, _| {},
+        &mut |e, retry| client.retrying("reading the manifest", retry + 1, e),
     )?;
     let content_type = header(&resp, "content-type").unwrap_or_default();
     let claimed = header(&resp, "docker-content-digest");
@@ -497,7 +497,10 @@ fn open_blob(
             }
         });
         match r {
-            Err(e) if e.is_transient() && attempt + 1 < client.max_attempts => {
+            Err(e)
+                if e.is_transient() && attempt + 1 < client.max_attempts && !client.gave_up() =>
+            {
+                client.retrying(&format!("reading blob {}", desc.digest), attempt + 2, &e);
                 std::thread::sleep(client.delay(attempt));
                 attempt += 1;
             }

@@ -23,6 +23,7 @@ fn client_options() -> ClientOptions {
         max_attempts: 3,
         backoff: Duration::from_millis(50),
         timeout: Duration::from_secs(20),
+        on_retry: None,
     }
 }
 

@@ -141,6 +141,7 @@ fn options(credentials: CredentialSources) -> ClientOptions {
         max_attempts: 2,
         backoff: Duration::from_millis(10),
         timeout: Duration::from_secs(10),
+        on_retry: None,
     }
 }
 

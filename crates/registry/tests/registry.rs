@@ -23,6 +23,7 @@ fn options(credentials: CredentialSources) -> ClientOptions {
         max_attempts: 6,
         backoff: Duration::from_millis(100),
         timeout: Duration::from_secs(20),
+        on_retry: None,
     }
 }
 

@@ -1,6 +1,8 @@
 //! JUnit XML: one `<testsuite>` for the input, one `<testcase>` per rule (named by its id and
-//! statement, `classname` `dockerflow.<input kind>`). A failed MUST rule is a `<failure>`; a
-//! SHOULD rule broken passes with a `warning:` line in `<system-out>` (JUnit has no warnings);
+//! statement, `classname` `dockerflow.<input kind>`). A failed MUST rule is a `<failure>` of
+//! type `MUST`; a broken SHOULD rule is a `<failure>` of type `warning` with a `warning:`
+//! message (JUnit has no warnings, and CI dashboards show failures, not `<system-out>`; the
+//! exit status and the `verdict` property still pass, as hadolint's JUnit counts warnings);
 //! a skipped rule is `<skipped message="reason">`; an ignored rule is `<skipped>` with
 //! `ignored: reason`.
 
@@ -41,21 +43,48 @@ fn details(f: &Finding) -> String {
 }
 
 /// Renders the JUnit XML report.
-pub fn render(report: &Report, _: &RenderOptions) -> String {
-    let s = report.summary();
-    let tests = report.findings.len();
-    let failures = s.fail;
-    let skipped = s.skipped + s.ignored;
-    let name = escape(&format!(
-        "dockerflow check {} {}",
-        report.kind.as_str(),
-        report.subject
-    ));
+pub fn render(report: &Report, options: &RenderOptions) -> String {
+    render_all(std::slice::from_ref(report), options)
+}
+
+/// Renders one `<testsuites>` with a `<testsuite>` per report.
+pub fn render_all(reports: &[Report], _: &RenderOptions) -> String {
+    let (mut tests, mut failures, mut skipped) = (0, 0, 0);
+    let mut suites = String::new();
+    for r in reports {
+        let (t, f, s) = counts(r);
+        tests += t;
+        failures += f;
+        skipped += s;
+        suite(&mut suites, r);
+    }
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
         "<testsuites name=\"dockerflow check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">"
     );
+    out.push_str(&suites);
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// Tests, failures and skipped tests of a report.
+fn counts(report: &Report) -> (usize, usize, usize) {
+    let s = report.summary();
+    (
+        report.findings.len(),
+        s.fail + s.warn,
+        s.skipped + s.ignored,
+    )
+}
+
+fn suite(out: &mut String, report: &Report) {
+    let (tests, failures, skipped) = counts(report);
+    let name = escape(&format!(
+        "dockerflow check {} {}",
+        report.kind.as_str(),
+        report.subject
+    ));
     let _ = writeln!(
         out,
         "  <testsuite name=\"{name}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">"
@@ -96,7 +125,8 @@ pub fn render(report: &Report, _: &RenderOptions) -> String {
             Outcome::Warn => {
                 let _ = writeln!(
                     out,
-                    ">\n      <system-out>{}</system-out>\n    </testcase>",
+                    ">\n      <failure message=\"{}\" type=\"warning\">{}</failure>\n    </testcase>",
+                    escape(&format!("warning: {}", f.found)),
                     escape(&format!("warning: {}", details(f)))
                 );
             }
@@ -109,6 +139,5 @@ pub fn render(report: &Report, _: &RenderOptions) -> String {
             }
         }
     }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
+    out.push_str("  </testsuite>\n");
 }

@@ -32,6 +32,7 @@
 //! - Secret values never reach this crate: findings mask them.
 #![deny(missing_docs)]
 
+pub mod gnu;
 pub mod json;
 pub mod junit;
 pub mod sarif;
@@ -50,6 +51,8 @@ pub enum Format {
     Junit,
     /// SARIF 2.1.0 (see [`sarif`]).
     Sarif,
+    /// One line per broken rule, `FILE:LINE: LEVEL DFNNN message` (see [`gnu`]).
+    Gnu,
 }
 
 impl Format {
@@ -59,9 +62,10 @@ impl Format {
         ("json", Format::Json),
         ("junit", Format::Junit),
         ("sarif", Format::Sarif),
+        ("gnu", Format::Gnu),
     ];
 
-    /// Parses `text`, `json`, `junit` or `sarif`.
+    /// Parses `text`, `json`, `junit`, `sarif` or `gnu`.
     pub fn parse(s: &str) -> Option<Format> {
         Format::ALL.iter().find(|(n, _)| *n == s).map(|(_, f)| *f)
     }
@@ -75,6 +79,25 @@ pub struct RenderOptions {
     pub color: bool,
     /// The checker's version, written into JSON and SARIF.
     pub tool_version: String,
+    /// The directory relative paths are relative to, as an absolute `file://` URI ending in
+    /// `/`: SARIF's `originalUriBaseIds` `%SRCROOT%` (see [`sarif`]). `None` leaves it to the
+    /// consumer (GitHub code scanning takes the repository root).
+    pub source_root: Option<String>,
+    /// How much the text report says (other formats ignore it).
+    pub detail: Detail,
+}
+
+/// How much the text report says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// The verdict line only.
+    Quiet,
+    /// Failures, warnings and ignored rules in full; skipped rules one line per reason;
+    /// passes one line.
+    #[default]
+    Normal,
+    /// Every rule on its line, passes with what they found.
+    Verbose,
 }
 
 impl Default for RenderOptions {
@@ -82,6 +105,8 @@ impl Default for RenderOptions {
         RenderOptions {
             color: false,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            source_root: None,
+            detail: Detail::Normal,
         }
     }
 }
@@ -93,5 +118,33 @@ pub fn render(format: Format, report: &Report, options: &RenderOptions) -> Strin
         Format::Json => json::render(report, options),
         Format::Junit => junit::render(report, options),
         Format::Sarif => sarif::render(report, options),
+        Format::Gnu => gnu::render(report),
+    }
+}
+
+/// Renders several reports (one per input: `check dockerfile A B C`) as one document that
+/// the format's consumers read whole: text and `gnu` one after another; JSON an array of the
+/// objects [`render`] writes; JUnit one `<testsuites>` with a suite per input; SARIF one run
+/// holding every input's results (GitHub code scanning refuses several runs of one tool),
+/// with each input's outcomes in `properties.inputs`. One report renders as [`render`] does.
+pub fn render_all(format: Format, reports: &[Report], options: &RenderOptions) -> String {
+    if let [one] = reports {
+        return render(format, one, options);
+    }
+    match format {
+        Format::Text | Format::Gnu => reports
+            .iter()
+            .map(|r| render(format, r, options))
+            .collect::<Vec<_>>()
+            .join(if format == Format::Text { "\n" } else { "" }),
+        Format::Json => {
+            let all: Vec<serde_json::Value> =
+                reports.iter().map(|r| json::to_value(r, options)).collect();
+            let mut s = serde_json::to_string_pretty(&all).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Format::Junit => junit::render_all(reports, options),
+        Format::Sarif => sarif::render_all(reports, options),
     }
 }

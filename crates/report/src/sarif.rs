@@ -2,9 +2,13 @@
 //! shortDescription = statement, fullDescription = why, help = fix, helpUri,
 //! defaultConfiguration.level `error` for MUST and `warning` for SHOULD, properties with the
 //! profiles and the source); one result per broken rule (`kind` `fail`, level `error` for a
-//! failure and `warning` for a warning), with the message and locations where known: a
-//! Dockerfile line as a physical location, a file or config key inside an image as a logical
-//! location. An ignored finding carries an external suppression with the reason.
+//! failure and `warning` for a warning), with the message and at least one physical location,
+//! as GitHub code scanning requires: the Dockerfile and its line; the log file and its line;
+//! the image archive or layout for a local image; and for an image elsewhere (a registry, the
+//! engine) or a URL, a stable pseudo-file `dockerflow/image/NAME` or `dockerflow/url/HOST_PORT`.
+//! A file or config key inside an image is added as a logical location. Relative URIs carry
+//! `uriBaseId` `%SRCROOT%`, defined in `originalUriBaseIds` when the caller knows the directory.
+//! An ignored finding carries an external suppression with the reason.
 //!
 //! Rules that pass or are skipped are not results: code scanning services (GitHub's SARIF
 //! subset does not document `kind`) would show them as alerts. They are listed instead in
@@ -40,42 +44,84 @@ fn uri(path: &str) -> String {
     out
 }
 
-fn locations(report: &Report, f: &Finding) -> Value {
-    let l = &f.location;
+/// A file's artifact location: relative paths (`./` dropped) against `%SRCROOT%`, absolute
+/// ones as `file://` URIs.
+fn artifact(path: &str) -> Value {
+    if path.starts_with('/') {
+        return json!({"uri": format!("file://{}", uri(path))});
+    }
+    let mut relative = path;
+    while let Some(rest) = relative.strip_prefix("./") {
+        relative = rest;
+    }
+    json!({"uri": uri(relative), "uriBaseId": "%SRCROOT%"})
+}
+
+/// A name made safe as one path segment of a pseudo-file.
+fn segment(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '-' | '_' => c,
+            _ => '_',
+        })
+        .collect()
+}
+
+/// The file a finding lives in, as a path: the Dockerfile; the log file; a local image's
+/// archive or layout; else a stable pseudo-file `dockerflow/{image,url,logs}/NAME`.
+pub(crate) fn file_of(report: &Report, f: &Finding) -> String {
+    let s = report.subject.as_str();
     match report.kind {
-        InputKind::Dockerfile => {
-            let Some(path) = &l.path else {
-                return json!([]);
-            };
-            let mut physical = json!({"artifactLocation": {"uri": uri(path)}});
-            if let Some(line) = l.line {
-                physical["region"] = json!({"startLine": line});
-            }
-            json!([{"physicalLocation": physical}])
+        InputKind::Dockerfile => f.location.path.clone().unwrap_or_else(|| s.to_string()),
+        InputKind::Logs if s == "stdin" || s == "-" => "dockerflow/logs/stdin".to_string(),
+        InputKind::Logs => s.to_string(),
+        InputKind::Url => {
+            let authority = s.strip_prefix("http://").unwrap_or(s);
+            let authority = authority.split('/').next().unwrap_or(authority);
+            format!("dockerflow/url/{}", segment(authority))
         }
-        InputKind::Image | InputKind::Url | InputKind::Logs => {
-            let mut logical = Vec::new();
-            if let Some(path) = &l.path {
-                let fq = match l.layer {
-                    Some(n) => format!("{}!layer{n}:{path}", report.subject),
-                    None => format!("{}!{path}", report.subject),
-                };
-                logical.push(json!({"name": path, "fullyQualifiedName": fq, "kind": "resource"}));
-            }
-            if let Some(field) = &l.field {
-                logical.push(json!({
-                    "name": field,
-                    "fullyQualifiedName": format!("{}!config.{field}", report.subject),
-                    "kind": "member"
-                }));
-            }
-            if logical.is_empty() {
-                json!([])
-            } else {
-                json!([{"logicalLocations": logical}])
+        InputKind::Image => {
+            // A local archive or layout is the file; its `:NAME:TAG`/`:TAG` suffix is not.
+            let local = ["docker-archive:", "oci-archive:", "oci:"]
+                .iter()
+                .find_map(|t| s.strip_prefix(t))
+                .map(|rest| rest.split(':').next().unwrap_or(rest));
+            match local {
+                Some(path) if !path.is_empty() => path.to_string(),
+                _ => format!("dockerflow/image/{}", segment(s)),
             }
         }
     }
+}
+
+fn locations(report: &Report, f: &Finding) -> Value {
+    let l = &f.location;
+    let mut physical = json!({ "artifactLocation": artifact(&file_of(report, f)) });
+    if let (Some(line), InputKind::Dockerfile | InputKind::Logs) = (l.line, report.kind) {
+        physical["region"] = json!({ "startLine": line });
+    }
+    let mut location = json!({ "physicalLocation": physical });
+    let mut logical = Vec::new();
+    if report.kind != InputKind::Dockerfile {
+        if let Some(path) = &l.path {
+            let fq = match l.layer {
+                Some(n) => format!("{}!layer{n}:{path}", report.subject),
+                None => format!("{}!{path}", report.subject),
+            };
+            logical.push(json!({"name": path, "fullyQualifiedName": fq, "kind": "resource"}));
+        }
+    }
+    if let Some(field) = &l.field {
+        logical.push(json!({
+            "name": field,
+            "fullyQualifiedName": format!("{}!config.{field}", report.subject),
+            "kind": "member"
+        }));
+    }
+    if !logical.is_empty() {
+        location["logicalLocations"] = Value::Array(logical);
+    }
+    json!([location])
 }
 
 /// The result for a broken rule; `None` for a rule that passes or was skipped.
@@ -114,6 +160,26 @@ fn help_text(rule: &dockerflow_check::Rule) -> String {
     text
 }
 
+/// The rule's help in Markdown, as GitHub code scanning shows it: statement, level, why, fix,
+/// the rule's entry in the catalogue and the contract sections it cites.
+fn help_markdown(rule: &dockerflow_check::Rule) -> String {
+    let mut md = format!(
+        "**{}** ({})\n\n{}\n\n**Fix:** {}\n\n[{} in the rules]({})",
+        rule.statement,
+        rule.level.as_str(),
+        rule.why,
+        rule.fix,
+        rule.id,
+        rule.help_uri()
+    );
+    for (section, url) in rule.contract_sections() {
+        if let Some(url) = url {
+            md.push_str(&format!(" · [contract §{section}]({url})"));
+        }
+    }
+    md
+}
+
 /// The SARIF log as a JSON value.
 pub fn to_value(report: &Report, options: &RenderOptions) -> Value {
     let rules: Vec<Value> = RULES
@@ -124,7 +190,10 @@ pub fn to_value(report: &Report, options: &RenderOptions) -> Value {
                 "name": r.id,
                 "shortDescription": {"text": r.statement},
                 "fullDescription": {"text": r.why},
-                "help": {"text": help_text(r)},
+                "help": {
+                    "text": help_text(r),
+                    "markdown": help_markdown(r),
+                },
                 "helpUri": r.help_uri(),
                 "defaultConfiguration": {"level": level(r.level)},
                 "properties": {
@@ -147,10 +216,15 @@ pub fn to_value(report: &Report, options: &RenderOptions) -> Value {
             (f.rule.id.to_string(), Value::String(o))
         })
         .collect();
+    let mut base = json!({"description": {"text": "The directory dockerflow ran in"}});
+    if let Some(root) = &options.source_root {
+        base["uri"] = Value::String(root.clone());
+    }
     json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
+            "originalUriBaseIds": {"%SRCROOT%": base},
             "tool": {"driver": {
                 "name": "dockerflow",
                 "version": options.tool_version,
@@ -166,6 +240,35 @@ pub fn to_value(report: &Report, options: &RenderOptions) -> Value {
             }
         }]
     })
+}
+
+/// One SARIF log for several reports: one run with every report's results; `properties`
+/// holds the worst verdict and each input with its outcomes.
+pub fn render_all(reports: &[Report], options: &RenderOptions) -> String {
+    let mut logs = reports.iter().map(|r| to_value(r, options));
+    let Some(mut first) = logs.next() else {
+        return String::new();
+    };
+    let mut inputs = vec![first["runs"][0]["properties"].take()];
+    for mut log in logs {
+        let run = &mut log["runs"][0];
+        inputs.push(run["properties"].take());
+        if let (Some(all), Some(more)) = (
+            first["runs"][0]["results"].as_array_mut(),
+            run["results"].as_array_mut(),
+        ) {
+            all.append(more);
+        }
+    }
+    let verdict = if reports.iter().any(|r| r.verdict().as_str() == "fail") {
+        "fail"
+    } else {
+        "pass"
+    };
+    first["runs"][0]["properties"] = json!({"inputs": inputs, "verdict": verdict});
+    let mut s = serde_json::to_string_pretty(&first).unwrap_or_default();
+    s.push('\n');
+    s
 }
 
 /// Renders the SARIF log, pretty-printed, with a final newline.

@@ -41,7 +41,8 @@ fn deep_nesting_costs_time_linear_in_entries() {
     // well under a second, so 20 CPU-seconds (for a debug build on a busy machine) holds.
     let tmp = TempDir::new("cli-hostile");
     let mut nodes: Vec<Node> = Vec::new();
-    let mut path = String::new();
+    // Under /app, so that the application's files are where DF101 wants them.
+    let mut path = String::from("/app");
     for _ in 0..2000 {
         path.push_str("/d");
         nodes.push(dir(&path, 0o755));

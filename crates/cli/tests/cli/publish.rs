@@ -160,7 +160,11 @@ fn publish_refuses_bad_arguments_with_the_expected_form() {
     let tmp = TempDir::new("cli-publish");
     let o = dockerflow(&["publish", "oci:x"], tmp.path(), &[]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("needs SRC and DEST"), "{}", text(&o));
+    assert!(
+        text(&o).contains("required arguments were not provided: <DEST>"),
+        "{}",
+        text(&o)
+    );
     let o = dockerflow(&["publish", "oci:x", "oci:y"], tmp.path(), &[]);
     assert!(
         text(&o).contains("expected docker://REGISTRY/REPO[:TAG]"),
@@ -172,7 +176,7 @@ fn publish_refuses_bad_arguments_with_the_expected_form() {
     let help = String::from_utf8_lossy(&o.stdout);
     assert!(help.contains("docker-image-shasum256.txt"));
     assert!(
-        help.contains("--platform OS/ARCH") && help.contains("byte for byte"),
+        help.contains("--platform <OS/ARCH") && help.contains("byte for byte"),
         "{help}"
     );
     assert!(help.contains("index"), "{help}");

@@ -4,7 +4,7 @@ use dockerflow_check::{
     check_dockerfile, rule, DockerfileModel, Finding, InputKind, Location, Options, Outcome,
     Profile, Report, RULES,
 };
-use dockerflow_report::{junit, render, Format, RenderOptions};
+use dockerflow_report::{junit, render, Detail, Format, RenderOptions};
 use serde_json::{json, Value};
 
 const ZERO2PROD_LIKE: &str = "FROM debian:bookworm-slim AS runtime\nWORKDIR /app\nCOPY target/release/ .\nENV API_TOKEN=s3cr3t\nENTRYPOINT [\"./server\"]\n";
@@ -80,6 +80,8 @@ fn options() -> RenderOptions {
     RenderOptions {
         color: false,
         tool_version: "9.9.9".into(),
+        source_root: Some("file:///src/".into()),
+        detail: Detail::Normal,
     }
 }
 
@@ -246,6 +248,9 @@ fn junit_is_well_formed_with_one_testcase_per_rule() {
         "{xml}"
     );
     assert!(xml.contains("<failure message=\"no USER"), "{xml}");
+    // A warning is where CI dashboards look: a failure of type warning.
+    assert_eq!(xml.matches("type=\"warning\"").count(), 1, "{xml}");
+    assert!(xml.contains("<failure message=\"warning: "), "{xml}");
     assert!(
         xml.contains("<skipped message=\"ignored: the chart sets PORT\"/>"),
         "{xml}"
@@ -339,7 +344,10 @@ fn sarif_has_the_catalogue_and_results() {
     assert_eq!(df301["level"], "error");
     assert_eq!(
         df301["locations"][0]["physicalLocation"],
-        json!({"artifactLocation": {"uri": "ops/Dockerfile"}, "region": {"startLine": 5}})
+        json!({
+            "artifactLocation": {"uri": "ops/Dockerfile", "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": 5}
+        })
     );
     let df303 = results
         .iter()
@@ -350,8 +358,19 @@ fn sarif_has_the_catalogue_and_results() {
         json!([{"kind": "external", "justification": "the chart sets PORT"}])
     );
     assert_eq!(run["properties"]["verdict"], "fail");
+    assert_eq!(
+        run["originalUriBaseIds"]["%SRCROOT%"]["uri"],
+        "file:///src/"
+    );
+    let help = &rules[0]["help"];
+    assert!(help["markdown"]
+        .as_str()
+        .is_some_and(|m| m.contains("**Fix:**") && m.contains(&RULES[0].help_uri())));
 }
 
+/// GitHub code scanning refuses a file with a result without a physical location: image
+/// findings point at the archive or layout (or a stable pseudo-file), with logical locations
+/// for the file or config key inside the image.
 #[test]
 fn sarif_image_locations_are_logical() {
     let mut report = image_report();
@@ -374,12 +393,25 @@ fn sarif_image_locations_are_logical() {
         results[1]["locations"][0]["logicalLocations"][0]["name"],
         "User"
     );
-    assert_eq!(results[3]["locations"], json!([]));
+    assert_eq!(
+        results[3]["locations"],
+        json!([{"physicalLocation": {"artifactLocation": {"uri": "file:///tmp/img"}}}])
+    );
+    for r in results {
+        assert!(
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].is_string(),
+            "{r}"
+        );
+    }
 }
 
 #[test]
 fn text_for_people() {
-    let text = render(Format::Text, &dockerfile_report(), &options());
+    let verbose = RenderOptions {
+        detail: Detail::Verbose,
+        ..options()
+    };
+    let text = render(Format::Text, &dockerfile_report(), &verbose);
     assert!(!text.contains('\x1b'), "no colour unless asked");
     let fail = text
         .find("FAIL  DF203  The image runs as uid 10001")
@@ -411,6 +443,38 @@ fn text_for_people() {
         "{text}"
     );
     assert!(!text.contains("s3cr3t"));
+    // Ignored rules say so, not FAIL.
+    assert!(text.contains("IGNORED  DF303"), "{text}");
+    assert!(!text.contains("FAIL  DF303"), "{text}");
+
+    // By default, skipped rules are one line per reason and passes one line; failures,
+    // warnings and ignored rules stay in full.
+    let normal = render(Format::Text, &dockerfile_report(), &options());
+    assert!(!normal.contains("skip  DF401"), "{normal}");
+    assert!(normal.contains(" rules not checked ("), "{normal}");
+    assert!(
+        normal.contains("FAIL  DF203") && normal.contains("IGNORED  DF303"),
+        "{normal}"
+    );
+    assert!(
+        normal.lines().filter(|l| l.starts_with("pass  ")).count() == 1,
+        "{normal}"
+    );
+    assert!(normal.len() < text.len(), "{normal}");
+    // Quiet: the verdict only, naming the input.
+    let quiet = render(
+        Format::Text,
+        &dockerfile_report(),
+        &RenderOptions {
+            detail: Detail::Quiet,
+            ..options()
+        },
+    );
+    assert_eq!(quiet.lines().count(), 1, "{quiet}");
+    assert!(
+        quiet.starts_with("ops/Dockerfile: verdict: FAIL (2 failed"),
+        "{quiet}"
+    );
     let coloured = render(
         Format::Text,
         &dockerfile_report(),

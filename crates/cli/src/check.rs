@@ -1,0 +1,344 @@
+//! `dockerflow check TARGET`: reads the input through `dockerflow-oci` or
+//! `dockerflow-dockerfile`, judges it with `dockerflow-check` and renders the report with
+//! `dockerflow-report`. The exit status is the verdict: 0 pass, 1 a rule failed (or warned,
+//! with `--fail-on warn`); what could not be judged is a [`Fatal`] (exit 2).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use dockerflow_check::{
+    check_dockerfile, check_image, DockerfileError, DockerfileModel, ImageModel, Options, Report,
+    Verdict,
+};
+use dockerflow_oci::{ImageRef, OpenOptions};
+use dockerflow_report::{render_all, Detail, RenderOptions};
+
+use crate::cli::{CheckArgs, DockerfileArgs, FailOn, ImageArgs, ReportArgs, Target};
+use crate::{daemon, fatal, logs, one_line, registry, run, url, Fatal, VERSION};
+
+/// Runs `dockerflow check`.
+pub(crate) fn run(c: &CheckArgs) -> Result<ExitCode, Fatal> {
+    let report = match &c.target {
+        Target::Image(a) => image(a, &options(&c.report, None)?)?,
+        Target::Dockerfile(a) => return dockerfiles(a, &c.report),
+        Target::Url(a) => url::check(a, &options(&c.report, None)?)?,
+        Target::Logs(a) => logs::check(&a.file, &options(&c.report, None)?)?,
+    };
+    render_and_exit(&c.report, std::slice::from_ref(&report))
+}
+
+/// The judging options: the profile, and ignores from the ignore file and `--ignore`. The
+/// default ignore file is `.dockerflow-check` next to `dockerfile`, else in the current
+/// directory.
+fn options(r: &ReportArgs, dockerfile: Option<&Path>) -> Result<Options, Fatal> {
+    let mut options = Options {
+        profile: r.profile.profile(),
+        ..Options::default()
+    };
+    let (file, explicit) = match (&r.ignore_file, dockerfile) {
+        (Some(f), _) => (f.clone(), true),
+        (None, Some(p)) => (
+            p.parent()
+                .unwrap_or(Path::new(""))
+                .join(".dockerflow-check"),
+            false,
+        ),
+        (None, None) => (PathBuf::from(".dockerflow-check"), false),
+    };
+    match std::fs::read_to_string(&file) {
+        Ok(text) => options
+            .ignores
+            .add_file(&text, &file.display().to_string())
+            .map_err(|e| fatal(one_line(&e.to_string())))?,
+        Err(e) if explicit => {
+            return Err(fatal(format!(
+                "cannot read ignore file {}: {e}; expected a file of `ID REASON` lines",
+                file.display()
+            )))
+        }
+        Err(_) => {}
+    }
+    for arg in &r.ignores {
+        options
+            .ignores
+            .add_flag(arg)
+            .map_err(|e| fatal(e.to_string()))?;
+    }
+    Ok(options)
+}
+
+/// A bare name that is a file or directory here is read as the archive or layout it is, as
+/// dockle and trivy users expect (a `docker save` tar, an OCI archive, an OCI layout); the
+/// transport it was read with is said on stderr.
+fn local_path(reference: &str) -> Option<String> {
+    let path = Path::new(reference);
+    let guessed = if path.is_dir() {
+        path.join("oci-layout")
+            .is_file()
+            .then(|| format!("oci:{reference}"))?
+    } else if path.is_file() {
+        let docker = format!("docker-archive:{reference}");
+        let opens = |r: &str| {
+            ImageRef::parse(r)
+                .ok()
+                .and_then(|r| dockerflow_oci::open(&r, &OpenOptions::default()).ok())
+                .is_some()
+        };
+        if opens(&docker) {
+            docker
+        } else {
+            format!("oci-archive:{reference}")
+        }
+    } else {
+        return None;
+    };
+    crate::say::err(&format!(
+        "dockerflow: note: {reference} is a local path; reading it as {guessed}"
+    ));
+    Some(guessed)
+}
+
+fn image(a: &ImageArgs, options: &Options) -> Result<Report, Fatal> {
+    let given = &a.reference;
+    let local = match ImageRef::parse(given) {
+        Ok(ImageRef::DockerDaemon { .. }) | Err(_) if !given.starts_with("docker-daemon:") => {
+            local_path(given)
+        }
+        _ => None,
+    };
+    let reference = local.as_ref().unwrap_or(given);
+    let r = ImageRef::parse(reference).map_err(|e| {
+        fatal(format!(
+            "cannot check image {reference:?}: {}",
+            one_line(&e.to_string())
+        ))
+    })?;
+    let mut open_options = OpenOptions::default();
+    if let Some(p) = &a.platform {
+        open_options.platform = p.clone();
+    }
+    let reading = |e: dockerflow_oci::Error| {
+        let hint = if matches!(e.kind(), dockerflow_oci::ErrorKind::Unsupported { .. }) {
+            "; expected a local image: docker-archive:FILE, oci:DIR[:TAG] or oci-archive:FILE[:TAG] (use `docker save` or `skopeo copy`)"
+        } else {
+            ""
+        };
+        fatal(format!(
+            "cannot check image {reference}: {}{hint}",
+            one_line(&e.to_string())
+        ))
+    };
+    // The engine's images are exported to a temporary docker-archive (removed when `_export`
+    // drops); dockerflow-oci reads archives and knows nothing of engines.
+    let r_given = r.clone();
+    let (r, _export) = match r {
+        ImageRef::DockerDaemon { reference: name } => {
+            let engine = daemon::engine()
+                .map_err(|e| fatal(format!("cannot check image {reference}: {}", e.0)))?;
+            let temp = daemon::export(&engine, &name).map_err(|Fatal(e)| {
+                let path_like = name.contains('/') && name.starts_with('.')
+                    || name.ends_with(".tar")
+                    || name.starts_with('/');
+                match path_like {
+                    true => fatal(format!(
+                        "{e}; {name} looks like a path, but nothing is there: expected docker-archive:FILE, oci-archive:FILE or oci:DIR"
+                    )),
+                    false => Fatal(e),
+                }
+            })?;
+            let archive = ImageRef::DockerArchive {
+                path: temp.path().to_path_buf(),
+                image: None,
+            };
+            (archive, Some(temp))
+        }
+        other => (other, None),
+    };
+    let client_options = a.network.client_options();
+    let source = registry::open_image_with(&r, &open_options, &client_options).map_err(reading)?;
+    let mut model = ImageModel::read(source.as_ref(), &open_options.limits).map_err(reading)?;
+    if _export.is_some() {
+        model.origin = reference.clone();
+    }
+    if a.run.run {
+        run::check(
+            reference,
+            &r_given,
+            source.as_ref(),
+            &model,
+            &a.run,
+            a.network.timeout,
+            options,
+        )
+    } else {
+        Ok(check_image(&model, options))
+    }
+}
+
+/// Judges each Dockerfile, into one report document (see `dockerflow_report::render_all`);
+/// the exit status is the worst.
+fn dockerfiles(a: &DockerfileArgs, r: &ReportArgs) -> Result<ExitCode, Fatal> {
+    if a.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(fatal("`-` (stdin) given twice; expected it once"));
+    }
+    let mut reports = Vec::new();
+    for path in &a.paths {
+        let named = Some(path.as_path()).filter(|p| p.as_os_str() != "-");
+        reports.push(dockerfile(path, a, &options(r, named)?)?);
+    }
+    render_and_exit(r, &reports)
+}
+
+fn dockerfile(path: &Path, a: &DockerfileArgs, options: &Options) -> Result<Report, Fatal> {
+    let stdin = path.as_os_str() == "-";
+    let name = if stdin {
+        "-".to_string()
+    } else {
+        path.to_string_lossy().into_owned()
+    };
+    let bytes = crate::read_input(path).map_err(|e| {
+        fatal(format!(
+            "cannot read Dockerfile {name}: {e}; expected a readable file"
+        ))
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        fatal(format!(
+            "cannot check Dockerfile {name}: not UTF-8 text; expected a Dockerfile"
+        ))
+    })?;
+    let args: Vec<(&str, &str)> = a
+        .build_args
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (model, errors) = match DockerfileModel::parse(&name, &text, a.target.as_deref(), &args) {
+        Ok(parsed) => parsed,
+        // A refusal explains "no build stage" (`FROM a b`) better than the model can.
+        Err(e) => {
+            if !matches!(e, DockerfileError::Unjudgeable(_)) {
+                let (_, errors) = dockerflow_dockerfile::parse_with_args(&text, &args);
+                refused(&name, &errors)?;
+            }
+            return Err(fatal(format!("cannot check Dockerfile {name}: {e}")));
+        }
+    };
+    refused(&name, &errors)?;
+    let file = (!stdin).then_some(path);
+    let dir = match (&a.context, file.and_then(Path::parent)) {
+        (Some(dir), _) => dir.as_path(),
+        (None, Some(parent)) if !parent.as_os_str().is_empty() => parent,
+        (None, _) => Path::new("."),
+    };
+    let model = model.with_context(dir, file);
+    for e in errors {
+        crate::say::err(&format!(
+            "dockerflow: warning: {name}:{}:{}: {}",
+            e.span.line,
+            e.span.column,
+            one_line(&e.message)
+        ));
+    }
+    let mut report = check_dockerfile(&model, options);
+    // Something missing is reported at the judged stage's FROM, so that every finding has a
+    // line (editors and code scanning show findings on lines).
+    let from = model.facts.base.span.line;
+    for f in &mut report.findings {
+        if f.location.path.is_some() && f.location.line.is_none() {
+            f.location.line = Some(from);
+        }
+    }
+    crate::pragma::apply(&name, &text, &mut report)?;
+    Ok(report)
+}
+
+/// The current directory as a `file://` URI ending in `/` (SARIF's `%SRCROOT%`).
+fn source_root() -> Option<String> {
+    let dir = std::env::current_dir().ok()?;
+    let dir = dir.to_str()?;
+    let mut uri = String::from("file://");
+    for b in dir.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'.' | b'_' | b'~' => {
+                uri.push(b as char)
+            }
+            b => uri.push_str(&format!("%{b:02X}")),
+        }
+    }
+    if !uri.ends_with('/') {
+        uri.push('/');
+    }
+    Some(uri)
+}
+
+/// Exit 2 for a file `docker build` refuses, as the builder does: `FILE:LINE: message`.
+fn refused(name: &str, errors: &[dockerflow_dockerfile::ParseError]) -> Result<(), Fatal> {
+    let mut refusals = errors.iter().filter(|e| e.is_refused());
+    let Some(e) = refusals.next() else {
+        return Ok(());
+    };
+    let more = match refusals.count() {
+        0 => String::new(),
+        n => format!(" (and {n} more)"),
+    };
+    Err(fatal(format!(
+        "{name}:{}: {}{}; `docker build` refuses this Dockerfile{more}",
+        e.span.line,
+        e.instruction
+            .as_deref()
+            .map_or(String::new(), |i| format!("{i}: ")),
+        one_line(&e.message)
+    )))
+}
+
+fn render_and_exit(r: &ReportArgs, reports: &[Report]) -> Result<ExitCode, Fatal> {
+    let format = r.format.format();
+    let color = format == dockerflow_report::Format::Text
+        && r.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let render_options = RenderOptions {
+        color,
+        tool_version: VERSION.to_string(),
+        source_root: source_root(),
+        detail: match (r.quiet, r.verbose) {
+            (true, _) => Detail::Quiet,
+            (false, true) => Detail::Verbose,
+            (false, false) => Detail::Normal,
+        },
+    };
+    let write = |file: &Path, text: String| {
+        std::fs::write(file, text).map_err(|e| {
+            fatal(format!(
+                "cannot write the report to {}: {e}",
+                file.display()
+            ))
+        })
+    };
+    for (format, file) in &r.reports {
+        let plain = RenderOptions {
+            color: false,
+            ..render_options.clone()
+        };
+        write(file, render_all(*format, reports, &plain))?;
+    }
+    let out = render_all(format, reports, &render_options);
+    match &r.output {
+        Some(file) => write(file, out)?,
+        None if crate::say::captured() => crate::say::out(&out),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not worth a panic.
+            let _ = stdout
+                .write_all(out.as_bytes())
+                .and_then(|()| stdout.flush());
+        }
+    }
+    let warned = r.fail_on == FailOn::Warn && reports.iter().any(|r| r.summary().warn > 0);
+    let failed = reports.iter().any(|r| r.verdict() == Verdict::Fail);
+    Ok(if failed || warned {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
