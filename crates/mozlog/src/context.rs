@@ -13,23 +13,36 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
+use crate::Trace;
+
 thread_local! {
     static CURRENT: Cell<Option<Arc<str>>> = const { Cell::new(None) };
+    static TRACE: Cell<Option<Trace>> = const { Cell::new(None) };
 }
 
 /// A request id that the mozlog and text layers add as `Fields.rid` (first after `msg`, as the
 /// outermost span's field would be) to every record written on this thread while the context
 /// is [entered](RequestContext::enter). A `rid` field of a span or of the event itself
-/// replaces its value.
+/// replaces its value. With a [`Trace`], `Fields.trace_id` and `Fields.span_id` follow `rid`.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
     rid: Option<Arc<str>>,
+    trace: Option<Trace>,
 }
 
 impl RequestContext {
     /// A context for the request `rid`.
     pub fn new(rid: Arc<str>) -> RequestContext {
-        RequestContext { rid: Some(rid) }
+        RequestContext {
+            rid: Some(rid),
+            trace: None,
+        }
+    }
+
+    /// The same context, with the request's trace context.
+    pub fn with_trace(mut self, trace: Option<Trace>) -> RequestContext {
+        self.trace = trace;
+        self
     }
 
     /// The context this thread is in (empty outside any): to carry it into a task the
@@ -40,12 +53,20 @@ impl RequestContext {
             c.set(rid.clone());
             rid
         });
-        RequestContext { rid }
+        RequestContext {
+            rid,
+            trace: TRACE.with(Cell::get),
+        }
     }
 
     /// The request id, if any.
     pub fn rid(&self) -> Option<&str> {
         self.rid.as_deref()
+    }
+
+    /// The trace context, if any.
+    pub fn trace(&self) -> Option<Trace> {
+        self.trace
     }
 
     /// Runs `f` in this context (restoring the thread's previous context after, also when `f`
@@ -54,19 +75,23 @@ impl RequestContext {
         struct Restore<'a> {
             context: &'a mut RequestContext,
             previous: Option<Arc<str>>,
+            previous_trace: Option<Trace>,
         }
         impl Drop for Restore<'_> {
             fn drop(&mut self) {
                 self.context.rid = CURRENT.with(|c| c.replace(self.previous.take()));
+                TRACE.with(|c| c.set(self.previous_trace));
             }
         }
         if self.rid.is_none() {
             return f();
         }
         let previous = CURRENT.with(|c| c.replace(self.rid.take()));
+        let previous_trace = TRACE.with(|c| c.replace(self.trace));
         let _restore = Restore {
             context: self,
             previous,
+            previous_trace,
         };
         f()
     }
@@ -80,6 +105,11 @@ pub(crate) fn with_current_rid<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
         c.set(rid);
         result
     })
+}
+
+/// The current request's trace context.
+pub(crate) fn current_trace() -> Option<Trace> {
+    TRACE.with(Cell::get)
 }
 
 #[cfg(test)]

@@ -72,6 +72,16 @@
 //! A line never holds a raw newline or any other control character: every key and string is
 //! escaped by `serde_json`.
 //!
+//! ## Google Cloud Logging
+//!
+//! With `DOCKERFLOW_LOG_GCP=true` ([`LogConfig::gcp`], [`MozlogLayer::with_gcp`]) each line
+//! also carries, after `Fields`, the keys Cloud Logging reads: `severity` (the `Severity` by
+//! name: `CRITICAL`, `ERROR`, `WARNING`, `INFO`, `DEBUG`, ...), `message` (`Fields.msg`, else
+//! the `Type`) and, when the record has a [`Trace`] (`Fields.trace_id` and `Fields.span_id`)
+//! and a project is configured (`DOCKERFLOW_GCP_PROJECT`, else `GOOGLE_CLOUD_PROJECT`),
+//! `logging.googleapis.com/trace` (`projects/PROJECT/traces/TRACE_ID`) and
+//! `logging.googleapis.com/spanId`. The mozlog envelope stays whole.
+//!
 //! ## Size limit
 //!
 //! A line is at most [`MozlogLayer::with_max_line_bytes`] bytes (default 65536, trailing
@@ -112,6 +122,7 @@ mod config;
 mod context;
 mod direct;
 mod fields;
+mod gcp;
 mod mozlog;
 mod panic;
 mod text;
@@ -120,11 +131,12 @@ mod writer;
 
 pub use batch::{flush, BatchedStdout, BatchedStdoutWriter, MAX_QUEUED};
 pub use config::{
-    init, ConfigError, Format, InitError, LogConfig, APP_NAME_VAR, FORMAT_VAR, LEVEL_VAR,
-    MAX_BYTES_VAR, MIN_MAX_LINE_BYTES,
+    init, ConfigError, Format, InitError, LogConfig, APP_NAME_VAR, FORMAT_VAR, GCP_PROJECT_VAR,
+    GCP_VAR, GOOGLE_CLOUD_PROJECT_VAR, LEVEL_VAR, MAX_BYTES_VAR, MIN_MAX_LINE_BYTES,
 };
 pub use context::RequestContext;
 pub use direct::{init_subscriber_in_use, write_direct, Direct, DirectFields, Key};
+pub use gcp::Trace;
 pub use mozlog::{MozlogLayer, DEFAULT_MAX_LINE_BYTES};
 pub use panic::install_panic_hook;
 pub use text::TextLayer;
