@@ -1,7 +1,10 @@
 //! The request layer (CONTRACT 1.9): a request id for every request and one `request.summary`
 //! record per request.
 //!
-//! The id goes into the request's extensions ([`RequestId`]), into the response header, and
+//! The id goes into the request's extensions ([`RequestId`], and the [`Trace`] of a valid
+//! `traceparent`), into the request header when the request did not bring a valid one (so
+//! layers inside, such as tower-http's `PropagateRequestId`, see the id the logs show), into
+//! the response header, and
 //! into a scope entered whenever the inner service's future is polled, so every record written
 //! while handling the request carries `Fields.rid`: a tracing span (`rid`) in general, or,
 //! under the subscriber `dockerflow_mozlog::init` installs (as `dockerflow::main` does), a
@@ -23,7 +26,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::config::RequestConfig;
-use crate::request_id::{RequestId, RequestScope, Uid};
+use crate::request_id::{RequestId, RequestScope, Trace, Uid};
 
 /// Adds request ids and `request.summary` records to a service.
 #[derive(Debug, Clone)]
@@ -62,6 +65,7 @@ pub struct RequestSummary<S> {
 /// values are reference-counted views of what hyper parsed.
 struct Pending {
     rid: RequestId,
+    trace: Option<Trace>,
     method: http::Method,
     uri: http::Uri,
     agent: Option<HeaderValue>,
@@ -85,10 +89,12 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let started = Instant::now();
         let config = &self.config;
-        let rid = RequestId::from_headers(req.headers(), &config.request_id_header);
+        let identity = crate::request_id::identify(req.headers(), &config.request_id_header);
+        let (rid, trace) = (identity.rid, identity.trace);
         let logged = config.wants_summary(req.uri().path());
         let pending = logged.then(|| Pending {
             rid: rid.clone(),
+            trace,
             method: req.method().clone(),
             uri: req.uri().clone(),
             agent: req.headers().get(http::header::USER_AGENT).cloned(),
@@ -96,9 +102,16 @@ where
             querystring: config.summary_querystring,
             started,
         });
-        let mut scope = RequestScope::new(&rid);
+        let mut scope = RequestScope::new(&rid, trace);
         let header = HeaderValue::from_str(rid.as_str()).ok();
+        if let (false, Some(value)) = (identity.from_header, &header) {
+            req.headers_mut()
+                .insert(config.request_id_header.clone(), value.clone());
+        }
         req.extensions_mut().insert(rid);
+        if let Some(trace) = trace {
+            req.extensions_mut().insert(trace);
+        }
         let inner = scope.enter(|| self.inner.call(req));
         ResponseFuture {
             inner,
@@ -164,6 +177,7 @@ fn write_summary(p: &Pending, code: u16, uid: &str) {
     let (agent, lang) = (text(p.agent.as_ref()), text(p.lang.as_ref()));
     Summary {
         rid: p.rid.as_str(),
+        trace: p.trace,
         method: p.method.as_str(),
         path: p.uri.path(),
         querystring: p.querystring.then(|| p.uri.query().unwrap_or_default()),
@@ -182,11 +196,14 @@ fn write_summary(p: &Pending, code: u16, uid: &str) {
 ///
 /// The record is written at `ERROR` when `code` is 500 or more, else at `INFO`; `errno` is
 /// `code` when it is 400 or more, else 0. Its `Fields` are, in this order: `agent`, `path`,
-/// `method`, `code`, `errno`, `lang`, `t`, `rid`, `uid`, and `querystring` when it is `Some`.
+/// `method`, `code`, `errno`, `lang`, `t`, `rid`, `uid`, `trace_id` and `span_id` when there is
+/// a trace context, and `querystring` when it is `Some`.
 #[derive(Debug, Clone, Copy)]
 pub struct Summary<'a> {
     /// The request id.
     pub rid: &'a str,
+    /// The ids of the request's valid `traceparent`, if any.
+    pub trace: Option<Trace>,
     /// The request method.
     pub method: &'a str,
     /// The path, without the query string.
@@ -210,6 +227,7 @@ impl Summary<'_> {
     pub fn write(&self) {
         let Summary {
             rid,
+            trace,
             method,
             path,
             querystring,
@@ -238,6 +256,9 @@ impl Summary<'_> {
                 .u64(const { Key::new("t") }, t)
                 .str(const { Key::new("rid") }, rid)
                 .str(const { Key::new("uid") }, uid);
+            if let Some(trace) = &trace {
+                f.trace(trace);
+            }
             if let Some(q) = querystring {
                 f.str(const { Key::new("querystring") }, q);
             }
@@ -245,14 +266,14 @@ impl Summary<'_> {
         if direct != dockerflow_mozlog::Direct::NotWritten {
             return;
         }
+        // An `Option` field that is `None` is not recorded.
+        let trace_id = trace.as_ref().map(Trace::trace_id);
+        let span_id = trace.as_ref().map(Trace::span_id);
         macro_rules! summary {
             ($level:expr) => {
-                match querystring {
-                    Some(q) => tracing::event!(target: "request.summary", $level,
-                        agent, path, method, code, errno, lang, t, rid, uid, querystring = q),
-                    None => tracing::event!(target: "request.summary", $level,
-                        agent, path, method, code, errno, lang, t, rid, uid),
-                }
+                tracing::event!(target: "request.summary", $level,
+                    agent, path, method, code, errno, lang, t, rid, uid, trace_id, span_id,
+                    querystring)
             };
         }
         if level == tracing::Level::ERROR {

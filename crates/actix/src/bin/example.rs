@@ -4,7 +4,8 @@
 //! - `EXAMPLE_TCP_CHECK=host:port`: a `TcpCheck` named `backend`.
 //!
 //! Routes: `/` answers "hello"; `/slow?ms=N` answers after N milliseconds (at most 60000);
-//! `/log` writes an info record inside the request; `/uid` reports the user `user-42`.
+//! `/log` writes an info record inside the request; `/uid` reports the user `user-42`;
+//! `/request-id` answers the `x-request-id` header the app sees on the request (`none`).
 //! The app's middleware adds `x-app-middleware: seen` to every response it sees, answers 418
 //! to any path starting with `/__` (it must never see the endpoints), and fails `/denied`
 //! with a 403 error.
@@ -53,6 +54,16 @@ fn main() -> ExitCode {
                         }),
                     )
                     .route("/uid", web::get().to(uid))
+                    .route(
+                        "/request-id",
+                        web::get().to(|req: HttpRequest| async move {
+                            req.headers()
+                                .get("x-request-id")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("none")
+                                .to_owned()
+                        }),
+                    )
                     .wrap_fn(|req, srv| {
                         let call = match req.path() {
                             // Never reached for the endpoints: the Dockerflow middleware answers

@@ -6,7 +6,8 @@
 //! - `EXAMPLE_HTTP_CHECK=http://...`: an `HttpCheck` named `upstream`.
 //!
 //! Routes: `/` answers "hello"; `/slow?ms=N` answers after N milliseconds (at most 60000);
-//! `/log` writes an info record inside the request; `/panic` panics; `/static/...` serves
+//! `/log` writes an info record inside the request; `/panic` panics; `/request-id` answers the
+//! `x-request-id` header the app sees on the request (`none` without one); `/static/...` serves
 //! `DOCKERFLOW_STATIC_DIR` when it exists.
 
 use std::process::ExitCode;
@@ -36,6 +37,16 @@ fn app(static_dir: &std::path::Path) -> axum::Router {
                     panic!("panicking on purpose");
                 }
                 "unreachable"
+            }),
+        )
+        .route(
+            "/request-id",
+            get(|headers: axum::http::HeaderMap| async move {
+                headers
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("none")
+                    .to_owned()
             }),
         )
         .route(
