@@ -197,3 +197,39 @@ pub async fn cloud_logging(program: &str) {
             .all(|l| l.len() <= 1024 && l.starts_with("{\"Timestamp\":")));
     }
 }
+
+/// A check that panics is an error for that check alone, with the panic message in its
+/// details; the heartbeat still answers, the other checks are reported as they are, and the
+/// service goes on serving (python-dockerflow #56).
+pub async fn panicking_check(program: &str) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let backend = listener.local_addr().expect("its address").to_string();
+    let app = spawn(
+        program,
+        &[
+            ("EXAMPLE_PANIC_CHECK", "the check fell over"),
+            ("EXAMPLE_TCP_CHECK", &backend),
+        ],
+    );
+    for _ in 0..2 {
+        let r = get(app.address, "/__heartbeat__").await;
+        assert_eq!(r.status, 500, "{}", r.text());
+        let body = r.json();
+        crate::schema::assert_valid("heartbeat.schema.json", &body);
+        assert_eq!(body["status"], "error");
+        assert_eq!(body["checks"]["boom"], "error");
+        assert_eq!(
+            body["checks"]["backend"], "ok",
+            "the other check is unaffected"
+        );
+        let boom = &body["details"]["boom"];
+        assert_eq!(boom["level"], 40);
+        let text = boom["messages"]["dockerflow.health.E101"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no E101 message: {body}"));
+        assert!(text.contains("the check fell over"), "{text}");
+        assert!(body["details"].get("backend").is_none());
+    }
+    assert_eq!(get(app.address, "/__lbheartbeat__").await.status, 200);
+    assert_eq!(get(app.address, "/").await.status, 200, "still serving");
+}

@@ -2,6 +2,7 @@
 //! middleware in front of a tiny app that has a middleware of its own.
 //!
 //! - `EXAMPLE_TCP_CHECK=host:port`: a `TcpCheck` named `backend`.
+//! - `EXAMPLE_PANIC_CHECK=message`: a check named `boom` that panics with `message`.
 //!
 //! Routes: `/` answers "hello"; `/slow?ms=N` answers after N milliseconds (at most 60000);
 //! `/log` writes an info record inside the request; `/uid` reports the user `user-42`;
@@ -17,6 +18,7 @@ use actix_web::dev::Service;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{web, App, HttpRequest, HttpResponse};
 use dockerflow::checks::TcpCheck;
+use dockerflow::heartbeat::Message;
 
 async fn slow(req: HttpRequest) -> &'static str {
     let ms = req
@@ -41,6 +43,11 @@ fn main() -> ExitCode {
         |mut df| async move {
             if let Ok(address) = std::env::var("EXAMPLE_TCP_CHECK") {
                 df = df.check("backend", TcpCheck::new(address));
+            }
+            if let Ok(message) = std::env::var("EXAMPLE_PANIC_CHECK") {
+                df = df.check("boom", move || -> std::future::Ready<Vec<Message>> {
+                    panic!("{message}")
+                });
             }
             df.serve(|| {
                 App::new()

@@ -4,6 +4,7 @@
 //! - `EXAMPLE_TCP_CHECK=host:port`: a `TcpCheck` named `backend`.
 //! - `EXAMPLE_REDIS_CHECK=redis://...`: a `RedisCheck` named `cache`.
 //! - `EXAMPLE_HTTP_CHECK=http://...`: an `HttpCheck` named `upstream`.
+//! - `EXAMPLE_PANIC_CHECK=message`: a check named `boom` that panics with `message`.
 //!
 //! Routes: `/` answers "hello"; `/slow?ms=N` answers after N milliseconds (at most 60000);
 //! `/log` writes an info record inside the request; `/panic` panics; `/request-id` answers the
@@ -62,6 +63,11 @@ fn app(static_dir: &std::path::Path) -> axum::Router {
     router
 }
 
+/// A check that panics with `message` every time it runs.
+fn panicking(message: String) -> impl dockerflow::heartbeat::Check {
+    move || -> std::future::Ready<Vec<dockerflow::heartbeat::Message>> { panic!("{message}") }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     dockerflow::main("dockerflow-example", |mut df| async move {
@@ -73,6 +79,9 @@ async fn main() -> ExitCode {
         }
         if let Ok(url) = std::env::var("EXAMPLE_HTTP_CHECK") {
             df = df.check("upstream", HttpCheck::new(url));
+        }
+        if let Ok(message) = std::env::var("EXAMPLE_PANIC_CHECK") {
+            df = df.check("boom", panicking(message));
         }
         let app = app(&df.config().static_dir);
         df.serve(app).await

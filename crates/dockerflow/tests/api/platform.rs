@@ -12,3 +12,8 @@ async fn trace_context() {
 async fn cloud_logging() {
     platform::cloud_logging(env!("CARGO_BIN_EXE_dockerflow-example")).await;
 }
+
+#[tokio::test]
+async fn a_panicking_check_is_an_error_for_that_check_alone() {
+    platform::panicking_check(env!("CARGO_BIN_EXE_dockerflow-example")).await;
+}
