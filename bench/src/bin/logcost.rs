@@ -75,6 +75,7 @@ fn summary(rid: &str) {
 fn direct_summary(rid: &str) {
     dockerflow::request_summary::Summary {
         rid,
+        trace: None,
         method: "GET",
         path: "/__version__",
         querystring: None,

@@ -233,3 +233,57 @@ pub async fn panicking_check(program: &str) {
     assert_eq!(get(app.address, "/__lbheartbeat__").await.status, 200);
     assert_eq!(get(app.address, "/").await.status, 200, "still serving");
 }
+
+/// `PROGRAM healthcheck` (the self-probe): exit 0 when the service's `/__lbheartbeat__`
+/// answers 200 on `$PORT` over loopback; 1 with a one-line reason when nothing listens, when
+/// the port never answers (within its one-second deadline), and while the service drains.
+pub async fn self_probe(program: &str) {
+    let probe = |port: u16| {
+        let started = std::time::Instant::now();
+        let output = std::process::Command::new(program)
+            .arg("healthcheck")
+            .env_clear()
+            .env("PORT", port.to_string())
+            .output()
+            .expect("run the probe");
+        (output, started.elapsed())
+    };
+    let app = spawn(program, &[("DOCKERFLOW_DRAIN_DELAY_MS", "3000")]);
+    let (ok, _) = probe(app.address.port());
+    assert!(ok.status.success(), "{ok:?}");
+    assert!(ok.stdout.is_empty() && ok.stderr.is_empty(), "{ok:?}");
+
+    let closed = crate::process::free_port();
+    let (refused, _) = probe(closed);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let reason = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert!(
+        reason.starts_with("healthcheck: GET http://") && reason.trim_end().lines().count() == 1,
+        "{reason}"
+    );
+
+    // Accepts the connection, never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let (hung, took) = probe(silent.local_addr().expect("address").port());
+    assert_eq!(hung.status.code(), Some(1), "{hung:?}");
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "the probe hung {took:?}"
+    );
+
+    app.signal("TERM");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let (draining, _) = probe(app.address.port());
+        if draining.status.code() == Some(1) {
+            let reason = String::from_utf8_lossy(&draining.stderr).into_owned();
+            assert!(reason.contains("503"), "{reason}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still healthy while draining"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

@@ -38,6 +38,9 @@ async fn uid() -> HttpResponse {
 }
 
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return dockerflow::healthcheck();
+    }
     actix_web::rt::System::new().block_on(dockerflow_actix::main(
         "dockerflow-actix-example",
         |mut df| async move {

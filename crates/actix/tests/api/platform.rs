@@ -17,3 +17,8 @@ async fn cloud_logging() {
 async fn a_panicking_check_is_an_error_for_that_check_alone() {
     platform::panicking_check(env!("CARGO_BIN_EXE_dockerflow-actix-example")).await;
 }
+
+#[tokio::test]
+async fn the_self_probe() {
+    platform::self_probe(env!("CARGO_BIN_EXE_dockerflow-actix-example")).await;
+}

@@ -6,6 +6,8 @@
 //! - `EXAMPLE_HTTP_CHECK=http://...`: an `HttpCheck` named `upstream`.
 //! - `EXAMPLE_PANIC_CHECK=message`: a check named `boom` that panics with `message`.
 //!
+//! `dockerflow-example healthcheck` is the self-probe (`dockerflow::healthcheck`).
+//!
 //! Routes: `/` answers "hello"; `/slow?ms=N` answers after N milliseconds (at most 60000);
 //! `/log` writes an info record inside the request; `/panic` panics; `/request-id` answers the
 //! `x-request-id` header the app sees on the request (`none` without one); `/static/...` serves
@@ -70,6 +72,9 @@ fn panicking(message: String) -> impl dockerflow::heartbeat::Check {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return dockerflow::healthcheck();
+    }
     dockerflow::main("dockerflow-example", |mut df| async move {
         if let Ok(address) = std::env::var("EXAMPLE_TCP_CHECK") {
             df = df.check("backend", TcpCheck::new(address));
