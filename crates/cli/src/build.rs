@@ -33,6 +33,8 @@ Input:
                           `dockerflow version` does)
   --cmd CMD               Cmd: a JSON array ('[\"serve\"]') or words (serve)
   --env KEY=VALUE         An environment variable (repeatable)
+  --healthcheck           Set the image's Healthcheck to the binary's self-probe
+                          (CMD /app/bin/NAME healthcheck, exec form: no shell needed)
   --base REF              Build on REF (oci:DIR[:TAG], oci-archive:FILE[:TAG],
                           docker-archive:FILE[:NAME:TAG]); pinned by digest in the
                           org.opencontainers.image.base.* annotations
@@ -62,6 +64,7 @@ struct Args {
     cmd: Option<Vec<String>>,
     env: Vec<(String, String)>,
     base: Option<String>,
+    healthcheck: bool,
     outputs: Vec<Output>,
 }
 
@@ -115,6 +118,7 @@ fn parse(args: &[String]) -> Result<Option<Args>, String> {
                 a.env.push((k.to_string(), val.to_string()));
             }
             "--base" => a.base = Some(value()?),
+            "--healthcheck" => a.healthcheck = true,
             "-o" | "--output" => a.outputs.push(Output::parse(&value()?)?),
             other => {
                 return Err(format!(
@@ -218,6 +222,7 @@ fn execute(a: Args) -> Result<(), String> {
         version_json,
         cmd,
         env: a.env.clone(),
+        healthcheck: a.healthcheck,
         base,
         source_date_epoch: epoch,
         host_root: PathBuf::from("/"),

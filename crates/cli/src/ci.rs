@@ -40,6 +40,8 @@ Options:
   --cmd CMD                    The image's Cmd for a daemonless build (required there:
                                words, or a JSON array)
   --static DIR                 Static files for /app/static/ (daemonless build)
+  --healthcheck                The image's Healthcheck runs the binary's self-probe
+                               (daemonless build)
   --image-env K=V              An environment variable in the image's config (daemonless
                                build; repeatable)
   --dockerfile PATH            Build with `docker build -f PATH` instead
@@ -81,6 +83,7 @@ struct CiArgs {
     tags: Vec<String>,
     profile: Option<String>,
     no_run: bool,
+    healthcheck: bool,
     dependency_env: Vec<String>,
     env: Vec<String>,
     image_env: Vec<String>,
@@ -109,6 +112,7 @@ fn parse(args: &[String]) -> Result<Option<CiArgs>, String> {
             "--tag" => a.tags.push(value()?),
             "--profile" => a.profile = Some(value()?),
             "--no-run" => a.no_run = true,
+            "--healthcheck" => a.healthcheck = true,
             "--dependency-env" => a.dependency_env.push(value()?),
             "--env" | "-e" => a.env.push(value()?),
             "--image-env" => a.image_env.push(value()?),
@@ -468,6 +472,9 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
         }
         for e in &a.image_env {
             cmd.args(["--env", e]);
+        }
+        if a.healthcheck {
+            cmd.arg("--healthcheck");
         }
         cmd.arg("--version-json").arg(&version_json);
         cmd.arg("--output").arg(format!("oci:{}", layout.display()));
