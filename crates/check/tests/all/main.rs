@@ -182,6 +182,10 @@ pub const BROKEN_FIXTURES: &[(&str, &str)] = &[
         "image::df302_shell_form, dockerfile::df302_shell_form",
     ),
     ("DF303", "image::df303_port, dockerfile::df303_port"),
+    (
+        "DF304",
+        "image::df304_healthcheck_program_exists, dockerfile::df304_healthcheck_program_exists",
+    ),
     ("DF401", "image::df401_version_json"),
     ("DF601", "runtime::df601_port"),
     ("DF602", "runtime::df602_lbheartbeat"),
