@@ -273,12 +273,12 @@ fn df304(src: &str, expect: Expect) -> dockerflow_check::Finding {
     let (model, _) = DockerfileModel::parse("Dockerfile", src, None, &[]).expect("a stage");
     let report = check_dockerfile(&model, &Options::default());
     let f = report.finding("DF304").expect("DF304").clone();
-    let outcome = match (&f.outcome, expect) {
+    let outcome = matches!(
+        (&f.outcome, expect),
         (Outcome::Pass, Expect::Pass)
-        | (Outcome::Fail, Expect::Fail)
-        | (Outcome::Skipped(_), Expect::Skipped) => true,
-        _ => false,
-    };
+            | (Outcome::Fail, Expect::Fail)
+            | (Outcome::Skipped(_), Expect::Skipped)
+    );
     assert!(outcome, "{src}\nexpected {expect:?}, got {f:?}");
     f
 }

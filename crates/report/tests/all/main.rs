@@ -387,12 +387,12 @@ fn text_for_people() {
     );
     assert!(text.contains("skip  DF401"), "{text}");
     assert!(
-        // Everything but the two failures, the warning, the four passes (DF101, DF302, and
-        // DF502/DF503 on the instructions) and the ignored rule is skipped: a Dockerfile
-        // cannot show the image-only rules.
+        // Everything but the two failures, the warning, the five passes (DF101, DF302, DF304
+        // with no HEALTHCHECK, and DF502/DF503 on the instructions) and the ignored rule is
+        // skipped: a Dockerfile cannot show the image-only rules.
         text.ends_with(&format!(
-            "verdict: FAIL (2 failed, 1 warned, 4 passed, {} skipped, 1 ignored)\n",
-            RULES.len() - 8
+            "verdict: FAIL (2 failed, 1 warned, 5 passed, {} skipped, 1 ignored)\n",
+            RULES.len() - 9
         )),
         "{text}"
     );
