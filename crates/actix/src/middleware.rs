@@ -111,9 +111,6 @@ where
                 .insert(shared.rid_header.clone(), value.clone());
         }
         req.extensions_mut().insert(rid.clone());
-        if let Some(trace) = trace {
-            req.extensions_mut().insert(trace);
-        }
         let pending = config.wants_summary(req.path()).then(|| Pending {
             method: req.method().clone(),
             uri: req.uri().clone(),

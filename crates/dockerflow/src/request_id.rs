@@ -115,15 +115,57 @@ pub fn identify_values(request_id: Option<&[u8]>, traceparent: Option<&[u8]>) ->
             from_header: true,
         };
     }
-    let rid = match &trace {
-        Some(trace) => RequestId(trace.trace_id().into()),
-        None => RequestId::generate(),
-    };
     Identity {
-        rid,
+        rid: fallback(trace.as_ref()),
         trace,
         from_header: false,
     }
+}
+
+/// The id when the request brought no valid one: the trace id, else a new UUID.
+fn fallback(trace: Option<&Trace>) -> RequestId {
+    match trace {
+        Some(trace) => RequestId(trace.trace_id().into()),
+        None => RequestId::generate(),
+    }
+}
+
+/// [`identify`] for the request layer, which also sets the id on the request (when it is not
+/// the header's own) and returns the header value to echo: one hash of the header name, and
+/// no copy of an id that came in the header.
+pub(crate) fn identify_request(
+    headers: &mut HeaderMap,
+    name: &http::HeaderName,
+) -> (RequestId, Option<Trace>, Option<http::HeaderValue>) {
+    use http::header::Entry;
+    let trace = headers
+        .get(TRACEPARENT)
+        .and_then(|v| parse_traceparent(v.as_bytes()));
+    let entry = headers.entry(name.clone());
+    let valid = match &entry {
+        Entry::Occupied(e) => e.get().to_str().ok().and_then(RequestId::parse),
+        Entry::Vacant(_) => None,
+    };
+    if let Some(rid) = valid {
+        let value = match &entry {
+            Entry::Occupied(e) => Some(e.get().clone()),
+            Entry::Vacant(_) => None,
+        };
+        return (rid, trace, value);
+    }
+    let rid = fallback(trace.as_ref());
+    let value = http::HeaderValue::from_str(rid.as_str()).ok();
+    if let Some(value) = &value {
+        match entry {
+            Entry::Occupied(mut e) => {
+                e.insert(value.clone());
+            }
+            Entry::Vacant(e) => {
+                e.insert(value.clone());
+            }
+        }
+    }
+    (rid, trace, value)
 }
 
 /// The W3C trace context header.
@@ -148,9 +190,7 @@ pub fn parse_traceparent(value: &[u8]) -> Option<Trace> {
     if !(shape && length && hex(version) && hex(flags)) {
         return None;
     }
-    let trace_id = std::str::from_utf8(&value[3..35]).ok()?;
-    let span_id = std::str::from_utf8(&value[36..52]).ok()?;
-    Trace::new(trace_id, span_id)
+    Trace::from_hex(&value[3..35], &value[36..52])
 }
 
 /// How a request's id reaches the records written while the request is handled: enter it

@@ -1,8 +1,7 @@
 //! The request layer (CONTRACT 1.9): a request id for every request and one `request.summary`
 //! record per request.
 //!
-//! The id goes into the request's extensions ([`RequestId`], and the [`Trace`] of a valid
-//! `traceparent`), into the request header when the request did not bring a valid one (so
+//! The id goes into the request's extensions ([`RequestId`]), into the request header when the request did not bring a valid one (so
 //! layers inside, such as tower-http's `PropagateRequestId`, see the id the logs show), into
 //! the response header, and
 //! into a scope entered whenever the inner service's future is polled, so every record written
@@ -89,8 +88,8 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let started = Instant::now();
         let config = &self.config;
-        let identity = crate::request_id::identify(req.headers(), &config.request_id_header);
-        let (rid, trace) = (identity.rid, identity.trace);
+        let (rid, trace, header) =
+            crate::request_id::identify_request(req.headers_mut(), &config.request_id_header);
         let logged = config.wants_summary(req.uri().path());
         let pending = logged.then(|| Pending {
             rid: rid.clone(),
@@ -103,15 +102,7 @@ where
             started,
         });
         let mut scope = RequestScope::new(&rid, trace);
-        let header = HeaderValue::from_str(rid.as_str()).ok();
-        if let (false, Some(value)) = (identity.from_header, &header) {
-            req.headers_mut()
-                .insert(config.request_id_header.clone(), value.clone());
-        }
         req.extensions_mut().insert(rid);
-        if let Some(trace) = trace {
-            req.extensions_mut().insert(trace);
-        }
         let inner = scope.enter(|| self.inner.call(req));
         ResponseFuture {
             inner,

@@ -15,9 +15,15 @@ use std::sync::Arc;
 
 use crate::Trace;
 
+/// What a thread's records carry: one cell, so entering a request is one thread-local swap.
+#[derive(Default)]
+struct Current {
+    rid: Option<Arc<str>>,
+    trace: Option<Trace>,
+}
+
 thread_local! {
-    static CURRENT: Cell<Option<Arc<str>>> = const { Cell::new(None) };
-    static TRACE: Cell<Option<Trace>> = const { Cell::new(None) };
+    static CURRENT: Cell<Current> = const { Cell::new(Current { rid: None, trace: None }) };
 }
 
 /// A request id that the mozlog and text layers add as `Fields.rid` (first after `msg`, as the
@@ -48,15 +54,15 @@ impl RequestContext {
     /// The context this thread is in (empty outside any): to carry it into a task the
     /// request spawns.
     pub fn current() -> RequestContext {
-        let rid = CURRENT.with(|c| {
-            let rid = c.take();
-            c.set(rid.clone());
-            rid
-        });
-        RequestContext {
-            rid,
-            trace: TRACE.with(Cell::get),
-        }
+        CURRENT.with(|c| {
+            let current = c.take();
+            let context = RequestContext {
+                rid: current.rid.clone(),
+                trace: current.trace,
+            };
+            c.set(current);
+            context
+        })
     }
 
     /// The request id, if any.
@@ -74,42 +80,38 @@ impl RequestContext {
     pub fn enter<R>(&mut self, f: impl FnOnce() -> R) -> R {
         struct Restore<'a> {
             context: &'a mut RequestContext,
-            previous: Option<Arc<str>>,
-            previous_trace: Option<Trace>,
+            previous: Current,
         }
         impl Drop for Restore<'_> {
             fn drop(&mut self) {
-                self.context.rid = CURRENT.with(|c| c.replace(self.previous.take()));
-                TRACE.with(|c| c.set(self.previous_trace));
+                let previous = std::mem::take(&mut self.previous);
+                self.context.rid = CURRENT.with(|c| c.replace(previous)).rid;
             }
         }
         if self.rid.is_none() {
             return f();
         }
-        let previous = CURRENT.with(|c| c.replace(self.rid.take()));
-        let previous_trace = TRACE.with(|c| c.replace(self.trace));
+        let entered = Current {
+            rid: self.rid.take(),
+            trace: self.trace,
+        };
+        let previous = CURRENT.with(|c| c.replace(entered));
         let _restore = Restore {
             context: self,
             previous,
-            previous_trace,
         };
         f()
     }
 }
 
-/// Runs `f` with the current request id (without cloning it).
-pub(crate) fn with_current_rid<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
+/// Runs `f` with the current request id and trace context (without cloning the id).
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&str>, Option<&Trace>) -> R) -> R {
     CURRENT.with(|c| {
-        let rid = c.take();
-        let result = f(rid.as_deref());
-        c.set(rid);
+        let current = c.take();
+        let result = f(current.rid.as_deref(), current.trace.as_ref());
+        c.set(current);
         result
     })
-}
-
-/// The current request's trace context.
-pub(crate) fn current_trace() -> Option<Trace> {
-    TRACE.with(Cell::get)
 }
 
 #[cfg(test)]

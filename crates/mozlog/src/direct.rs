@@ -101,8 +101,16 @@ impl DirectFields<'_> {
 
     /// Appends `trace_id` and `span_id`, which Cloud Logging's trace keys also take.
     pub fn trace(&mut self, trace: &Trace) -> &mut Self {
-        self.str(const { Key::new("trace_id") }, trace.trace_id())
-            .str(const { Key::new("span_id") }, trace.span_id());
+        // Hex digits need no escaping: the bytes are copied as they are.
+        for (key, value) in [
+            (const { Key::new("trace_id") }, trace.trace_id_bytes()),
+            (const { Key::new("span_id") }, trace.span_id_bytes()),
+        ] {
+            self.key(key);
+            self.buf.push(b'"');
+            self.buf.extend_from_slice(value);
+            self.buf.push(b'"');
+        }
         self.trace = Some(*trace);
         self
     }
@@ -199,7 +207,7 @@ pub fn write_direct(
     };
     let ours = tracing::dispatcher::get_default(|dispatch| {
         dispatch.is::<InitMarker>() && dispatch.current_span().id().is_none()
-    }) && crate::context::with_current_rid(|rid| rid.is_none());
+    }) && crate::context::with_current(|rid, _| rid.is_none());
     if !ours {
         return Direct::NotWritten;
     }

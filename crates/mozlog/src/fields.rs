@@ -210,10 +210,10 @@ where
 {
     fields.text.clear();
     fields.entries.clear();
-    crate::context::with_current_rid(|rid| {
+    crate::context::with_current(|rid, trace| {
         if let Some(rid) = rid {
             fields.insert_with("rid", |buf| push_json_str(buf, rid));
-            if let Some(trace) = crate::context::current_trace() {
+            if let Some(trace) = trace {
                 fields.insert_with("trace_id", |buf| push_json_str(buf, trace.trace_id()));
                 fields.insert_with("span_id", |buf| push_json_str(buf, trace.span_id()));
             }

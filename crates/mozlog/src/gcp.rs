@@ -32,10 +32,25 @@ impl Trace {
     /// The trace `trace_id` (32 lowercase hex digits, not all `0`) and span `span_id` (16, not
     /// all `0`), or `None` when either is not that.
     pub fn new(trace_id: &str, span_id: &str) -> Option<Trace> {
+        Trace::from_hex(trace_id.as_bytes(), span_id.as_bytes())
+    }
+
+    /// [`Trace::new`] from bytes (a header's), with no UTF-8 check: hex digits are ASCII.
+    pub fn from_hex(trace_id: &[u8], span_id: &[u8]) -> Option<Trace> {
         Some(Trace {
             trace_id: hex_id(trace_id)?,
             span_id: hex_id(span_id)?,
         })
+    }
+
+    /// The trace id's bytes, for writers that need no `str` (hex digits need no escaping).
+    pub(crate) fn trace_id_bytes(&self) -> &[u8] {
+        &self.trace_id
+    }
+
+    /// The span id's bytes.
+    pub(crate) fn span_id_bytes(&self) -> &[u8] {
+        &self.span_id
     }
 
     /// The trace id, 32 lowercase hex digits.
@@ -51,20 +66,40 @@ impl Trace {
 
     /// The ids from a record's raw `trace_id` and `span_id` JSON values (quoted strings).
     pub(crate) fn from_json(trace_id: &[u8], span_id: &[u8]) -> Option<Trace> {
-        let unquote = |v: &[u8]| -> Option<String> {
-            let inner = v.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-            String::from_utf8(inner.to_vec()).ok()
+        let unquote = |v: &'_ [u8]| -> Option<Vec<u8>> {
+            Some(v.strip_prefix(b"\"")?.strip_suffix(b"\"")?.to_vec())
         };
-        Trace::new(&unquote(trace_id)?, &unquote(span_id)?)
+        Trace::from_hex(&unquote(trace_id)?, &unquote(span_id)?)
     }
 }
 
-fn hex_id<const N: usize>(text: &str) -> Option<[u8; N]> {
-    let bytes: [u8; N] = text.as_bytes().try_into().ok()?;
-    let hex = bytes
-        .iter()
-        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
-    (hex && bytes.iter().any(|&b| b != b'0')).then_some(bytes)
+/// Whether a byte is a lowercase hex digit (a table: this runs on every traced request).
+static LOWER_HEX: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = matches!(b as u8, b'0'..=b'9' | b'a'..=b'f');
+        b += 1;
+    }
+    table
+};
+
+/// Whether every byte is a lowercase hex digit.
+pub(crate) fn is_lower_hex(bytes: &[u8]) -> bool {
+    let mut ok = true;
+    for &b in bytes {
+        ok &= LOWER_HEX[usize::from(b)];
+    }
+    ok
+}
+
+fn hex_id<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
+    let bytes: [u8; N] = text.try_into().ok()?;
+    let mut nonzero = false;
+    for &b in &bytes {
+        nonzero |= b != b'0';
+    }
+    (is_lower_hex(&bytes) && nonzero).then_some(bytes)
 }
 
 impl fmt::Debug for Trace {
@@ -135,9 +170,9 @@ impl Gcp {
         }
         if let (Some(prefix), Some(trace)) = (&self.trace_prefix, trace) {
             buf.extend_from_slice(prefix);
-            buf.extend_from_slice(&trace.trace_id);
+            buf.extend_from_slice(trace.trace_id_bytes());
             buf.extend_from_slice(b"\",\"logging.googleapis.com/spanId\":\"");
-            buf.extend_from_slice(&trace.span_id);
+            buf.extend_from_slice(trace.span_id_bytes());
             buf.push(b'"');
         }
     }
