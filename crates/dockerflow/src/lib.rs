@@ -24,9 +24,9 @@
 //!
 //! #[tokio::main]
 //! async fn main() -> std::process::ExitCode {
-//!     dockerflow::main("my-service", |df| async move {
+//!     dockerflow::main("my-service", |builder| async move {
 //!         let app = Router::new().route("/", get(|| async { "hello" }));
-//!         df.check("database", TcpCheck::new("127.0.0.1:5432")).serve(app).await
+//!         builder.check("database", TcpCheck::new("127.0.0.1:5432")).serve(app).await
 //!     })
 //!     .await
 //! }
