@@ -16,8 +16,7 @@ use actix_web::http::header::{HeaderName, HeaderValue, ACCEPT_LANGUAGE, USER_AGE
 use actix_web::http::{Method, StatusCode, Uri};
 use actix_web::{Error, HttpMessage, HttpResponse, ResponseError};
 use bytes::Bytes;
-use dockerflow::request_id::RequestScope;
-use dockerflow::request_summary::Summary;
+use dockerflow::adapter::{RequestScope, Summary};
 use dockerflow::Uid;
 
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
@@ -186,7 +185,7 @@ where
 }
 
 enum Call<F> {
-    Endpoint(actix_web::HttpRequest, dockerflow::endpoints::Answer),
+    Endpoint(actix_web::HttpRequest, dockerflow::adapter::Answer),
     App(F),
 }
 
@@ -194,7 +193,7 @@ enum Call<F> {
 fn endpoint(
     df: &dockerflow::Dockerflow,
     req: &ServiceRequest,
-) -> Option<dockerflow::endpoints::Answer> {
+) -> Option<dockerflow::adapter::Answer> {
     if !dockerflow::endpoints::is_endpoint(req.path()) {
         return None;
     }

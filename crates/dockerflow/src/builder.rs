@@ -211,7 +211,7 @@ impl Dockerflow {
         method: &http::Method,
         path: &str,
         headers: &http::HeaderMap,
-    ) -> Option<crate::endpoints::Answer> {
+    ) -> Option<crate::adapter::Answer> {
         self.inner.state.answer(method, path, headers)
     }
 

@@ -64,6 +64,7 @@
 //! | `postgres` | no | `checks::SqlCheck` for PostgreSQL pools (sqlx) |
 #![deny(missing_docs)]
 
+pub mod adapter;
 mod builder;
 pub mod checks;
 pub mod config;

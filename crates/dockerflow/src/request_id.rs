@@ -193,58 +193,6 @@ pub fn parse_traceparent(value: &[u8]) -> Option<Trace> {
     Trace::from_hex(&value[3..35], &value[36..52])
 }
 
-/// How a request's id reaches the records written while the request is handled: enter it
-/// around every poll of the request's future (the request layer does; so does a server
-/// adapter that is not a tower service).
-///
-/// Under the subscriber `dockerflow_mozlog::init` installed (as [`main`](crate::main) does)
-/// it is a [`RequestContext`], which the mozlog and text layers read, and which costs a
-/// fraction of a span; under any other subscriber it is a tracing span
-/// `request{rid=..}` (target `dockerflow.request`), which every layer sees.
-#[derive(Debug)]
-pub enum RequestScope {
-    /// A tracing span with a `rid` field.
-    Span(tracing::Span),
-    /// The mozlog request context.
-    Context(RequestContext),
-}
-
-impl RequestScope {
-    /// The scope of the request `rid` (with its trace context, if any), chosen for the
-    /// subscriber in use on this thread.
-    pub fn new(rid: &RequestId, trace: Option<Trace>) -> RequestScope {
-        if dockerflow_mozlog::init_subscriber_in_use() {
-            RequestScope::Context(RequestContext::new(rid.shared()).with_trace(trace))
-        } else {
-            RequestScope::Span(tracing::info_span!(target: "dockerflow.request", "request",
-                rid = rid.as_str(),
-                trace_id = trace.as_ref().map(Trace::trace_id),
-                span_id = trace.as_ref().map(Trace::span_id)))
-        }
-    }
-
-    /// Runs `f` inside the scope.
-    pub fn enter<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        match self {
-            RequestScope::Span(span) => span.in_scope(f),
-            RequestScope::Context(context) => context.enter(f),
-        }
-    }
-
-    /// `future`, polled inside the scope.
-    pub fn wrap<F: Future>(self, future: F) -> InRequest<F> {
-        let (span, context) = match self {
-            RequestScope::Span(span) => (span, RequestContext::default()),
-            RequestScope::Context(context) => (tracing::Span::none(), context),
-        };
-        InRequest {
-            future,
-            span,
-            context,
-        }
-    }
-}
-
 /// Runs `future` as part of the request being handled where it is created: its log records
 /// carry that request's `rid`. For tasks a handler spawns:
 /// `tokio::spawn(dockerflow::request_id::in_current_request(async { .. }))`.
@@ -263,13 +211,13 @@ pub fn in_current_request<F: Future>(future: F) -> InRequest<F> {
 
 pin_project! {
     /// A future polled inside a request's scope: made by [`in_current_request`] and
-    /// [`RequestScope::wrap`].
+    /// [`RequestScope::wrap`](crate::adapter::RequestScope::wrap).
     #[derive(Debug)]
     pub struct InRequest<F> {
         #[pin]
-        future: F,
-        span: tracing::Span,
-        context: RequestContext,
+        pub(crate) future: F,
+        pub(crate) span: tracing::Span,
+        pub(crate) context: RequestContext,
     }
 }
 

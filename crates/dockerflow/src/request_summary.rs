@@ -24,8 +24,9 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::adapter::{RequestScope, Summary};
 use crate::config::RequestConfig;
-use crate::request_id::{RequestId, RequestScope, Trace, Uid};
+use crate::request_id::{RequestId, Trace, Uid};
 
 /// Adds request ids and `request.summary` records to a service.
 #[derive(Debug, Clone)]
@@ -179,100 +180,6 @@ fn write_summary(p: &Pending, code: u16, uid: &str) {
         t: p.started.elapsed().as_millis() as u64,
     }
     .write();
-}
-
-/// One `request.summary` record (CONTRACT 1.9), as [`RequestSummaryLayer`] writes it: for
-/// servers that are not tower services (an actix-web adapter, a hand-written hyper loop) to
-/// write exactly the same record.
-///
-/// The record is written at `ERROR` when `code` is 500 or more, else at `INFO`; `errno` is
-/// `code` when it is 400 or more, else 0. Its `Fields` are, in this order: `agent`, `path`,
-/// `method`, `code`, `errno`, `lang`, `t`, `rid`, `uid`, `trace_id` and `span_id` when there is
-/// a trace context, and `querystring` when it is `Some`.
-#[derive(Debug, Clone, Copy)]
-pub struct Summary<'a> {
-    /// The request id.
-    pub rid: &'a str,
-    /// The ids of the request's valid `traceparent`, if any.
-    pub trace: Option<Trace>,
-    /// The request method.
-    pub method: &'a str,
-    /// The path, without the query string.
-    pub path: &'a str,
-    /// The query string (without `?`), only when the service opted in to logging it.
-    pub querystring: Option<&'a str>,
-    /// The `User-Agent` header, empty when absent.
-    pub agent: &'a str,
-    /// The `Accept-Language` header, empty when absent.
-    pub lang: &'a str,
-    /// The response status.
-    pub code: u16,
-    /// The user id ([`Uid`]), empty when unknown.
-    pub uid: &'a str,
-    /// Milliseconds from receiving the request to the response head.
-    pub t: u64,
-}
-
-impl Summary<'_> {
-    /// Writes the record.
-    pub fn write(&self) {
-        let Summary {
-            rid,
-            trace,
-            method,
-            path,
-            querystring,
-            agent,
-            lang,
-            code,
-            uid,
-            t,
-        } = *self;
-        let errno = if code >= 400 { code } else { 0 };
-        let level = if code >= 500 {
-            tracing::Level::ERROR
-        } else {
-            tracing::Level::INFO
-        };
-        // The same line without tracing's visitors when the mozlog subscriber of `init` is
-        // the one in use (see `dockerflow_mozlog::write_direct`): a third of the record's cost.
-        let direct = dockerflow_mozlog::write_direct("request.summary", level, |f| {
-            use dockerflow_mozlog::Key;
-            f.str(const { Key::new("agent") }, agent)
-                .str(const { Key::new("path") }, path)
-                .str(const { Key::new("method") }, method)
-                .u64(const { Key::new("code") }, code.into())
-                .u64(const { Key::new("errno") }, errno.into())
-                .str(const { Key::new("lang") }, lang)
-                .u64(const { Key::new("t") }, t)
-                .str(const { Key::new("rid") }, rid)
-                .str(const { Key::new("uid") }, uid);
-            if let Some(trace) = &trace {
-                f.trace(trace);
-            }
-            if let Some(q) = querystring {
-                f.str(const { Key::new("querystring") }, q);
-            }
-        });
-        if direct != dockerflow_mozlog::Direct::NotWritten {
-            return;
-        }
-        // An `Option` field that is `None` is not recorded.
-        let trace_id = trace.as_ref().map(Trace::trace_id);
-        let span_id = trace.as_ref().map(Trace::span_id);
-        macro_rules! summary {
-            ($level:expr) => {
-                tracing::event!(target: "request.summary", $level,
-                    agent, path, method, code, errno, lang, t, rid, uid, trace_id, span_id,
-                    querystring)
-            };
-        }
-        if level == tracing::Level::ERROR {
-            summary!(tracing::Level::ERROR)
-        } else {
-            summary!(tracing::Level::INFO)
-        }
-    }
 }
 
 /// A header's value as text (lossy for bytes that are not UTF-8; borrowed when it is).
