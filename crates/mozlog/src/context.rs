@@ -16,10 +16,12 @@ use std::sync::Arc;
 use crate::Trace;
 
 /// What a thread's records carry: one cell, so entering a request is one thread-local swap.
+/// The trace is boxed (allocated once per traced request) so the cell stays three words: it
+/// is swapped on every poll of every request.
 #[derive(Default)]
 struct Current {
     rid: Option<Arc<str>>,
-    trace: Option<Trace>,
+    trace: Option<Box<Trace>>,
 }
 
 thread_local! {
@@ -33,7 +35,7 @@ thread_local! {
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
     rid: Option<Arc<str>>,
-    trace: Option<Trace>,
+    trace: Option<Box<Trace>>,
 }
 
 impl RequestContext {
@@ -47,7 +49,7 @@ impl RequestContext {
 
     /// The same context, with the request's trace context.
     pub fn with_trace(mut self, trace: Option<Trace>) -> RequestContext {
-        self.trace = trace;
+        self.trace = trace.map(Box::new);
         self
     }
 
@@ -58,7 +60,7 @@ impl RequestContext {
             let current = c.take();
             let context = RequestContext {
                 rid: current.rid.clone(),
-                trace: current.trace,
+                trace: current.trace.clone(),
             };
             c.set(current);
             context
@@ -72,7 +74,7 @@ impl RequestContext {
 
     /// The trace context, if any.
     pub fn trace(&self) -> Option<Trace> {
-        self.trace
+        self.trace.as_deref().copied()
     }
 
     /// Runs `f` in this context (restoring the thread's previous context after, also when `f`
@@ -85,7 +87,9 @@ impl RequestContext {
         impl Drop for Restore<'_> {
             fn drop(&mut self) {
                 let previous = std::mem::take(&mut self.previous);
-                self.context.rid = CURRENT.with(|c| c.replace(previous)).rid;
+                let entered = CURRENT.with(|c| c.replace(previous));
+                self.context.rid = entered.rid;
+                self.context.trace = entered.trace;
             }
         }
         if self.rid.is_none() {
@@ -93,7 +97,7 @@ impl RequestContext {
         }
         let entered = Current {
             rid: self.rid.take(),
-            trace: self.trace,
+            trace: self.trace.take(),
         };
         let previous = CURRENT.with(|c| c.replace(entered));
         let _restore = Restore {
@@ -108,7 +112,7 @@ impl RequestContext {
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&str>, Option<&Trace>) -> R) -> R {
     CURRENT.with(|c| {
         let current = c.take();
-        let result = f(current.rid.as_deref(), current.trace.as_ref());
+        let result = f(current.rid.as_deref(), current.trace.as_deref());
         c.set(current);
         result
     })
@@ -168,6 +172,21 @@ mod tests {
                 r#"{"msg":"outside"}}"#,
             ]
         );
+    }
+
+    #[test]
+    fn the_trace_is_entered_and_restored_with_the_rid() {
+        let trace = Trace::new("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
+        let mut outer = RequestContext::new("outer".into()).with_trace(trace);
+        outer.enter(|| {
+            assert_eq!(RequestContext::current().trace(), trace);
+            RequestContext::new("inner".into()).enter(|| {
+                assert_eq!(RequestContext::current().trace(), None, "not inherited");
+            });
+            assert_eq!(RequestContext::current().trace(), trace, "restored");
+        });
+        assert_eq!(outer.trace(), trace, "handed back after the call");
+        assert_eq!(RequestContext::current().trace(), None);
     }
 
     #[test]
