@@ -47,7 +47,8 @@
 //! | `Fields` | object | the payload, described below |
 //!
 //! `Fields` holds, in this order: `msg` (the event's message, if it has one), then the `rid` of
-//! the [`RequestContext`] the thread is in, if any, then the fields of every span the event
+//! the [`RequestContext`] the thread is in, if any (with its [`Trace`]'s `trace_id` and
+//! `span_id` when it has one), then the fields of every span the event
 //! is inside, outermost first, then the event's own fields. A key seen
 //! twice keeps its first position and its last value: an inner span wins over an outer one,
 //! the event over its spans. The `type` field and a boolean `critical` field of the event are
