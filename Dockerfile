@@ -69,5 +69,8 @@ ENV PORT=8000 \
 EXPOSE 8000
 WORKDIR /app
 USER app
+# The self-probe: the image has no shell, curl or wget, and needs none.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
+    CMD ["/app/bin/dockerflow-demo", "healthcheck"]
 ENTRYPOINT ["/app/bin/dockerflow-demo"]
 CMD ["serve"]

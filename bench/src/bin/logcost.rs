@@ -19,7 +19,7 @@ fn main() {
     // `valgrind --tool=callgrind`, which a busy machine does not disturb.
     let only = std::env::args().nth(2);
     let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
-    // `direct`: the summary as `dockerflow::request_summary::Summary` writes it under the
+    // `direct`: the summary as `dockerflow::adapter::Summary` writes it under the
     // subscriber `dockerflow_mozlog::init` installs (stdout through the batching queue: send
     // it to /dev/null), which takes the direct path.
     let rid = "0b8b8b2e-8f4b-4c3a-9d3e-0a1b2c3d4e5f";
@@ -73,8 +73,9 @@ fn summary(rid: &str) {
 }
 
 fn direct_summary(rid: &str) {
-    dockerflow::request_summary::Summary {
+    dockerflow::adapter::Summary {
         rid,
+        trace: None,
         method: "GET",
         path: "/__version__",
         querystring: None,

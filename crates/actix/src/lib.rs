@@ -5,7 +5,7 @@
 //! configuration from the environment ([`dockerflow::Config`]), mozlog logging, the heartbeat
 //! runner, version.json, the endpoints (through [`dockerflow::Dockerflow::endpoint`], the same
 //! function the tower layer answers with, so both servers give the same bytes), request ids
-//! and `request.summary` ([`dockerflow::request_summary::Summary`]), and the shutdown sequence
+//! and `request.summary` ([`dockerflow::adapter::Summary`]), and the shutdown sequence
 //! ([`dockerflow::Shutdown`]). This crate only adapts them to actix-web: a middleware and a
 //! server loop. It depends on `dockerflow` (without its axum feature) and on no tooling crate.
 //!

@@ -14,11 +14,12 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{HeaderName, HeaderValue, ACCEPT_LANGUAGE, USER_AGENT};
 use actix_web::http::{Method, StatusCode, Uri};
-use actix_web::{Error, HttpResponse, ResponseError};
+use actix_web::{Error, HttpMessage, HttpResponse, ResponseError};
 use bytes::Bytes;
-use dockerflow::request_id::RequestScope;
-use dockerflow::request_summary::Summary;
-use dockerflow::{RequestId, Uid};
+use dockerflow::adapter::{RequestScope, Summary};
+use dockerflow::Uid;
+
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
 /// The Dockerflow middleware for an actix-web `App` (see [`crate::Dockerflow::middleware`]).
 #[derive(Debug, Clone)]
@@ -93,16 +94,22 @@ where
 
     actix_web::dev::forward_ready!(inner);
 
-    fn call(&self, req: ServiceRequest) -> Self::Future {
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
         let started = Instant::now();
         let shared = self.shared.clone();
         let config = &shared.df.config().requests;
-        let rid = req
-            .headers()
-            .get(&shared.rid_header)
-            .and_then(|v| v.to_str().ok())
-            .and_then(RequestId::parse)
-            .unwrap_or_else(RequestId::generate);
+        let identity = dockerflow::request_id::identify_values(
+            req.headers().get(&shared.rid_header).map(|v| v.as_bytes()),
+            req.headers().get(TRACEPARENT).map(|v| v.as_bytes()),
+        );
+        let (rid, trace) = (identity.rid, identity.trace);
+        let header = HeaderValue::from_str(rid.as_str()).ok();
+        if let (false, Some(value)) = (identity.from_header, &header) {
+            // The layers inside (and the app) see the id the logs show.
+            req.headers_mut()
+                .insert(shared.rid_header.clone(), value.clone());
+        }
+        req.extensions_mut().insert(rid.clone());
         let pending = config.wants_summary(req.path()).then(|| Pending {
             method: req.method().clone(),
             uri: req.uri().clone(),
@@ -110,7 +117,7 @@ where
             lang: req.headers().get(ACCEPT_LANGUAGE).cloned(),
             querystring: config.summary_querystring,
         });
-        let mut scope = RequestScope::new(&rid);
+        let mut scope = RequestScope::new(&rid, trace);
         let call = scope.enter(|| match endpoint(&shared.df, &req) {
             Some(answer) => {
                 let (request, _payload) = req.into_parts();
@@ -130,7 +137,6 @@ where
                     }
                 })
                 .await;
-            let header = HeaderValue::from_str(rid.as_str()).ok();
             let (result, code, uid) = match result {
                 Ok(mut response) => {
                     if let Some(value) = header {
@@ -161,6 +167,7 @@ where
                 };
                 Summary {
                     rid: rid.as_str(),
+                    trace,
                     method: p.method.as_str(),
                     path: p.uri.path(),
                     querystring: p.querystring.then(|| p.uri.query().unwrap_or_default()),
@@ -178,7 +185,7 @@ where
 }
 
 enum Call<F> {
-    Endpoint(actix_web::HttpRequest, dockerflow::endpoints::Answer),
+    Endpoint(actix_web::HttpRequest, dockerflow::adapter::Answer),
     App(F),
 }
 
@@ -186,7 +193,7 @@ enum Call<F> {
 fn endpoint(
     df: &dockerflow::Dockerflow,
     req: &ServiceRequest,
-) -> Option<dockerflow::endpoints::Answer> {
+) -> Option<dockerflow::adapter::Answer> {
     if !dockerflow::endpoints::is_endpoint(req.path()) {
         return None;
     }

@@ -67,12 +67,30 @@ pub struct BuildSpec {
     pub cmd: Vec<String>,
     /// Extra environment variables, after `PATH` and `PORT`.
     pub env: Vec<(String, String)>,
+    /// Sets the image's `Healthcheck` to the service's self-probe, exec form, no shell:
+    /// `["CMD", "/app/bin/NAME", "healthcheck"]` (see [`self_probe_healthcheck`]).
+    pub healthcheck: bool,
     /// The base image, or `None` for a scratch image holding the binary's libraries.
     pub base: Option<Base>,
     /// Seconds since the epoch for every file time and `created`.
     pub source_date_epoch: u64,
     /// Where the binary's libraries and the CA certificates are read from (`/`).
     pub host_root: PathBuf,
+}
+
+/// The image config's `Healthcheck` running the service's self-probe (`NAME healthcheck`:
+/// GET `/__lbheartbeat__` on `$PORT`, exit 0/1 within a second; CONTRACT 2): exec form, so an
+/// image without a shell runs it; every 10 s, a 3 s timeout, 3 retries, 5 s to start (Docker's
+/// durations are nanoseconds).
+pub fn self_probe_healthcheck(name: &str) -> Value {
+    const SECOND: u64 = 1_000_000_000;
+    serde_json::json!({
+        "Test": ["CMD", format!("/app/bin/{name}"), "healthcheck"],
+        "Interval": 10 * SECOND,
+        "Timeout": 3 * SECOND,
+        "StartPeriod": 5 * SECOND,
+        "Retries": 3,
+    })
 }
 
 fn err(kind: ErrorKind, s: impl Into<String>) -> Error {
@@ -661,6 +679,10 @@ pub fn build(spec: BuildSpec) -> Result<BuiltImage, BuildError> {
     cc.entrypoint = Field::Value(vec![format!("/app/bin/{}", spec.name)]);
     cc.cmd = Field::Value(spec.cmd.clone());
     cc.working_dir = Field::Value("/app".into());
+    if spec.healthcheck {
+        cc.extra
+            .insert("Healthcheck".into(), self_probe_healthcheck(&spec.name));
+    }
     let mut ports = cc.exposed_ports.value().cloned().unwrap_or_default();
     ports.insert(format!("{PORT}/tcp"), Value::Object(serde_json::Map::new()));
     cc.exposed_ports = Field::Value(ports);

@@ -134,6 +134,7 @@ fn execute(a: &BuildArgs) -> Result<(), String> {
         version_json,
         cmd,
         env: a.env.clone(),
+        healthcheck: a.healthcheck,
         base,
         source_date_epoch: epoch,
         host_root: PathBuf::from("/"),

@@ -331,6 +331,7 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
             version_json: Some(version_json.clone()),
             cmd: a.cmd.clone(),
             env: a.image_env.clone(),
+            healthcheck: a.healthcheck,
             outputs: vec![
                 format!("oci:{}", layout.display()),
                 format!("docker-archive:{}:dockerflow-ci:latest", archive.display()),

@@ -344,6 +344,10 @@ pub(crate) struct BuildArgs {
     /// An environment variable (repeatable)
     #[arg(long, value_name = "KEY=VALUE", help_heading = "Input", value_parser = parse_key_value)]
     pub(crate) env: Vec<(String, String)>,
+    /// Set the image's Healthcheck to the binary's self-probe (`CMD /app/bin/NAME
+    /// healthcheck`, exec form: no shell needed)
+    #[arg(long, help_heading = "Input")]
+    pub(crate) healthcheck: bool,
     /// Build on REF (`oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`,
     /// `docker-archive:FILE[:NAME:TAG]`); pinned by digest in the
     /// org.opencontainers.image.base.* annotations
@@ -430,6 +434,9 @@ pub(crate) struct CiArgs {
     /// An environment variable in the image's config (daemonless build; repeatable)
     #[arg(long, value_name = "K=V", value_parser = parse_key_value)]
     pub(crate) image_env: Vec<(String, String)>,
+    /// The image's Healthcheck runs the binary's self-probe (daemonless build)
+    #[arg(long)]
+    pub(crate) healthcheck: bool,
     /// Build with `docker build -f PATH` instead
     #[arg(long, value_name = "PATH")]
     pub(crate) dockerfile: Option<PathBuf>,

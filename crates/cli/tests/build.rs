@@ -161,6 +161,37 @@ fn same_inputs_same_digest_other_epoch_other_digest() {
 }
 
 #[test]
+fn healthcheck_sets_the_self_probe_in_exec_form() {
+    let tmp = workdir("healthcheck");
+    let bin = some_binary();
+    let with = format!("oci:{}:v1", tmp.path().join("with").display());
+    let mut args = build_args(bin.to_str().expect("utf-8"), &with);
+    args.push("--healthcheck");
+    ok(&dockerflow(&args, tmp.path(), EPOCH));
+    let (image, _) = read_back(&with);
+    let config: Value = serde_json::from_slice(image.raw_config()).expect("config");
+    let healthcheck = &config["config"]["Healthcheck"];
+    assert_eq!(
+        healthcheck["Test"],
+        json!(["CMD", "/app/bin/app-server", "healthcheck"])
+    );
+    assert_eq!(healthcheck["Timeout"], 3_000_000_000u64);
+
+    let without = format!("oci:{}:v1", tmp.path().join("without").display());
+    ok(&dockerflow(
+        &build_args(bin.to_str().expect("utf-8"), &without),
+        tmp.path(),
+        EPOCH,
+    ));
+    let (image, _) = read_back(&without);
+    let config: Value = serde_json::from_slice(image.raw_config()).expect("config");
+    assert!(
+        config["config"].get("Healthcheck").is_none(),
+        "off by default"
+    );
+}
+
+#[test]
 fn the_image_is_compliant_by_construction() {
     let tmp = workdir("compliant");
     let bin = some_binary();

@@ -156,6 +156,11 @@ fn image_config_is_dockerflow_to_the_letter() {
         serde_json::json!(["/app/bin/dockerflow-demo"])
     );
     assert_eq!(config["Cmd"], serde_json::json!(["serve"]));
+    assert_eq!(
+        config["Healthcheck"]["Test"],
+        serde_json::json!(["CMD", "/app/bin/dockerflow-demo", "healthcheck"]),
+        "the self-probe, no shell"
+    );
     assert_eq!(config["WorkingDir"], "/app");
     let env: Vec<&str> = config["Env"]
         .as_array()
@@ -203,6 +208,9 @@ fn endpoints_uid_and_a_read_only_root() {
     assert_eq!(heartbeat["checks"]["database"], "ok");
     let (status, _, body) = get(c.port, "/__lbheartbeat__").expect("lbheartbeat");
     assert_eq!((status, body.len()), (200, 0));
+    // The image's HEALTHCHECK, run by hand in the container: the self-probe succeeds.
+    let probe = run(&["exec", &c.id, "/app/bin/dockerflow-demo", "healthcheck"]);
+    assert!(probe.stderr.is_empty(), "{probe:?}");
 
     // The app works on a read-only root: it writes to its /data volume.
     let (status, _, body) = request(

@@ -153,6 +153,30 @@ impl Dockerflow {
         &self.inner.state.shutdown
     }
 
+    /// A future for `axum::serve(..).with_graceful_shutdown(..)` (or any server's graceful
+    /// shutdown): it listens for SIGTERM and SIGINT, and resolves once the configured drain
+    /// delay has passed after the first (at once on a second), `/__lbheartbeat__` answering 503
+    /// meanwhile. Needs a tokio runtime with I/O enabled; if the signals cannot be listened
+    /// for, a warning is logged and only [`Shutdown::trigger`] ends it.
+    ///
+    /// ```no_run
+    /// # async fn run(df: dockerflow::Dockerflow, app: axum::Router) -> std::io::Result<()> {
+    /// let listener = tokio::net::TcpListener::bind(("0.0.0.0", df.config().port)).await?;
+    /// let app = app.layer(df.layer());
+    /// axum::serve(listener, app)
+    ///     .with_graceful_shutdown(df.shutdown_signal())
+    ///     .await
+    /// # }
+    /// ```
+    pub fn shutdown_signal(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let shutdown = self.shutdown();
+        if let Err(e) = shutdown.listen_for_signals() {
+            tracing::warn!(target: "dockerflow.shutdown", error = %e,
+                "cannot listen for SIGTERM and SIGINT: only Shutdown::trigger ends the server");
+        }
+        shutdown.drained(self.config().shutdown.drain_delay)
+    }
+
     /// Everything Dockerflow adds to a service, as one tower layer: wrap the whole application
     /// with it, outermost, so no application middleware sits in front of the endpoints.
     ///
@@ -187,7 +211,7 @@ impl Dockerflow {
         method: &http::Method,
         path: &str,
         headers: &http::HeaderMap,
-    ) -> Option<crate::endpoints::Answer> {
+    ) -> Option<crate::adapter::Answer> {
         self.inner.state.answer(method, path, headers)
     }
 

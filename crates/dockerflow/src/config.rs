@@ -33,6 +33,8 @@ pub const SETTINGS: &[Setting] = &[
     Setting { name: "DOCKERFLOW_LOG_FORMAT", default: "mozlog (text on a terminal)", doc: "`mozlog` (JSON lines) or `text` (human-readable, for local work)." },
     Setting { name: "DOCKERFLOW_LOG_LEVEL", default: "info", doc: "Log filter: a level, or `level,target=level,...`." },
     Setting { name: "DOCKERFLOW_LOG_MAX_BYTES", default: "65536", doc: "Largest mozlog line; longer records are truncated with a marker, never split or dropped." },
+    Setting { name: "DOCKERFLOW_LOG_GCP", default: "false", doc: "`true` adds Google Cloud Logging's `severity`, `message` and (with a `traceparent` and a project) `logging.googleapis.com/trace` and `logging.googleapis.com/spanId` to every mozlog line, beside the whole envelope." },
+    Setting { name: "DOCKERFLOW_GCP_PROJECT", default: "`GOOGLE_CLOUD_PROJECT`", doc: "The Google Cloud project in `logging.googleapis.com/trace`." },
     Setting { name: "DOCKERFLOW_VERSION_FILE", default: "/app/version.json (then ./version.json)", doc: "Where version.json is read, once, at start-up." },
     Setting { name: "DOCKERFLOW_HEARTBEAT_FAILED_STATUS", default: "500", doc: "HTTP status of a failing heartbeat (500-599)." },
     Setting { name: "DOCKERFLOW_HEARTBEAT_CHECK_TIMEOUT_MS", default: "3000", doc: "Time limit of each check; a check over it is an error." },

@@ -27,7 +27,8 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::heartbeat::{BoxFuture, Heartbeat};
+use crate::adapter::{Answer, AnswerKind};
+use crate::heartbeat::Heartbeat;
 use crate::shutdown::Shutdown;
 use crate::version::VersionFile;
 
@@ -201,49 +202,6 @@ impl State {
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or_default();
         constant_time_eq(given.as_bytes(), token.as_bytes())
-    }
-}
-
-/// The answer of an endpoint (see [`crate::Dockerflow::endpoint`]): ready at once, except
-/// `/__heartbeat__`'s, which waits for the heartbeat run. The body is whole; for `HEAD` it is
-/// empty and `Content-Length` still gives the length of the `GET` body.
-pub struct Answer {
-    kind: AnswerKind,
-}
-
-enum AnswerKind {
-    Ready(Option<Response<Bytes>>),
-    Heartbeat(BoxFuture<'static, Response<Bytes>>),
-}
-
-impl Answer {
-    fn ready(response: Response<Bytes>) -> Answer {
-        Answer {
-            kind: AnswerKind::Ready(Some(response)),
-        }
-    }
-}
-
-impl std::fmt::Debug for Answer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.kind {
-            AnswerKind::Ready(r) => f.debug_tuple("Answer::Ready").field(r).finish(),
-            AnswerKind::Heartbeat(_) => f.write_str("Answer::Heartbeat"),
-        }
-    }
-}
-
-impl Future for Answer {
-    type Output = Response<Bytes>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match &mut self.kind {
-            AnswerKind::Ready(response) => match response.take() {
-                Some(r) => Poll::Ready(r),
-                None => panic!("Answer polled after completion"),
-            },
-            AnswerKind::Heartbeat(fut) => fut.as_mut().poll(cx),
-        }
     }
 }
 

@@ -24,9 +24,9 @@
 //!
 //! #[tokio::main]
 //! async fn main() -> std::process::ExitCode {
-//!     dockerflow::main("my-service", |df| async move {
+//!     dockerflow::main("my-service", |builder| async move {
 //!         let app = Router::new().route("/", get(|| async { "hello" }));
-//!         df.check("database", TcpCheck::new("127.0.0.1:5432")).serve(app).await
+//!         builder.check("database", TcpCheck::new("127.0.0.1:5432")).serve(app).await
 //!     })
 //!     .await
 //! }
@@ -66,10 +66,12 @@
 // docs.rs (`--cfg docsrs`, nightly): items behind a feature show the feature they need.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod adapter;
 mod builder;
 pub mod checks;
 pub mod config;
 pub mod endpoints;
+mod healthcheck;
 pub mod heartbeat;
 pub mod redact;
 pub mod request_id;
@@ -83,6 +85,7 @@ pub mod version;
 pub use builder::{Builder, Dockerflow, DockerflowLayer};
 pub use config::{Config, ConfigError};
 pub use endpoints::NotFound;
+pub use healthcheck::{healthcheck, probe_lbheartbeat, HealthcheckError, HEALTHCHECK_DEADLINE};
 pub use request_id::{RequestId, Uid};
 pub use serve::{main, App, AppBody, BoxError, Server, StartError};
 pub use shutdown::Shutdown;

@@ -1,6 +1,8 @@
 //! Request ids (CONTRACT 1.9): taken from the configured header when it is 1-128 characters
-//! of `[A-Za-z0-9._:-]`, otherwise a new UUID v4; echoed in the response and present as `rid`
-//! on every log record written while the request is handled.
+//! of `[A-Za-z0-9._:-]`, otherwise the trace id of a valid W3C `traceparent` header, otherwise
+//! a new UUID v4; echoed in the response, set on the request for the layers inside, and present
+//! as `rid` on every log record written while the request is handled. A valid `traceparent`'s
+//! ids ([`Trace`]) are on those records too (`trace_id`, `span_id`); an invalid one is ignored.
 
 use std::fmt;
 use std::future::Future;
@@ -9,6 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use dockerflow_mozlog::RequestContext;
+pub use dockerflow_mozlog::Trace;
 use http::HeaderMap;
 use pin_project_lite::pin_project;
 
@@ -59,13 +62,10 @@ impl RequestId {
         )
     }
 
-    /// The id in `headers[name]` when valid, else a new one.
+    /// The id in `headers[name]` when valid, else a valid `traceparent`'s trace id, else a new
+    /// one (see [`identify`]).
     pub fn from_headers(headers: &HeaderMap, name: &http::HeaderName) -> RequestId {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(RequestId::parse)
-            .unwrap_or_else(RequestId::generate)
+        identify(headers, name).rid
     }
 
     /// The id as text.
@@ -79,54 +79,118 @@ impl RequestId {
     }
 }
 
-/// How a request's id reaches the records written while the request is handled: enter it
-/// around every poll of the request's future (the request layer does; so does a server
-/// adapter that is not a tower service).
-///
-/// Under the subscriber `dockerflow_mozlog::init` installed (as [`main`](crate::main) does)
-/// it is a [`RequestContext`], which the mozlog and text layers read, and which costs a
-/// fraction of a span; under any other subscriber it is a tracing span
-/// `request{rid=..}` (target `dockerflow.request`), which every layer sees.
-#[derive(Debug)]
-pub enum RequestScope {
-    /// A tracing span with a `rid` field.
-    Span(tracing::Span),
-    /// The mozlog request context.
-    Context(RequestContext),
+/// A request's id and trace context, as [`identify`] finds them in its headers.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// The request id.
+    pub rid: RequestId,
+    /// The ids of a valid `traceparent` header.
+    pub trace: Option<Trace>,
+    /// Whether `rid` is the request id header's own value (else the header is absent or
+    /// invalid, and the request layer sets it on the request for the layers inside).
+    pub from_header: bool,
 }
 
-impl RequestScope {
-    /// The scope of the request `rid`, chosen for the subscriber in use on this thread.
-    pub fn new(rid: &RequestId) -> RequestScope {
-        if dockerflow_mozlog::init_subscriber_in_use() {
-            RequestScope::Context(RequestContext::new(rid.shared()))
-        } else {
-            RequestScope::Span(
-                tracing::info_span!(target: "dockerflow.request", "request", rid = rid.as_str()),
-            )
-        }
-    }
+/// The request id in `headers[name]` when valid (1-128 characters of `[A-Za-z0-9._:-]`), else
+/// the trace id of a valid W3C `traceparent` header, else a new UUID v4; and that
+/// `traceparent`'s ids.
+pub fn identify(headers: &HeaderMap, name: &http::HeaderName) -> Identity {
+    identify_values(
+        headers.get(name).map(|v| v.as_bytes()),
+        headers.get(TRACEPARENT).map(|v| v.as_bytes()),
+    )
+}
 
-    /// Runs `f` inside the scope.
-    pub fn enter<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        match self {
-            RequestScope::Span(span) => span.in_scope(f),
-            RequestScope::Context(context) => context.enter(f),
-        }
-    }
-
-    /// `future`, polled inside the scope.
-    pub fn wrap<F: Future>(self, future: F) -> InRequest<F> {
-        let (span, context) = match self {
-            RequestScope::Span(span) => (span, RequestContext::default()),
-            RequestScope::Context(context) => (tracing::Span::none(), context),
+/// [`identify`] from the two headers' values, for a server whose header types are not
+/// `http` 1's (the actix-web adapter).
+pub fn identify_values(request_id: Option<&[u8]>, traceparent: Option<&[u8]>) -> Identity {
+    let trace = traceparent.and_then(parse_traceparent);
+    if let Some(rid) = request_id
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .and_then(RequestId::parse)
+    {
+        return Identity {
+            rid,
+            trace,
+            from_header: true,
         };
-        InRequest {
-            future,
-            span,
-            context,
+    }
+    Identity {
+        rid: fallback(trace.as_ref()),
+        trace,
+        from_header: false,
+    }
+}
+
+/// The id when the request brought no valid one: the trace id, else a new UUID.
+fn fallback(trace: Option<&Trace>) -> RequestId {
+    match trace {
+        Some(trace) => RequestId(trace.trace_id().into()),
+        None => RequestId::generate(),
+    }
+}
+
+/// [`identify`] for the request layer, which also sets the id on the request (when it is not
+/// the header's own) and returns the header value to echo: one hash of the header name, and
+/// no copy of an id that came in the header.
+pub(crate) fn identify_request(
+    headers: &mut HeaderMap,
+    name: &http::HeaderName,
+) -> (RequestId, Option<Trace>, Option<http::HeaderValue>) {
+    use http::header::Entry;
+    let trace = headers
+        .get(TRACEPARENT)
+        .and_then(|v| parse_traceparent(v.as_bytes()));
+    let entry = headers.entry(name.clone());
+    let valid = match &entry {
+        Entry::Occupied(e) => e.get().to_str().ok().and_then(RequestId::parse),
+        Entry::Vacant(_) => None,
+    };
+    if let Some(rid) = valid {
+        let value = match &entry {
+            Entry::Occupied(e) => Some(e.get().clone()),
+            Entry::Vacant(_) => None,
+        };
+        return (rid, trace, value);
+    }
+    let rid = fallback(trace.as_ref());
+    let value = http::HeaderValue::from_str(rid.as_str()).ok();
+    if let Some(value) = &value {
+        match entry {
+            Entry::Occupied(mut e) => {
+                e.insert(value.clone());
+            }
+            Entry::Vacant(e) => {
+                e.insert(value.clone());
+            }
         }
     }
+    (rid, trace, value)
+}
+
+/// The W3C trace context header.
+pub const TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
+
+/// The ids of a W3C `traceparent` value (`00-<32 hex>-<16 hex>-<2 hex>`, lowercase), or `None`
+/// when it is not valid: another length for version `00`, version `ff`, upper-case or other
+/// digits, an all-zero id. A later version may append `-...` after the flags (W3C Trace
+/// Context, "versioning of traceparent").
+pub fn parse_traceparent(value: &[u8]) -> Option<Trace> {
+    let hex = |b: &[u8]| {
+        b.iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+    };
+    let (version, flags) = (value.get(..2)?, value.get(53..55)?);
+    let shape = value[2] == b'-' && value[35] == b'-' && value[52] == b'-';
+    let length = match version {
+        b"00" => value.len() == 55,
+        b"ff" => false,
+        _ => value.len() == 55 || value[55] == b'-',
+    };
+    if !(shape && length && hex(version) && hex(flags)) {
+        return None;
+    }
+    Trace::from_hex(&value[3..35], &value[36..52])
 }
 
 /// Runs `future` as part of the request being handled where it is created: its log records
@@ -147,13 +211,13 @@ pub fn in_current_request<F: Future>(future: F) -> InRequest<F> {
 
 pin_project! {
     /// A future polled inside a request's scope: made by [`in_current_request`] and
-    /// [`RequestScope::wrap`].
+    /// [`RequestScope::wrap`](crate::adapter::RequestScope::wrap).
     #[derive(Debug)]
     pub struct InRequest<F> {
         #[pin]
-        future: F,
-        span: tracing::Span,
-        context: RequestContext,
+        pub(crate) future: F,
+        pub(crate) span: tracing::Span,
+        pub(crate) context: RequestContext,
     }
 }
 
@@ -201,5 +265,63 @@ mod tests {
         for _ in 0..10_000 {
             assert!(seen.insert(RequestId::generate()), "ids never repeat");
         }
+    }
+
+    #[test]
+    fn traceparent() {
+        let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let trace = parse_traceparent(good.as_bytes()).unwrap();
+        assert_eq!(trace.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(trace.span_id(), "00f067aa0ba902b7");
+        let future = "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-comes";
+        assert!(parse_traceparent(future.as_bytes()).is_some());
+        for bad in [
+            "",
+            "00",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-zz",
+            "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",
+            "0g-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ] {
+            assert!(parse_traceparent(bad.as_bytes()).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_id_falls_back_to_the_trace_id() {
+        let name = http::HeaderName::from_static("x-request-id");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            TRACEPARENT,
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+                .parse()
+                .unwrap(),
+        );
+        let id = identify(&headers, &name);
+        assert_eq!(id.rid.as_str(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert!(!id.from_header);
+        headers.insert(name.clone(), "bad id".parse().unwrap());
+        assert_eq!(
+            identify(&headers, &name).rid.as_str(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        headers.insert(name.clone(), "mine".parse().unwrap());
+        let id = identify(&headers, &name);
+        assert_eq!((id.rid.as_str(), id.from_header), ("mine", true));
+        assert!(
+            id.trace.is_some(),
+            "the trace context is kept beside the header's id"
+        );
+        headers.insert(TRACEPARENT, "00-bad".parse().unwrap());
+        headers.remove(&name);
+        let id = identify(&headers, &name);
+        assert!(id.trace.is_none());
+        assert_eq!(id.rid.as_str().len(), 36, "a new UUID: {}", id.rid);
     }
 }

@@ -1,7 +1,9 @@
 //! The request layer (CONTRACT 1.9): a request id for every request and one `request.summary`
 //! record per request.
 //!
-//! The id goes into the request's extensions ([`RequestId`]), into the response header, and
+//! The id goes into the request's extensions ([`RequestId`]), into the request header when the request did not bring a valid one (so
+//! layers inside, such as tower-http's `PropagateRequestId`, see the id the logs show), into
+//! the response header, and
 //! into a scope entered whenever the inner service's future is polled, so every record written
 //! while handling the request carries `Fields.rid`: a tracing span (`rid`) in general, or,
 //! under the subscriber `dockerflow_mozlog::init` installs (as `dockerflow::main` does), a
@@ -22,8 +24,9 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::adapter::{RequestScope, Summary};
 use crate::config::RequestConfig;
-use crate::request_id::{RequestId, RequestScope, Uid};
+use crate::request_id::{RequestId, Trace, Uid};
 
 /// Adds request ids and `request.summary` records to a service.
 #[derive(Debug, Clone)]
@@ -62,6 +65,7 @@ pub struct RequestSummary<S> {
 /// values are reference-counted views of what hyper parsed.
 struct Pending {
     rid: RequestId,
+    trace: Option<Trace>,
     method: http::Method,
     uri: http::Uri,
     agent: Option<HeaderValue>,
@@ -85,10 +89,12 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let started = Instant::now();
         let config = &self.config;
-        let rid = RequestId::from_headers(req.headers(), &config.request_id_header);
+        let (rid, trace, header) =
+            crate::request_id::identify_request(req.headers_mut(), &config.request_id_header);
         let logged = config.wants_summary(req.uri().path());
         let pending = logged.then(|| Pending {
             rid: rid.clone(),
+            trace,
             method: req.method().clone(),
             uri: req.uri().clone(),
             agent: req.headers().get(http::header::USER_AGENT).cloned(),
@@ -96,8 +102,7 @@ where
             querystring: config.summary_querystring,
             started,
         });
-        let mut scope = RequestScope::new(&rid);
-        let header = HeaderValue::from_str(rid.as_str()).ok();
+        let mut scope = RequestScope::new(&rid, trace);
         req.extensions_mut().insert(rid);
         let inner = scope.enter(|| self.inner.call(req));
         ResponseFuture {
@@ -164,6 +169,7 @@ fn write_summary(p: &Pending, code: u16, uid: &str) {
     let (agent, lang) = (text(p.agent.as_ref()), text(p.lang.as_ref()));
     Summary {
         rid: p.rid.as_str(),
+        trace: p.trace,
         method: p.method.as_str(),
         path: p.uri.path(),
         querystring: p.querystring.then(|| p.uri.query().unwrap_or_default()),
@@ -174,93 +180,6 @@ fn write_summary(p: &Pending, code: u16, uid: &str) {
         t: p.started.elapsed().as_millis() as u64,
     }
     .write();
-}
-
-/// One `request.summary` record (CONTRACT 1.9), as [`RequestSummaryLayer`] writes it: for
-/// servers that are not tower services (an actix-web adapter, a hand-written hyper loop) to
-/// write exactly the same record.
-///
-/// The record is written at `ERROR` when `code` is 500 or more, else at `INFO`; `errno` is
-/// `code` when it is 400 or more, else 0. Its `Fields` are, in this order: `agent`, `path`,
-/// `method`, `code`, `errno`, `lang`, `t`, `rid`, `uid`, and `querystring` when it is `Some`.
-#[derive(Debug, Clone, Copy)]
-pub struct Summary<'a> {
-    /// The request id.
-    pub rid: &'a str,
-    /// The request method.
-    pub method: &'a str,
-    /// The path, without the query string.
-    pub path: &'a str,
-    /// The query string (without `?`), only when the service opted in to logging it.
-    pub querystring: Option<&'a str>,
-    /// The `User-Agent` header, empty when absent.
-    pub agent: &'a str,
-    /// The `Accept-Language` header, empty when absent.
-    pub lang: &'a str,
-    /// The response status.
-    pub code: u16,
-    /// The user id ([`Uid`]), empty when unknown.
-    pub uid: &'a str,
-    /// Milliseconds from receiving the request to the response head.
-    pub t: u64,
-}
-
-impl Summary<'_> {
-    /// Writes the record.
-    pub fn write(&self) {
-        let Summary {
-            rid,
-            method,
-            path,
-            querystring,
-            agent,
-            lang,
-            code,
-            uid,
-            t,
-        } = *self;
-        let errno = if code >= 400 { code } else { 0 };
-        let level = if code >= 500 {
-            tracing::Level::ERROR
-        } else {
-            tracing::Level::INFO
-        };
-        // The same line without tracing's visitors when the mozlog subscriber of `init` is
-        // the one in use (see `dockerflow_mozlog::write_direct`): a third of the record's cost.
-        let direct = dockerflow_mozlog::write_direct("request.summary", level, |f| {
-            use dockerflow_mozlog::Key;
-            f.str(const { Key::new("agent") }, agent)
-                .str(const { Key::new("path") }, path)
-                .str(const { Key::new("method") }, method)
-                .u64(const { Key::new("code") }, code.into())
-                .u64(const { Key::new("errno") }, errno.into())
-                .str(const { Key::new("lang") }, lang)
-                .u64(const { Key::new("t") }, t)
-                .str(const { Key::new("rid") }, rid)
-                .str(const { Key::new("uid") }, uid);
-            if let Some(q) = querystring {
-                f.str(const { Key::new("querystring") }, q);
-            }
-        });
-        if direct != dockerflow_mozlog::Direct::NotWritten {
-            return;
-        }
-        macro_rules! summary {
-            ($level:expr) => {
-                match querystring {
-                    Some(q) => tracing::event!(target: "request.summary", $level,
-                        agent, path, method, code, errno, lang, t, rid, uid, querystring = q),
-                    None => tracing::event!(target: "request.summary", $level,
-                        agent, path, method, code, errno, lang, t, rid, uid),
-                }
-            };
-        }
-        if level == tracing::Level::ERROR {
-            summary!(tracing::Level::ERROR)
-        } else {
-            summary!(tracing::Level::INFO)
-        }
-    }
 }
 
 /// A header's value as text (lossy for bytes that are not UTF-8; borrowed when it is).

@@ -257,8 +257,8 @@ impl Server {
 /// ```no_run
 /// #[tokio::main]
 /// async fn main() -> std::process::ExitCode {
-///     dockerflow::main("my-service", |df| async move {
-///         df.serve(dockerflow::NotFound).await
+///     dockerflow::main("my-service", |builder| async move {
+///         builder.serve(dockerflow::NotFound).await
 ///     })
 ///     .await
 /// }

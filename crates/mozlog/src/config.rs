@@ -11,6 +11,7 @@ use tracing::{Level, Metadata, Subscriber};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
+use crate::gcp::Gcp;
 use crate::mozlog::{MozlogLayer, DEFAULT_MAX_LINE_BYTES};
 use crate::text::TextLayer;
 
@@ -22,6 +23,12 @@ pub const LEVEL_VAR: &str = "DOCKERFLOW_LOG_LEVEL";
 pub const MAX_BYTES_VAR: &str = "DOCKERFLOW_LOG_MAX_BYTES";
 /// Overrides the `Logger` name.
 pub const APP_NAME_VAR: &str = "DOCKERFLOW_APP_NAME";
+/// `true` adds Google Cloud Logging's keys to every mozlog line.
+pub const GCP_VAR: &str = "DOCKERFLOW_LOG_GCP";
+/// The Google Cloud project of `logging.googleapis.com/trace`.
+pub const GCP_PROJECT_VAR: &str = "DOCKERFLOW_GCP_PROJECT";
+/// The project, when [`GCP_PROJECT_VAR`] is not set (Google's own variable).
+pub const GOOGLE_CLOUD_PROJECT_VAR: &str = "GOOGLE_CLOUD_PROJECT";
 
 /// The smallest line limit accepted from the environment: room for the envelope, a useful
 /// message and the truncation marker.
@@ -79,6 +86,10 @@ pub struct LogConfig {
     pub filter: String,
     /// The line limit of the mozlog format, in bytes, newline included.
     pub max_line_bytes: usize,
+    /// Google Cloud Logging's keys on every mozlog line ([`MozlogLayer::with_gcp`]).
+    pub gcp: bool,
+    /// The project of the `logging.googleapis.com/trace` key (read only with `gcp`).
+    pub gcp_project: Option<String>,
 }
 
 impl LogConfig {
@@ -90,6 +101,8 @@ impl LogConfig {
     /// | `DOCKERFLOW_LOG_LEVEL` | a level (`error`, `warn`, `info`, `debug`, `trace`, `off`), or [`Targets`] directives such as `info,sqlx=warn` | `info` |
     /// | `DOCKERFLOW_LOG_MAX_BYTES` | mozlog line limit, at least 1024 | 65536 |
     /// | `DOCKERFLOW_APP_NAME` | the `Logger` name | `logger` |
+    /// | `DOCKERFLOW_LOG_GCP` | `true` adds Cloud Logging's `severity`, `message` and trace keys (`false`, `1`, `0`, `yes`, `no`, `on`, `off` also read) | `false` |
+    /// | `DOCKERFLOW_GCP_PROJECT` | the project of `logging.googleapis.com/trace` | `GOOGLE_CLOUD_PROJECT` |
     ///
     /// An empty variable counts as unset. A bad value is an error naming the variable, the
     /// value, and what was expected, never a silent fallback.
@@ -121,12 +134,53 @@ impl LogConfig {
         let logger = get(APP_NAME_VAR)
             .map(|v| v.trim().to_owned())
             .unwrap_or_else(|| logger.into());
+        let gcp = match get(GCP_VAR).as_deref().map(str::trim) {
+            None => false,
+            Some(v) => parse_bool(GCP_VAR, v)?,
+        };
+        let gcp_project = match (gcp, get(GCP_PROJECT_VAR), get(GOOGLE_CLOUD_PROJECT_VAR)) {
+            (false, _, _) | (true, None, None) => None,
+            (true, Some(v), _) => Some(parse_project(GCP_PROJECT_VAR, &v)?),
+            (true, None, Some(v)) => Some(parse_project(GOOGLE_CLOUD_PROJECT_VAR, &v)?),
+        };
         Ok(LogConfig {
             logger,
             format,
             filter,
             max_line_bytes,
+            gcp,
+            gcp_project,
         })
+    }
+}
+
+fn parse_bool(variable: &'static str, v: &str) -> Result<bool, ConfigError> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::new(
+            variable,
+            v,
+            "is not a boolean: expected true or false",
+        )),
+    }
+}
+
+/// A Google Cloud project id: letters, digits, `-`, and the `.` and `:` of legacy
+/// domain-scoped ids (`example.com:project`).
+fn parse_project(variable: &'static str, v: &str) -> Result<String, ConfigError> {
+    let v = v.trim();
+    let valid = v.len() <= 100
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':'));
+    if valid {
+        Ok(v.to_owned())
+    } else {
+        Err(ConfigError::new(
+            variable,
+            v,
+            "is not a Google Cloud project id: expected letters, digits, '-', '.' or ':'",
+        ))
     }
 }
 
@@ -252,9 +306,12 @@ pub fn init(config: &LogConfig) -> Result<(), InitError> {
     let registry = tracing_subscriber::registry().with(Filter { targets });
     let result = match config.format {
         Format::Mozlog => {
-            let layer = MozlogLayer::new(config.logger.clone())
+            let mut layer = MozlogLayer::new(config.logger.clone())
                 .with_max_line_bytes(config.max_line_bytes)
                 .with_writer(crate::BatchedStdout);
+            if config.gcp {
+                layer = layer.with_gcp(config.gcp_project.as_deref());
+            }
             let hostname = layer.hostname().to_owned();
             let set = tracing::subscriber::set_global_default(
                 registry.with(layer).with(crate::direct::InitMarker),
@@ -265,6 +322,7 @@ pub fn init(config: &LogConfig) -> Result<(), InitError> {
                     &hostname,
                     config.max_line_bytes,
                     targets_copy,
+                    config.gcp.then(|| Gcp::new(config.gcp_project.as_deref())),
                 );
             }
             set
@@ -340,6 +398,8 @@ mod tests {
                 format: Format::Mozlog,
                 filter: "info".into(),
                 max_line_bytes: 65536,
+                gcp: false,
+                gcp_project: None,
             }
         );
     }
@@ -361,6 +421,32 @@ mod tests {
             config(&[(FORMAT_VAR, "json")]).unwrap().format,
             Format::Mozlog
         );
+    }
+
+    #[test]
+    fn gcp_and_its_project() {
+        let gcp = |vars: &[(&str, &str)]| {
+            let c = config(vars).unwrap();
+            (c.gcp, c.gcp_project)
+        };
+        assert_eq!(
+            gcp(&[(GCP_VAR, "false"), (GCP_PROJECT_VAR, "p")]),
+            (false, None)
+        );
+        assert_eq!(gcp(&[(GCP_VAR, "TRUE")]), (true, None));
+        let both = [
+            (GCP_VAR, "true"),
+            (GOOGLE_CLOUD_PROJECT_VAR, "from-google"),
+            (GCP_PROJECT_VAR, "ours"),
+        ];
+        assert_eq!(gcp(&both), (true, Some("ours".into())));
+        assert_eq!(gcp(&both[..2]), (true, Some("from-google".into())));
+        assert_eq!(
+            config(&[(GCP_VAR, "maybe")]).unwrap_err().to_string(),
+            r#"DOCKERFLOW_LOG_GCP="maybe" is not a boolean: expected true or false"#
+        );
+        let e = config(&[(GCP_VAR, "1"), (GCP_PROJECT_VAR, "a/b")]).unwrap_err();
+        assert_eq!(e.variable(), GCP_PROJECT_VAR);
     }
 
     #[test]

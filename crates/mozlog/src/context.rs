@@ -13,34 +13,58 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
+use crate::Trace;
+
+/// What a thread's records carry: one cell, so entering a request is one thread-local swap.
+/// The trace is boxed (allocated once per traced request) so the cell stays three words: it
+/// is swapped on every poll of every request.
+#[derive(Default)]
+struct Current {
+    rid: Option<Arc<str>>,
+    trace: Option<Box<Trace>>,
+}
+
 thread_local! {
-    static CURRENT: Cell<Option<Arc<str>>> = const { Cell::new(None) };
+    static CURRENT: Cell<Current> = const { Cell::new(Current { rid: None, trace: None }) };
 }
 
 /// A request id that the mozlog and text layers add as `Fields.rid` (first after `msg`, as the
 /// outermost span's field would be) to every record written on this thread while the context
 /// is [entered](RequestContext::enter). A `rid` field of a span or of the event itself
-/// replaces its value.
+/// replaces its value. With a [`Trace`], `Fields.trace_id` and `Fields.span_id` follow `rid`.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
     rid: Option<Arc<str>>,
+    trace: Option<Box<Trace>>,
 }
 
 impl RequestContext {
     /// A context for the request `rid`.
     pub fn new(rid: Arc<str>) -> RequestContext {
-        RequestContext { rid: Some(rid) }
+        RequestContext {
+            rid: Some(rid),
+            trace: None,
+        }
+    }
+
+    /// The same context, with the request's trace context.
+    pub fn with_trace(mut self, trace: Option<Trace>) -> RequestContext {
+        self.trace = trace.map(Box::new);
+        self
     }
 
     /// The context this thread is in (empty outside any): to carry it into a task the
     /// request spawns.
     pub fn current() -> RequestContext {
-        let rid = CURRENT.with(|c| {
-            let rid = c.take();
-            c.set(rid.clone());
-            rid
-        });
-        RequestContext { rid }
+        CURRENT.with(|c| {
+            let current = c.take();
+            let context = RequestContext {
+                rid: current.rid.clone(),
+                trace: current.trace.clone(),
+            };
+            c.set(current);
+            context
+        })
     }
 
     /// The request id, if any.
@@ -48,22 +72,34 @@ impl RequestContext {
         self.rid.as_deref()
     }
 
+    /// The trace context, if any.
+    pub fn trace(&self) -> Option<Trace> {
+        self.trace.as_deref().copied()
+    }
+
     /// Runs `f` in this context (restoring the thread's previous context after, also when `f`
     /// panics; the panic's own record is written inside, so it carries the `rid`).
     pub fn enter<R>(&mut self, f: impl FnOnce() -> R) -> R {
         struct Restore<'a> {
             context: &'a mut RequestContext,
-            previous: Option<Arc<str>>,
+            previous: Current,
         }
         impl Drop for Restore<'_> {
             fn drop(&mut self) {
-                self.context.rid = CURRENT.with(|c| c.replace(self.previous.take()));
+                let previous = std::mem::take(&mut self.previous);
+                let entered = CURRENT.with(|c| c.replace(previous));
+                self.context.rid = entered.rid;
+                self.context.trace = entered.trace;
             }
         }
         if self.rid.is_none() {
             return f();
         }
-        let previous = CURRENT.with(|c| c.replace(self.rid.take()));
+        let entered = Current {
+            rid: self.rid.take(),
+            trace: self.trace.take(),
+        };
+        let previous = CURRENT.with(|c| c.replace(entered));
         let _restore = Restore {
             context: self,
             previous,
@@ -72,12 +108,12 @@ impl RequestContext {
     }
 }
 
-/// Runs `f` with the current request id (without cloning it).
-pub(crate) fn with_current_rid<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
+/// Runs `f` with the current request id and trace context (without cloning the id).
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&str>, Option<&Trace>) -> R) -> R {
     CURRENT.with(|c| {
-        let rid = c.take();
-        let result = f(rid.as_deref());
-        c.set(rid);
+        let current = c.take();
+        let result = f(current.rid.as_deref(), current.trace.as_deref());
+        c.set(current);
         result
     })
 }
@@ -136,6 +172,21 @@ mod tests {
                 r#"{"msg":"outside"}}"#,
             ]
         );
+    }
+
+    #[test]
+    fn the_trace_is_entered_and_restored_with_the_rid() {
+        let trace = Trace::new("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
+        let mut outer = RequestContext::new("outer".into()).with_trace(trace);
+        outer.enter(|| {
+            assert_eq!(RequestContext::current().trace(), trace);
+            RequestContext::new("inner".into()).enter(|| {
+                assert_eq!(RequestContext::current().trace(), None, "not inherited");
+            });
+            assert_eq!(RequestContext::current().trace(), trace, "restored");
+        });
+        assert_eq!(outer.trace(), trace, "handed back after the call");
+        assert_eq!(RequestContext::current().trace(), None);
     }
 
     #[test]

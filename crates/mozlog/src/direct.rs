@@ -26,8 +26,10 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::Layer;
 
 use crate::fields::{push_json_str, push_u64};
+use crate::gcp::{Gcp, Message};
 use crate::mozlog::{now_ns, severity};
 use crate::writer::with_buffer;
+use crate::Trace;
 
 /// What [`write_direct`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +72,7 @@ impl Key {
 pub struct DirectFields<'b> {
     buf: &'b mut Vec<u8>,
     empty: bool,
+    trace: Option<Trace>,
 }
 
 impl DirectFields<'_> {
@@ -95,6 +98,22 @@ impl DirectFields<'_> {
         push_u64(self.buf, value);
         self
     }
+
+    /// Appends `trace_id` and `span_id`, which Cloud Logging's trace keys also take.
+    pub fn trace(&mut self, trace: &Trace) -> &mut Self {
+        // Hex digits need no escaping: the bytes are copied as they are.
+        for (key, value) in [
+            (const { Key::new("trace_id") }, trace.trace_id_bytes()),
+            (const { Key::new("span_id") }, trace.span_id_bytes()),
+        ] {
+            self.key(key);
+            self.buf.push(b'"');
+            self.buf.extend_from_slice(value);
+            self.buf.push(b'"');
+        }
+        self.trace = Some(*trace);
+        self
+    }
 }
 
 /// What [`init`](crate::init) set up, when it set up mozlog: the parts of the envelope that
@@ -107,10 +126,17 @@ struct Installed {
     pid_to_fields: Vec<u8>,
     max_line_bytes: usize,
     targets: Targets,
+    gcp: Option<Gcp>,
 }
 
 impl Installed {
-    fn new(logger: &str, hostname: &str, max_line_bytes: usize, targets: Targets) -> Self {
+    fn new(
+        logger: &str,
+        hostname: &str,
+        max_line_bytes: usize,
+        targets: Targets,
+        gcp: Option<Gcp>,
+    ) -> Self {
         let mut logger_to_severity = b",\"Logger\":".to_vec();
         push_json_str(&mut logger_to_severity, logger);
         logger_to_severity.extend_from_slice(b",\"Hostname\":");
@@ -124,6 +150,7 @@ impl Installed {
             pid_to_fields,
             max_line_bytes,
             targets,
+            gcp,
         }
     }
 }
@@ -145,8 +172,20 @@ pub fn init_subscriber_in_use() -> bool {
 }
 
 /// Called by `init` once the mozlog subscriber is the global default.
-pub(crate) fn install(logger: &str, hostname: &str, max_line_bytes: usize, targets: Targets) {
-    let _ = INSTALLED.set(Installed::new(logger, hostname, max_line_bytes, targets));
+pub(crate) fn install(
+    logger: &str,
+    hostname: &str,
+    max_line_bytes: usize,
+    targets: Targets,
+    gcp: Option<Gcp>,
+) {
+    let _ = INSTALLED.set(Installed::new(
+        logger,
+        hostname,
+        max_line_bytes,
+        targets,
+        gcp,
+    ));
 }
 
 /// Writes a record of type `target` at `level` whose `Fields` are what `fields` appends, in
@@ -168,7 +207,7 @@ pub fn write_direct(
     };
     let ours = tracing::dispatcher::get_default(|dispatch| {
         dispatch.is::<InitMarker>() && dispatch.current_span().id().is_none()
-    }) && crate::context::with_current_rid(|rid| rid.is_none());
+    }) && crate::context::with_current(|rid, _| rid.is_none());
     if !ours {
         return Direct::NotWritten;
     }
@@ -201,12 +240,26 @@ fn render(
     buf.extend_from_slice(&installed.logger_to_severity);
     buf.push(b'0' + severity(level));
     buf.extend_from_slice(&installed.pid_to_fields);
-    let mut object = DirectFields { buf, empty: true };
+    let mut object = DirectFields {
+        buf,
+        empty: true,
+        trace: None,
+    };
     fields(&mut object);
-    if object.empty {
+    let (empty, trace) = (object.empty, object.trace);
+    if empty {
         buf.extend_from_slice(br#""msg":"""#);
     }
-    buf.extend_from_slice(b"}}\n");
+    buf.push(b'}');
+    if let Some(gcp) = &installed.gcp {
+        let message = if empty {
+            Message::Json(b"\"\"")
+        } else {
+            Message::Text(target)
+        };
+        gcp.write_tail(buf, severity(level), message, trace.as_ref());
+    }
+    buf.extend_from_slice(b"}\n");
 }
 
 #[cfg(test)]
@@ -217,17 +270,25 @@ mod tests {
     use tracing_subscriber::prelude::*;
 
     /// The direct line and the tracing line for the same fields are the same bytes, apart
-    /// from the timestamp.
+    /// from the timestamp, with and without Cloud Logging's keys.
     #[test]
     fn same_line_as_the_tracing_path() {
+        for project in [None, Some(Some("my-project")), Some(None)] {
+            same_line(project);
+        }
+    }
+
+    fn same_line(gcp: Option<Option<&str>>) {
         let (logger, hostname) = ("app \"quoted\"", "host\n1");
-        let installed = Installed::new(logger, hostname, 65536, Targets::new());
+        let installed = Installed::new(logger, hostname, 65536, Targets::new(), gcp.map(Gcp::new));
         let capture = Capture::default();
-        let subscriber = tracing_subscriber::registry().with(
-            MozlogLayer::new(logger)
-                .with_hostname(hostname)
-                .with_writer(capture.clone()),
-        );
+        let mut layer = MozlogLayer::new(logger)
+            .with_hostname(hostname)
+            .with_writer(capture.clone());
+        if let Some(project) = gcp {
+            layer = layer.with_gcp(project);
+        }
+        let subscriber = tracing_subscriber::registry().with(layer);
         let (agent, path, method, lang, rid, uid) = (
             "Mozilla/5.0 \"x\"\t\u{1}é",
             "/a\\b",
@@ -236,10 +297,15 @@ mod tests {
             "4f1c",
             "",
         );
+        let trace = Trace::new("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7").unwrap();
+        let (trace_id, span_id) = (trace.trace_id(), trace.span_id());
         let (code, errno, t) = (503u16, 503u16, 12u64);
         tracing::subscriber::with_default(subscriber, || {
             tracing::event!(target: "request.summary", Level::ERROR,
-                agent, path, method, code, errno, lang, t, rid, uid, querystring = "a=1");
+                agent, path, method, code, errno, lang, t, rid, uid, trace_id, span_id,
+                querystring = "a=1");
+            tracing::event!(target: "request.summary", Level::INFO,
+                agent, path, method, code, errno, lang, t, rid, uid);
             tracing::event!(target: "empty", Level::INFO, {});
         });
         let text = capture.text();
@@ -261,19 +327,48 @@ mod tests {
                     .u64(Key::new("t"), t)
                     .str(Key::new("rid"), rid)
                     .str(Key::new("uid"), uid)
+                    .trace(&trace)
                     .str(Key::new("querystring"), "a=1");
+            },
+        );
+        let mut untraced = Vec::new();
+        render(
+            &installed,
+            "request.summary",
+            Level::INFO,
+            0,
+            &mut untraced,
+            |f| {
+                f.str(Key::new("agent"), agent)
+                    .str(Key::new("path"), path)
+                    .str(Key::new("method"), method)
+                    .u64(Key::new("code"), code.into())
+                    .u64(Key::new("errno"), errno.into())
+                    .str(Key::new("lang"), lang)
+                    .u64(Key::new("t"), t)
+                    .str(Key::new("rid"), rid)
+                    .str(Key::new("uid"), uid);
             },
         );
         let mut empty = Vec::new();
         render(&installed, "empty", Level::INFO, 0, &mut empty, |_| {});
-        for (tracing_line, direct_line) in lines.iter().zip([direct, empty]) {
+        for (tracing_line, direct_line) in lines.iter().zip([direct, untraced, empty]) {
             let direct_line = String::from_utf8(direct_line).unwrap();
             assert_eq!(
                 without_timestamp(tracing_line),
                 without_timestamp(&direct_line)
             );
+            assert_eq!(direct_line.contains(r#""severity":"#), gcp.is_some());
         }
-        assert_eq!(lines.len(), 2);
+        assert_eq!(lines.len(), 3);
+        if gcp == Some(Some("my-project")) {
+            assert!(lines[0].ends_with(r#""severity":"ERROR","message":"request.summary","logging.googleapis.com/trace":"projects/my-project/traces/4bf92f3577b34da6a3ce929d0e0e4736","logging.googleapis.com/spanId":"00f067aa0ba902b7"}
+"#), "{}", lines[0]);
+            assert!(lines[1].ends_with(
+                r#","severity":"INFO","message":"request.summary"}
+"#
+            ));
+        }
     }
 
     #[test]

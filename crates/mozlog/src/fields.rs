@@ -88,6 +88,19 @@ impl RawFields {
         self.entries.is_empty()
     }
 
+    /// The JSON text of `key`'s value.
+    pub(crate) fn get_raw(&self, key: &str) -> Option<&[u8]> {
+        self.entries
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, range)| &self.text[range.clone()])
+    }
+
+    /// The trace context the record's `trace_id` and `span_id` hold, if valid.
+    pub(crate) fn trace(&self) -> Option<crate::Trace> {
+        crate::Trace::from_json(self.get_raw("trace_id")?, self.get_raw("span_id")?)
+    }
+
     /// Bytes of JSON text held (a reused buffer above some size is not kept).
     pub(crate) fn capacity(&self) -> usize {
         self.text.capacity()
@@ -197,9 +210,13 @@ where
 {
     fields.text.clear();
     fields.entries.clear();
-    crate::context::with_current_rid(|rid| {
+    crate::context::with_current(|rid, trace| {
         if let Some(rid) = rid {
             fields.insert_with("rid", |buf| push_json_str(buf, rid));
+            if let Some(trace) = trace {
+                fields.insert_with("trace_id", |buf| push_json_str(buf, trace.trace_id()));
+                fields.insert_with("span_id", |buf| push_json_str(buf, trace.span_id()));
+            }
         }
     });
     if let Some(scope) = ctx.event_scope(event) {

@@ -47,7 +47,8 @@
 //! | `Fields` | object | the payload, described below |
 //!
 //! `Fields` holds, in this order: `msg` (the event's message, if it has one), then the `rid` of
-//! the [`RequestContext`] the thread is in, if any, then the fields of every span the event
+//! the [`RequestContext`] the thread is in, if any (with its [`Trace`]'s `trace_id` and
+//! `span_id` when it has one), then the fields of every span the event
 //! is inside, outermost first, then the event's own fields. A key seen
 //! twice keeps its first position and its last value: an inner span wins over an outer one,
 //! the event over its spans. The `type` field and a boolean `critical` field of the event are
@@ -71,6 +72,16 @@
 //!
 //! A line never holds a raw newline or any other control character: every key and string is
 //! escaped by `serde_json`.
+//!
+//! ## Google Cloud Logging
+//!
+//! With `DOCKERFLOW_LOG_GCP=true` ([`LogConfig::gcp`], [`MozlogLayer::with_gcp`]) each line
+//! also carries, after `Fields`, the keys Cloud Logging reads: `severity` (the `Severity` by
+//! name: `CRITICAL`, `ERROR`, `WARNING`, `INFO`, `DEBUG`, ...), `message` (`Fields.msg`, else
+//! the `Type`) and, when the record has a [`Trace`] (`Fields.trace_id` and `Fields.span_id`)
+//! and a project is configured (`DOCKERFLOW_GCP_PROJECT`, else `GOOGLE_CLOUD_PROJECT`),
+//! `logging.googleapis.com/trace` (`projects/PROJECT/traces/TRACE_ID`) and
+//! `logging.googleapis.com/spanId`. The mozlog envelope stays whole.
 //!
 //! ## Size limit
 //!
@@ -112,6 +123,7 @@ mod config;
 mod context;
 mod direct;
 mod fields;
+mod gcp;
 mod mozlog;
 mod panic;
 mod text;
@@ -120,11 +132,12 @@ mod writer;
 
 pub use batch::{flush, BatchedStdout, BatchedStdoutWriter, MAX_QUEUED};
 pub use config::{
-    init, ConfigError, Format, InitError, LogConfig, APP_NAME_VAR, FORMAT_VAR, LEVEL_VAR,
-    MAX_BYTES_VAR, MIN_MAX_LINE_BYTES,
+    init, ConfigError, Format, InitError, LogConfig, APP_NAME_VAR, FORMAT_VAR, GCP_PROJECT_VAR,
+    GCP_VAR, GOOGLE_CLOUD_PROJECT_VAR, LEVEL_VAR, MAX_BYTES_VAR, MIN_MAX_LINE_BYTES,
 };
 pub use context::RequestContext;
 pub use direct::{init_subscriber_in_use, write_direct, Direct, DirectFields, Key};
+pub use gcp::Trace;
 pub use mozlog::{MozlogLayer, DEFAULT_MAX_LINE_BYTES};
 pub use panic::install_panic_hook;
 pub use text::TextLayer;

@@ -15,6 +15,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::fields::{self, push_json_str, push_u64, Fields, RawFields};
+use crate::gcp::{Gcp, Message, Trace};
 use crate::truncate;
 use crate::writer::{with_buffer, LineWriter};
 
@@ -30,6 +31,7 @@ pub struct MozlogLayer<W = fn() -> Stdout> {
     hostname: String,
     pid: u32,
     max_line_bytes: usize,
+    gcp: Option<Gcp>,
     writer: LineWriter<W>,
 }
 
@@ -41,6 +43,7 @@ impl MozlogLayer {
             hostname: default_hostname().to_owned(),
             pid: std::process::id(),
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            gcp: None,
             writer: LineWriter::new(std::io::stdout),
         }
     }
@@ -54,6 +57,7 @@ impl<W> MozlogLayer<W> {
             hostname: self.hostname,
             pid: self.pid,
             max_line_bytes: self.max_line_bytes,
+            gcp: self.gcp,
             writer: LineWriter::new(w),
         }
     }
@@ -62,6 +66,15 @@ impl<W> MozlogLayer<W> {
     /// record has its longest string values shortened until it fits (see the [crate] docs).
     pub fn with_max_line_bytes(mut self, n: usize) -> Self {
         self.max_line_bytes = n;
+        self
+    }
+
+    /// Adds Google Cloud Logging's keys to every line, after the mozlog envelope: `severity`,
+    /// `message` and, when the record has a trace context (`Fields.trace_id` and
+    /// `Fields.span_id`) and `project` is given, `logging.googleapis.com/trace` and
+    /// `logging.googleapis.com/spanId` (see [`Trace`](crate::Trace)). The envelope is unchanged.
+    pub fn with_gcp(mut self, project: Option<&str>) -> Self {
+        self.gcp = Some(Gcp::new(project));
         self
     }
 
@@ -86,6 +99,7 @@ impl<W> fmt::Debug for MozlogLayer<W> {
             .field("hostname", &self.hostname)
             .field("pid", &self.pid)
             .field("max_line_bytes", &self.max_line_bytes)
+            .field("gcp", &self.gcp.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -161,11 +175,20 @@ impl<W: for<'a> MakeWriter<'a> + 'static> MozlogLayer<W> {
             } else {
                 fields.write_object(buf);
             }
+            if let Some(gcp) = &self.gcp {
+                let message = match fields.get_raw("msg") {
+                    Some(json) => Message::Json(json),
+                    None if fields.is_empty() => Message::Json(b"\"\""),
+                    None => Message::Text(&head.kind),
+                };
+                gcp.write_tail(buf, head.severity, message, fields.trace().as_ref());
+            }
             buf.extend_from_slice(b"}\n");
             if buf.len() > self.max_line_bytes {
                 let mut envelope = Envelope {
                     head,
                     fields: fields.to_values(),
+                    gcp: self.gcp.as_ref(),
                 };
                 if envelope.fields.is_empty() {
                     envelope.fields.insert("msg", Value::String(String::new()));
@@ -241,6 +264,7 @@ impl Head<'_> {
 pub(crate) struct Envelope<'a> {
     pub(crate) head: Head<'a>,
     pub(crate) fields: Fields,
+    pub(crate) gcp: Option<&'a Gcp>,
 }
 
 impl Envelope<'_> {
@@ -256,7 +280,24 @@ impl Envelope<'_> {
             buf.push(b':');
             push_json(buf, value);
         }
-        buf.extend_from_slice(b"}}\n");
+        buf.push(b'}');
+        if let Some(gcp) = self.gcp {
+            let mut message = Vec::new();
+            let message = match self.fields.get("msg") {
+                Some(value) => {
+                    push_json(&mut message, value);
+                    Message::Json(&message)
+                }
+                None => Message::Text(&self.head.kind),
+            };
+            let text = |key| self.fields.get(key).and_then(Value::as_str);
+            let trace = Trace::new(
+                text("trace_id").unwrap_or_default(),
+                text("span_id").unwrap_or_default(),
+            );
+            gcp.write_tail(buf, self.head.severity, message, trace.as_ref());
+        }
+        buf.extend_from_slice(b"}\n");
     }
 }
 

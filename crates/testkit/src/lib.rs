@@ -5,6 +5,8 @@
 //!   line; `service` (feature `schema`): a service under test whose stdout is checked as
 //!   mozlog;
 //! - `http` (feature `http`): a tiny HTTP/1.1 client that shows exactly what came back;
+//! - `platform` (features `http` and `schema`): the trace-context and Cloud Logging suite,
+//!   written once and run against every server (the tower example, the actix-web example);
 //! - `schema` (feature `schema`): validation against the contract's JSON Schemas (`dockerflow-contract`);
 //! - real components started or found by the tests: `postgres`, `registry`, `engine`;
 //! - fixtures: `tar` (a tar writer that can also write what no good writer would),
@@ -29,6 +31,8 @@ pub mod http;
 pub mod image;
 #[cfg(feature = "oci")]
 pub mod oci;
+#[cfg(all(feature = "http", feature = "schema"))]
+pub mod platform;
 pub mod postgres;
 pub mod process;
 pub mod registry;

@@ -2,9 +2,11 @@
 //! middleware in front of a tiny app that has a middleware of its own.
 //!
 //! - `EXAMPLE_TCP_CHECK=host:port`: a `TcpCheck` named `backend`.
+//! - `EXAMPLE_PANIC_CHECK=message`: a check named `boom` that panics with `message`.
 //!
 //! Routes: `/` answers "hello"; `/slow?ms=N` answers after N milliseconds (at most 60000);
-//! `/log` writes an info record inside the request; `/uid` reports the user `user-42`.
+//! `/log` writes an info record inside the request; `/uid` reports the user `user-42`;
+//! `/request-id` answers the `x-request-id` header the app sees on the request (`none`).
 //! The app's middleware adds `x-app-middleware: seen` to every response it sees, answers 418
 //! to any path starting with `/__` (it must never see the endpoints), and fails `/denied`
 //! with a 403 error.
@@ -16,6 +18,7 @@ use actix_web::dev::Service;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{web, App, HttpRequest, HttpResponse};
 use dockerflow::checks::TcpCheck;
+use dockerflow::heartbeat::Message;
 
 async fn slow(req: HttpRequest) -> &'static str {
     let ms = req
@@ -35,11 +38,19 @@ async fn uid() -> HttpResponse {
 }
 
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return dockerflow::healthcheck();
+    }
     actix_web::rt::System::new().block_on(dockerflow_actix::main(
         "dockerflow-actix-example",
         |mut df| async move {
             if let Ok(address) = std::env::var("EXAMPLE_TCP_CHECK") {
                 df = df.check("backend", TcpCheck::new(address));
+            }
+            if let Ok(message) = std::env::var("EXAMPLE_PANIC_CHECK") {
+                df = df.check("boom", move || -> std::future::Ready<Vec<Message>> {
+                    panic!("{message}")
+                });
             }
             df.serve(|| {
                 App::new()
@@ -53,6 +64,16 @@ fn main() -> ExitCode {
                         }),
                     )
                     .route("/uid", web::get().to(uid))
+                    .route(
+                        "/request-id",
+                        web::get().to(|req: HttpRequest| async move {
+                            req.headers()
+                                .get("x-request-id")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("none")
+                                .to_owned()
+                        }),
+                    )
                     .wrap_fn(|req, srv| {
                         let call = match req.path() {
                             // Never reached for the endpoints: the Dockerflow middleware answers

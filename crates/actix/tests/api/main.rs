@@ -7,6 +7,7 @@ mod helpers;
 mod config;
 mod endpoints;
 mod heartbeat;
+mod platform;
 mod requests;
 mod same_as_tower;
 mod shutdown;

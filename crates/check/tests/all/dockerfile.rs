@@ -240,6 +240,52 @@ fn df303_port() {
 }
 
 #[test]
+fn df304_healthcheck_program_exists() {
+    let scratch = |healthcheck: &str| {
+        format!(
+            "FROM scratch\nCOPY passwd group /etc/\nCOPY server /app/bin/server\n\
+             COPY version.json /app/\nUSER app\n{healthcheck}\n\
+             ENTRYPOINT [\"/app/bin/server\"]\nCMD [\"serve\"]\n"
+        )
+    };
+    let probe = scratch("HEALTHCHECK CMD [\"/app/bin/server\", \"healthcheck\"]");
+    let f = df304(&probe, Expect::Pass);
+    assert_eq!(f.location.line, Some(6));
+    let wget = scratch("HEALTHCHECK CMD [\"/bin/wget\", \"-q\", \"http://localhost/\"]");
+    let f = df304(&wget, Expect::Fail);
+    assert_eq!(
+        f.found,
+        "HEALTHCHECK runs /bin/wget, which nothing copies into this scratch image"
+    );
+    df304(
+        &scratch("HEALTHCHECK CMD /app/bin/server healthcheck"),
+        Expect::Fail,
+    );
+    df304(&scratch("HEALTHCHECK NONE"), Expect::Pass);
+    let distroless = "FROM gcr.io/distroless/cc-debian12\nCOPY server /app/bin/server\n\
+        HEALTHCHECK CMD curl -f http://localhost:8000/__lbheartbeat__\n";
+    df304(distroless, Expect::Fail);
+    let debian = "FROM debian:bookworm-slim\nHEALTHCHECK CMD curl -f http://localhost/\n";
+    df304(debian, Expect::Skipped);
+    check_dockerfile_rule("DF304", COMPLIANT, STRICT, Expect::Pass);
+}
+
+/// DF304's finding for `src`, whatever the other rules say of it.
+fn df304(src: &str, expect: Expect) -> dockerflow_check::Finding {
+    let (model, _) = DockerfileModel::parse("Dockerfile", src, None, &[]).expect("a stage");
+    let report = check_dockerfile(&model, &Options::default());
+    let f = report.finding("DF304").expect("DF304").clone();
+    let outcome = matches!(
+        (&f.outcome, expect),
+        (Outcome::Pass, Expect::Pass)
+            | (Outcome::Fail, Expect::Fail)
+            | (Outcome::Skipped(_), Expect::Skipped)
+    );
+    assert!(outcome, "{src}\nexpected {expect:?}, got {f:?}");
+    f
+}
+
+#[test]
 fn df501_secrets() {
     let src = replace("ENV PORT=8000", "ENV PORT=8000 API_TOKEN=abc123");
     let r = check_dockerfile_rule("DF501", &src, STRICT, Expect::Fail);

@@ -284,6 +284,60 @@ fn df303_port() {
     check_rule("DF303", &bad, STRICT, Expect::Warn);
 }
 
+fn healthcheck(test: Value) -> Image {
+    Image::compliant().with("Healthcheck", json!({ "Test": test }))
+}
+
+#[test]
+fn df304_healthcheck_program_exists() {
+    check_rule("DF304", &Image::compliant(), STRICT, Expect::Pass);
+    check_rule("DF304", &healthcheck(json!(["NONE"])), STRICT, Expect::Pass);
+    let probe = healthcheck(json!(["CMD", "/app/server", "healthcheck"]));
+    check_rule("DF304", &probe, STRICT, Expect::Pass);
+    let relative = healthcheck(json!(["CMD", "./server", "healthcheck"]));
+    check_rule("DF304", &relative, STRICT, Expect::Pass);
+
+    let shell = healthcheck(json!(["CMD-SHELL", "/app/server healthcheck"]));
+    let r = check_rule("DF304", &shell, STRICT, Expect::Fail);
+    assert_eq!(
+        r.finding("DF304").map(|f| f.found.as_str()),
+        Some("HEALTHCHECK is CMD-SHELL (the shell form) but the image has no /bin/sh")
+    );
+    let curl = healthcheck(json!([
+        "CMD",
+        "curl",
+        "-f",
+        "http://localhost:8000/__lbheartbeat__"
+    ]));
+    let r = check_rule("DF304", &curl, STRICT, Expect::Fail);
+    assert!(r.finding("DF304").unwrap().found.contains("\"curl\""));
+    let with_curl = curl.layer(vec![file("/usr/bin/curl", 0o755, "ELF")]);
+    check_rule("DF304", &with_curl, STRICT, Expect::Pass);
+    let not_executable = healthcheck(json!(["CMD", "/app/version.json"]));
+    check_rule("DF304", &not_executable, STRICT, Expect::Fail);
+
+    // A shell (through a busybox symlink), but no wget.
+    let busybox = vec![
+        dir("/bin", 0o755),
+        file("/bin/busybox", 0o755, "ELF"),
+        symlink("/bin/sh", "busybox"),
+    ];
+    let wget = healthcheck(json!([
+        "CMD-SHELL",
+        "wget -q -O- http://localhost:8000/ || exit 1"
+    ]))
+    .layer(busybox.clone());
+    let r = check_rule("DF304", &wget, STRICT, Expect::Fail);
+    assert!(
+        r.finding("DF304").unwrap().found.contains("\"wget\""),
+        "{r:?}"
+    );
+    let with_wget = wget.layer(vec![symlink("/usr/bin/wget", "/bin/busybox")]);
+    check_rule("DF304", &with_wget, STRICT, Expect::Pass);
+    let bad = healthcheck(json!(["RUN", "x"]));
+    check_rule("DF304", &bad, STRICT, Expect::Fail);
+}
+
 fn version(v: &str) -> Image {
     Image::compliant().layer(vec![file("/app/version.json", 0o644, v)])
 }

@@ -191,6 +191,10 @@ pub const BROKEN_FIXTURES: &[(&str, &str)] = &[
     ),
     ("DF303", "image::df303_port, dockerfile::df303_port"),
     (
+        "DF304",
+        "image::df304_healthcheck_program_exists, dockerfile::df304_healthcheck_program_exists",
+    ),
+    (
         "DF401",
         "image::df401_version_json, dockerfile::zero2prod_fails, patterns (no-version-json)",
     ),

@@ -73,3 +73,23 @@ async fn a_bad_database_url_is_a_one_line_start_error() {
         validate_log_line(line);
     }
 }
+
+/// `dockerflow-demo healthcheck`, what the image's HEALTHCHECK runs: 0 while the service on
+/// `$PORT` answers `/__lbheartbeat__`, 1 when nothing listens there.
+#[tokio::test]
+async fn the_healthcheck_subcommand_probes_lbheartbeat() {
+    let app = spawn_app(&[]);
+    let probe = |port: u16| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dockerflow-demo"))
+            .arg("healthcheck")
+            .env_clear()
+            .env("PORT", port.to_string())
+            .output()
+            .expect("run the probe")
+    };
+    let ok = probe(app.address.port());
+    assert!(ok.status.success(), "{ok:?}");
+    let refused = probe(free_port());
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("/__lbheartbeat__"));
+}

@@ -4,9 +4,13 @@
 //! - `EXAMPLE_TCP_CHECK=host:port`: a `TcpCheck` named `backend`.
 //! - `EXAMPLE_REDIS_CHECK=redis://...`: a `RedisCheck` named `cache`.
 //! - `EXAMPLE_HTTP_CHECK=http://...`: an `HttpCheck` named `upstream`.
+//! - `EXAMPLE_PANIC_CHECK=message`: a check named `boom` that panics with `message`.
+//!
+//! `dockerflow-example healthcheck` is the self-probe (`dockerflow::healthcheck`).
 //!
 //! Routes: `/` answers "hello"; `/slow?ms=N` answers after N milliseconds (at most 60000);
-//! `/log` writes an info record inside the request; `/panic` panics; `/static/...` serves
+//! `/log` writes an info record inside the request; `/panic` panics; `/request-id` answers the
+//! `x-request-id` header the app sees on the request (`none` without one); `/static/...` serves
 //! `DOCKERFLOW_STATIC_DIR` when it exists.
 
 use std::process::ExitCode;
@@ -39,6 +43,16 @@ fn app(static_dir: &std::path::Path) -> axum::Router {
             }),
         )
         .route(
+            "/request-id",
+            get(|headers: axum::http::HeaderMap| async move {
+                headers
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("none")
+                    .to_owned()
+            }),
+        )
+        .route(
             "/log",
             get(|| async {
                 tracing::info!(target: "example", "inside a request");
@@ -51,8 +65,16 @@ fn app(static_dir: &std::path::Path) -> axum::Router {
     router
 }
 
+/// A check that panics with `message` every time it runs.
+fn panicking(message: String) -> impl dockerflow::heartbeat::Check {
+    move || -> std::future::Ready<Vec<dockerflow::heartbeat::Message>> { panic!("{message}") }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return dockerflow::healthcheck();
+    }
     dockerflow::main("dockerflow-example", |mut df| async move {
         if let Ok(address) = std::env::var("EXAMPLE_TCP_CHECK") {
             df = df.check("backend", TcpCheck::new(address));
@@ -62,6 +84,9 @@ async fn main() -> ExitCode {
         }
         if let Ok(url) = std::env::var("EXAMPLE_HTTP_CHECK") {
             df = df.check("upstream", HttpCheck::new(url));
+        }
+        if let Ok(message) = std::env::var("EXAMPLE_PANIC_CHECK") {
+            df = df.check("boom", panicking(message));
         }
         let app = app(&df.config().static_dir);
         df.serve(app).await

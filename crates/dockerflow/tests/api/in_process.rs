@@ -87,3 +87,35 @@ async fn router_helper_for_axum_serve_users() {
     assert!(get(address, "/").await.header("x-request-id").is_some());
     task.abort();
 }
+
+/// `shutdown_signal()` for `axum::serve(..).with_graceful_shutdown`: a trigger (what SIGTERM
+/// does) turns `/__lbheartbeat__` 503 for the drain delay, then the server ends.
+#[tokio::test]
+async fn shutdown_signal_for_axum_serve_users() {
+    let mut config = test_config();
+    config.shutdown.drain_delay = Duration::from_millis(300);
+    let df = Dockerflow::builder("in-process", config).build();
+    let app = df.router(Router::new().route("/", routing::get(|| async { "hello" })));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let signal = df.shutdown_signal();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(signal)
+            .await
+    });
+    assert_eq!(get(address, "/__lbheartbeat__").await.status, 200);
+    df.shutdown().trigger();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        get(address, "/__lbheartbeat__").await.status,
+        503,
+        "draining"
+    );
+    assert_eq!(get(address, "/").await.text(), "hello", "still serving");
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the server ends after the drain delay")
+        .unwrap()
+        .unwrap();
+}

@@ -9,6 +9,7 @@ mod endpoints;
 mod heartbeat;
 mod in_process;
 mod logging;
+mod platform;
 mod postgres;
 mod shutdown;
 mod static_files;

@@ -9,6 +9,8 @@ fn init_installs_once_and_reports_errors_in_one_line() {
         format: Format::Mozlog,
         filter: "warning".into(),
         max_line_bytes: 65536,
+        gcp: false,
+        gcp_project: None,
     };
     let e = init(&config).expect_err("a bare word is not a level");
     assert!(

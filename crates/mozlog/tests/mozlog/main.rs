@@ -3,6 +3,7 @@
 
 mod concurrency;
 mod format;
+mod gcp;
 mod init;
 mod panic;
 mod schemas;

@@ -248,9 +248,7 @@ fn junit_is_well_formed_with_one_testcase_per_rule() {
         "{xml}"
     );
     assert!(xml.contains("<failure message=\"no USER"), "{xml}");
-    // A warning is where CI dashboards look: a failure of type warning.
-    assert_eq!(xml.matches("type=\"warning\"").count(), 1, "{xml}");
-    assert!(xml.contains("<failure message=\"warning: "), "{xml}");
+    assert_eq!(xml.matches("type=\"warning\"").count(), 0, "{xml}");
     assert!(
         xml.contains("<skipped message=\"ignored: the chart sets PORT\"/>"),
         "{xml}"
@@ -258,6 +256,15 @@ fn junit_is_well_formed_with_one_testcase_per_rule() {
     assert!(!xml.contains("s3cr3t"));
     let xml = render(Format::Junit, &image_report(), &options());
     assert_well_formed(&xml);
+    // A warning is where CI dashboards look: a failure of type warning (once not ignored).
+    assert_eq!(xml.matches("type=\"warning\"").count(), 0, "{xml}");
+    let mut warned = image_report();
+    for f in &mut warned.findings {
+        f.ignored = None;
+    }
+    let warned = render(Format::Junit, &warned, &options());
+    assert_eq!(warned.matches("type=\"warning\"").count(), 1, "{warned}");
+    assert!(warned.contains("<failure message=\"warning: "), "{warned}");
     assert!(xml.contains("&lt;thing&gt; &amp; more"), "{xml}");
     assert!(
         xml.contains("<skipped message=\"no file\u{FFFD}here\"/>"),
@@ -433,12 +440,13 @@ fn text_for_people() {
     );
     assert!(text.contains("skip  DF401"), "{text}");
     assert!(
-        // Everything but the three failures (a secret is a MUST), the three passes (DF101,
-        // DF302, and DF503 on the instructions) and the ignored rule is skipped: a Dockerfile
-        // cannot show the image-only rules, nor DF502 without its build context.
+        // Everything but the three failures (a secret is a MUST), the four passes (DF101,
+        // DF302, DF304 with no HEALTHCHECK, and DF503 on the instructions) and the ignored rule
+        // is skipped: a Dockerfile cannot show the image-only rules, nor DF502 without its build
+        // context.
         text.ends_with(&format!(
-            "verdict: FAIL (3 failed, 0 warned, 3 passed, {} skipped, 1 ignored)\n",
-            RULES.len() - 7
+            "verdict: FAIL (3 failed, 0 warned, 4 passed, {} skipped, 1 ignored)\n",
+            RULES.len() - 8
         )),
         "{text}"
     );
@@ -472,7 +480,7 @@ fn text_for_people() {
     );
     assert_eq!(quiet.lines().count(), 1, "{quiet}");
     assert!(
-        quiet.starts_with("ops/Dockerfile: verdict: FAIL (2 failed"),
+        quiet.starts_with("ops/Dockerfile: verdict: FAIL (3 failed"),
         "{quiet}"
     );
     let coloured = render(

@@ -1,0 +1,289 @@
+//! The platform part of the service contract, written once for every server that implements
+//! it (the tower library's example and the actix-web adapter's), each run as a child process:
+//! W3C trace context and request ids (CONTRACT 1.9), Google Cloud Logging's keys (1.8). Every
+//! stdout line is validated against `contract/` as it is read.
+//!
+//! Each service must answer `/request-id` with the request id header its app sees on the
+//! request (or `none`), and `/log` with an info record written inside the request.
+
+use serde_json::Value;
+
+use crate::http::{get, request};
+use crate::service::{spawn, Service};
+
+/// A valid `traceparent` and its ids.
+pub const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+pub const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+pub const SPAN_ID: &str = "00f067aa0ba902b7";
+
+fn summary_for(app: &Service, path: &str, rid: &str) -> Value {
+    app.wait_for_log(|v| {
+        v["Type"] == "request.summary" && v["Fields"]["path"] == path && v["Fields"]["rid"] == rid
+    })
+}
+
+/// The request id falls back to a valid `traceparent`'s trace id; the summary carries
+/// `trace_id` and `span_id`; the app sees on the request the id the logs show; an invalid
+/// `traceparent` is ignored and never echoed.
+pub async fn trace_context(program: &str) {
+    let app = spawn(program, &[]);
+
+    let r = request(
+        app.address,
+        "GET",
+        "/request-id",
+        &[("traceparent", TRACEPARENT)],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("x-request-id"),
+        Some(TRACE_ID),
+        "the trace id is the rid"
+    );
+    assert_eq!(r.text(), TRACE_ID, "the app sees the id on the request");
+    let s = summary_for(&app, "/request-id", TRACE_ID);
+    assert_eq!(s["Fields"]["trace_id"], TRACE_ID);
+    assert_eq!(s["Fields"]["span_id"], SPAN_ID);
+
+    let r = request(
+        app.address,
+        "GET",
+        "/request-id",
+        &[("traceparent", TRACEPARENT), ("X-Request-ID", "mine-1")],
+    )
+    .await;
+    assert_eq!(
+        r.header("x-request-id"),
+        Some("mine-1"),
+        "the header's id wins"
+    );
+    assert_eq!(r.text(), "mine-1");
+    let s = summary_for(&app, "/request-id", "mine-1");
+    assert_eq!(
+        s["Fields"]["trace_id"], TRACE_ID,
+        "the trace is kept beside it"
+    );
+
+    let r = get(app.address, "/request-id").await;
+    let generated = r.header("x-request-id").expect("an id").to_owned();
+    assert_eq!(generated.len(), 36, "a new UUID: {generated}");
+    assert_eq!(
+        r.text(),
+        generated,
+        "a generated id is set on the request too"
+    );
+    let s = summary_for(&app, "/request-id", &generated);
+    assert!(s["Fields"].get("trace_id").is_none(), "{s}");
+
+    let invalid = [
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+        "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+        "ff-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-00f067aa0ba902b7-01",
+        "00-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-00f067aa0ba902b7-01-extra",
+    ];
+    for bad in invalid {
+        let r = request(app.address, "GET", "/request-id", &[("traceparent", bad)]).await;
+        let rid = r.header("x-request-id").expect("an id").to_owned();
+        assert_eq!(rid.len(), 36, "{bad} is ignored: a new UUID, got {rid}");
+        let s = summary_for(&app, "/request-id", &rid);
+        assert!(s["Fields"].get("trace_id").is_none(), "{s}");
+        let trace_part = &bad[3..35];
+        assert!(!r.headers.values().any(|v| v.contains(trace_part)));
+    }
+
+    let r = request(app.address, "GET", "/log", &[("traceparent", TRACEPARENT)]).await;
+    assert_eq!(r.status, 200);
+    let inside = app.wait_for_log(|v| v["Fields"]["msg"] == "inside a request");
+    assert_eq!(inside["Fields"]["rid"], TRACE_ID);
+    assert_eq!(inside["Fields"]["trace_id"], TRACE_ID);
+    assert_eq!(inside["Fields"]["span_id"], SPAN_ID);
+
+    for bad in invalid {
+        assert!(!app.stdout_contains(&bad[3..35]), "{bad} reached the log");
+    }
+}
+
+/// `DOCKERFLOW_LOG_GCP=true`: every line (start-up, inside a request, summaries through the
+/// fast path and, over the line limit, the tracing path) has `severity` and `message`; with a
+/// `traceparent` and a project (`DOCKERFLOW_GCP_PROJECT`, else `GOOGLE_CLOUD_PROJECT`), the
+/// trace keys; without a project, none.
+pub async fn cloud_logging(program: &str) {
+    for (env, project) in [
+        (
+            vec![
+                ("DOCKERFLOW_LOG_GCP", "true"),
+                ("DOCKERFLOW_GCP_PROJECT", "ours"),
+                ("GOOGLE_CLOUD_PROJECT", "googles"),
+                ("DOCKERFLOW_LOG_MAX_BYTES", "1024"),
+            ],
+            Some("ours"),
+        ),
+        (
+            vec![
+                ("DOCKERFLOW_LOG_GCP", "1"),
+                ("GOOGLE_CLOUD_PROJECT", "googles"),
+                ("DOCKERFLOW_LOG_MAX_BYTES", "1024"),
+            ],
+            Some("googles"),
+        ),
+        (
+            vec![
+                ("DOCKERFLOW_LOG_GCP", "true"),
+                ("DOCKERFLOW_LOG_MAX_BYTES", "1024"),
+            ],
+            None,
+        ),
+    ] {
+        let app = spawn(program, &env);
+        let traced = [("traceparent", TRACEPARENT)];
+        request(app.address, "GET", "/log", &traced).await;
+        request(app.address, "GET", "/__version__", &traced).await;
+        get(app.address, "/nope").await;
+        let long_lang = "a".repeat(2000);
+        let long = [
+            ("traceparent", TRACEPARENT),
+            ("Accept-Language", long_lang.as_str()),
+        ];
+        request(app.address, "GET", "/", &long).await;
+
+        let summaries = app.wait_for_logs(4, |v| v["Type"] == "request.summary");
+        assert_eq!(summaries.len(), 4, "{summaries:#?}");
+        for line in app.logs() {
+            let severity = line["severity"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{line}"));
+            assert!(!severity.is_empty());
+            let expected = match line["Fields"].get("msg") {
+                Some(msg) => msg.clone(),
+                None => line["Type"].clone(),
+            };
+            assert_eq!(line["message"], expected, "{line}");
+            let traced = line["Fields"].get("trace_id").is_some();
+            let trace = line.get("logging.googleapis.com/trace");
+            match project {
+                Some(project) if traced => {
+                    assert_eq!(
+                        trace.and_then(Value::as_str),
+                        Some(format!("projects/{project}/traces/{TRACE_ID}").as_str()),
+                        "{line}"
+                    );
+                    assert_eq!(line["logging.googleapis.com/spanId"], SPAN_ID);
+                }
+                _ => assert!(trace.is_none(), "{line}"),
+            }
+        }
+        let by_path = |path: &str| {
+            summaries
+                .iter()
+                .find(|s| s["Fields"]["path"] == path)
+                .unwrap_or_else(|| panic!("no summary of {path}: {summaries:#?}"))
+                .clone()
+        };
+        let version = by_path("/__version__");
+        assert_eq!(version["severity"], "INFO");
+        assert_eq!(version["message"], "request.summary");
+        assert_eq!(version["Fields"]["trace_id"], TRACE_ID);
+        assert_eq!(by_path("/nope")["severity"], "INFO");
+        let truncated = by_path("/");
+        assert!(truncated["Fields"]["truncated"].is_u64(), "{truncated}");
+        assert_eq!(truncated["Fields"]["trace_id"], TRACE_ID);
+        let inside = app.wait_for_log(|v| v["Fields"]["msg"] == "inside a request");
+        assert_eq!(inside["severity"], "INFO");
+        assert_eq!(inside["message"], "inside a request");
+        assert!(app
+            .raw_stdout()
+            .iter()
+            .all(|l| l.len() <= 1024 && l.starts_with("{\"Timestamp\":")));
+    }
+}
+
+/// A check that panics is an error for that check alone, with the panic message in its
+/// details; the heartbeat still answers, the other checks are reported as they are, and the
+/// service goes on serving (python-dockerflow #56).
+pub async fn panicking_check(program: &str) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let backend = listener.local_addr().expect("its address").to_string();
+    let app = spawn(
+        program,
+        &[
+            ("EXAMPLE_PANIC_CHECK", "the check fell over"),
+            ("EXAMPLE_TCP_CHECK", &backend),
+        ],
+    );
+    for _ in 0..2 {
+        let r = get(app.address, "/__heartbeat__").await;
+        assert_eq!(r.status, 500, "{}", r.text());
+        let body = r.json();
+        crate::schema::assert_valid("heartbeat.schema.json", &body);
+        assert_eq!(body["status"], "error");
+        assert_eq!(body["checks"]["boom"], "error");
+        assert_eq!(
+            body["checks"]["backend"], "ok",
+            "the other check is unaffected"
+        );
+        let boom = &body["details"]["boom"];
+        assert_eq!(boom["level"], 40);
+        let text = boom["messages"]["dockerflow.health.E101"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no E101 message: {body}"));
+        assert!(text.contains("the check fell over"), "{text}");
+        assert!(body["details"].get("backend").is_none());
+    }
+    assert_eq!(get(app.address, "/__lbheartbeat__").await.status, 200);
+    assert_eq!(get(app.address, "/").await.status, 200, "still serving");
+}
+
+/// `PROGRAM healthcheck` (the self-probe): exit 0 when the service's `/__lbheartbeat__`
+/// answers 200 on `$PORT` over loopback; 1 with a one-line reason when nothing listens, when
+/// the port never answers (within its one-second deadline), and while the service drains.
+pub async fn self_probe(program: &str) {
+    let probe = |port: u16| {
+        let started = std::time::Instant::now();
+        let output = std::process::Command::new(program)
+            .arg("healthcheck")
+            .env_clear()
+            .env("PORT", port.to_string())
+            .output()
+            .expect("run the probe");
+        (output, started.elapsed())
+    };
+    let app = spawn(program, &[("DOCKERFLOW_DRAIN_DELAY_MS", "3000")]);
+    let (ok, _) = probe(app.address.port());
+    assert!(ok.status.success(), "{ok:?}");
+    assert!(ok.stdout.is_empty() && ok.stderr.is_empty(), "{ok:?}");
+
+    let closed = crate::process::free_port();
+    let (refused, _) = probe(closed);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let reason = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert!(
+        reason.starts_with("healthcheck: GET http://") && reason.trim_end().lines().count() == 1,
+        "{reason}"
+    );
+
+    // Accepts the connection, never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let (hung, took) = probe(silent.local_addr().expect("address").port());
+    assert_eq!(hung.status.code(), Some(1), "{hung:?}");
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "the probe hung {took:?}"
+    );
+
+    app.signal("TERM");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let (draining, _) = probe(app.address.port());
+        if draining.status.code() == Some(1) {
+            let reason = String::from_utf8_lossy(&draining.stderr).into_owned();
+            assert!(reason.contains("503"), "{reason}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still healthy while draining"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
