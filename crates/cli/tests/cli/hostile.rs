@@ -7,15 +7,21 @@ use std::process::{Command, Output};
 use dockerflow_testkit::image::{dir, file, symlink, Form, Image, Node};
 use dockerflow_testkit::TempDir;
 
-use super::{stderr, stdout};
+use super::{code, dockerflow, error_line, stderr, stdout};
 
 /// `dockerflow check image REF` run by `sh` after `ulimit ULIMIT` (e.g. `-t 20`: CPU seconds).
 fn check_limited(ulimit: &str, reference: &str, cwd: &Path) -> Output {
+    check_limited_with(ulimit, reference, &[], cwd)
+}
+
+/// `dockerflow check image REF ARGS...` run by `sh` after `ulimit ULIMIT`.
+fn check_limited_with(ulimit: &str, reference: &str, args: &[&str], cwd: &Path) -> Output {
     Command::new("sh")
         .arg("-c")
-        .arg(format!("ulimit {ulimit} && exec \"$0\" check image \"$1\""))
+        .arg(format!("ulimit {ulimit} && exec \"$0\" check image \"$@\""))
         .arg(env!("CARGO_BIN_EXE_dockerflow"))
         .arg(reference)
+        .args(args)
         .current_dir(cwd)
         .env_remove("NO_COLOR")
         .output()
@@ -99,4 +105,87 @@ fn a_whiteout_with_an_empty_name_is_a_finding_and_hides_nothing() {
         "DF105 names the entry:\n{out}"
     );
     assert!(!out.contains("does not exist"), "{out}");
+}
+
+/// An image of `count` empty files under `/app/names/`, each name `len` bytes long: the
+/// file tree keeps every name, so the read needs about `count * len` bytes of memory.
+fn many_long_names(dir: &Path, count: usize, len: usize) -> String {
+    let nodes = (0..count)
+        .map(|i| {
+            file(
+                &format!("/app/names/{}{i:010}", "n".repeat(len - 10)),
+                0o644,
+                "",
+            )
+        })
+        .collect();
+    Image::compliant()
+        .layer(nodes)
+        .write(dir, Form::DockerArchive)
+}
+
+#[test]
+fn an_image_over_the_memory_budget_is_refused_within_the_bound() {
+    // 16,000 names of 4,000 bytes in the third layer: 64 MB the read would keep. The child may map 64 MiB in
+    // all (`ulimit -v`: the debug binary needs about 35 MiB before it reads anything), and
+    // the budget is 8 MiB.
+    let tmp = TempDir::new("cli-hostile");
+    let r = many_long_names(tmp.path(), 16_000, 4000);
+    let o = check_limited_with("-v 65536", &r, &["--max-memory", "8MiB"], tmp.path());
+    assert_eq!(ran_within_bound(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    let e = error_line(&o);
+    assert!(
+        e.contains(&format!(
+            "cannot check image {r}: the image needs more memory than the memory budget of \
+             8MiB (8388608 bytes) in layer 2; raise it with --max-memory SIZE"
+        )),
+        "the error names the budget, the layer and the flag: {e}"
+    );
+    // The control: with the default budget (512 MiB) the same bound does not hold, so it is
+    // the budget above that kept the read inside it.
+    let o = check_limited_with("-v 65536", &r, &[], tmp.path());
+    assert!(
+        !matches!(o.status.code(), Some(0..=2)),
+        "the read needs more than 64 MiB without the small budget: {:?}\n{}",
+        o.status,
+        stderr(&o)
+    );
+}
+
+#[test]
+fn max_memory_lowers_and_raises_the_memory_budget() {
+    // 2,000 names of 1,000 bytes: about 2 MB kept.
+    let tmp = TempDir::new("cli-hostile");
+    let r = many_long_names(tmp.path(), 2000, 1000);
+    let judged = |o: &std::process::Output| {
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "judged: {}{}",
+            stdout(o),
+            stderr(o)
+        );
+        assert!(stdout(o).contains("verdict: "), "{}", stdout(o));
+    };
+    judged(&dockerflow(&["check", "image", &r], tmp.path()));
+    for small in ["1MiB", "1048576", "1024K", "1 m"] {
+        let o = dockerflow(&["check", "image", &r, "--max-memory", small], tmp.path());
+        let e = error_line(&o);
+        assert!(
+            e.contains("the memory budget of 1MiB (1048576 bytes)") && e.contains("--max-memory"),
+            "--max-memory {small}: {e}"
+        );
+    }
+    judged(&dockerflow(
+        &["check", "image", &r, "--max-memory", "64MiB"],
+        tmp.path(),
+    ));
+    for bad in ["12MB", "0", "1.5GiB", "lots"] {
+        let o = dockerflow(&["check", "image", &r, "--max-memory", bad], tmp.path());
+        assert_eq!(code(&o), 2, "--max-memory {bad}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("expected a number of bytes above 0"),
+            "--max-memory {bad}: {}",
+            stderr(&o)
+        );
+    }
 }
