@@ -4,8 +4,11 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use dockerflow_testkit::image::{dir, file, symlink, Form, Image, Node};
+use dockerflow_testkit::image::{dir, file, symlink, Form, Image, Node, GROUP, PASSWD};
+use dockerflow_testkit::tar::{fix_checksum, header, Tar};
 use dockerflow_testkit::TempDir;
+
+use crate::registry_support::{gzip, image_tars, write_docker_archive};
 
 use super::{code, dockerflow, error_line, stderr, stdout};
 
@@ -14,11 +17,20 @@ fn check_limited(ulimit: &str, reference: &str, cwd: &Path) -> Output {
     check_limited_with(ulimit, reference, &[], cwd)
 }
 
-/// `dockerflow check image REF ARGS...` run by `sh` after `ulimit ULIMIT`.
+/// `dockerflow check image REF ARGS...` run by `sh` after `ulimit` with each option of
+/// ULIMIT (`-t 20 -v 1048576`: 20 CPU-seconds and 1 GiB of address space).
 fn check_limited_with(ulimit: &str, reference: &str, args: &[&str], cwd: &Path) -> Output {
+    let words: Vec<&str> = ulimit.split_whitespace().collect();
+    let limits: Vec<String> = words
+        .chunks(2)
+        .map(|o| format!("ulimit {}", o.join(" ")))
+        .collect();
     Command::new("sh")
         .arg("-c")
-        .arg(format!("ulimit {ulimit} && exec \"$0\" check image \"$@\""))
+        .arg(format!(
+            "{} && exec \"$0\" check image \"$@\"",
+            limits.join(" && ")
+        ))
         .arg(env!("CARGO_BIN_EXE_dockerflow"))
         .arg(reference)
         .args(args)
@@ -188,4 +200,132 @@ fn max_memory_lowers_and_raises_the_memory_budget() {
             stderr(&o)
         );
     }
+}
+
+/// A `docker save` archive of these layer tars (the config's diff ids are their digests).
+fn archive_of(dir: &Path, tars: &[Vec<u8>]) -> String {
+    let path = dir.join("hostile.tar");
+    write_docker_archive(&path, tars, "app:latest");
+    format!("docker-archive:{}", path.display())
+}
+
+/// The one line on stderr of a run that must refuse its input with exit 2 within its bound.
+fn refused(o: &Output) -> String {
+    assert_eq!(ran_within_bound(o), 2, "{}{}", stdout(o), stderr(o));
+    error_line(o)
+}
+
+#[test]
+fn a_tar_entry_of_u64_max_bytes_is_refused_not_read_as_more_headers() {
+    // An /etc/passwd and /etc/group hidden in the data of an entry whose base-256 size is
+    // u64::MAX: once, the size wrapped and the data was read as headers, so an image without
+    // them passed DF201-DF203.
+    let tmp = TempDir::new("cli-hostile");
+    let hidden = Tar::new()
+        .dir("etc/")
+        .file("etc/passwd", PASSWD.as_bytes())
+        .file("etc/group", GROUP.as_bytes())
+        .finish();
+    let mut h = header("junk", b'0', 0, 0o644, "");
+    h[124..128].copy_from_slice(&[0x80, 0, 0, 0]);
+    h[128..136].fill(0xff);
+    fix_checksum(&mut h);
+    let mut layer = h.to_vec();
+    layer.extend_from_slice(&hidden);
+    let r = archive_of(tmp.path(), &[layer]);
+    let e = refused(&check_limited("-t 20 -v 1048576", &r, tmp.path()));
+    assert!(
+        e.contains(
+            "at byte offset 0: entry size 18446744073709551615 is larger than a tar entry can be"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_pax_header_claiming_8_gib_is_refused_before_anything_is_allocated() {
+    // The child may map 1 GiB: allocating the claimed header would break that bound.
+    let tmp = TempDir::new("cli-hostile");
+    let mut layer = header("PaxHeaders/x", b'x', (8 << 30) - 1, 0o644, "").to_vec();
+    layer.extend_from_slice(&[0; 512]);
+    let r = archive_of(tmp.path(), &[layer]);
+    let e = refused(&check_limited("-t 20 -v 1048576", &r, tmp.path()));
+    assert!(
+        e.contains("PAX extended header size exceeded (cap 1048576) in layer 0"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_gzip_bomb_is_refused_by_the_compression_ratio_cap() {
+    // 256 MiB of zeros in a 256 KB layer; the child may map 1 GiB and use 20 CPU-seconds.
+    let tmp = TempDir::new("cli-hostile");
+    let zeros = vec![0u8; 256 << 20];
+    let layer = gzip(&Tar::new().file("etc/passwd", &zeros).finish());
+    drop(zeros);
+    let r = archive_of(tmp.path(), &[layer]);
+    let e = refused(&check_limited("-t 20 -v 1048576", &r, tmp.path()));
+    assert!(
+        e.contains("compression ratio exceeded (cap 200) in layer 0"),
+        "{e}"
+    );
+}
+
+#[test]
+fn traversal_and_link_escapes_are_findings_and_write_nothing_outside() {
+    let tmp = TempDir::new("cli-hostile");
+    let outside = TempDir::new("cli-hostile-outside");
+    let target = outside.path().display().to_string();
+    let climbs = format!("{}{}", "../".repeat(12), target.trim_start_matches('/'));
+    let r = Image::compliant()
+        .layer(vec![
+            file(&format!("{climbs}/climbed"), 0o644, "x"),
+            symlink("/evil", &target),
+            file("/evil/through-a-link", 0o644, "x"),
+            symlink("/up", "../../../../../.."),
+            file(
+                &format!(
+                    "/up/{}/through-a-relative-link",
+                    target.trim_start_matches('/')
+                ),
+                0o644,
+                "x",
+            ),
+        ])
+        .write(tmp.path(), Form::DockerArchive);
+    let o = check_limited("-t 20 -v 1048576", &r, tmp.path());
+    // DF105 is a SHOULD: a warning; the rest of the compliant image passes.
+    assert_eq!(ran_within_bound(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("WARN  DF105"), "{out}");
+    for finding in [
+        "climbed\": name climbs above the image root; skipped",
+        "through-a-link\": parent /evil is not a directory; skipped",
+        "through-a-relative-link\": parent /up is not a directory; skipped",
+    ] {
+        assert!(out.contains(finding), "{finding}:\n{out}");
+    }
+    let written: Vec<_> = std::fs::read_dir(outside.path())
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(written.is_empty(), "written outside the image: {written:?}");
+}
+
+#[test]
+fn three_thousand_layers_stay_within_the_bound() {
+    // Each layer is read and verified in turn, in bounded memory (the child may map 1 GiB)
+    // and time (60 CPU-seconds for a debug build).
+    let tmp = TempDir::new("cli-hostile");
+    let mut tars = image_tars(0, 7);
+    let extra = Tar::new().file("f", &[b'x'; 4096]).finish();
+    tars.extend(std::iter::repeat_n(extra, 3000));
+    let r = archive_of(tmp.path(), &tars);
+    let o = check_limited("-t 60 -v 1048576", &r, tmp.path());
+    assert!(
+        matches!(ran_within_bound(&o), 0 | 1),
+        "judged: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    assert!(stdout(&o).contains("verdict: "), "{}", stdout(&o));
 }
