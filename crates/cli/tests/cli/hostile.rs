@@ -329,3 +329,49 @@ fn three_thousand_layers_stay_within_the_bound() {
     );
     assert!(stdout(&o).contains("verdict: "), "{}", stdout(&o));
 }
+
+#[test]
+fn a_config_over_the_json_cap_is_refused_before_it_is_parsed() {
+    // A 9 MB config (the cap is 8 MiB), under 1 GiB of address space.
+    let tmp = TempDir::new("cli-hostile");
+    let r = Image::compliant()
+        .with(
+            "Env",
+            serde_json::json!([format!("X={}", "x".repeat(9 << 20))]),
+        )
+        .write(tmp.path(), Form::DockerArchive);
+    let e = refused(&check_limited("-t 20 -v 1048576", &r, tmp.path()));
+    assert!(
+        e.contains("JSON document size exceeded (cap 8388608)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn invalid_utf8_inside_a_json_string_is_not_mozlog() {
+    // RFC 8259: JSON text is UTF-8. Decoded lossily, this line once passed DF702.
+    let tmp = TempDir::new("cli-hostile");
+    let good = r#"{"Timestamp":1700000000000000000,"Type":"app","Logger":"app","Hostname":"h","EnvVersion":"2.0","Severity":6,"Pid":1,"Fields":{"msg":"ok"}}"#;
+    let mut bad = good.as_bytes().to_vec();
+    let at = good.find("ok").expect("msg");
+    bad.splice(at..at, [0xff, 0xfe]);
+    let mut log = format!("{good}\n").into_bytes();
+    log.extend_from_slice(&bad);
+    log.push(b'\n');
+    std::fs::write(tmp.path().join("app.log"), log).expect("write");
+    let o = dockerflow(&["check", "logs", "app.log"], tmp.path());
+    assert_eq!(code(&o), 0, "DF702 is a SHOULD: a warning");
+    assert!(
+        stdout(&o).contains("WARN  DF702") && stdout(&o).contains("1 of 2 lines"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stderr(&o).contains(&format!(
+            "app.log:2: not mozlog: not UTF-8 at byte {}; expected JSON text, which is UTF-8 (RFC 8259)",
+            at + 1 // bytes counted from 1
+        )),
+        "{}",
+        stderr(&o)
+    );
+}
