@@ -200,7 +200,12 @@ fn compliant_fixture_passes_every_rule_running() {
         .found("DF706")
         .contains("request.summary records, all valid"));
     assert!(c.found("DF707").ends_with("came back"));
-    assert!(c.found("DF708").contains("its request.summary included"));
+    assert!(
+        c.found("DF708")
+            .starts_with("2 records written while handling /__version__ carry rid"),
+        "{}",
+        c.found("DF708")
+    );
     // The password in DATABASE_URL is never printed.
     assert!(!c.report.to_string().contains("s3cr3t-pw"));
 }
@@ -288,6 +293,13 @@ fn misbehaving_fixtures_fail_their_rules() {
             &["DF706", "DF707", "DF708"],
         ),
         (
+            "records-without-rid",
+            &["FIXTURE_REQUESTS=no-rid"],
+            None,
+            &[],
+            &["DF708"],
+        ),
+        (
             "ignores-sigterm",
             &["FIXTURE_SIGTERM=ignore"],
             None,
@@ -342,6 +354,12 @@ fn misbehaving_fixtures_fail_their_rules() {
                         c.found("DF704")
                     ),
                     "root" => assert!(c.found("DF703").contains("uid 0")),
+                    "records-without-rid" => assert!(
+                        c.found("DF708").contains("have no rid: line")
+                            && c.found("DF708").contains("(fixture.handler)"),
+                        "{}",
+                        c.found("DF708")
+                    ),
                     _ => {}
                 }
             })
@@ -718,6 +736,88 @@ fn check_logs_reports_each_bad_line() {
     assert!(stdout(&o).contains("FAIL  DF701"), "{}", stdout(&o));
     let e = error_line(&dockerflow(&["check", "logs", "missing.log"], tmp.path()));
     assert!(e.contains("cannot read logs from missing.log"), "{e}");
+}
+
+/// `check logs` on the fixture server's own output (run here as a process): the records written
+/// while a request is handled carry its rid, or DF708 names them.
+#[test]
+fn check_logs_judges_rid_on_records_written_while_handling() {
+    let tmp = TempDir::new("ridlogs");
+    let bin = tmp.path().join("server");
+    std::fs::write(&bin, fixture_binary()).expect("write the fixture");
+    std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    for (requests, outcome) in [("", "pass"), ("no-rid", "warn")] {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut child = Command::new(&bin)
+            .env_clear()
+            .env("PORT", port.to_string())
+            .env("FIXTURE_REQUESTS", requests)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn the fixture");
+        let ask = |path: &str, rid: &str| -> Option<String> {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+            write!(
+                s,
+                "GET {path} HTTP/1.1\r\nHost: x\r\nX-Request-ID: {rid}\r\nConnection: close\r\n\r\n"
+            )
+            .ok()?;
+            let mut out = String::new();
+            s.read_to_string(&mut out).ok()?;
+            Some(out)
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while ask("/__lbheartbeat__", "ready").is_none() {
+            assert!(Instant::now() < deadline, "the fixture never listened");
+            thread::sleep(Duration::from_millis(20));
+        }
+        for (i, path) in ["/__version__", "/__heartbeat__", "/nothing"]
+            .iter()
+            .enumerate()
+        {
+            let answer = ask(path, &format!("req-{i}")).expect("an answer");
+            assert!(answer.starts_with("HTTP/1.1 "), "{answer}");
+        }
+        child.kill().expect("kill the fixture");
+        let mut logs = String::new();
+        child
+            .stdout
+            .take()
+            .expect("stdout")
+            .read_to_string(&mut logs)
+            .expect("read its stdout");
+        child.wait().expect("wait");
+        let file = format!("fixture-{outcome}.log");
+        std::fs::write(tmp.path().join(&file), &logs).expect("write");
+        let o = dockerflow(&["check", "logs", &file, "--format", "json"], tmp.path());
+        let report: Value = serde_json::from_str(&stdout(&o)).expect("json");
+        let f = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["rule"] == "DF708")
+            .expect("DF708")
+            .clone();
+        assert_eq!(f["outcome"], outcome, "{f}\n{logs}");
+        let found = f["found"].as_str().expect("found");
+        if outcome == "pass" {
+            assert!(
+                found.contains("3 of 3 request.summary records placed in time")
+                    && found.contains("3 records written inside them carry their rid"),
+                "{found}"
+            );
+        } else {
+            assert!(
+                found.starts_with("3 records written while a request was handled")
+                    && found.contains("(fixture.handler)"),
+                "{found}"
+            );
+        }
+    }
 }
 
 /// The reference application's image (CI builds it as DEMO_IMAGE) passes `--run` in strict.
