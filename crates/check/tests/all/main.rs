@@ -222,7 +222,10 @@ pub const BROKEN_FIXTURES: &[(&str, &str)] = &[
     ("DF402", "image::df402_urls"),
     ("DF403", "image::df403_labels"),
     ("DF404", "image::df404_revision"),
-    ("DF501", "image::df501_secrets, dockerfile::df501_secrets"),
+    (
+        "DF501",
+        "image::df501_secrets, dockerfile::df501_secrets, patterns (secret-build-arg, secret-env, in both forms)",
+    ),
     ("DF502", "image::df502_credential_files"),
     ("DF503", "image::df503_deleted_secrets"),
 ];
