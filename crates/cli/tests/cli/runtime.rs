@@ -563,8 +563,9 @@ fn ctrl_c_removes_the_containers() {
     assert!(ours().is_empty(), "containers left behind: {:?}", ours());
 }
 
-/// A loopback service for `check url`: compliant, or with the lbheartbeat answering 204 and no
-/// Cache-Control. Serves `requests` connections, then stops.
+/// A loopback service for `check url`: compliant (a valid X-Request-ID echoed), or with the
+/// lbheartbeat answering 204, no Cache-Control and no echo. Serves `requests` connections,
+/// then stops.
 fn serve(bad: bool, requests: usize) -> (String, thread::JoinHandle<()>) {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", l.local_addr().expect("addr"));
@@ -585,10 +586,16 @@ fn serve(bad: bool, requests: usize) -> (String, thread::JoinHandle<()>) {
             let mut r = BufReader::new(s.try_clone().expect("clone"));
             let mut line = String::new();
             let _ = r.read_line(&mut line);
+            let mut request_id = String::new();
             loop {
                 let mut h = String::new();
                 if r.read_line(&mut h).unwrap_or(0) <= 2 {
                     break;
+                }
+                if let Some((k, v)) = h.split_once(':') {
+                    if k.eq_ignore_ascii_case("X-Request-ID") {
+                        request_id = v.trim().to_string();
+                    }
                 }
             }
             let mut parts = line.split_whitespace();
@@ -605,9 +612,14 @@ fn serve(bad: bool, requests: usize) -> (String, thread::JoinHandle<()>) {
                 _ => (404, String::new()),
             };
             let cache = if bad {
-                ""
+                String::new()
             } else {
-                "Cache-Control: no-store\r\n"
+                let echo = if request_id.is_empty() {
+                    String::new()
+                } else {
+                    format!("X-Request-ID: {request_id}\r\n")
+                };
+                format!("Cache-Control: no-store\r\n{echo}")
             };
             let mut out = format!(
                 "HTTP/1.1 {status} X\r\n{cache}Content-Length: {}\r\nConnection: close\r\n\r\n",
@@ -625,7 +637,7 @@ fn serve(bad: bool, requests: usize) -> (String, thread::JoinHandle<()>) {
 #[test]
 fn check_url_judges_a_running_service() {
     let tmp = TempDir::new("url");
-    let (url, h) = serve(false, 6);
+    let (url, h) = serve(false, 7);
     let o = dockerflow(&["check", "url", &url, "--format", "json"], tmp.path());
     h.join().expect("server");
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
@@ -643,11 +655,15 @@ fn check_url_judges_a_running_service() {
     for id in ["DF602", "DF603", "DF604", "DF605", "DF608", "DF609"] {
         assert_eq!(outcome(id), "pass", "{id}: {v}");
     }
-    for id in ["DF101", "DF601", "DF606", "DF701", "DF703", "DF704"] {
+    // CONTRACT 1.9 over HTTP: the echo only; no logs to read for DF706 and DF708.
+    assert_eq!(outcome("DF707"), "pass", "{v}");
+    for id in [
+        "DF101", "DF601", "DF606", "DF701", "DF703", "DF704", "DF706", "DF708",
+    ] {
         assert_eq!(outcome(id), "skipped", "{id}");
     }
 
-    let (url, h) = serve(true, 6);
+    let (url, h) = serve(true, 7);
     let o = dockerflow(&["check", "url", &url], tmp.path());
     h.join().expect("server");
     assert_eq!(code(&o), 1, "{}", stdout(&o));
@@ -658,6 +674,10 @@ fn check_url_judges_a_running_service() {
     );
     assert!(
         out.contains("WARN  DF609") && out.contains("no Cache-Control"),
+        "{out}"
+    );
+    assert!(
+        out.contains("WARN  DF707") && out.contains("the response has no X-Request-ID"),
         "{out}"
     );
 
