@@ -574,3 +574,34 @@ fn every_pattern_image_has_its_expected_outcomes() {
         );
     }
 }
+
+/// Where the base image decides DF201/DF202, the skip says so: which base, and what in it.
+#[test]
+fn where_the_base_decides_the_skip_names_it() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/patterns");
+    for (name, base, what) in [
+        (
+            "useradd-base-decides",
+            "registry.example.com/platform/runtime:4",
+            "USERGROUPS_ENAB",
+        ),
+        (
+            "gid-without-groupadd",
+            "debian:bookworm-slim",
+            "does not create",
+        ),
+    ] {
+        let path = dir.join(format!("{name}.Dockerfile"));
+        let src = std::fs::read_to_string(&path).expect("the pattern");
+        let (model, _) = DockerfileModel::parse(name, &src, None, &[]).expect("a stage");
+        let report = check_dockerfile(&model, &Options::default());
+        let f = report.finding("DF202").expect("DF202");
+        match &f.outcome {
+            dockerflow_check::Outcome::Skipped(why) => assert!(
+                why.contains(base) && why.contains(what) && why.ends_with("check the built image"),
+                "{name}: {why}"
+            ),
+            other => panic!("{name}: DF202 {other:?}"),
+        }
+    }
+}
