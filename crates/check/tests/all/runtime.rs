@@ -437,7 +437,7 @@ fn df708_records_written_while_handling_the_request_carry_its_rid() {
     let found = assert_rule(&m, "DF708", "warn", &[]);
     assert_eq!(
         found,
-        "1 records written while handling /__version__ (sent with X-Request-ID dockerflow-check-1a2b-3c4d, before its request.summary on line 3) have no rid: line 2 (app.handler)"
+        "1 records written while /__version__ was being handled (sent with X-Request-ID dockerflow-check-1a2b-3c4d; its request.summary is line 3) have no rid: line 2 (app.handler)"
     );
     // The same record before the request was sent (a previous request's, flushed late) is not
     // this request's, even when it comes after the sending in the logs' order.
@@ -512,13 +512,15 @@ fn df708_check_logs_judges_records_inside_each_summary_span() {
     );
     // Inside B's span without rid: broken. app.tick outside every span is background.
     let mut bad = good.to_vec();
-    bad[4] = record(t0 + 29 * ms, "app.db", "");
+    bad[4] = record(t0 + 29_800_000, "app.db", "");
     bad.insert(5, record(t0 + 29 * ms, "app.tick", ""));
+    // B's t of 1 ms may be 1.9 ms rounded down: at t0 + 28.5 ms it may not have started.
+    bad.insert(4, record(t0 + 28_500_000, "app.cache", ""));
     let (outcome, found) = judge_logs(&bad);
     assert_eq!(outcome, Outcome::Warn, "{found}");
     assert_eq!(
         found,
-        "1 records written while a request was handled (between its start, the summary's Timestamp less t, and its summary) have no rid: line 5 (app.db); 2 of 2 request.summary records placed in time (Timestamp and t); not judged: 1 records of a Type that also writes outside any request (startup or background: app.tick) cannot be told from the request's"
+        "1 records written while a request was surely being handled (after its summary's Timestamp less t, before the summary) have no rid: line 6 (app.db); 2 of 2 request.summary records placed in time (Timestamp and t); not judged: 1 records of a Type that also writes outside any request (startup or background: app.tick) cannot be told from the request's; 1 records without rid written where a request may not have started yet (its t is whole milliseconds)"
     );
     // Summaries without Timestamp or t: only their own rid is judged.
     let unplaced = [

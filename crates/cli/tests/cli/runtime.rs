@@ -759,7 +759,10 @@ fn check_logs_reports_each_bad_line() {
 }
 
 /// `check logs` on the fixture server's own output (run here as a process): the records written
-/// while a request is handled carry its rid, or DF708 names them.
+/// while a request is handled carry its rid; without it, a record written at the start of a
+/// sub-millisecond request cannot be told from one written just before it (`t` is whole
+/// milliseconds), and DF708 says so instead of guessing. A record surely inside a longer
+/// request is judged.
 #[test]
 fn check_logs_judges_rid_on_records_written_while_handling() {
     let tmp = TempDir::new("ridlogs");
@@ -767,7 +770,7 @@ fn check_logs_judges_rid_on_records_written_while_handling() {
     std::fs::write(&bin, fixture_binary()).expect("write the fixture");
     std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .expect("chmod");
-    for (requests, outcome) in [("", "pass"), ("no-rid", "warn")] {
+    for requests in ["", "no-rid"] {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -811,33 +814,69 @@ fn check_logs_judges_rid_on_records_written_while_handling() {
             .read_to_string(&mut logs)
             .expect("read its stdout");
         child.wait().expect("wait");
-        let file = format!("fixture-{outcome}.log");
+        let file = format!("fixture-{requests}.log");
         std::fs::write(tmp.path().join(&file), &logs).expect("write");
-        let o = dockerflow(&["check", "logs", &file, "--format", "json"], tmp.path());
-        let report: Value = serde_json::from_str(&stdout(&o)).expect("json");
-        let f = report["findings"]
-            .as_array()
-            .expect("findings")
-            .iter()
-            .find(|f| f["rule"] == "DF708")
-            .expect("DF708")
-            .clone();
-        assert_eq!(f["outcome"], outcome, "{f}\n{logs}");
-        let found = f["found"].as_str().expect("found");
-        if outcome == "pass" {
+        let (outcome, found) = df708_of_logs(&file, tmp.path());
+        assert_eq!(outcome, "pass", "{found}\n{logs}");
+        assert!(
+            found.contains("3 of 3 request.summary records placed in time"),
+            "{found}"
+        );
+        if requests.is_empty() {
             assert!(
-                found.contains("3 of 3 request.summary records placed in time")
-                    && found.contains("3 records written inside them carry their rid"),
+                found.contains("3 records written inside them carry their rid"),
                 "{found}"
             );
         } else {
             assert!(
-                found.starts_with("3 records written while a request was handled")
-                    && found.contains("(fixture.handler)"),
+                found.ends_with(
+                    "not judged: 3 records without rid written where a request may not have started yet (its t is whole milliseconds)"
+                ),
                 "{found}"
             );
         }
     }
+    // A record 20 ms into a 40 ms request, without rid: judged.
+    let line = |ts: u64, kind: &str, fields: &str| {
+        format!(
+            r#"{{"Timestamp":{ts},"Type":"{kind}","Logger":"app","Hostname":"h","EnvVersion":"2.0","Severity":6,"Pid":1,"Fields":{{{fields}}}}}"#
+        )
+    };
+    let t0: u64 = 1_796_000_000_000_000_000;
+    let log = [
+        line(t0 + 20_000_000, "app.db", r#""msg":"query""#),
+        line(
+            t0 + 40_000_000,
+            "request.summary",
+            r#""msg":"","agent":"a","path":"/","method":"GET","code":200,"errno":0,"lang":"","t":40,"rid":"r1","uid":"""#,
+        ),
+    ]
+    .join("\n");
+    std::fs::write(tmp.path().join("slow.log"), format!("{log}\n")).expect("write");
+    let (outcome, found) = df708_of_logs("slow.log", tmp.path());
+    assert_eq!(outcome, "warn", "{found}");
+    assert!(
+        found.starts_with("1 records written while a request was surely being handled")
+            && found.contains("line 1 (app.db)"),
+        "{found}"
+    );
+}
+
+/// DF708's outcome and found text for `check logs FILE`.
+fn df708_of_logs(file: &str, dir: &std::path::Path) -> (String, String) {
+    let o = dockerflow(&["check", "logs", file, "--format", "json"], dir);
+    let report: Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let f = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "DF708")
+        .expect("DF708")
+        .clone();
+    (
+        f["outcome"].as_str().unwrap_or("").to_string(),
+        f["found"].as_str().unwrap_or("").to_string(),
+    )
 }
 
 /// The reference application's image (CI builds it as DEMO_IMAGE) passes `--run` in strict.
