@@ -5,7 +5,7 @@
 //! A field left `None` was not observed; the judges turn it into a skip whose reason depends
 //! on [`Mode`] and, for a container that never started listening, on [`RuntimeModel::start_failure`].
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// How the observations were made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +88,9 @@ pub struct RequestIdProbe {
     pub path: String,
     /// The request id sent.
     pub sent: String,
+    /// The wall-clock time just before the request was sent: records with an earlier mozlog
+    /// `Timestamp` were written before the service had it (same host clock as the container).
+    pub sent_at: Option<SystemTime>,
     /// The answer.
     pub answer: Answer,
 }

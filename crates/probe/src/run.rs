@@ -278,7 +278,8 @@ pub(crate) fn probe_endpoints(
         m.static_file = Some((p.to_string(), get(url, "GET", p, timeout)));
     }
     // A request id unique to this probe, valid under CONTRACT.md 1.9 ([A-Za-z0-9._:-]{1,128}).
-    let nanos = std::time::SystemTime::now()
+    let sent_at = std::time::SystemTime::now();
+    let nanos = sent_at
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     let sent = format!("dockerflow-check-{:x}-{nanos:x}", std::process::id());
@@ -296,6 +297,7 @@ pub(crate) fn probe_endpoints(
     m.request_id = Some(RequestIdProbe {
         path: path.to_string(),
         sent,
+        sent_at: Some(sent_at),
         answer,
     });
 }

@@ -607,3 +607,79 @@ fn df401_the_build_context_decides_for_copy_dot() {
     let f = judge_with_context(src, Some(dir.path()));
     assert_eq!(f.finding("DF401").map(|f| &f.outcome), Some(&Outcome::Fail));
 }
+
+/// Runs `RUN`'s commands (joined by `&&`) with shadow-utils' `--prefix DIR`, so they change
+/// `DIR/etc/*` only; `Err` with the failing command's stderr.
+fn run_with_prefix(run: &str, prefix: &std::path::Path) -> Result<(), String> {
+    for command in run.split("&&") {
+        let mut words = command.split_whitespace();
+        let program = words.next().ok_or("an empty command")?;
+        let o = std::process::Command::new(program)
+            .arg("--prefix")
+            .arg(prefix)
+            .args(words)
+            .output()
+            .map_err(|e| format!("{program}: {e}"))?;
+        if !o.status.success() {
+            return Err(format!(
+                "{}: {}",
+                command.trim(),
+                String::from_utf8_lossy(&o.stderr)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The `/etc` of a Debian base before the Dockerfile's RUN: root, and group users (100).
+fn debian_etc() -> dockerflow_testkit::TempDir {
+    context(&[
+        ("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"),
+        ("etc/group", "root:x:0:\nusers:x:100:\n"),
+        ("etc/shadow", "root:*:19000:0:99999:7:::\n"),
+        ("etc/gshadow", "root:*::\nusers:*::\n"),
+    ])
+}
+
+/// The fix DF202 offers is pasted into the file in place of its user creation: run with the
+/// real groupadd and useradd (on a copy of a base's /etc), it makes group app and user app
+/// with 10001; the fix it used to offer (`useradd --gid 10001` alone) fails there.
+#[test]
+fn df202_fix_works_when_pasted() {
+    let available = std::process::Command::new("useradd")
+        .arg("--help")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("--prefix"));
+    // The effective uid, from the second column of /proc/self/status's Uid line.
+    let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|v| v.split_whitespace().nth(1))
+            == Some("0")
+    });
+    if !available || !root {
+        dockerflow_testkit::skip("needs root and shadow-utils' useradd/groupadd with --prefix");
+        return;
+    }
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/patterns/useradd-no-user-group.Dockerfile"
+    );
+    let src = std::fs::read_to_string(path).expect("the pattern");
+    let r = check_dockerfile_rule_with("DF202", &src, STRICT, Expect::Fail, &["DF202"]);
+    let expected = &r.finding("DF202").expect("DF202").expected;
+    let run = expected
+        .split_once("RUN ")
+        .map(|(_, r)| r)
+        .unwrap_or_else(|| panic!("no RUN in the fix: {expected}"));
+    let etc = debian_etc();
+    run_with_prefix(run, etc.path()).unwrap_or_else(|e| panic!("the fix {run:?} fails: {e}"));
+    let passwd = std::fs::read_to_string(etc.path().join("etc/passwd")).expect("passwd");
+    let group = std::fs::read_to_string(etc.path().join("etc/group")).expect("group");
+    assert!(passwd.contains("\napp:x:10001:10001:"), "{passwd}");
+    assert!(group.contains("\napp:x:10001:"), "{group}");
+    // The old proposal on the same base: GID 10001 does not exist yet.
+    let etc = debian_etc();
+    let old = run_with_prefix("useradd --uid 10001 --gid 10001 app", etc.path());
+    assert!(old.as_ref().is_err_and(|e| e.contains("10001")), "{old:?}");
+}

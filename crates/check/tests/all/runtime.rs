@@ -2,7 +2,7 @@
 //! a compliant service's observations and fails or warns on a misbehaving one. The prober that
 //! makes real observations is tested in `dockerflow-probe` and the CLI.
 
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
 use dockerflow_check::{
     check_image, check_runtime, mozlog_line_errors, DependencyDown, Endpoint, Exchange, Mode,
@@ -13,6 +13,28 @@ const VERSION: &str = r#"{"source":"https://github.com/example/app","version":"v
 const MOZLOG: &str = r#"{"Timestamp":1700000000000000000,"Type":"app.start","Logger":"app","Hostname":"h","EnvVersion":"2.0","Severity":6,"Pid":1,"Fields":{"msg":"listening"}}"#;
 
 const RID: &str = "dockerflow-check-1a2b-3c4d";
+
+/// When the checker sent its X-Request-ID request: a second after MOZLOG's startup record.
+const SENT: u64 = 1_700_000_001_000_000_000;
+
+/// A record of `Type` `kind` at `ts`, with `Fields.rid` unless `rid` is empty.
+fn record(ts: u64, kind: &str, rid: &str) -> String {
+    let rid = if rid.is_empty() {
+        String::new()
+    } else {
+        format!(r#","rid":"{rid}""#)
+    };
+    format!(
+        r#"{{"Timestamp":{ts},"Type":"{kind}","Logger":"app","Hostname":"h","EnvVersion":"2.0","Severity":6,"Pid":1,"Fields":{{"msg":"x"{rid}}}}}"#
+    )
+}
+
+/// [`summary`] (200) written at `ts`, `t_ms` after the request came in.
+fn summary_at(ts: u64, t_ms: u64, rid: &str) -> String {
+    summary(200, rid)
+        .replace("1700000000000000000", &ts.to_string())
+        .replace(r#""t":2"#, &format!(r#""t":{t_ms}"#))
+}
 
 /// A request.summary record as CONTRACT.md 1.9 has it.
 fn summary(code: u16, rid: &str) -> String {
@@ -62,10 +84,18 @@ fn compliant() -> RuntimeModel {
         heartbeat: Ok(x(500, r#"{"status":"error"}"#)),
         lbheartbeat: Ok(x(200, "")),
     }];
-    m.logs = Some(format!("{MOZLOG}\n{}\n{MOZLOG}\n", summary(200, RID)).into_bytes());
+    m.logs = Some(
+        format!(
+            "{MOZLOG}\n{}\n{}\n{MOZLOG}\n",
+            record(SENT + 1_000_000, "app.handler", RID),
+            summary_at(SENT + 2_000_000, 2, RID)
+        )
+        .into_bytes(),
+    );
     m.request_id = Some(RequestIdProbe {
         path: "/__version__".into(),
         sent: RID.into(),
+        sent_at: Some(UNIX_EPOCH + Duration::from_nanos(SENT)),
         answer: Ok(with_header(x(200, VERSION), "X-Request-ID", RID)),
     });
     m.uid = Some(Ok(10001));
@@ -351,7 +381,7 @@ fn df706_df707_df708_requests() {
     assert_rule(&m, "DF706", "warn", &[]);
     let found = assert_rule(&m, "DF708", "warn", &[]);
     assert!(
-        found.contains("no request.summary carries rid dockerflow-check-1a2b-3c4d"),
+        found.starts_with("no request.summary carries rid dockerflow-check-1a2b-3c4d"),
         "{found}"
     );
     // The echo: missing, or another id.
@@ -385,5 +415,122 @@ fn df706_df707_df708_requests() {
     assert_eq!(
         f.found,
         "1 of 2 request.summary records have no rid: line 2"
+    );
+}
+
+/// CONTRACT 1.9: `rid` on every record written while handling the request. The checker's own
+/// request (one at a time, its X-Request-ID) spans from when it was sent to its summary, in
+/// the logs' order; records of a Type that also writes outside any request are not attributed.
+#[test]
+fn df708_records_written_while_handling_the_request_carry_its_rid() {
+    let logs = |lines: &[String]| Some(format!("{}\n", lines.join("\n")).into_bytes());
+    let summary = summary_at(SENT + 2_000_000, 2, RID);
+    let mut m = compliant();
+    let found = assert_rule(&m, "DF708", "pass", &[]);
+    assert_eq!(
+        found,
+        "2 records written while handling /__version__ carry rid dockerflow-check-1a2b-3c4d (its request.summary included)"
+    );
+    // The handler's record without rid: the request's, and it breaks the rule.
+    let bare = record(SENT + 1_000_000, "app.handler", "");
+    m.logs = logs(&[MOZLOG.into(), bare.clone(), summary.clone()]);
+    let found = assert_rule(&m, "DF708", "warn", &[]);
+    assert_eq!(
+        found,
+        "1 records written while /__version__ was being handled (sent with X-Request-ID dockerflow-check-1a2b-3c4d; its request.summary is line 3) have no rid: line 2 (app.handler)"
+    );
+    // The same record before the request was sent (a previous request's, flushed late) is not
+    // this request's, even when it comes after the sending in the logs' order.
+    let early = record(SENT - 1_000_000, "app.handler", "");
+    m.logs = logs(&[MOZLOG.into(), early, summary.clone()]);
+    assert_rule(&m, "DF708", "pass", &[]);
+    // After the summary in the logs' order: not judged.
+    m.logs = logs(&[MOZLOG.into(), summary.clone(), bare.clone()]);
+    assert_rule(&m, "DF708", "pass", &[]);
+    // A Type that also writes outside any request (at startup, a background job) cannot be
+    // told from the request's: said, not failed.
+    let background = record(SENT + 1_000_000, "app.start", "");
+    m.logs = logs(&[MOZLOG.into(), background, summary.clone()]);
+    let found = assert_rule(&m, "DF708", "pass", &[]);
+    assert!(
+        found.ends_with("not judged: 1 records of a Type that also writes outside any request (startup or background: app.start) cannot be told from the request's"),
+        "{found}"
+    );
+    // Another request's record (a HEALTHCHECK's) is that request's.
+    let other = record(SENT + 1_000_000, "app.handler", "9f1c");
+    m.logs = logs(&[other, summary.clone()]);
+    let found = assert_rule(&m, "DF708", "pass", &[]);
+    assert!(
+        found.ends_with("not judged: 1 records carry another request's rid"),
+        "{found}"
+    );
+    // No Timestamp in nanoseconds on the summary: only the summary can be judged.
+    let seconds = summary.replace(&(SENT + 2_000_000).to_string(), "1700000001");
+    m.logs = logs(&[bare.clone(), seconds]);
+    let found = assert_rule(&m, "DF708", "pass", &[]);
+    assert!(found.ends_with("only the summary judged"), "{found}");
+    // Records without a Timestamp between the sending and the summary cannot be placed.
+    m.logs = logs(&[
+        MOZLOG.into(),
+        r#"{"Type":"app.handler","Fields":{"msg":"x"}}"#.into(),
+        summary.clone(),
+    ]);
+    let found = assert_rule(&m, "DF708", "pass", &[]);
+    assert!(
+        found.ends_with("1 records have no Timestamp in nanoseconds and cannot be placed"),
+        "{found}"
+    );
+}
+
+/// `check logs` has no request of its own: each summary's span is its Timestamp less its `t`
+/// (1 ms for rounding), up to the summary in the file's order.
+#[test]
+fn df708_check_logs_judges_records_inside_each_summary_span() {
+    let judge_logs = |lines: &[String]| {
+        let mut m = RuntimeModel::new(Mode::Logs, "app.log");
+        m.logs = Some(format!("{}\n", lines.join("\n")).into_bytes());
+        let r = check_runtime(&m, &Options::default());
+        let f = r.finding("DF708").expect("DF708").clone();
+        (f.outcome, f.found)
+    };
+    let t0 = SENT;
+    let ms = 1_000_000;
+    // Request A (t = 5 ms) ends at t0 + 10 ms; request B (t = 1 ms) at t0 + 30 ms.
+    let good = [
+        MOZLOG.to_string(),
+        record(t0 + 6 * ms, "app.db", "a"),
+        summary_at(t0 + 10 * ms, 5, "a"),
+        record(t0 + 20 * ms, "app.tick", ""),
+        record(t0 + 29 * ms, "app.db", "b"),
+        summary_at(t0 + 30 * ms, 1, "b"),
+    ];
+    let (outcome, found) = judge_logs(&good);
+    assert_eq!(outcome, Outcome::Pass, "{found}");
+    assert_eq!(
+        found,
+        "all 2 request.summary records carry a rid; 2 of 2 request.summary records placed in time (Timestamp and t), 2 records written inside them carry their rid"
+    );
+    // Inside B's span without rid: broken. app.tick outside every span is background.
+    let mut bad = good.to_vec();
+    bad[4] = record(t0 + 29_800_000, "app.db", "");
+    bad.insert(5, record(t0 + 29 * ms, "app.tick", ""));
+    // B's t of 1 ms may be 1.9 ms rounded down: at t0 + 28.5 ms it may not have started.
+    bad.insert(4, record(t0 + 28_500_000, "app.cache", ""));
+    let (outcome, found) = judge_logs(&bad);
+    assert_eq!(outcome, Outcome::Warn, "{found}");
+    assert_eq!(
+        found,
+        "1 records written while a request was surely being handled (after its summary's Timestamp less t, before the summary) have no rid: line 6 (app.db); 2 of 2 request.summary records placed in time (Timestamp and t); not judged: 1 records of a Type that also writes outside any request (startup or background: app.tick) cannot be told from the request's; 1 records without rid written where a request may not have started yet (its t is whole milliseconds)"
+    );
+    // Summaries without Timestamp or t: only their own rid is judged.
+    let unplaced = [
+        record(t0, "app.db", ""),
+        summary(200, "a").replace(r#""t":2,"#, ""),
+    ];
+    let (outcome, found) = judge_logs(&unplaced);
+    assert_eq!(outcome, Outcome::Pass, "{found}");
+    assert!(
+        found.contains("0 of 1 request.summary records placed in time"),
+        "{found}"
     );
 }

@@ -1,6 +1,8 @@
 # A compiled service with no version.json anywhere: nothing in the file can put it in /app.
 # strict: fail DF401=fail DF101=pass DF201=skipped DF202=skipped DF203=pass DF301=pass DF302=pass
 # mozcloud: fail DF401=fail DF203=pass
+# image strict: fail DF401=fail DF101=pass DF201=fail DF202=fail DF203=pass DF301=pass DF302=pass
+# image mozcloud: fail DF401=fail DF201=warn DF202=warn DF203=pass
 FROM rust:1 AS build
 WORKDIR /src
 COPY . .

@@ -1,5 +1,8 @@
 # A shell-form CMD that execs a script outside /app.
 # strict: fail DF101=fail DF401=skipped DF301=fail DF302=warn
+# image strict: fail DF101=fail DF301=fail DF302=warn
+# mozcloud: fail DF101=fail DF301=warn DF302=warn
+# image mozcloud: fail DF101=fail DF301=warn DF302=warn
 FROM debian:bookworm-slim
 RUN groupadd --gid 10001 app && useradd --uid 10001 --gid 10001 app
 WORKDIR /app

@@ -2,6 +2,8 @@
 # the image (config and history), a MUST failure in both profiles.
 # strict: fail DF501=fail DF101=pass DF201=pass DF202=pass DF203=pass
 # mozcloud: fail DF501=fail
+# image strict: fail DF501=fail DF101=pass DF201=pass DF202=pass DF203=pass
+# image mozcloud: fail DF501=fail
 FROM node:22-slim
 RUN groupadd --gid 10001 app && useradd --uid 10001 --gid 10001 app
 ARG NPM_TOKEN=npm_AbCdEf0123456789

@@ -1,6 +1,8 @@
 # The service lives in /srv/svc; only version.json is copied to /app.
 # strict: fail DF101=fail DF401=pass DF201=pass DF202=pass DF203=pass DF301=pass DF302=pass
 # mozcloud: fail DF101=fail
+# image strict: fail DF101=fail DF401=pass DF201=pass DF202=pass DF203=pass DF301=pass DF302=pass
+# image mozcloud: fail DF101=fail
 FROM python:3.12-slim AS build
 WORKDIR /build
 COPY requirements.txt .

@@ -275,6 +275,31 @@ fn dockerfile_checks() {
     );
 }
 
+/// Secrets are a MUST (CONTRACT section 2): a credential in ENV, LABEL or a kept ARG fails
+/// the check (exit 1) in both profiles, its value never printed.
+#[test]
+fn dockerfile_secrets_fail_the_check() {
+    let tmp = TempDir::new("cli");
+    std::fs::write(tmp.path().join("version.json"), "{}").expect("write");
+    for (name, line) in [
+        ("env", "ENV DATABASE_URL=postgres://app:s3cr3t-pw@db/app"),
+        ("label", "LABEL com.example.db-password=s3cr3t-pw"),
+        ("arg", "ARG NPM_TOKEN=npm_s3cr3t-pw"),
+    ] {
+        let src = GOOD_DOCKERFILE.replace("ENV PORT=8000\n", &format!("{line}\nENV PORT=8000\n"));
+        std::fs::write(tmp.path().join(name), src).expect("write");
+        for profile in ["strict", "mozcloud"] {
+            let o = dockerflow(
+                &["check", "dockerfile", name, "--profile", profile],
+                tmp.path(),
+            );
+            assert_eq!(code(&o), 1, "{name} ({profile}): {}", stdout(&o));
+            assert!(stdout(&o).contains("FAIL  DF501"), "{}", stdout(&o));
+            assert!(!stdout(&o).contains("s3cr3t-pw"), "{}", stdout(&o));
+        }
+    }
+}
+
 #[test]
 fn dockerfile_build_context() {
     let tmp = TempDir::new("cli");

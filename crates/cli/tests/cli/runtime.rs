@@ -200,7 +200,12 @@ fn compliant_fixture_passes_every_rule_running() {
         .found("DF706")
         .contains("request.summary records, all valid"));
     assert!(c.found("DF707").ends_with("came back"));
-    assert!(c.found("DF708").contains("its request.summary included"));
+    assert!(
+        c.found("DF708")
+            .starts_with("2 records written while handling /__version__ carry rid"),
+        "{}",
+        c.found("DF708")
+    );
     // The password in DATABASE_URL is never printed.
     assert!(!c.report.to_string().contains("s3cr3t-pw"));
 }
@@ -288,6 +293,13 @@ fn misbehaving_fixtures_fail_their_rules() {
             &["DF706", "DF707", "DF708"],
         ),
         (
+            "records-without-rid",
+            &["FIXTURE_REQUESTS=no-rid"],
+            None,
+            &[],
+            &["DF708"],
+        ),
+        (
             "ignores-sigterm",
             &["FIXTURE_SIGTERM=ignore"],
             None,
@@ -342,6 +354,12 @@ fn misbehaving_fixtures_fail_their_rules() {
                         c.found("DF704")
                     ),
                     "root" => assert!(c.found("DF703").contains("uid 0")),
+                    "records-without-rid" => assert!(
+                        c.found("DF708").contains("have no rid: line")
+                            && c.found("DF708").contains("(fixture.handler)"),
+                        "{}",
+                        c.found("DF708")
+                    ),
                     _ => {}
                 }
             })
@@ -545,8 +563,9 @@ fn ctrl_c_removes_the_containers() {
     assert!(ours().is_empty(), "containers left behind: {:?}", ours());
 }
 
-/// A loopback service for `check url`: compliant, or with the lbheartbeat answering 204 and no
-/// Cache-Control. Serves `requests` connections, then stops.
+/// A loopback service for `check url`: compliant (a valid X-Request-ID echoed), or with the
+/// lbheartbeat answering 204, no Cache-Control and no echo. Serves `requests` connections,
+/// then stops.
 fn serve(bad: bool, requests: usize) -> (String, thread::JoinHandle<()>) {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", l.local_addr().expect("addr"));
@@ -567,10 +586,16 @@ fn serve(bad: bool, requests: usize) -> (String, thread::JoinHandle<()>) {
             let mut r = BufReader::new(s.try_clone().expect("clone"));
             let mut line = String::new();
             let _ = r.read_line(&mut line);
+            let mut request_id = String::new();
             loop {
                 let mut h = String::new();
                 if r.read_line(&mut h).unwrap_or(0) <= 2 {
                     break;
+                }
+                if let Some((k, v)) = h.split_once(':') {
+                    if k.eq_ignore_ascii_case("X-Request-ID") {
+                        request_id = v.trim().to_string();
+                    }
                 }
             }
             let mut parts = line.split_whitespace();
@@ -587,9 +612,14 @@ fn serve(bad: bool, requests: usize) -> (String, thread::JoinHandle<()>) {
                 _ => (404, String::new()),
             };
             let cache = if bad {
-                ""
+                String::new()
             } else {
-                "Cache-Control: no-store\r\n"
+                let echo = if request_id.is_empty() {
+                    String::new()
+                } else {
+                    format!("X-Request-ID: {request_id}\r\n")
+                };
+                format!("Cache-Control: no-store\r\n{echo}")
             };
             let mut out = format!(
                 "HTTP/1.1 {status} X\r\n{cache}Content-Length: {}\r\nConnection: close\r\n\r\n",
@@ -607,7 +637,7 @@ fn serve(bad: bool, requests: usize) -> (String, thread::JoinHandle<()>) {
 #[test]
 fn check_url_judges_a_running_service() {
     let tmp = TempDir::new("url");
-    let (url, h) = serve(false, 6);
+    let (url, h) = serve(false, 7);
     let o = dockerflow(&["check", "url", &url, "--format", "json"], tmp.path());
     h.join().expect("server");
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
@@ -625,11 +655,15 @@ fn check_url_judges_a_running_service() {
     for id in ["DF602", "DF603", "DF604", "DF605", "DF608", "DF609"] {
         assert_eq!(outcome(id), "pass", "{id}: {v}");
     }
-    for id in ["DF101", "DF601", "DF606", "DF701", "DF703", "DF704"] {
+    // CONTRACT 1.9 over HTTP: the echo only; no logs to read for DF706 and DF708.
+    assert_eq!(outcome("DF707"), "pass", "{v}");
+    for id in [
+        "DF101", "DF601", "DF606", "DF701", "DF703", "DF704", "DF706", "DF708",
+    ] {
         assert_eq!(outcome(id), "skipped", "{id}");
     }
 
-    let (url, h) = serve(true, 6);
+    let (url, h) = serve(true, 7);
     let o = dockerflow(&["check", "url", &url], tmp.path());
     h.join().expect("server");
     assert_eq!(code(&o), 1, "{}", stdout(&o));
@@ -640,6 +674,10 @@ fn check_url_judges_a_running_service() {
     );
     assert!(
         out.contains("WARN  DF609") && out.contains("no Cache-Control"),
+        "{out}"
+    );
+    assert!(
+        out.contains("WARN  DF707") && out.contains("the response has no X-Request-ID"),
         "{out}"
     );
 
@@ -718,6 +756,127 @@ fn check_logs_reports_each_bad_line() {
     assert!(stdout(&o).contains("FAIL  DF701"), "{}", stdout(&o));
     let e = error_line(&dockerflow(&["check", "logs", "missing.log"], tmp.path()));
     assert!(e.contains("cannot read logs from missing.log"), "{e}");
+}
+
+/// `check logs` on the fixture server's own output (run here as a process): the records written
+/// while a request is handled carry its rid; without it, a record written at the start of a
+/// sub-millisecond request cannot be told from one written just before it (`t` is whole
+/// milliseconds), and DF708 says so instead of guessing. A record surely inside a longer
+/// request is judged.
+#[test]
+fn check_logs_judges_rid_on_records_written_while_handling() {
+    let tmp = TempDir::new("ridlogs");
+    let bin = tmp.path().join("server");
+    std::fs::write(&bin, fixture_binary()).expect("write the fixture");
+    std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    for requests in ["", "no-rid"] {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut child = Command::new(&bin)
+            .env_clear()
+            .env("PORT", port.to_string())
+            .env("FIXTURE_REQUESTS", requests)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn the fixture");
+        let ask = |path: &str, rid: &str| -> Option<String> {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+            write!(
+                s,
+                "GET {path} HTTP/1.1\r\nHost: x\r\nX-Request-ID: {rid}\r\nConnection: close\r\n\r\n"
+            )
+            .ok()?;
+            let mut out = String::new();
+            s.read_to_string(&mut out).ok()?;
+            Some(out)
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while ask("/__lbheartbeat__", "ready").is_none() {
+            assert!(Instant::now() < deadline, "the fixture never listened");
+            thread::sleep(Duration::from_millis(20));
+        }
+        for (i, path) in ["/__version__", "/__heartbeat__", "/nothing"]
+            .iter()
+            .enumerate()
+        {
+            let answer = ask(path, &format!("req-{i}")).expect("an answer");
+            assert!(answer.starts_with("HTTP/1.1 "), "{answer}");
+        }
+        child.kill().expect("kill the fixture");
+        let mut logs = String::new();
+        child
+            .stdout
+            .take()
+            .expect("stdout")
+            .read_to_string(&mut logs)
+            .expect("read its stdout");
+        child.wait().expect("wait");
+        let file = format!("fixture-{requests}.log");
+        std::fs::write(tmp.path().join(&file), &logs).expect("write");
+        let (outcome, found) = df708_of_logs(&file, tmp.path());
+        assert_eq!(outcome, "pass", "{found}\n{logs}");
+        assert!(
+            found.contains("3 of 3 request.summary records placed in time"),
+            "{found}"
+        );
+        if requests.is_empty() {
+            assert!(
+                found.contains("3 records written inside them carry their rid"),
+                "{found}"
+            );
+        } else {
+            assert!(
+                found.ends_with(
+                    "not judged: 3 records without rid written where a request may not have started yet (its t is whole milliseconds)"
+                ),
+                "{found}"
+            );
+        }
+    }
+    // A record 20 ms into a 40 ms request, without rid: judged.
+    let line = |ts: u64, kind: &str, fields: &str| {
+        format!(
+            r#"{{"Timestamp":{ts},"Type":"{kind}","Logger":"app","Hostname":"h","EnvVersion":"2.0","Severity":6,"Pid":1,"Fields":{{{fields}}}}}"#
+        )
+    };
+    let t0: u64 = 1_796_000_000_000_000_000;
+    let log = [
+        line(t0 + 20_000_000, "app.db", r#""msg":"query""#),
+        line(
+            t0 + 40_000_000,
+            "request.summary",
+            r#""msg":"","agent":"a","path":"/","method":"GET","code":200,"errno":0,"lang":"","t":40,"rid":"r1","uid":"""#,
+        ),
+    ]
+    .join("\n");
+    std::fs::write(tmp.path().join("slow.log"), format!("{log}\n")).expect("write");
+    let (outcome, found) = df708_of_logs("slow.log", tmp.path());
+    assert_eq!(outcome, "warn", "{found}");
+    assert!(
+        found.starts_with("1 records written while a request was surely being handled")
+            && found.contains("line 1 (app.db)"),
+        "{found}"
+    );
+}
+
+/// DF708's outcome and found text for `check logs FILE`.
+fn df708_of_logs(file: &str, dir: &std::path::Path) -> (String, String) {
+    let o = dockerflow(&["check", "logs", file, "--format", "json"], dir);
+    let report: Value = serde_json::from_str(&stdout(&o)).expect("json");
+    let f = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "DF708")
+        .expect("DF708")
+        .clone();
+    (
+        f["outcome"].as_str().unwrap_or("").to_string(),
+        f["found"].as_str().unwrap_or("").to_string(),
+    )
 }
 
 /// The reference application's image (CI builds it as DEMO_IMAGE) passes `--run` in strict.
