@@ -159,6 +159,7 @@ where
                     (Err(Error::from(error)), code, None)
                 }
             };
+            dockerflow::metrics::record_request(code);
             if let Some(p) = pending {
                 let text = |v: &Option<HeaderValue>| {
                     v.as_ref()

@@ -148,16 +148,19 @@ where
             }
             response
         });
+        let code = match &result {
+            Ok(r) => r.status().as_u16(),
+            Err(_) => 500,
+        };
+        crate::metrics::record_request(code);
         if let Some(p) = this.pending.take() {
-            let (code, uid) = match &result {
-                Ok(r) => (
-                    r.status().as_u16(),
-                    r.extensions()
-                        .get::<Uid>()
-                        .map(|u| u.0.as_str())
-                        .unwrap_or_default(),
-                ),
-                Err(_) => (500, ""),
+            let uid = match &result {
+                Ok(r) => r
+                    .extensions()
+                    .get::<Uid>()
+                    .map(|u| u.0.as_str())
+                    .unwrap_or_default(),
+                Err(_) => "",
             };
             write_summary(&p, code, uid);
         }
