@@ -77,8 +77,21 @@ bench_image() {
         t4=$(now)
         $DOCKER push -q "$theirs" >/dev/null
         t5=$(now)
-        echo "RESULT run=$i dockerflow_cold_s=$(elapsed "$t0" "$t1") docker_cold_s=$(elapsed "$t3" "$t4") dockerflow_warm_s=$(elapsed "$t1" "$t2") docker_warm_s=$(elapsed "$t4" "$t5")"
+        echo "RESULT run=$i dockerflow_cold_s=$(elapsed "$t0" "$t1") docker_cold_s=$(elapsed "$t3" "$t4") dockerflow_warm_s=$(elapsed "$t1" "$t2") docker_warm_s=$(elapsed "$t4" "$t5")" |
+            tee -a "$tmp/runs"
     done
+    # The medians of the runs above, and the cold ratio of the medians (BENCHMARKS.md's table).
+    python3 - "$tmp/runs" <<'PY'
+import re, statistics, sys
+cols = {}
+for line in open(sys.argv[1]):
+    for k, v in re.findall(r"(\w+_s)=([\d.]+)", line):
+        cols.setdefault(k, []).append(float(v))
+m = {k: statistics.median(v) for k, v in cols.items()}
+print("MEDIAN " + " ".join(f"{k}={v:.3f}" for k, v in m.items())
+      + f" cold_ratio={m['dockerflow_cold_s'] / m['docker_cold_s']:.2f}")
+PY
+    rm -f "$tmp/runs"
 }
 
 CI=true bench_image "$IMAGE"

@@ -65,6 +65,7 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
             "dockerflow-build",
         ],
     ),
+    ("dockerflow-pre-commit", &["dockerflow-cli"]),
     ("xtask", &[]),
     ("dockerflow-testkit", &["dockerflow-contract"]),
     ("dockerflow-contract", &[]),
@@ -91,17 +92,21 @@ pub fn root() -> PathBuf {
         .unwrap_or_default()
 }
 
-/// The manifests of the workspace members, from the root `Cargo.toml`'s `members` list.
+/// The manifests of the workspace members: the root `Cargo.toml` (the root package, for
+/// pre-commit) and those of its `members` list.
 pub fn member_manifests() -> Vec<PathBuf> {
     let text = std::fs::read_to_string(root().join("Cargo.toml")).unwrap_or_default();
-    let Some(start) = text.find("members = [") else {
+    let Some(start) = text.find("\nmembers = [") else {
         return Vec::new();
     };
     let list = &text[start..text[start..].find(']').map_or(text.len(), |e| start + e)];
-    list.split('"')
-        .skip(1)
-        .step_by(2)
-        .map(|m| root().join(m).join("Cargo.toml"))
+    std::iter::once(root().join("Cargo.toml"))
+        .chain(
+            list.split('"')
+                .skip(1)
+                .step_by(2)
+                .map(|m| root().join(m).join("Cargo.toml")),
+        )
         .collect()
 }
 
@@ -127,6 +132,11 @@ pub fn workspace_edges(manifest: &str) -> (String, Vec<Edge>) {
         if line.starts_with('[') {
             flush(&mut table, &mut edges);
             section = line.trim_matches(['[', ']']).trim().to_owned();
+            // The root manifest's `[workspace.dependencies]` declares versions; it is no edge.
+            if section.starts_with("workspace") {
+                section.clear();
+                continue;
+            }
             if let Some((kind, key)) = dependency_table(&section) {
                 table = Some((key, kind == "dev-dependencies", None));
             }
@@ -242,6 +252,23 @@ mod tests {
     }
 
     #[test]
+    fn the_root_package_depends_on_the_command_alone() {
+        // The root manifest also holds `[workspace.dependencies]`, which name every crate: they
+        // are declarations, not edges.
+        let text = std::fs::read_to_string(root().join("Cargo.toml")).expect("root manifest");
+        let (name, edges) = workspace_edges(&text);
+        assert_eq!(name, "dockerflow-pre-commit");
+        assert_eq!(
+            edges,
+            vec![Edge {
+                to: "dockerflow-cli".to_owned(),
+                dev: false
+            }]
+        );
+        assert!(member_manifests().contains(&root().join("Cargo.toml")));
+    }
+
+    #[test]
     fn the_checker_never_sees_the_library() {
         for (crate_name, allowed) in ALLOWED {
             let tooling = [
@@ -249,6 +276,7 @@ mod tests {
                 "dockerflow-report",
                 "dockerflow-build",
                 "dockerflow-cli",
+                "dockerflow-pre-commit",
                 "dockerflow-probe",
                 "dockerflow-engine",
                 "dockerflow-registry",

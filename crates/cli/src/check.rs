@@ -71,7 +71,7 @@ fn options(r: &ReportArgs, dockerfile: Option<&Path>) -> Result<Options, Fatal> 
 /// A bare name that is a file or directory here is read as the archive or layout it is, as
 /// dockle and trivy users expect (a `docker save` tar, an OCI archive, an OCI layout); the
 /// transport it was read with is said on stderr.
-fn local_path(reference: &str) -> Option<String> {
+fn local_path(reference: &str, options: &OpenOptions) -> Option<String> {
     let path = Path::new(reference);
     let guessed = if path.is_dir() {
         path.join("oci-layout")
@@ -82,7 +82,7 @@ fn local_path(reference: &str) -> Option<String> {
         let opens = |r: &str| {
             ImageRef::parse(r)
                 .ok()
-                .and_then(|r| dockerflow_oci::open(&r, &OpenOptions::default()).ok())
+                .and_then(|r| dockerflow_oci::open(&r, options).ok())
                 .is_some()
         };
         if opens(&docker) {
@@ -101,9 +101,16 @@ fn local_path(reference: &str) -> Option<String> {
 
 fn image(a: &ImageArgs, options: &Options) -> Result<Report, Fatal> {
     let given = &a.reference;
+    let mut open_options = OpenOptions::default();
+    if let Some(p) = &a.platform {
+        open_options.platform = p.clone();
+    }
+    if let Some(max) = a.max_memory {
+        open_options.limits.max_memory = max;
+    }
     let local = match ImageRef::parse(given) {
         Ok(ImageRef::DockerDaemon { .. }) | Err(_) if !given.starts_with("docker-daemon:") => {
-            local_path(given)
+            local_path(given, &open_options)
         }
         _ => None,
     };
@@ -114,11 +121,10 @@ fn image(a: &ImageArgs, options: &Options) -> Result<Report, Fatal> {
             one_line(&e.to_string())
         ))
     })?;
-    let mut open_options = OpenOptions::default();
-    if let Some(p) = &a.platform {
-        open_options.platform = p.clone();
-    }
     let reading = |e: dockerflow_oci::Error| {
+        if let Some(message) = over_budget(&e) {
+            return fatal(format!("cannot check image {reference}: {message}"));
+        }
         let hint = if matches!(e.kind(), dockerflow_oci::ErrorKind::Unsupported { .. }) {
             "; expected a local image: docker-archive:FILE, oci:DIR[:TAG] or oci-archive:FILE[:TAG] (use `docker save` or `skopeo copy`)"
         } else {
@@ -174,6 +180,40 @@ fn image(a: &ImageArgs, options: &Options) -> Result<Report, Fatal> {
     } else {
         Ok(check_image(&model, options))
     }
+}
+
+/// The memory budget's refusal in the CLI's words: the library's message names
+/// `Limits::max_memory`, a user sets it with `--max-memory`.
+fn over_budget(e: &dockerflow_oci::Error) -> Option<String> {
+    let dockerflow_oci::ErrorKind::LimitExceeded {
+        limit: dockerflow_oci::Limit::Memory,
+        max,
+        layer,
+        digest,
+    } = e.kind()
+    else {
+        return None;
+    };
+    let place = match (layer, digest) {
+        (Some(l), Some(d)) => format!(" in layer {l} ({d})"),
+        (Some(l), None) => format!(" in layer {l}"),
+        _ => String::new(),
+    };
+    Some(format!(
+        "the image needs more memory than the memory budget of {} ({max} bytes){place}; \
+         raise it with --max-memory SIZE (e.g. --max-memory 2GiB) to check it",
+        human_size(*max)
+    ))
+}
+
+/// Bytes in the largest binary unit that divides them (`512MiB`), as `--max-memory` takes them.
+fn human_size(bytes: u64) -> String {
+    for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
+        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+            return format!("{}{unit}", bytes >> shift);
+        }
+    }
+    format!("{bytes}B")
 }
 
 /// Judges each Dockerfile, into one report document (see `dockerflow_report::render_all`);

@@ -379,6 +379,7 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
         target: Target::Image(Box::new(ImageArgs {
             reference: check_ref.clone(),
             platform: None,
+            max_memory: a.max_memory,
             network: a.network.clone(),
             run,
         })),

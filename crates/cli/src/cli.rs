@@ -152,6 +152,12 @@ pub(crate) struct ImageArgs {
     /// The platform to pick from a multi-platform image [default: linux/amd64]
     #[arg(long, value_name = "OS/ARCH[/VARIANT]", value_parser = parse_platform)]
     pub(crate) platform: Option<Platform>,
+    /// The memory budget of reading the image (its file tree's entries, names and findings,
+    /// the file content kept, an archive's index); an image that needs more is not checked
+    /// (exit 2). Bytes, or with a binary suffix: 64MiB, 2GiB (K, M, G for short)
+    /// [default: 512MiB]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub(crate) max_memory: Option<u64>,
     #[command(flatten)]
     pub(crate) network: NetworkArgs,
     #[command(flatten)]
@@ -455,6 +461,10 @@ pub(crate) struct CiArgs {
     /// The check's profile
     #[arg(long, value_enum, default_value_t = ProfileArg::Strict)]
     pub(crate) profile: ProfileArg,
+    /// The memory budget of the check's image read (as `check image --max-memory`): bytes,
+    /// or with a binary suffix: 64MiB, 2GiB [default: 512MiB]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub(crate) max_memory: Option<u64>,
     /// Do not run the image, even with an engine
     #[arg(long)]
     pub(crate) no_run: bool,
@@ -573,6 +583,29 @@ pub(crate) fn parse_secs(v: &str) -> Result<Duration, String> {
         .ok_or_else(|| "expected a number of seconds, more than 0 and at most 3600".to_string())
 }
 
+/// A size in bytes: digits, then optionally a binary unit (`B`, `K`/`KiB`, `M`/`MiB`,
+/// `G`/`GiB`, `T`/`TiB`, any case, a space allowed before it); more than 0.
+pub(crate) fn parse_size(v: &str) -> Result<u64, String> {
+    const EXPECTED: &str =
+        "expected a number of bytes above 0 (below 16 EiB), optionally with a binary unit: 1048576, 64MiB, 2GiB (K, M, G for short)";
+    let v = v.trim();
+    let digits = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (number, unit) = v.split_at(digits);
+    let number: u64 = number.parse().map_err(|_| EXPECTED.to_string())?;
+    let shift = match unit.trim_start().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" => 10,
+        "m" | "mib" => 20,
+        "g" | "gib" => 30,
+        "t" | "tib" => 40,
+        _ => return Err(EXPECTED.to_string()),
+    };
+    number
+        .checked_mul(1 << shift)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| EXPECTED.to_string())
+}
+
 fn parse_chunk_size(v: &str) -> Result<usize, String> {
     v.parse()
         .ok()
@@ -588,5 +621,27 @@ mod tests {
     #[test]
     fn the_definitions_are_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes_take_bytes_and_binary_units() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("2 g"), Ok(2 << 30));
+        assert_eq!(parse_size("64k"), Ok(64 << 10));
+        assert_eq!(parse_size("7B"), Ok(7));
+        for bad in [
+            "",
+            "MiB",
+            "0",
+            "1.5GiB",
+            "12MB",
+            "-1",
+            "16EiB",
+            "99999999999TiB",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad:?} accepted");
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! Progress goes to stderr: one updating line on a terminal, one line per step otherwise
 //! (and always under `CI=true`).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -137,8 +137,7 @@ fn publish(a: &PublishArgs) -> Result<ExitCode, String> {
     if let Some(c) = a.chunk_size {
         push_options.chunk_size = c;
     }
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    let live = !ci && !crate::say::captured() && std::io::stderr().is_terminal();
+    let live = crate::say::live_stderr();
     let started = Instant::now();
     let mut stderr = std::io::stderr().lock();
     let mut line_open = false;

@@ -21,6 +21,18 @@ pub(crate) fn captured() -> bool {
     SINK.get().is_some()
 }
 
+/// Whether this runs in CI: `CI=true`, as GitHub Actions, GitLab CI, CircleCI and Travis set
+/// it, and as the test suite reads it (`dockerflow_testkit::ci`); any other value is not CI.
+pub(crate) fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Whether stderr may be redrawn in place (a live progress line): a terminal, no sink, and
+/// not in CI (whose log viewers keep every redraw).
+pub(crate) fn live_stderr() -> bool {
+    !under_ci() && !captured() && std::io::IsTerminal::is_terminal(&std::io::stderr())
+}
+
 /// Writes `text` (one or more lines) to stdout.
 pub(crate) fn out(text: &str) {
     write(text, false);

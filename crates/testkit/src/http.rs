@@ -128,6 +128,17 @@ pub async fn wait_for_status(address: SocketAddr, path: &str, status: u16) -> Re
     }
 }
 
+/// Waits, without blocking the runtime, until `event` has happened (polled every 10 ms), at
+/// most 10 s; then panics naming `what`. For tests that must wait on something observable (a
+/// state, a counter, a connection) instead of sleeping a fixed time.
+pub async fn until(what: &str, mut event: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !event() {
+        assert!(Instant::now() < deadline, "not within 10 s: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// A whole response as read from the wire (a HEAD response's body is not de-chunked).
 pub fn parse_reply(raw: &[u8], head: bool) -> Reply {
     let split = raw

@@ -144,6 +144,25 @@ impl Service {
         }
     }
 
+    /// [`Service::wait_for_logs`] for async tests: waits without blocking the runtime (so the
+    /// test's own requests go on meanwhile) until at least `n` log records satisfy `pred`, at
+    /// most 10 s, and returns them; panics naming `what` if they do not come.
+    #[cfg(feature = "http")]
+    pub async fn until_logs(
+        &self,
+        what: &str,
+        n: usize,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Vec<Value> {
+        let mut found = Vec::new();
+        crate::http::until(what, || {
+            found = self.logs().into_iter().filter(|v| pred(v)).collect();
+            found.len() >= n
+        })
+        .await;
+        found
+    }
+
     /// The `request.summary` records so far.
     pub fn summaries(&self) -> Vec<Value> {
         self.logs()

@@ -4,7 +4,8 @@
 //! - `EXAMPLE_TCP_CHECK=host:port`: a `TcpCheck` named `backend`.
 //! - `EXAMPLE_PANIC_CHECK=message`: a check named `boom` that panics with `message`.
 //!
-//! Routes: `/` answers "hello"; `/slow?ms=N` answers after N milliseconds (at most 60000);
+//! Routes: `/` answers "hello"; `/slow?ms=N` logs `example.slow` "slow request started", then
+//! answers after N milliseconds (at most 60000);
 //! `/log` writes an info record inside the request; `/uid` reports the user `user-42`;
 //! `/request-id` answers the `x-request-id` header the app sees on the request (`none`).
 //! The app's middleware adds `x-app-middleware: seen` to every response it sees, answers 418
@@ -25,7 +26,10 @@ async fn slow(req: HttpRequest) -> &'static str {
         .query_string()
         .strip_prefix("ms=")
         .and_then(|v| v.parse::<u64>().ok());
-    tokio::time::sleep(Duration::from_millis(ms.unwrap_or(100).min(60_000))).await;
+    let ms = ms.unwrap_or(100).min(60_000);
+    // What the shutdown tests wait for: the request is in the handler.
+    tracing::info!(target: "example.slow", ms, "slow request started");
+    tokio::time::sleep(Duration::from_millis(ms)).await;
     "slow done"
 }
 

@@ -3,7 +3,22 @@
 
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+
 use crate::helpers::*;
+
+/// The example's `/slow` handler has the request.
+fn slow_started(v: &Value) -> bool {
+    v["Type"] == "example.slow"
+}
+
+/// The first shutdown request was taken: `/__lbheartbeat__` answers 503 from here on.
+fn draining(v: &Value) -> bool {
+    v["Type"] == "dockerflow.shutdown"
+        && v["Fields"]["msg"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("draining"))
+}
 
 #[tokio::test]
 async fn sigterm_finishes_every_in_flight_request_and_exits_0() {
@@ -18,10 +33,11 @@ async fn sigterm_finishes_every_in_flight_request_and_exits_0() {
             request(a, "GET", &format!("/slow?ms={}", 1200 + i * 50), &[]).await
         }));
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.until_logs("8 requests in the handler", 8, slow_started)
+        .await;
     let signalled = Instant::now();
     app.signal("TERM");
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    app.until_logs("the drain starts", 1, draining).await;
 
     // Draining: the load balancer is told to go away, everything else still works.
     let lb = get(app.address, "/__lbheartbeat__").await;
@@ -75,13 +91,23 @@ async fn the_listener_closes_after_the_drain_and_a_second_signal_cuts_it() {
     ]);
     let a = app.address;
     let in_flight = tokio::spawn(async move { request(a, "GET", "/slow?ms=1500", &[]).await });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.until_logs("the request in the handler", 1, slow_started)
+        .await;
     app.signal("INT");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.until_logs("the drain starts", 1, draining).await;
     assert_eq!(get(app.address, "/__lbheartbeat__").await.status, 503);
     app.signal("TERM");
     // Past the drain: no new connection is accepted while the slow request finishes.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.until_logs("the listener closes", 1, |v| {
+        v["Fields"]["msg"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("listener closed"))
+    })
+    .await;
+    assert!(
+        !in_flight.is_finished(),
+        "the slow request is still in flight"
+    );
     let refused = tokio::time::timeout(Duration::from_millis(500), async {
         match tokio::net::TcpStream::connect(app.address).await {
             Err(_) => true,
@@ -111,7 +137,8 @@ async fn requests_past_the_grace_period_do_not_hold_the_exit() {
     let mut app = spawn_app(&[("DOCKERFLOW_GRACE_PERIOD_MS", "300")]);
     let a = app.address;
     let stuck = tokio::spawn(async move { request(a, "GET", "/slow?ms=20000", &[]).await });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.until_logs("the request in the handler", 1, slow_started)
+        .await;
     let signalled = Instant::now();
     app.signal("TERM");
     let status = app.wait_exit(Duration::from_secs(5));

@@ -22,12 +22,25 @@ fn each_check_target_has_its_own_help() {
     ] {
         assert!(help.contains(shown), "{shown}: {help}");
     }
-    for hidden in ["--run", "--platform", "--static-path", "--env"] {
+    for hidden in [
+        "--run",
+        "--platform",
+        "--static-path",
+        "--env",
+        "--max-memory",
+    ] {
         assert!(!help.contains(hidden), "{hidden}: {help}");
     }
     let o = dockerflow(&["check", "image", "--help"], tmp.path());
     let help = stdout(&o);
-    for shown in ["--run", "--platform", "--env <K=V>", "docker-archive:FILE"] {
+    for shown in [
+        "--run",
+        "--platform",
+        "--env <K=V>",
+        "docker-archive:FILE",
+        "--max-memory <SIZE>",
+        "[default: 512MiB]",
+    ] {
         assert!(help.contains(shown), "{shown}: {help}");
     }
     assert!(!help.contains("--build-arg"), "{help}");

@@ -212,26 +212,44 @@ fn on_a_terminal_publish_redraws_one_progress_line() {
     let tmp = TempDir::new("cli-publish");
     let archive = tmp.path().join("image.tar");
     write_docker_archive(&archive, &image_tars(200_000, 13), "app:latest");
-    let command = format!(
-        "{} publish docker-archive:{} docker://{}/tty/app:v1 --chunk-size 16384",
-        env!("CARGO_BIN_EXE_dockerflow"),
-        archive.display(),
-        registry.host()
-    );
-    let o = Command::new("/usr/bin/script")
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(tmp.path())
-        .env_remove("CI")
-        .env("DOCKER_CONFIG", tmp.path().join("no-docker-config"))
-        .env("DOCKERFLOW_CACHE_DIR", tmp.path().join("cache"))
-        .output()
-        .expect("run script");
-    let screen = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert_eq!(o.status.code(), Some(0), "{screen}");
-    // The layer's progress is redrawn in place: carriage return, clear line, "sent / size".
-    assert!(screen.contains("\r\x1b[2Klayer 1: "), "{screen:?}");
-    assert!(screen.contains(" KiB / "), "{screen:?}");
-    assert!(screen.contains("published "), "{screen:?}");
+    // Each run to its own repository, so that each uploads the layer.
+    let on_a_terminal = |ci: Option<&str>| {
+        let command = format!(
+            "{} publish docker-archive:{} docker://{}/tty-{}/app:v1 --chunk-size 16384",
+            env!("CARGO_BIN_EXE_dockerflow"),
+            archive.display(),
+            registry.host(),
+            ci.unwrap_or("unset")
+        );
+        let mut c = Command::new("/usr/bin/script");
+        c.args(["-qec", &command, "/dev/null"])
+            .current_dir(tmp.path())
+            .env_remove("CI")
+            .env("DOCKER_CONFIG", tmp.path().join("no-docker-config"))
+            .env("DOCKERFLOW_CACHE_DIR", tmp.path().join("cache"));
+        if let Some(v) = ci {
+            c.env("CI", v);
+        }
+        let o = c.output().expect("run script");
+        let screen = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert_eq!(o.status.code(), Some(0), "{screen}");
+        assert!(screen.contains("published "), "{screen:?}");
+        screen
+    };
+    // `CI=1` is not CI (only `CI=true` is, as for the test suite): the progress is live.
+    for ci in [None, Some("1")] {
+        let screen = on_a_terminal(ci);
+        // The layer's progress is redrawn in place: carriage return, clear line, "sent / size".
+        assert!(
+            screen.contains("\r\x1b[2Klayer 1: "),
+            "CI={ci:?}: {screen:?}"
+        );
+        assert!(screen.contains(" KiB / "), "CI={ci:?}: {screen:?}");
+    }
+    // Under CI=true, one line per step even on a terminal.
+    let screen = on_a_terminal(Some("true"));
+    assert!(!screen.contains("\x1b[2K"), "{screen:?}");
+    assert!(screen.contains("layer 1: uploading "), "{screen:?}");
 }
 
 /// The digest file's content, checked for its form.

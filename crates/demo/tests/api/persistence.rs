@@ -2,7 +2,7 @@
 //! (SQLite; the PostgreSQL equivalents are in `postgres.rs`).
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,14 +20,14 @@ pub(crate) fn stop(app: &mut TestApp) {
 }
 
 /// Writes from several clients at once until the server stops answering; returns every
-/// `(code, url)` that was acknowledged with 201, and how many requests failed otherwise.
+/// `(code, url)` that was acknowledged with 201, counting them in `acknowledged` as they come.
 pub(crate) async fn burst_until_stopped(
     address: SocketAddr,
-    started: Arc<AtomicBool>,
+    acknowledged_so_far: Arc<AtomicUsize>,
 ) -> Vec<(String, String)> {
     let mut tasks = Vec::new();
     for client in 0..6 {
-        let started = started.clone();
+        let acknowledged_so_far = acknowledged_so_far.clone();
         tasks.push(tokio::spawn(async move {
             let mut acknowledged = Vec::new();
             for i in 0..100_000u32 {
@@ -41,11 +41,11 @@ pub(crate) async fn burst_until_stopped(
                     Some(body.as_bytes()),
                 )
                 .await;
-                started.store(true, Ordering::SeqCst);
                 match reply {
                     Ok(r) if r.status == 201 => {
                         let code = r.json()["code"].as_str().expect("code").to_owned();
                         acknowledged.push((code, url));
+                        acknowledged_so_far.fetch_add(1, Ordering::SeqCst);
                     }
                     // The listener is closed: the server is going away.
                     Err(_) => break,
@@ -66,14 +66,17 @@ pub(crate) async fn burst_until_stopped(
     all
 }
 
-/// Sends SIGTERM once the burst is under way, while it goes on.
+/// Sends SIGTERM once the burst is under way (50 writes acknowledged), while it goes on.
 pub(crate) async fn burst_and_sigterm(app: &mut TestApp) -> Vec<(String, String)> {
-    let started = Arc::new(AtomicBool::new(false));
-    let burst = tokio::spawn(burst_until_stopped(app.address, started.clone()));
-    while !started.load(Ordering::SeqCst) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let acknowledged_so_far = Arc::new(AtomicUsize::new(0));
+    let burst = tokio::spawn(burst_until_stopped(
+        app.address,
+        acknowledged_so_far.clone(),
+    ));
+    dockerflow_testkit::http::until("50 writes acknowledged", || {
+        acknowledged_so_far.load(Ordering::SeqCst) >= 50 || burst.is_finished()
+    })
+    .await;
     app.signal("TERM");
     let acknowledged = tokio::time::timeout(Duration::from_secs(30), burst)
         .await

@@ -8,7 +8,8 @@
 //!
 //! `dockerflow-example healthcheck` is the self-probe (`dockerflow::healthcheck`).
 //!
-//! Routes: `/` answers "hello"; `/slow?ms=N` answers after N milliseconds (at most 60000);
+//! Routes: `/` answers "hello"; `/slow?ms=N` logs `example.slow` "slow request started", then
+//! answers after N milliseconds (at most 60000);
 //! `/log` writes an info record inside the request; `/panic` panics; `/request-id` answers the
 //! `x-request-id` header the app sees on the request (`none` without one); `/static/...` serves
 //! `DOCKERFLOW_STATIC_DIR` when it exists.
@@ -29,7 +30,10 @@ fn app(static_dir: &std::path::Path) -> axum::Router {
                     q.0.as_deref()
                         .and_then(|q| q.strip_prefix("ms="))
                         .and_then(|v| v.parse::<u64>().ok());
-                tokio::time::sleep(Duration::from_millis(ms.unwrap_or(100).min(60_000))).await;
+                let ms = ms.unwrap_or(100).min(60_000);
+                // What the shutdown tests wait for: the request is in the handler.
+                tracing::info!(target: "example.slow", ms, "slow request started");
+                tokio::time::sleep(Duration::from_millis(ms)).await;
                 "slow done"
             }),
         )

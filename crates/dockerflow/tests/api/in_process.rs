@@ -54,7 +54,10 @@ async fn app_middleware_cannot_touch_the_endpoints() {
     assert_eq!(get(address, "/__heartbeat__").await.status, 200);
 
     df.shutdown().trigger();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    dockerflow_testkit::http::until("the server takes the trigger", || {
+        df.shutdown().is_draining()
+    })
+    .await;
     assert_eq!(get(address, "/__lbheartbeat__").await.status, 503);
     tokio::time::timeout(Duration::from_secs(5), task)
         .await
@@ -106,7 +109,10 @@ async fn shutdown_signal_for_axum_serve_users() {
     });
     assert_eq!(get(address, "/__lbheartbeat__").await.status, 200);
     df.shutdown().trigger();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    dockerflow_testkit::http::until("the server takes the trigger", || {
+        df.shutdown().is_draining()
+    })
+    .await;
     assert_eq!(
         get(address, "/__lbheartbeat__").await.status,
         503,

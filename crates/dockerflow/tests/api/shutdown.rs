@@ -2,7 +2,22 @@
 
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+
 use crate::helpers::*;
+
+/// The example's `/slow` handler has the request.
+fn slow_started(v: &Value) -> bool {
+    v["Type"] == "example.slow"
+}
+
+/// The first shutdown request was taken: `/__lbheartbeat__` answers 503 from here on.
+fn draining(v: &Value) -> bool {
+    v["Type"] == "dockerflow.shutdown"
+        && v["Fields"]["msg"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("draining"))
+}
 
 #[tokio::test]
 async fn sigterm_finishes_every_in_flight_request_and_exits_0() {
@@ -17,10 +32,11 @@ async fn sigterm_finishes_every_in_flight_request_and_exits_0() {
             request(a, "GET", &format!("/slow?ms={}", 1200 + i * 50), &[]).await
         }));
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.until_logs("8 requests in the handler", 8, slow_started)
+        .await;
     let signalled = Instant::now();
     app.signal("TERM");
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    app.until_logs("the drain starts", 1, draining).await;
 
     // Draining: the load balancer is told to go away, everything else still works.
     let lb = get(app.address, "/__lbheartbeat__").await;
@@ -63,7 +79,7 @@ async fn sigterm_finishes_every_in_flight_request_and_exits_0() {
 async fn sigint_does_the_same_and_a_second_signal_cuts_the_drain() {
     let mut app = spawn_app(&[("DOCKERFLOW_DRAIN_DELAY_MS", "30000")]);
     app.signal("INT");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.until_logs("the drain starts", 1, draining).await;
     assert_eq!(get(app.address, "/__lbheartbeat__").await.status, 503);
     let second = Instant::now();
     app.signal("TERM");
@@ -77,7 +93,8 @@ async fn requests_past_the_grace_period_do_not_hold_the_exit() {
     let mut app = spawn_app(&[("DOCKERFLOW_GRACE_PERIOD_MS", "300")]);
     let a = app.address;
     let stuck = tokio::spawn(async move { request(a, "GET", "/slow?ms=20000", &[]).await });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.until_logs("the request in the handler", 1, slow_started)
+        .await;
     app.signal("TERM");
     let status = app.wait_exit(Duration::from_secs(5));
     assert_eq!(status.code(), Some(0));
