@@ -7,6 +7,8 @@
 #   N=5000 bench/instructions.sh
 #   KEEP=/tmp/cg bench/instructions.sh       # keep the callgrind files (callgrind_annotate)
 #   BIN=/tmp/base/release bench/instructions.sh   # servers already built there (no build)
+#   CASES='service /__version__ plain;service /__version__ gcp+tp' bench/instructions.sh
+#                                             # only these cases (server path variant; `;` between)
 #
 # Each server runs under callgrind twice per path, once serving N and once 2N requests (one
 # connection, keep-alive, apache2-utils' ab), and stops on SIGTERM; the difference of the two
@@ -55,9 +57,11 @@ total() { # server path variant requests -> total instructions of the server pro
     grep -m1 '^summary:\|^totals:' "$out" | awk '{print $2}'
 }
 
+ALL_CASES=("baseline / plain" "service /__lbheartbeat__ plain" "service /__version__ plain"
+    "service /__version__ tp" "service /__version__ gcp+tp" "service / plain")
+if [ -n "${CASES:-}" ]; then IFS=';' read -r -a ALL_CASES <<<"$CASES"; fi
 printf '| server | path | variant | instructions/request |\n|---|---|---|---|\n'
-for case in "baseline / plain" "service /__lbheartbeat__ plain" "service /__version__ plain" \
-    "service /__version__ tp" "service /__version__ gcp+tp" "service / plain"; do
+for case in "${ALL_CASES[@]}"; do
     set -- $case
     one=$(total "$1" "$2" "$3" "$N")
     two=$(total "$1" "$2" "$3" $((2 * N)))

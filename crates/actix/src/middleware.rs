@@ -104,12 +104,16 @@ where
         );
         let (rid, trace) = (identity.rid, identity.trace);
         let header = HeaderValue::from_str(rid.as_str()).ok();
-        if let (false, Some(value)) = (identity.from_header, &header) {
+        // An endpoint is answered here, and reads neither the id header nor the extensions.
+        let for_app = !dockerflow::endpoints::is_endpoint(req.path());
+        if let (true, false, Some(value)) = (for_app, identity.from_header, &header) {
             // The layers inside (and the app) see the id the logs show.
             req.headers_mut()
                 .insert(shared.rid_header.clone(), value.clone());
         }
-        req.extensions_mut().insert(rid.clone());
+        if for_app {
+            req.extensions_mut().insert(rid.clone());
+        }
         let pending = config.wants_summary(req.path()).then(|| Pending {
             method: req.method().clone(),
             uri: req.uri().clone(),
@@ -159,12 +163,8 @@ where
                     (Err(Error::from(error)), code, None)
                 }
             };
+            dockerflow::metrics::record_request(code);
             if let Some(p) = pending {
-                let text = |v: &Option<HeaderValue>| {
-                    v.as_ref()
-                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                        .unwrap_or_default()
-                };
                 Summary {
                     rid: rid.as_str(),
                     trace,
@@ -181,6 +181,18 @@ where
             }
             result
         })
+    }
+}
+
+/// A header's value as text: borrowed when it is UTF-8 (`from_utf8` checks ASCII a word at a
+/// time), lossy otherwise.
+fn text(value: &Option<HeaderValue>) -> std::borrow::Cow<'_, str> {
+    match value.as_ref().map(|v| v.as_bytes()) {
+        None => "".into(),
+        Some(bytes) => match std::str::from_utf8(bytes) {
+            Ok(text) => text.into(),
+            Err(_) => String::from_utf8_lossy(bytes),
+        },
     }
 }
 

@@ -32,6 +32,7 @@
 //! | `DATA_DIR` | `./data` | directory of the SQLite file `links.sqlite3`; created at start |
 //! | `DOCKERFLOW_STATIC_DIR` | `/app/static` | the page's files; when the directory does not exist (local development) the crate's own `static/` is served |
 //! | `DOCKERFLOW_HEARTBEAT_NONCRITICAL` | `disk` (demo default) | checks whose failures are warnings; set it (even empty) to override |
+//! | `METRICS_PORT` | (unset: no metrics) | a port (1-65535): the library's metrics (`dockerflow::metrics`) in Prometheus text on `GET /metrics` at `HOST`:`METRICS_PORT`, a listener apart from the service's (see [`metrics`]) |
 //!
 //! # Heartbeat checks
 //!
@@ -60,6 +61,7 @@
 //! run with `DEMO_UPDATE_STATIC=1`. The image copies `crates/demo/static` to `/app/static`.
 
 pub mod disk;
+pub mod metrics;
 pub mod routes;
 pub mod settings;
 pub mod store;
@@ -137,6 +139,9 @@ impl Application {
             static_files,
         );
         let server = df.bind().await?;
+        if let Some(port) = settings.metrics_port {
+            crate::metrics::serve(df.config().host, port).await?;
+        }
         Ok(Application {
             server,
             df,

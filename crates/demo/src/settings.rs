@@ -28,6 +28,9 @@ pub struct Settings {
     /// Whether `DOCKERFLOW_HEARTBEAT_NONCRITICAL` is unset, so the demo's default (`disk`)
     /// applies.
     pub default_noncritical: bool,
+    /// `METRICS_PORT`: where the Prometheus exporter serves `/metrics`; unset or empty: no
+    /// metrics recorder at all.
+    pub metrics_port: Option<u16>,
 }
 
 impl Settings {
@@ -52,7 +55,22 @@ impl Settings {
             data_dir,
             uses_data_dir,
             default_noncritical: lookup("DOCKERFLOW_HEARTBEAT_NONCRITICAL").is_none(),
+            metrics_port: metrics_port(lookup("METRICS_PORT"))?,
         })
+    }
+}
+
+fn metrics_port(value: Option<String>) -> Result<Option<u16>, ConfigError> {
+    let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    match value.trim().parse::<u16>() {
+        Ok(port) if port > 0 => Ok(Some(port)),
+        _ => Err(ConfigError {
+            variable: "METRICS_PORT".to_owned(),
+            value,
+            expected: "a port number from 1 to 65535 (unset or empty: no metrics)".to_owned(),
+        }),
     }
 }
 
@@ -115,6 +133,27 @@ mod tests {
         ])
         .expect("empty url");
         assert!(s.uses_data_dir && !s.default_noncritical);
+    }
+
+    #[test]
+    fn metrics_port() {
+        assert_eq!(settings(&[]).unwrap().metrics_port, None);
+        assert_eq!(
+            settings(&[("METRICS_PORT", "")]).unwrap().metrics_port,
+            None
+        );
+        assert_eq!(
+            settings(&[("METRICS_PORT", "9090")]).unwrap().metrics_port,
+            Some(9090)
+        );
+        for bad in ["0", "65536", "ninety", "-1"] {
+            let err = settings(&[("METRICS_PORT", bad)]).unwrap_err();
+            assert_eq!(
+                (err.variable.as_str(), err.value.as_str()),
+                ("METRICS_PORT", bad)
+            );
+            assert!(err.expected.contains("1 to 65535"), "{err}");
+        }
     }
 
     #[test]

@@ -188,7 +188,10 @@ impl Dockerflow {
     /// # let _ = service;
     /// ```
     pub fn layer(&self) -> DockerflowLayer {
-        Stack::new(self.endpoints_layer(), self.request_summary_layer())
+        Stack::new(
+            self.endpoints_layer(),
+            self.request_summary_layer().endpoints_inside(),
+        )
     }
 
     /// The endpoints without tower, for adapters to other servers (the actix-web adapter

@@ -73,6 +73,7 @@ pub mod config;
 pub mod endpoints;
 mod healthcheck;
 pub mod heartbeat;
+pub mod metrics;
 pub mod redact;
 pub mod request_id;
 pub mod request_summary;

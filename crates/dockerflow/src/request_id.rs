@@ -77,6 +77,19 @@ impl RequestId {
     pub(crate) fn shared(&self) -> Arc<str> {
         self.0.clone()
     }
+
+    /// The id as a header value that shares the id's bytes: one allocation, and its clones
+    /// (the request's header and the response's) are reference counts. A value made by
+    /// `HeaderValue::from_str` would copy the id, then allocate again on its first clone.
+    pub(crate) fn header_value(&self) -> Option<http::HeaderValue> {
+        struct Text(Arc<str>);
+        impl AsRef<[u8]> for Text {
+            fn as_ref(&self) -> &[u8] {
+                self.0.as_bytes()
+            }
+        }
+        http::HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(Text(self.shared()))).ok()
+    }
 }
 
 /// A request's id and trace context, as [`identify`] finds them in its headers.
@@ -131,11 +144,13 @@ fn fallback(trace: Option<&Trace>) -> RequestId {
 }
 
 /// [`identify`] for the request layer, which also sets the id on the request (when it is not
-/// the header's own) and returns the header value to echo: one hash of the header name, and
-/// no copy of an id that came in the header.
+/// the header's own, and `set` says the request goes on to layers that may read it) and
+/// returns the header value to echo: one hash of the header name, and no copy of an id that
+/// came in the header.
 pub(crate) fn identify_request(
     headers: &mut HeaderMap,
     name: &http::HeaderName,
+    set: bool,
 ) -> (RequestId, Option<Trace>, Option<http::HeaderValue>) {
     use http::header::Entry;
     let trace = headers
@@ -154,8 +169,8 @@ pub(crate) fn identify_request(
         return (rid, trace, value);
     }
     let rid = fallback(trace.as_ref());
-    let value = http::HeaderValue::from_str(rid.as_str()).ok();
-    if let Some(value) = &value {
+    let value = rid.header_value();
+    if let (true, Some(value)) = (set, &value) {
         match entry {
             Entry::Occupied(mut e) => {
                 e.insert(value.clone());

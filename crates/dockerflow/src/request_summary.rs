@@ -32,6 +32,7 @@ use crate::request_id::{RequestId, Trace, Uid};
 #[derive(Debug, Clone)]
 pub struct RequestSummaryLayer {
     config: Arc<RequestConfig>,
+    endpoints_inside: bool,
 }
 
 impl RequestSummaryLayer {
@@ -39,7 +40,18 @@ impl RequestSummaryLayer {
     pub fn new(config: RequestConfig) -> Self {
         RequestSummaryLayer {
             config: Arc::new(config),
+            endpoints_inside: false,
         }
+    }
+
+    /// The layer right outside the endpoints layer (as in [`crate::Dockerflow::layer`]): a
+    /// request for an endpoint is answered by the library, which reads neither the request id
+    /// header nor the extensions, so the id is not set on that request (the response and the
+    /// records still carry it). Load balancers poll `/__lbheartbeat__` all day: this saves an
+    /// extensions map and a header per poll.
+    pub(crate) fn endpoints_inside(mut self) -> Self {
+        self.endpoints_inside = true;
+        self
     }
 }
 
@@ -50,6 +62,7 @@ impl<S> Layer<S> for RequestSummaryLayer {
         RequestSummary {
             inner,
             config: self.config.clone(),
+            endpoints_inside: self.endpoints_inside,
         }
     }
 }
@@ -59,6 +72,7 @@ impl<S> Layer<S> for RequestSummaryLayer {
 pub struct RequestSummary<S> {
     inner: S,
     config: Arc<RequestConfig>,
+    endpoints_inside: bool,
 }
 
 /// What the summary needs from the request, kept without copying: the method, URI and header
@@ -89,8 +103,13 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let started = Instant::now();
         let config = &self.config;
-        let (rid, trace, header) =
-            crate::request_id::identify_request(req.headers_mut(), &config.request_id_header);
+        // The endpoints inside read neither the id header nor the extensions.
+        let for_app = !(self.endpoints_inside && crate::endpoints::is_endpoint(req.uri().path()));
+        let (rid, trace, header) = crate::request_id::identify_request(
+            req.headers_mut(),
+            &config.request_id_header,
+            for_app,
+        );
         let logged = config.wants_summary(req.uri().path());
         let pending = logged.then(|| Pending {
             rid: rid.clone(),
@@ -103,7 +122,9 @@ where
             started,
         });
         let mut scope = RequestScope::new(&rid, trace);
-        req.extensions_mut().insert(rid);
+        if for_app {
+            req.extensions_mut().insert(rid);
+        }
         let inner = scope.enter(|| self.inner.call(req));
         ResponseFuture {
             inner,
@@ -148,16 +169,19 @@ where
             }
             response
         });
+        let code = match &result {
+            Ok(r) => r.status().as_u16(),
+            Err(_) => 500,
+        };
+        crate::metrics::record_request(code);
         if let Some(p) = this.pending.take() {
-            let (code, uid) = match &result {
-                Ok(r) => (
-                    r.status().as_u16(),
-                    r.extensions()
-                        .get::<Uid>()
-                        .map(|u| u.0.as_str())
-                        .unwrap_or_default(),
-                ),
-                Err(_) => (500, ""),
+            let uid = match &result {
+                Ok(r) => r
+                    .extensions()
+                    .get::<Uid>()
+                    .map(|u| u.0.as_str())
+                    .unwrap_or_default(),
+                Err(_) => "",
             };
             write_summary(&p, code, uid);
         }
@@ -184,7 +208,13 @@ fn write_summary(p: &Pending, code: u16, uid: &str) {
 
 /// A header's value as text (lossy for bytes that are not UTF-8; borrowed when it is).
 fn text(value: Option<&HeaderValue>) -> Cow<'_, str> {
-    value.map_or(Cow::Borrowed(""), |v| String::from_utf8_lossy(v.as_bytes()))
+    // `from_utf8` first: it checks ASCII a word at a time, `from_utf8_lossy` by chunks.
+    value.map_or(Cow::Borrowed(""), |v| {
+        match std::str::from_utf8(v.as_bytes()) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(v.as_bytes()),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -44,16 +44,31 @@ pub enum Direct {
 }
 
 /// A field name, checked once at compile time to need no JSON escaping (ASCII letters,
-/// digits, `_`, `.` and `-`), so that writing it is a copy.
-#[derive(Debug, Clone, Copy)]
-pub struct Key(&'static str);
+/// digits, `_`, `.` and `-`, at most [`Key::MAX_LEN`] bytes), so that writing it is a copy.
+///
+/// It holds its JSON text (`"name":`) in a fixed-size array: writing a key copies 32 bytes,
+/// which compiles to a few moves instead of a `memcpy` call (10 keys per `request.summary`).
+#[derive(Clone, Copy)]
+pub struct Key {
+    text: [u8; 32],
+    len: u8,
+}
 
 impl Key {
-    /// The key `name`; panics (at compile time in a `const`) when `name` is empty or holds
-    /// another character.
+    /// The longest name a key may have.
+    pub const MAX_LEN: usize = 29;
+
+    /// The key `name`; panics (at compile time in a `const`) when `name` is empty, longer than
+    /// [`Key::MAX_LEN`], or holds another character.
     pub const fn new(name: &'static str) -> Key {
         let bytes = name.as_bytes();
         assert!(!bytes.is_empty(), "a mozlog key is not empty");
+        assert!(
+            bytes.len() <= Key::MAX_LEN,
+            "a direct mozlog key has at most 29 bytes"
+        );
+        let mut text = [0u8; 32];
+        text[0] = b'"';
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
@@ -61,9 +76,27 @@ impl Key {
                 b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-',
                 "a direct mozlog key is ASCII letters, digits, '_', '.' or '-'"
             );
+            text[i + 1] = b;
             i += 1;
         }
-        Key(name)
+        text[i + 1] = b'"';
+        text[i + 2] = b':';
+        Key {
+            text,
+            len: (i + 3) as u8,
+        }
+    }
+
+    /// The name.
+    pub fn name(&self) -> &str {
+        // Only ASCII was accepted by `new`.
+        std::str::from_utf8(&self.text[1..usize::from(self.len) - 2]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Key").field(&self.name()).finish()
     }
 }
 
@@ -80,9 +113,10 @@ impl DirectFields<'_> {
         if !std::mem::take(&mut self.empty) {
             self.buf.push(b',');
         }
-        self.buf.push(b'"');
-        self.buf.extend_from_slice(key.0.as_bytes());
-        self.buf.extend_from_slice(b"\":");
+        // The whole array (a fixed-size copy), then back to the key's own length.
+        let end = self.buf.len() + usize::from(key.len);
+        self.buf.extend_from_slice(&key.text);
+        self.buf.truncate(end);
     }
 
     /// Appends a string field.

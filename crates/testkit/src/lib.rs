@@ -7,6 +7,8 @@
 //! - `http` (feature `http`): a tiny HTTP/1.1 client that shows exactly what came back;
 //! - `platform` (features `http` and `schema`): the trace-context and Cloud Logging suite,
 //!   written once and run against every server (the tower example, the actix-web example);
+//! - `metrics` (feature `metrics`): a `metrics` recorder installed in the test binary, read
+//!   back as counters and histogram samples;
 //! - `schema` (feature `schema`): validation against the contract's JSON Schemas (`dockerflow-contract`);
 //! - real components started or found by the tests: `postgres`, `registry`, `engine`;
 //! - fixtures: `tar` (a tar writer that can also write what no good writer would),
@@ -29,6 +31,8 @@ pub mod engine;
 pub mod http;
 #[cfg(feature = "oci")]
 pub mod image;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 #[cfg(feature = "oci")]
 pub mod oci;
 #[cfg(all(feature = "http", feature = "schema"))]

@@ -8,6 +8,7 @@ mod heartbeat;
 mod in_process;
 mod kubernetes;
 mod links;
+mod metrics;
 mod persistence;
 mod postgres;
 mod static_page;

@@ -244,15 +244,24 @@ impl Inner {
             .iter()
             .map(|c| {
                 let check = c.check.clone();
-                tokio::spawn(async move { check.check().await })
+                tokio::spawn(async move {
+                    let started = Instant::now();
+                    let messages = check.check().await;
+                    (messages, started.elapsed())
+                })
             })
             .collect();
         let mut reports = Vec::with_capacity(handles.len());
         for (registered, handle) in self.checks.iter().zip(handles) {
             let remaining = limit.saturating_sub(started.elapsed());
             let abort = handle.abort_handle();
+            // The check's own duration when it finished; else the time until it was given up.
+            let mut took = None;
             let messages = match tokio::time::timeout(remaining, handle).await {
-                Ok(Ok(messages)) => messages,
+                Ok(Ok((messages, duration))) => {
+                    took = Some(duration);
+                    messages
+                }
                 Ok(Err(e)) if e.is_panic() => {
                     vec![Message::error(
                         "dockerflow.health.E101",
@@ -271,9 +280,14 @@ impl Inner {
                     )]
                 }
             };
-            reports.push(self.finish(registered, messages, started.elapsed()));
+            let duration = took.unwrap_or_else(|| started.elapsed());
+            let report = self.finish(registered, messages, duration);
+            crate::metrics::record_check(&report.name, report.level, duration);
+            reports.push(report);
         }
-        Report::new(reports)
+        let report = Report::new(reports);
+        crate::metrics::record_run(report.level());
+        report
     }
 
     fn finish(
