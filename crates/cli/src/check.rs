@@ -22,7 +22,10 @@ pub(crate) fn run(c: &CheckArgs) -> Result<ExitCode, Fatal> {
     let report = match &c.target {
         Target::Image(a) => image(a, &options(&c.report, None)?)?,
         Target::Dockerfile(a) => return dockerfiles(a, &c.report),
-        Target::Url(a) => url::check(a, &options(&c.report, None)?)?,
+        Target::Url(a) => match &a.expect_commit {
+            Some(commit) => return crate::deploy::verify(a, commit),
+            None => url::check(a, &options(&c.report, None)?)?,
+        },
         Target::Logs(a) => logs::check(&a.file, &options(&c.report, None)?)?,
     };
     render_and_exit(&c.report, std::slice::from_ref(&report))

@@ -1,6 +1,7 @@
 //! Black-box tests of the `dockerflow` binary: exit codes, report formats, errors on stderr.
 
 mod ci;
+mod deploy;
 mod flags;
 mod hostile;
 mod inputs;
