@@ -526,6 +526,10 @@ pub(crate) enum FormatArg {
     Sarif,
     /// One line per broken rule: FILE:LINE: LEVEL DFNNN message (editors, problem matchers)
     Gnu,
+    /// One self-contained HTML page (no script, no external asset)
+    Html,
+    /// An SVG badge: "dockerflow | compliant" or "dockerflow | 3 failed"
+    Badge,
 }
 
 impl FormatArg {
@@ -536,6 +540,8 @@ impl FormatArg {
             FormatArg::Junit => Format::Junit,
             FormatArg::Sarif => Format::Sarif,
             FormatArg::Gnu => Format::Gnu,
+            FormatArg::Html => Format::Html,
+            FormatArg::Badge => Format::Badge,
         }
     }
 }
@@ -574,7 +580,11 @@ fn parse_report(v: &str) -> Result<(Format, PathBuf), String> {
         .and_then(|(f, file)| Some((Format::parse(f)?, PathBuf::from(file))))
         .filter(|(_, file)| !file.as_os_str().is_empty())
         .ok_or_else(|| {
-            "expected FORMAT=FILE with FORMAT text, json, junit, sarif or gnu".to_string()
+            let names: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
+            format!(
+                "expected FORMAT=FILE with FORMAT one of {}",
+                names.join(", ")
+            )
         })
 }
 
