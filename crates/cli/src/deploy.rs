@@ -45,10 +45,10 @@ enum Seen {
         commit: String,
         version: Option<String>,
     },
-    /// The right commit, and `/__heartbeat__` answered this (not 200).
-    Heartbeat(String),
-    /// The right commit, and `/__heartbeat__` answered 200.
-    Deployed,
+    /// The right commit (as served), and `/__heartbeat__` answered this (not 200).
+    Heartbeat { commit: String, what: String },
+    /// The right commit (as served), and `/__heartbeat__` answered 200.
+    Deployed { commit: String },
 }
 
 /// Verifies the deploy at `args.url` (`args.expect_commit` is set).
@@ -78,10 +78,10 @@ pub(crate) fn verify(args: &UrlArgs, expected: &str) -> Result<ExitCode, Fatal> 
             last = Some(seen.clone());
         } else if live {
             let mut e = io::stderr().lock();
-            let _ = write!(e, "\r\x1b[2K{elapsed:>4} s  (no change)");
+            let _ = write!(e, "\r\x1b[2K{elapsed:>4} s  {}", describe(&seen, &want));
             let _ = e.flush();
         }
-        if seen == Seen::Deployed {
+        if let Seen::Deployed { commit } = &seen {
             if live {
                 let _ = write!(io::stderr().lock(), "\r\x1b[2K");
             }
@@ -89,7 +89,7 @@ pub(crate) fn verify(args: &UrlArgs, expected: &str) -> Result<ExitCode, Fatal> 
                 .version
                 .map_or(String::new(), |v| format!(", version {v}"));
             say::out(&format!(
-                "deployed: {} answers commit {expected}{version} and /__heartbeat__ 200 (after {} s)",
+                "deployed: {} answers commit {commit}{version} and /__heartbeat__ 200 (after {} s)",
                 args.url,
                 started.elapsed().as_secs()
             ));
@@ -169,15 +169,20 @@ fn poll(url: &HttpUrl, want: &Want, timeout: Duration, deadline: Instant) -> See
         .get("version")
         .and_then(|v| v.as_str())
         .map(str::to_string);
-    if !want.matches(commit, version.as_deref()) {
+    let commit = one_line(commit);
+    if !want.matches(&commit, version.as_deref()) {
         return Seen::Commit {
-            commit: one_line(commit),
+            commit,
             version: version.map(|v| one_line(&v)),
         };
     }
+    let heartbeat = |what: String| Seen::Heartbeat {
+        commit: commit.clone(),
+        what,
+    };
     match get(url, "/__heartbeat__", timeout()) {
-        Err(e) => Seen::Heartbeat(format!("no answer: {e}")),
-        Ok((200, _)) => Seen::Deployed,
+        Err(e) => heartbeat(format!("no answer: {e}")),
+        Ok((200, _)) => Seen::Deployed { commit },
         Ok((status, body)) => {
             let body = String::from_utf8_lossy(&body);
             let mut excerpt = one_line(&body);
@@ -189,7 +194,7 @@ fn poll(url: &HttpUrl, want: &Want, timeout: Duration, deadline: Instant) -> See
                 excerpt.truncate(end);
                 excerpt.push_str("...");
             }
-            Seen::Heartbeat(
+            heartbeat(
                 format!("answered {status} {excerpt}")
                     .trim_end()
                     .to_string(),
@@ -211,14 +216,12 @@ fn describe(seen: &Seen, want: &Want) -> String {
             };
             format!("/__version__ answers commit {commit}{version}")
         }
-        Seen::Heartbeat(what) => format!(
-            "/__version__ answers commit {}; /__heartbeat__ {what}",
-            want.commit
-        ),
-        Seen::Deployed => format!(
-            "/__version__ answers commit {}, /__heartbeat__ 200",
-            want.commit
-        ),
+        Seen::Heartbeat { commit, what } => {
+            format!("/__version__ answers commit {commit}; /__heartbeat__ {what}")
+        }
+        Seen::Deployed { commit } => {
+            format!("/__version__ answers commit {commit}, /__heartbeat__ 200")
+        }
     }
 }
 

@@ -121,7 +121,7 @@ fn a_deploy_that_rolls_out_exits_0_with_a_line_per_change() {
     assert_eq!(code(&o), 0, "{out}{err}");
     assert!(
         out.starts_with(&format!(
-            "deployed: {} answers commit 2222222, version 2.0.0 and /__heartbeat__ 200",
+            "deployed: {} answers commit {NEW}, version 2.0.0 and /__heartbeat__ 200",
             service.url
         )),
         "{out}"
@@ -134,7 +134,9 @@ fn a_deploy_that_rolls_out_exits_0_with_a_line_per_change() {
         "{err}"
     );
     assert!(
-        lines[1].ends_with("/__version__ answers commit 2222222, /__heartbeat__ 200"),
+        lines[1].ends_with(&format!(
+            "/__version__ answers commit {NEW}, /__heartbeat__ 200"
+        )),
         "{err}"
     );
     assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
@@ -270,4 +272,77 @@ fn bad_deploy_verification_arguments_exit_2_saying_what_is_expected() {
         assert!(e.contains(want), "{argv:?}: {e}");
         assert!(e.contains("(see `dockerflow check url --help`)"), "{e}");
     }
+    // A report option would be ignored: refused, before any request.
+    for flag in [vec!["--format", "json"], vec!["--report", "junit=x.xml"]] {
+        let mut argv = vec!["check", "url", url, "--expect-commit", NEW];
+        argv.extend(&flag);
+        let e = error_line(&dockerflow(&argv, tmp.path()));
+        assert!(
+            e.contains(&format!(
+                "{} does not apply with --expect-commit, which verifies a deploy",
+                flag[0]
+            )),
+            "{e}"
+        );
+    }
+}
+
+/// Runs the command on a pseudo-terminal (util-linux `script`), with `CI` as given: what a
+/// person at a terminal sees, stdout and stderr together.
+fn on_a_terminal(command: &str, ci: Option<&str>) -> String {
+    let mut c = std::process::Command::new("script");
+    c.args(["-qec", command, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .env_remove("CI");
+    if let Some(v) = ci {
+        c.env("CI", v);
+    }
+    let o = c.output().expect("run script (util-linux)");
+    assert!(o.status.success(), "{o:?}");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn a_terminal_gets_a_live_line_and_ci_one_line_per_change() {
+    if !dockerflow_testkit::require("util-linux `script`", which("script")) {
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_dockerflow");
+    for ci in [None, Some("true")] {
+        // Three old answers: the live line is redrawn at least once before the change.
+        let service = Rollout::start(3, 200);
+        let out = on_a_terminal(
+            &format!(
+                "{bin} check url {} --expect-commit {} --wait 30",
+                service.url,
+                &NEW[..7]
+            ),
+            ci,
+        );
+        assert!(
+            out.contains(&format!("/__version__ answers commit {OLD}\r\n")),
+            "{out:?}"
+        );
+        assert!(out.contains("deployed: "), "{out:?}");
+        // The old commit's line, then (on a terminal) its live redraws, one per later poll
+        // that saw it, each erasing the line before.
+        let old = out
+            .matches(&format!("s  /__version__ answers commit {OLD}"))
+            .count();
+        match ci {
+            None => assert!(
+                old >= 3 && out.matches("\r\x1b[2K").count() >= 3,
+                "a live line on a terminal: {out:?}"
+            ),
+            Some(_) => assert!(
+                old == 1 && !out.contains('\x1b') && out.matches(" s  ").count() == 2,
+                "one line per change in CI: {out:?}"
+            ),
+        }
+    }
+}
+
+fn which(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
 }
