@@ -234,7 +234,8 @@ pub(crate) struct UrlArgs {
     pub(crate) timeout: Option<Duration>,
     /// Verify a deploy instead of judging the rules: poll /__version__ until it answers this
     /// commit (a full SHA, or a prefix of at least 7 hex digits), then require /__heartbeat__
-    /// to answer 200
+    /// to answer 200. Exit 0 deployed, 1 not within --wait (saying what was seen), 2 nothing
+    /// answered
     #[arg(long, value_name = "SHA", value_parser = parse_commit, help_heading = "Deploy verification")]
     pub(crate) expect_commit: Option<String>,
     /// Also require /__version__'s `version` to be exactly V
