@@ -22,10 +22,39 @@ pub(crate) fn run(c: &CheckArgs) -> Result<ExitCode, Fatal> {
     let report = match &c.target {
         Target::Image(a) => image(a, &options(&c.report, None)?)?,
         Target::Dockerfile(a) => return dockerfiles(a, &c.report),
-        Target::Url(a) => url::check(a, &options(&c.report, None)?)?,
+        Target::Url(a) => match &a.expect_commit {
+            Some(commit) => {
+                deploy_has_no_report(&c.report)?;
+                return crate::deploy::verify(a, commit);
+            }
+            None => url::check(a, &options(&c.report, None)?)?,
+        },
         Target::Logs(a) => logs::check(&a.file, &options(&c.report, None)?)?,
     };
     render_and_exit(&c.report, std::slice::from_ref(&report))
+}
+
+/// `check url --expect-commit` verifies a deploy and judges no rule: a report option would be
+/// silently ignored, so it is refused instead.
+fn deploy_has_no_report(r: &ReportArgs) -> Result<(), Fatal> {
+    let given = [
+        (r.format != crate::cli::FormatArg::Text, "--format"),
+        (r.output.is_some(), "--output"),
+        (!r.reports.is_empty(), "--report"),
+        (!r.ignores.is_empty(), "--ignore"),
+        (r.ignore_file.is_some(), "--ignore-file"),
+        (r.fail_on != FailOn::Fail, "--fail-on"),
+        (r.quiet, "--quiet"),
+        (r.verbose, "--verbose"),
+    ];
+    match given.iter().find(|(set, _)| *set) {
+        Some((_, flag)) => Err(fatal(format!(
+            "{flag} does not apply with --expect-commit, which verifies a deploy (one line on \
+             stdout, the exit status) and judges no rule; expected `check url URL` without \
+             --expect-commit for a report"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The judging options: the profile, and ignores from the ignore file and `--ignore`. The

@@ -232,6 +232,30 @@ pub(crate) struct UrlArgs {
     /// Deadline of each request, in seconds [default: 10]
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub(crate) timeout: Option<Duration>,
+    /// Verify a deploy instead of judging the rules: poll /__version__ until it answers this
+    /// commit (a full SHA, or a prefix of at least 7 hex digits), then require /__heartbeat__
+    /// to answer 200. Exit 0 deployed, 1 not within --wait (saying what was seen), 2 nothing
+    /// answered
+    #[arg(long, value_name = "SHA", value_parser = parse_commit, help_heading = "Deploy verification")]
+    pub(crate) expect_commit: Option<String>,
+    /// Also require /__version__'s `version` to be exactly V
+    #[arg(
+        long,
+        value_name = "V",
+        requires = "expect_commit",
+        help_heading = "Deploy verification"
+    )]
+    pub(crate) expect_version: Option<String>,
+    /// How long to keep polling: seconds (90), or with a unit (90s, 10m, 1h30m) [default: 0,
+    /// one try]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        requires = "expect_commit",
+        value_parser = parse_wait,
+        help_heading = "Deploy verification"
+    )]
+    pub(crate) wait: Option<Duration>,
 }
 
 /// `check logs FILE`.
@@ -503,6 +527,10 @@ pub(crate) enum FormatArg {
     Sarif,
     /// One line per broken rule: FILE:LINE: LEVEL DFNNN message (editors, problem matchers)
     Gnu,
+    /// One self-contained HTML page (no script, no external asset)
+    Html,
+    /// An SVG badge: "dockerflow | compliant" or "dockerflow | 3 failed"
+    Badge,
 }
 
 impl FormatArg {
@@ -513,6 +541,8 @@ impl FormatArg {
             FormatArg::Junit => Format::Junit,
             FormatArg::Sarif => Format::Sarif,
             FormatArg::Gnu => Format::Gnu,
+            FormatArg::Html => Format::Html,
+            FormatArg::Badge => Format::Badge,
         }
     }
 }
@@ -551,7 +581,11 @@ fn parse_report(v: &str) -> Result<(Format, PathBuf), String> {
         .and_then(|(f, file)| Some((Format::parse(f)?, PathBuf::from(file))))
         .filter(|(_, file)| !file.as_os_str().is_empty())
         .ok_or_else(|| {
-            "expected FORMAT=FILE with FORMAT text, json, junit, sarif or gnu".to_string()
+            let names: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
+            format!(
+                "expected FORMAT=FILE with FORMAT one of {}",
+                names.join(", ")
+            )
         })
 }
 
@@ -581,6 +615,34 @@ pub(crate) fn parse_secs(v: &str) -> Result<Duration, String> {
         .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
         .map(Duration::from_secs_f64)
         .ok_or_else(|| "expected a number of seconds, more than 0 and at most 3600".to_string())
+}
+
+/// How long `--wait` polls: whole or fractional seconds (`90`, `2.5`), or a humantime
+/// duration (`90s`, `10m`, `1h30m`); at most a day.
+pub(crate) fn parse_wait(v: &str) -> Result<Duration, String> {
+    const EXPECTED: &str =
+        "expected a duration of at most a day: seconds (90), or with a unit (90s, 10m, 1h30m)";
+    let v = v.trim();
+    let d = match v.parse::<f64>() {
+        Ok(s) if (0.0..=86_400.0).contains(&s) => Duration::from_secs_f64(s),
+        Ok(_) => return Err(EXPECTED.to_string()),
+        Err(_) => humantime::parse_duration(v).map_err(|_| EXPECTED.to_string())?,
+    };
+    if d > Duration::from_secs(86_400) {
+        return Err(EXPECTED.to_string());
+    }
+    Ok(d)
+}
+
+/// A git commit as `--expect-commit` takes it: 7 to 64 hex digits (a short SHA, a full SHA-1,
+/// or a SHA-256 object name), lowercased.
+pub(crate) fn parse_commit(v: &str) -> Result<String, String> {
+    let ok = (7..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_hexdigit());
+    if ok {
+        Ok(v.to_ascii_lowercase())
+    } else {
+        Err("expected a git commit: 7 to 64 hex digits (a short or full SHA)".to_string())
+    }
 }
 
 /// A size in bytes: digits, then optionally a binary unit (`B`, `K`/`KiB`, `M`/`MiB`,
@@ -621,6 +683,28 @@ mod tests {
     #[test]
     fn the_definitions_are_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn waits_take_seconds_or_humantime_units() {
+        assert_eq!(parse_wait("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_wait("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_wait("2.5"), Ok(Duration::from_millis(2500)));
+        assert_eq!(parse_wait("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_wait("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_wait("1h 30m"), Ok(Duration::from_secs(5400)));
+        for bad in ["", "-1", "ten", "10 parsecs", "2d", "86401", "NaN", "inf"] {
+            assert!(parse_wait(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn commits_are_7_to_64_hex_digits() {
+        assert_eq!(parse_commit("ABCDEF1"), Ok("abcdef1".to_string()));
+        assert!(parse_commit(&"a".repeat(40)).is_ok());
+        for bad in ["abcdef", "abcdefg", "", "v1.2.3", &"a".repeat(65)] {
+            assert!(parse_commit(bad).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod check;
 mod ci;
 mod cli;
 mod daemon;
+mod deploy;
 mod logs;
 mod mask;
 mod pragma;

@@ -1,5 +1,5 @@
 //! Renders the checker's findings in the wire formats: `text` for people, versioned `json`,
-//! `junit` XML and SARIF 2.1.0, each from a [`dockerflow_check::Report`] plus the catalogue.
+//! `junit` XML, SARIF 2.1.0, `gnu` lines, a self-contained `html` page and an SVG `badge`, each from a [`dockerflow_check::Report`] plus the catalogue.
 //!
 //! **Architecture Invariant:** this is the only crate that knows the report formats. It
 //! depends on `dockerflow-check` (and `serde_json` to write JSON), never the other way round,
@@ -22,8 +22,8 @@
 //!
 //! # Design
 //!
-//! - One module per format ([`text`], [`json`], [`junit`], [`sarif`]), each a pure function
-//!   from a report to a `String`.
+//! - One module per format ([`text`], [`json`], [`junit`], [`sarif`], [`gnu`], [`html`],
+//!   [`badge`]), each a pure function from a report to a `String`.
 //! - The JSON schema is written in [`json`]'s module doc and pinned by tests; it carries a
 //!   `schema_version` that changes on any incompatible change.
 //! - Rule metadata (statement, why, fix, help URI, default level) comes from the finding's
@@ -32,7 +32,9 @@
 //! - Secret values never reach this crate: findings mask them.
 #![deny(missing_docs)]
 
+pub mod badge;
 pub mod gnu;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod sarif;
@@ -53,6 +55,10 @@ pub enum Format {
     Sarif,
     /// One line per broken rule, `FILE:LINE: LEVEL DFNNN message` (see [`gnu`]).
     Gnu,
+    /// One self-contained HTML page (see [`html`]).
+    Html,
+    /// An SVG badge, `dockerflow | compliant` or `dockerflow | 3 failed` (see [`badge`]).
+    Badge,
 }
 
 impl Format {
@@ -63,9 +69,12 @@ impl Format {
         ("junit", Format::Junit),
         ("sarif", Format::Sarif),
         ("gnu", Format::Gnu),
+        ("html", Format::Html),
+        ("badge", Format::Badge),
     ];
 
-    /// Parses `text`, `json`, `junit`, `sarif` or `gnu`.
+    /// Parses a name of [`Format::ALL`]: `text`, `json`, `junit`, `sarif`, `gnu`, `html` or
+    /// `badge`.
     pub fn parse(s: &str) -> Option<Format> {
         Format::ALL.iter().find(|(n, _)| *n == s).map(|(_, f)| *f)
     }
@@ -119,6 +128,8 @@ pub fn render(format: Format, report: &Report, options: &RenderOptions) -> Strin
         Format::Junit => junit::render(report, options),
         Format::Sarif => sarif::render(report, options),
         Format::Gnu => gnu::render(report),
+        Format::Html => html::render(report, options),
+        Format::Badge => badge::render(report),
     }
 }
 
@@ -126,7 +137,8 @@ pub fn render(format: Format, report: &Report, options: &RenderOptions) -> Strin
 /// the format's consumers read whole: text and `gnu` one after another; JSON an array of the
 /// objects [`render`] writes; JUnit one `<testsuites>` with a suite per input; SARIF one run
 /// holding every input's results (GitHub code scanning refuses several runs of one tool),
-/// with each input's outcomes in `properties.inputs`. One report renders as [`render`] does.
+/// with each input's outcomes in `properties.inputs`; HTML one page with a summary table;
+/// the badge one badge counting every input's failures. One report renders as [`render`] does.
 pub fn render_all(format: Format, reports: &[Report], options: &RenderOptions) -> String {
     if let [one] = reports {
         return render(format, one, options);
@@ -146,5 +158,7 @@ pub fn render_all(format: Format, reports: &[Report], options: &RenderOptions) -
         }
         Format::Junit => junit::render_all(reports, options),
         Format::Sarif => sarif::render_all(reports, options),
+        Format::Html => html::render_all(reports, options),
+        Format::Badge => badge::render_all(reports),
     }
 }

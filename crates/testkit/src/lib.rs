@@ -10,7 +10,8 @@
 //! - `metrics` (feature `metrics`): a `metrics` recorder installed in the test binary, read
 //!   back as counters and histogram samples;
 //! - `schema` (feature `schema`): validation against the contract's JSON Schemas (`dockerflow-contract`);
-//! - real components started or found by the tests: `postgres`, `registry`, `engine`;
+//! - real components started or found by the tests: `postgres`, `registry`, `engine`,
+//!   `browser` (headless Chromium and where a test keeps its screenshot);
 //! - fixtures: `tar` (a tar writer that can also write what no good writer would),
 //!   `oci` (feature `oci`: gzip, digests, descriptors) and `image` (feature `oci`: whole
 //!   images from layers of nodes, in every local transport).
@@ -26,6 +27,7 @@
 use std::fmt::Display;
 use std::io::Write;
 
+pub mod browser;
 pub mod engine;
 #[cfg(feature = "http")]
 pub mod http;

@@ -1,6 +1,8 @@
 //! Black-box tests of the `dockerflow` binary: exit codes, report formats, errors on stderr.
 
+mod browser;
 mod ci;
+mod deploy;
 mod flags;
 mod hostile;
 mod inputs;
@@ -374,7 +376,7 @@ fn could_not_check_exits_2_with_one_line() {
     );
     let e = error_line(&dockerflow(&["check", "image", "x", "--format", "xml"], t));
     assert!(
-        e.contains("[possible values: text, json, junit, sarif, gnu]"),
+        e.contains("[possible values: text, json, junit, sarif, gnu, html, badge]"),
         "{e}"
     );
     let e = error_line(&dockerflow(&["check", "image", "x", "--profile"], t));

@@ -6,8 +6,8 @@
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian packages `chromium` and
 //! `chromium-driver`; `CHROMIUM` and `CHROMEDRIVER` override the paths): skipped without
-//! them, failed without them when `CI=true`. The screenshot is kept at
-//! `<workspace>/target/test-artifacts/demo-browser.png` (and `demo-browser-failure.png` when
+//! them, failed without them when `CI=true` (`dockerflow_testkit::browser`). The screenshot is
+//! kept at `<target>/test-artifacts/demo-browser.png` (and `demo-browser-failure.png` when
 //! the test fails with the browser up).
 
 use std::io::{Read, Write};
@@ -17,18 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use dockerflow_testkit::browser;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-/// The browser and its driver: Debian's paths, overridable with `CHROMIUM` and
-/// `CHROMEDRIVER` (another install, or a path that does not exist to see the skip).
-fn binary(variable: &str, default: &str) -> String {
-    std::env::var(variable)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| default.to_owned())
-}
 /// The W3C key of an element reference in a WebDriver answer.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// The longest any single WebDriver call may take (starting a browser included).
@@ -127,7 +120,7 @@ impl Driver {
         let port = free_port();
         let log = dir.join("chromedriver.log");
         let file = std::fs::File::create(&log).expect("chromedriver log");
-        let child = Command::new(binary("CHROMEDRIVER", "/usr/bin/chromedriver"))
+        let child = Command::new(browser::chromedriver())
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
             .stdout(file.try_clone().expect("log handle"))
@@ -183,21 +176,12 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium with a fresh profile, or returns `None`
     /// (after [`require`]: a failure when `CI=true`) when either is not installed.
     fn start() -> Option<Browser> {
-        let chromium = binary("CHROMIUM", "/usr/bin/chromium");
-        let chromedriver = binary("CHROMEDRIVER", "/usr/bin/chromedriver");
-        let missing: Vec<String> = [
+        let chromium = browser::chromium();
+        let chromedriver = browser::chromedriver();
+        if !browser::require_programs(&[
             ("Chromium", &chromium, "chromium"),
             ("ChromeDriver", &chromedriver, "chromium-driver"),
-        ]
-        .iter()
-        .filter(|(_, path, _)| !Path::new(path).is_file())
-        .map(|(name, path, package)| format!("{name} at {path} (Debian package {package})"))
-        .collect();
-        let component = format!(
-            "{} (install: `apt-get install -y chromium chromium-driver`)",
-            missing.join(" and ")
-        );
-        if !require(&component, missing.is_empty()) {
+        ]) {
             return None;
         }
         let dir = TempDir::new("browser");
@@ -390,11 +374,9 @@ fn base64_decodes() {
     assert_eq!(base64_decode("/+8A"), [0xff, 0xef, 0x00]);
 }
 
-/// Where the screenshot is kept: `<workspace>/target/test-artifacts/`.
+/// Where the screenshot is kept: `<target>/test-artifacts/`.
 fn artifact(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts");
-    std::fs::create_dir_all(&dir).expect("test-artifacts dir");
-    dir.canonicalize().expect("test-artifacts dir").join(name)
+    browser::artifact(name)
 }
 
 const TARGET: &str = "https://example.com/some/path?x=1";

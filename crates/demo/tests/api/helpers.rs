@@ -12,7 +12,7 @@ pub(crate) use dockerflow_testkit::postgres::Postgres;
 pub(crate) use dockerflow_testkit::process::free_port;
 pub(crate) use dockerflow_testkit::schema::{assert_valid, validate_log_line};
 pub(crate) use dockerflow_testkit::service::{self, Service as TestApp};
-pub(crate) use dockerflow_testkit::{require, TempDir};
+pub(crate) use dockerflow_testkit::TempDir;
 
 pub(crate) use dockerflow_testkit::service::VERSION_JSON;
 

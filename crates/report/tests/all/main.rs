@@ -7,6 +7,8 @@ use dockerflow_check::{
 use dockerflow_report::{junit, render, Detail, Format, RenderOptions};
 use serde_json::{json, Value};
 
+mod html;
+
 const ZERO2PROD_LIKE: &str = "FROM debian:bookworm-slim AS runtime\nWORKDIR /app\nCOPY target/release/ .\nENV API_TOKEN=s3cr3t\nENTRYPOINT [\"./server\"]\n";
 
 fn dockerfile_report() -> Report {
