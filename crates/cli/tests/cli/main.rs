@@ -154,7 +154,10 @@ fn every_format_parses() {
     let v: Value = serde_json::from_str(&stdout(&o)).expect("json");
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["verdict"], "fail");
-    assert_eq!(v["findings"].as_array().map(Vec::len), Some(RULES.len()));
+    assert_eq!(
+        v["findings"].as_array().map(Vec::len),
+        Some(container_rules())
+    );
     // sarif
     let o = dockerflow(&["check", "image", &r, "--format=sarif"], tmp.path());
     let v: Value = serde_json::from_str(&stdout(&o)).expect("sarif");
@@ -192,7 +195,7 @@ fn every_format_parses() {
     assert!(stdout(&o).is_empty());
     let xml = std::fs::read_to_string(&out).expect("report");
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites "));
-    assert_eq!(xml.matches("<testcase ").count(), RULES.len());
+    assert_eq!(xml.matches("<testcase ").count(), container_rules());
     assert_eq!(xml.matches("<failure ").count(), 1);
     assert_eq!(
         xml.matches("<testsuite ").count(),
@@ -546,4 +549,9 @@ fn no_format_prints_a_secret_value() {
             assert!(!out.contains(secret), "{format} prints {secret}");
         }
     }
+}
+
+/// The rules of a report of anything but Kubernetes manifests (DF8xx judge only those).
+fn container_rules() -> usize {
+    RULES.iter().filter(|r| !r.judges_manifests()).count()
 }
