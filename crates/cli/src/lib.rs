@@ -15,6 +15,7 @@ mod check;
 mod ci;
 mod cli;
 mod daemon;
+mod kubernetes;
 mod logs;
 mod mask;
 mod pragma;

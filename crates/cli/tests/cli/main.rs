@@ -4,6 +4,7 @@ mod ci;
 mod flags;
 mod hostile;
 mod inputs;
+mod kubernetes;
 mod network;
 mod outcomes;
 mod publish;
