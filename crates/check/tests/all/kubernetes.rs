@@ -346,3 +346,49 @@ fn a_broken_manifest_is_refused_with_file_and_line() {
         "bad.yaml:1: Deployment \"x\" has no pod spec; expected spec.template.spec"
     );
 }
+
+#[test]
+fn every_workload_kind_is_read_and_a_list_s_items_too() {
+    let pod = "    spec:\n      containers:\n        - name: c\n          image: i:1\n";
+    let template =
+        |kind: &str| format!("kind: {kind}\nmetadata:\n  name: w\nspec:\n  template:\n{pod}---\n");
+    let mut text: String = ["Deployment", "StatefulSet", "DaemonSet", "Job"]
+        .iter()
+        .map(|k| template(k))
+        .collect();
+    text.push_str(
+        "kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: \"i:1\"}]}\n---\n",
+    );
+    text.push_str("kind: List\nitems:\n  - kind: Pod\n    metadata: {name: q}\n    spec: {containers: [{name: c}, {name: d}]}\n  - kind: Secret\n");
+    let mut model = KubernetesModel::default();
+    model.add("all.yaml", &text, &Limits::default()).unwrap();
+    let kinds: Vec<&str> = model.containers.iter().map(|c| c.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "Deployment",
+            "StatefulSet",
+            "DaemonSet",
+            "Job",
+            "Pod",
+            "Pod",
+            "Pod"
+        ]
+    );
+    assert_eq!(model.skipped.len(), 1);
+    assert_eq!(model.skipped[0].kind, "Secret");
+}
+
+#[test]
+fn values_the_manifest_does_not_hold_are_skipped_not_guessed() {
+    let text = COMPLIANT.replace(
+        "              value: \"8000\"\n",
+        "              value: \"8000\"\n            - name: DOCKERFLOW_DRAIN_DELAY_MS\n              valueFrom: {configMapKeyRef: {name: c, key: k}}\n",
+    );
+    check("DF809", &text, Profile::Strict, Expect::Skipped, None);
+    let text = COMPLIANT.replace(
+        "              value: \"8000\"",
+        "              valueFrom: {configMapKeyRef: {name: c, key: port}}",
+    );
+    check("DF810", &text, Profile::Strict, Expect::Skipped, None);
+}
