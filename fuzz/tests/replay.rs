@@ -67,5 +67,8 @@ fn the_kubernetes_seeds_read_as_workloads() {
             .unwrap_or_else(|e| panic!("{e}"));
         containers += model.containers.len();
     }
-    assert_eq!(containers, 3, "one in the Deployment, the CronJob's and the Pod's");
+    assert_eq!(
+        containers, 3,
+        "one in the Deployment, the CronJob's and the Pod's"
+    );
 }
