@@ -222,7 +222,9 @@ pub fn kubernetes(data: &[u8]) {
     if model.add("fuzz.yaml", text, &limits).is_err() {
         return;
     }
-    let lines = text.lines().count().max(1) as u32;
+    // Lines as YAML counts them: a CR, an LF or a CRLF each end one (`str::lines` would not
+    // count a lone CR; the first campaign's one finding was this harness doing so).
+    let lines = text.replace("\r\n", "\n").matches(['\r', '\n']).count() as u32 + 1;
     for report in dockerflow_check::check_kubernetes(&model, &Options::default()) {
         for f in &report.findings {
             if let Some(line) = f.location.line {
