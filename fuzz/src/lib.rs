@@ -34,6 +34,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("manifest_json", manifest_json),
     ("version_json", version_json),
     ("mozlog", mozlog),
+    ("kubernetes", kubernetes),
 ];
 
 /// Limits small enough that one input costs milliseconds, as a fuzzer needs; the caps' own
@@ -203,6 +204,38 @@ pub fn mozlog(data: &[u8]) {
     let mut observed = RuntimeModel::new(Mode::Logs, "fuzz");
     observed.logs = Some(data.to_vec());
     let _ = check_runtime(&observed, &Options::default());
+}
+
+/// Kubernetes manifests, as `check kubernetes` reads and judges them, with caps small enough
+/// for a fuzzer (the real ones are the CLI tests'). Every container judged has a finding per
+/// DF8xx rule, each with a line, in the file read.
+pub fn kubernetes(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let limits = dockerflow_check::kubernetes::Limits {
+        max_bytes: 1 << 20,
+        max_depth: 64,
+        max_nodes: 100_000,
+    };
+    let mut model = dockerflow_check::kubernetes::KubernetesModel::default();
+    if model.add("fuzz.yaml", text, &limits).is_err() {
+        return;
+    }
+    // Lines as YAML counts them: a CR, an LF or a CRLF each end one (`str::lines` would not
+    // count a lone CR; the first campaign's one finding was this harness doing so).
+    let lines = text.replace("\r\n", "\n").matches(['\r', '\n']).count() as u32 + 1;
+    for report in dockerflow_check::check_kubernetes(&model, &Options::default()) {
+        for f in &report.findings {
+            if let Some(line) = f.location.line {
+                assert!(
+                    line >= 1 && line <= lines + 1,
+                    "{}: line {line} of {lines}",
+                    f.rule.id
+                );
+            }
+        }
+    }
 }
 
 fn split<'a>(data: &'a [u8], marker: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {

@@ -52,3 +52,23 @@ fn the_image_seeds_read_as_images() {
     let oci = dockerflow_fuzz::read_archive(&oci);
     assert!(oci[1].is_ok(), "oci.tar as oci-archive: {:?}", oci[1]);
 }
+
+/// The Kubernetes seeds are read and have workloads to judge: the target does not only fuzz
+/// its own early returns.
+#[test]
+fn the_kubernetes_seeds_read_as_workloads() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/kubernetes");
+    let mut containers = 0;
+    for name in ["deployment.yaml", "anchors-list-cronjob.yaml"] {
+        let text = std::fs::read_to_string(dir.join(name)).expect("a seed");
+        let mut model = dockerflow_check::kubernetes::KubernetesModel::default();
+        model
+            .add(name, &text, &Default::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        containers += model.containers.len();
+    }
+    assert_eq!(
+        containers, 3,
+        "one in the Deployment, the CronJob's and the Pod's"
+    );
+}

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::kubernetes::Container;
 use crate::model::{DockerfileModel, ImageModel};
 use crate::rules;
 use crate::runtime::RuntimeModel;
@@ -90,10 +91,14 @@ pub type ImageRule = fn(&ImageModel, Profile) -> Judgement;
 pub type DockerfileRule = fn(&DockerfileModel, Profile) -> Judgement;
 /// Judges a rule from observations of a running service.
 pub type RuntimeRule = fn(&RuntimeModel, Profile) -> Judgement;
+/// Judges a rule from one container of a workload in Kubernetes manifests.
+pub type KubernetesRule = fn(&Container, Profile) -> Judgement;
 
-/// One rule: its identity and words (data) and its three judges (code), side by side. Static
+/// One rule: its identity and words (data) and its four judges (code), side by side. Static
 /// rules (areas 1-5) skip in the runtime judge; runtime rules (areas 6-7) skip in the image
-/// and Dockerfile judges, so every report has one finding per rule.
+/// and Dockerfile judges, so every report has one finding per rule. Kubernetes rules (area 8)
+/// judge manifests only: a manifests report has those, the other reports the others
+/// ([`Rule::judges_manifests`]).
 #[derive(Debug)]
 pub struct Rule {
     /// Stable id: `DF`, an area digit, a number. Never reused.
@@ -123,6 +128,8 @@ pub struct Rule {
     pub dockerfile: DockerfileRule,
     /// The judge for a running service.
     pub runtime: RuntimeRule,
+    /// The judge for a workload container in Kubernetes manifests.
+    pub kubernetes: KubernetesRule,
 }
 
 /// Rules are equal when their ids are: an id names one rule forever.
@@ -146,7 +153,13 @@ impl Rule {
     /// Whether the rule is judged from a running service (areas 6 and 7) rather than from an
     /// image or a Dockerfile.
     pub fn is_runtime(&self) -> bool {
-        self.area() >= 6
+        matches!(self.area(), 6 | 7)
+    }
+
+    /// Whether the rule is judged from Kubernetes manifests (area 8): such rules are in a
+    /// manifests report only, and only they are.
+    pub fn judges_manifests(&self) -> bool {
+        self.area() == 8
     }
 
     /// Where the rule is documented: its section of `docs/RULES.md` on the main branch.
@@ -185,7 +198,7 @@ pub const DOCS_URL: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/doc
 const BOTH: &[Profile] = Profile::ALL;
 
 /// Every rule, in id order. Area 1: files; 2: user; 3: process; 4: metadata; 5: secrets;
-/// runtime: 6: endpoints; 7: logs and the running process.
+/// runtime: 6: endpoints; 7: logs and the running process; 8: Kubernetes manifests.
 pub static RULES: &[Rule] = &[
     Rule {
         id: "DF101",
@@ -201,6 +214,7 @@ pub static RULES: &[Rule] = &[
         image: rules::files::app_sources_image,
         dockerfile: rules::files::app_sources_dockerfile,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF102",
@@ -216,6 +230,7 @@ pub static RULES: &[Rule] = &[
         image: rules::files::app_read_only_image,
         dockerfile: rules::files::image_only,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF103",
@@ -231,6 +246,7 @@ pub static RULES: &[Rule] = &[
         image: rules::files::world_writable_image,
         dockerfile: rules::files::image_only,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF104",
@@ -246,6 +262,7 @@ pub static RULES: &[Rule] = &[
         image: rules::files::setuid_image,
         dockerfile: rules::files::image_only,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF105",
@@ -261,6 +278,7 @@ pub static RULES: &[Rule] = &[
         image: rules::files::confined_image,
         dockerfile: rules::files::image_only,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF201",
@@ -276,6 +294,7 @@ pub static RULES: &[Rule] = &[
         image: rules::user::group_image,
         dockerfile: rules::user::group_dockerfile,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF202",
@@ -291,6 +310,7 @@ pub static RULES: &[Rule] = &[
         image: rules::user::user_image,
         dockerfile: rules::user::user_dockerfile,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF203",
@@ -306,6 +326,7 @@ pub static RULES: &[Rule] = &[
         image: rules::user::runs_as_image,
         dockerfile: rules::user::runs_as_dockerfile,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF301",
@@ -321,6 +342,7 @@ pub static RULES: &[Rule] = &[
         image: rules::process::entrypoint_cmd_image,
         dockerfile: rules::process::entrypoint_cmd_dockerfile,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF302",
@@ -336,6 +358,7 @@ pub static RULES: &[Rule] = &[
         image: rules::process::exec_form_image,
         dockerfile: rules::process::exec_form_dockerfile,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF303",
@@ -351,6 +374,7 @@ pub static RULES: &[Rule] = &[
         image: rules::process::port_image,
         dockerfile: rules::process::port_dockerfile,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF304",
@@ -366,6 +390,7 @@ pub static RULES: &[Rule] = &[
         image: rules::healthcheck::image,
         dockerfile: rules::healthcheck::dockerfile,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF401",
@@ -381,6 +406,7 @@ pub static RULES: &[Rule] = &[
         image: rules::metadata::version_json_image,
         dockerfile: rules::metadata::version_json_dockerfile,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF402",
@@ -396,6 +422,7 @@ pub static RULES: &[Rule] = &[
         image: rules::metadata::version_urls_image,
         dockerfile: rules::metadata::built_image_only,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF403",
@@ -411,6 +438,7 @@ pub static RULES: &[Rule] = &[
         image: rules::metadata::labels_image,
         dockerfile: rules::metadata::labels_dockerfile,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF404",
@@ -426,6 +454,7 @@ pub static RULES: &[Rule] = &[
         image: rules::metadata::revision_image,
         dockerfile: rules::metadata::built_image_only,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF501",
@@ -441,6 +470,7 @@ pub static RULES: &[Rule] = &[
         image: rules::secrets::secrets_image,
         dockerfile: rules::secrets::secrets_dockerfile,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF502",
@@ -456,6 +486,7 @@ pub static RULES: &[Rule] = &[
         image: rules::secrets::credential_files_image,
         dockerfile: rules::secrets::credential_files_dockerfile,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF503",
@@ -471,6 +502,7 @@ pub static RULES: &[Rule] = &[
         image: rules::secrets::hidden_secrets_image,
         dockerfile: rules::secrets::hidden_secrets_dockerfile,
         runtime: rules::endpoints::static_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF601",
@@ -486,6 +518,7 @@ pub static RULES: &[Rule] = &[
         image: rules::endpoints::needs_run_image,
         dockerfile: rules::endpoints::needs_run_dockerfile,
         runtime: rules::endpoints::listens_on_port,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF602",
@@ -501,6 +534,7 @@ pub static RULES: &[Rule] = &[
         image: rules::endpoints::needs_run_image,
         dockerfile: rules::endpoints::needs_run_dockerfile,
         runtime: rules::endpoints::lbheartbeat,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF603",
@@ -516,6 +550,7 @@ pub static RULES: &[Rule] = &[
         image: rules::endpoints::needs_run_image,
         dockerfile: rules::endpoints::needs_run_dockerfile,
         runtime: rules::endpoints::version,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF604",
@@ -531,6 +566,7 @@ pub static RULES: &[Rule] = &[
         image: rules::endpoints::needs_run_image,
         dockerfile: rules::endpoints::needs_run_dockerfile,
         runtime: rules::endpoints::heartbeat_up,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF605",
@@ -546,6 +582,7 @@ pub static RULES: &[Rule] = &[
         image: rules::endpoints::needs_run_image,
         dockerfile: rules::endpoints::needs_run_dockerfile,
         runtime: rules::endpoints::heartbeat_shape,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF606",
@@ -561,6 +598,7 @@ pub static RULES: &[Rule] = &[
         image: rules::endpoints::needs_run_image,
         dockerfile: rules::endpoints::needs_run_dockerfile,
         runtime: rules::endpoints::heartbeat_down,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF607",
@@ -576,6 +614,7 @@ pub static RULES: &[Rule] = &[
         image: rules::endpoints::needs_run_image,
         dockerfile: rules::endpoints::needs_run_dockerfile,
         runtime: rules::endpoints::lbheartbeat_down,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF608",
@@ -591,6 +630,7 @@ pub static RULES: &[Rule] = &[
         image: rules::endpoints::needs_run_image,
         dockerfile: rules::endpoints::needs_run_dockerfile,
         runtime: rules::endpoints::head,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF609",
@@ -606,6 +646,7 @@ pub static RULES: &[Rule] = &[
         image: rules::endpoints::needs_run_image,
         dockerfile: rules::endpoints::needs_run_dockerfile,
         runtime: rules::endpoints::no_store,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF610",
@@ -621,6 +662,7 @@ pub static RULES: &[Rule] = &[
         image: rules::endpoints::needs_run_image,
         dockerfile: rules::endpoints::needs_run_dockerfile,
         runtime: rules::endpoints::static_file,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF701",
@@ -636,6 +678,7 @@ pub static RULES: &[Rule] = &[
         image: rules::endpoints::needs_run_image,
         dockerfile: rules::endpoints::needs_run_dockerfile,
         runtime: rules::service::writes_logs,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF702",
@@ -651,6 +694,7 @@ pub static RULES: &[Rule] = &[
         image: rules::endpoints::needs_run_image,
         dockerfile: rules::endpoints::needs_run_dockerfile,
         runtime: rules::service::mozlog,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF703",
@@ -666,6 +710,7 @@ pub static RULES: &[Rule] = &[
         image: rules::endpoints::needs_run_image,
         dockerfile: rules::endpoints::needs_run_dockerfile,
         runtime: rules::service::runs_as,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF704",
@@ -681,6 +726,7 @@ pub static RULES: &[Rule] = &[
         image: rules::endpoints::needs_run_image,
         dockerfile: rules::endpoints::needs_run_dockerfile,
         runtime: rules::service::sigterm,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF705",
@@ -696,6 +742,7 @@ pub static RULES: &[Rule] = &[
         image: rules::endpoints::needs_run_image,
         dockerfile: rules::endpoints::needs_run_dockerfile,
         runtime: rules::service::read_only,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF706",
@@ -711,6 +758,7 @@ pub static RULES: &[Rule] = &[
         image: rules::endpoints::needs_run_image,
         dockerfile: rules::endpoints::needs_run_dockerfile,
         runtime: rules::requests::request_summary,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF707",
@@ -726,6 +774,7 @@ pub static RULES: &[Rule] = &[
         image: rules::endpoints::needs_run_image,
         dockerfile: rules::endpoints::needs_run_dockerfile,
         runtime: rules::requests::request_id_echo,
+        kubernetes: rules::kubernetes::not_manifests,
     },
     Rule {
         id: "DF708",
@@ -741,6 +790,167 @@ pub static RULES: &[Rule] = &[
         image: rules::endpoints::needs_run_image,
         dockerfile: rules::endpoints::needs_run_dockerfile,
         runtime: rules::requests::request_id_in_logs,
+        kubernetes: rules::kubernetes::not_manifests,
+    },
+    Rule {
+        id: "DF801",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "No liveness or readiness probe requests /__heartbeat__",
+        why: "/__heartbeat__ fails when a backing service is down: as a liveness probe a database outage restarts every pod at once, as a readiness probe it takes every pod out of the Service at once (mozilla/addons-server PR #25074, mozilla/addons #15500). It is for monitoring.",
+        fix: "readinessProbe.httpGet.path: /__lbheartbeat__; livenessProbe a tcpSocket on the service port (or the self-probe); leave /__heartbeat__ to monitoring",
+        source: "CONTRACT.md §2.1",
+        since: "0.1.0",
+        status: Status::Preview,
+        image: rules::kubernetes::manifests_only_image,
+        dockerfile: rules::kubernetes::manifests_only_dockerfile,
+        runtime: rules::kubernetes::manifests_only_runtime,
+        kubernetes: rules::kubernetes::heartbeat_probe,
+    },
+    Rule {
+        id: "DF802",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "The readiness probe is an HTTP GET of /__lbheartbeat__",
+        why: "/__lbheartbeat__ answers 200 without touching backing services and 503 while the service drains after SIGTERM, which takes the pod out of the Service before its listener closes. Pods of a Job or CronJob serve no traffic: skipped.",
+        fix: "readinessProbe: {httpGet: {path: /__lbheartbeat__, port: http}}",
+        source: "CONTRACT.md §2.1",
+        since: "0.1.0",
+        status: Status::Preview,
+        image: rules::kubernetes::manifests_only_image,
+        dockerfile: rules::kubernetes::manifests_only_dockerfile,
+        runtime: rules::kubernetes::manifests_only_runtime,
+        kubernetes: rules::kubernetes::readiness,
+    },
+    Rule {
+        id: "DF803",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "A liveness probe, when set, differs from the readiness probe",
+        why: "A liveness probe identical to the readiness probe restarts a pod that is only draining or busy, when taking it out of the Service was enough (kube-score rates identical probes critical, kube-score #339); liveness must not depend on backing services. Pods of a Job or CronJob serve no traffic: skipped.",
+        fix: "livenessProbe: {tcpSocket: {port: http}} (or exec of the service's self-probe), or no livenessProbe",
+        source: "CONTRACT.md §2.1",
+        since: "0.1.0",
+        status: Status::Preview,
+        image: rules::kubernetes::manifests_only_image,
+        dockerfile: rules::kubernetes::manifests_only_dockerfile,
+        runtime: rules::kubernetes::manifests_only_runtime,
+        kubernetes: rules::kubernetes::liveness,
+    },
+    Rule {
+        id: "DF804",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: Some("any non-root uid warns"),
+        statement: "The container runs as uid 10001 (securityContext.runAsUser, the container's or the pod's)",
+        why: "Dockerflow images have the user app with uid 10001 (DF202); a numeric runAsUser lets runAsNonRoot verify it, and volumes and fsGroup assume it.",
+        fix: "securityContext: {runAsUser: 10001, runAsGroup: 10001} in the pod spec or the container",
+        source: "CONTRACT.md §2.1",
+        since: "0.1.0",
+        status: Status::Preview,
+        image: rules::kubernetes::manifests_only_image,
+        dockerfile: rules::kubernetes::manifests_only_dockerfile,
+        runtime: rules::kubernetes::manifests_only_runtime,
+        kubernetes: rules::kubernetes::run_as_user,
+    },
+    Rule {
+        id: "DF805",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "runAsNonRoot is true (the container's or the pod's securityContext)",
+        why: "The kubelet then refuses to start the container as root, whatever the image says (and refuses a non-numeric image USER it cannot verify).",
+        fix: "securityContext: {runAsNonRoot: true}",
+        source: "CONTRACT.md §2.1",
+        since: "0.1.0",
+        status: Status::Preview,
+        image: rules::kubernetes::manifests_only_image,
+        dockerfile: rules::kubernetes::manifests_only_dockerfile,
+        runtime: rules::kubernetes::manifests_only_runtime,
+        kubernetes: rules::kubernetes::run_as_non_root,
+    },
+    Rule {
+        id: "DF806",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "The container's securityContext sets readOnlyRootFilesystem: true",
+        why: "A read-only root stops an attacker, or a bug, from changing the application (the manifest side of DF705). It is a container setting: in the pod's securityContext Kubernetes ignores it.",
+        fix: "containers[].securityContext.readOnlyRootFilesystem: true, with an emptyDir at /tmp (DF807)",
+        source: "CONTRACT.md §2.1",
+        since: "0.1.0",
+        status: Status::Preview,
+        image: rules::kubernetes::manifests_only_image,
+        dockerfile: rules::kubernetes::manifests_only_dockerfile,
+        runtime: rules::kubernetes::manifests_only_runtime,
+        kubernetes: rules::kubernetes::read_only_root,
+    },
+    Rule {
+        id: "DF807",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "/tmp is writable: an emptyDir volume mounted at /tmp",
+        why: "Services and their libraries write temporary files under /tmp; on a read-only root filesystem without a volume there they fail at the first upload or cache write.",
+        fix: "volumes: [{name: tmp, emptyDir: {}}] in the pod spec and volumeMounts: [{name: tmp, mountPath: /tmp}] in the container",
+        source: "CONTRACT.md §2.1",
+        since: "0.1.0",
+        status: Status::Preview,
+        image: rules::kubernetes::manifests_only_image,
+        dockerfile: rules::kubernetes::manifests_only_dockerfile,
+        runtime: rules::kubernetes::manifests_only_runtime,
+        kubernetes: rules::kubernetes::writable_tmp,
+    },
+    Rule {
+        id: "DF808",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "The container's securityContext sets allowPrivilegeEscalation: false",
+        why: "Without it a setuid binary or file capability in the image can give the process more privileges than its user has. It is a container setting: in the pod's securityContext Kubernetes ignores it.",
+        fix: "containers[].securityContext.allowPrivilegeEscalation: false",
+        source: "CONTRACT.md §2.1",
+        since: "0.1.0",
+        status: Status::Preview,
+        image: rules::kubernetes::manifests_only_image,
+        dockerfile: rules::kubernetes::manifests_only_dockerfile,
+        runtime: rules::kubernetes::manifests_only_runtime,
+        kubernetes: rules::kubernetes::no_privilege_escalation,
+    },
+    Rule {
+        id: "DF809",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "terminationGracePeriodSeconds covers the drain delay plus the grace period",
+        why: "After SIGTERM a Dockerflow service keeps serving for DOCKERFLOW_DRAIN_DELAY_MS (while /__lbheartbeat__ answers 503), then gives in-flight requests DOCKERFLOW_GRACE_PERIOD_MS; the kubelet sends SIGKILL after terminationGracePeriodSeconds (30 when unset). The values come from the container's env, else the library's defaults: 3000 ms and 25000 ms (docs/CONFIGURATION.md), 28 s in all.",
+        fix: "terminationGracePeriodSeconds: 35 for the defaults (3 s + 25 s and a margin for the exit); change it with the env values",
+        source: "CONTRACT.md §2.1",
+        since: "0.1.0",
+        status: Status::Preview,
+        image: rules::kubernetes::manifests_only_image,
+        dockerfile: rules::kubernetes::manifests_only_dockerfile,
+        runtime: rules::kubernetes::manifests_only_runtime,
+        kubernetes: rules::kubernetes::termination_grace,
+    },
+    Rule {
+        id: "DF810",
+        level: Level::Must,
+        profiles: BOTH,
+        mozcloud: None,
+        statement: "PORT equals the containerPort and the probes' port",
+        why: "The service listens on $PORT (8000 when unset, CONTRACT.md §1.1); a containerPort or a probe on another port sends traffic and probes where nothing listens, and the probes fail on every pod. Named probe ports are resolved through the container's ports. Pods of a Job or CronJob serve no traffic: skipped.",
+        fix: "env PORT \"8000\", ports: [{name: http, containerPort: 8000}], and the probes on port: http",
+        source: "CONTRACT.md §2.1",
+        since: "0.1.0",
+        status: Status::Preview,
+        image: rules::kubernetes::manifests_only_image,
+        dockerfile: rules::kubernetes::manifests_only_dockerfile,
+        runtime: rules::kubernetes::manifests_only_runtime,
+        kubernetes: rules::kubernetes::port,
     },
 ];
 

@@ -206,16 +206,19 @@ pub enum InputKind {
     Url,
     /// Log lines.
     Logs,
+    /// One workload container in Kubernetes manifests.
+    Kubernetes,
 }
 
 impl InputKind {
-    /// `image`, `dockerfile`, `url` or `logs`.
+    /// `image`, `dockerfile`, `url`, `logs` or `kubernetes`.
     pub fn as_str(self) -> &'static str {
         match self {
             InputKind::Image => "image",
             InputKind::Dockerfile => "dockerfile",
             InputKind::Url => "url",
             InputKind::Logs => "logs",
+            InputKind::Kubernetes => "kubernetes",
         }
     }
 }

@@ -41,7 +41,9 @@
 //!   and Dockerfile), so no rule lacks an implementation and no implementation lacks words.
 //!   Reports and `docs/RULES.md` ([`rules_markdown`]) read the same entries.
 //! - **One finding per rule per input**, in catalogue order: a rule that the input cannot
-//!   show is [`Outcome::Skipped`] with the reason, never silently absent. That keeps JUnit's
+//!   show is [`Outcome::Skipped`] with the reason, never silently absent. The Kubernetes
+//!   rules (area 8) and the others judge different inputs: a report of one workload container
+//!   ([`check_kubernetes`]) has the area 8 rules, every other report the rest. That keeps JUnit's
 //!   "one testcase per rule" and SARIF's `rules[]` exact.
 //! - **Judges are pure** functions of a model. Reading the image (verified, confined,
 //!   bounded) happens once in [`ImageModel::read`], through `dockerflow-oci`.
@@ -56,7 +58,8 @@
 //!
 //! Where things are: `catalogue` ([`RULES`]),
 //! `rules/{files,user,process,metadata,secrets,endpoints,service}` (the judges, by area),
-//! `model` (what static rules judge), `runtime` (what runtime rules judge), `schema` (the
+//! `model` (what static rules judge), `runtime` (what runtime rules judge), [`kubernetes`]
+//! (what the DF8xx rules judge: workload containers read from manifests), `schema` (the
 //! contract's JSON Schemas), `finding` (outcomes and the verdict),
 //! `ignore`, `docs`. The tests under `tests/all/` are the tour: every rule through one
 //! `check_rule` helper, on images written in three forms (OCI layout, oci-archive,
@@ -68,13 +71,15 @@ mod context;
 mod docs;
 mod finding;
 mod ignore;
+pub mod kubernetes;
 mod model;
 mod rules;
 mod runtime;
 mod schema;
 
 pub use catalogue::{
-    rule, DockerfileRule, ImageRule, Level, Profile, Rule, RuntimeRule, Status, DOCS_URL, RULES,
+    rule, DockerfileRule, ImageRule, KubernetesRule, Level, Profile, Rule, RuntimeRule, Status,
+    DOCS_URL, RULES,
 };
 pub use context::{BuildContext, ContextError, ContextSecret, Dockerignore, PatternError};
 pub use docs::rules_markdown;
@@ -104,9 +109,11 @@ fn run(
     options: &Options,
     judge: impl Fn(&'static Rule) -> Judgement,
 ) -> Report {
+    let manifests = kind == InputKind::Kubernetes;
     let findings = RULES
         .iter()
         .filter(|r| r.status != Status::Removed && r.profiles.contains(&options.profile))
+        .filter(|r| r.judges_manifests() == manifests)
         .map(|r| {
             let mut f = Finding::from_judgement(r, judge(r));
             f.ignored = options.ignores.get(r.id).map(|i| i.reason.clone());
@@ -150,6 +157,20 @@ pub fn check_runtime(observed: &RuntimeModel, options: &Options) -> Report {
     run(kind, &observed.subject, options, |r| {
         (r.runtime)(observed, options.profile)
     })
+}
+
+/// Judges the Kubernetes rules (area 8) of the profile against each workload container of the
+/// manifests: one report per container, in file order.
+pub fn check_kubernetes(model: &kubernetes::KubernetesModel, options: &Options) -> Vec<Report> {
+    model
+        .containers
+        .iter()
+        .map(|c| {
+            run(InputKind::Kubernetes, &c.subject(), options, |r| {
+                (r.kubernetes)(c, options.profile)
+            })
+        })
+        .collect()
 }
 
 /// Judges every rule of the profile against a Dockerfile stage.

@@ -15,7 +15,7 @@ use dockerflow_oci::{ImageRef, OpenOptions};
 use dockerflow_report::{render_all, Detail, RenderOptions};
 
 use crate::cli::{CheckArgs, DockerfileArgs, FailOn, ImageArgs, ReportArgs, Target};
-use crate::{daemon, fatal, logs, one_line, registry, run, url, Fatal, VERSION};
+use crate::{daemon, fatal, kubernetes, logs, one_line, registry, run, url, Fatal, VERSION};
 
 /// Runs `dockerflow check`.
 pub(crate) fn run(c: &CheckArgs) -> Result<ExitCode, Fatal> {
@@ -30,6 +30,7 @@ pub(crate) fn run(c: &CheckArgs) -> Result<ExitCode, Fatal> {
             None => url::check(a, &options(&c.report, None)?)?,
         },
         Target::Logs(a) => logs::check(&a.file, &options(&c.report, None)?)?,
+        Target::Kubernetes(a) => return kubernetes::run(a, &c.report),
     };
     render_and_exit(&c.report, std::slice::from_ref(&report))
 }
@@ -60,7 +61,7 @@ fn deploy_has_no_report(r: &ReportArgs) -> Result<(), Fatal> {
 /// The judging options: the profile, and ignores from the ignore file and `--ignore`. The
 /// default ignore file is `.dockerflow-check` next to `dockerfile`, else in the current
 /// directory.
-fn options(r: &ReportArgs, dockerfile: Option<&Path>) -> Result<Options, Fatal> {
+pub(crate) fn options(r: &ReportArgs, dockerfile: Option<&Path>) -> Result<Options, Fatal> {
     let mut options = Options {
         profile: r.profile.profile(),
         ..Options::default()
@@ -360,7 +361,7 @@ fn refused(name: &str, errors: &[dockerflow_dockerfile::ParseError]) -> Result<(
     )))
 }
 
-fn render_and_exit(r: &ReportArgs, reports: &[Report]) -> Result<ExitCode, Fatal> {
+pub(crate) fn render_and_exit(r: &ReportArgs, reports: &[Report]) -> Result<ExitCode, Fatal> {
     let format = r.format.format();
     let color = format == dockerflow_report::Format::Text
         && r.output.is_none()

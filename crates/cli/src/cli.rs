@@ -94,7 +94,19 @@ pub(crate) enum Target {
     /// Check log lines (each judged as mozlog JSON)
     #[command(after_help = AFTER_HELP)]
     Logs(LogsArgs),
+    /// Check Kubernetes manifests (each workload container judged; the exit status is the worst)
+    #[command(visible_alias = "k8s", after_help = KUBERNETES_AFTER_HELP)]
+    Kubernetes(KubernetesArgs),
 }
+
+const KUBERNETES_AFTER_HELP: &str = "\
+PATH: a YAML file of one or more documents, a directory (its *.yaml and *.yml files, not
+its subdirectories), or - for stdin (`helm template . | dockerflow check kubernetes -`).
+Judged: the containers of Deployments, StatefulSets, DaemonSets, Jobs, CronJobs and bare Pods
+(and of the items of a List), one report each; other kinds are named on stderr and skipped.
+
+Exit status: 0 pass (warnings allowed), 1 a rule failed, 2 could not check or a usage error.
+Colour: on a terminal only; set NO_COLOR to turn it off.";
 
 const IMAGE_AFTER_HELP: &str = "\
 REF (containers/image transport syntax):
@@ -264,6 +276,14 @@ pub(crate) struct LogsArgs {
     /// The log file (`-` for stdin)
     #[arg(value_name = "FILE")]
     pub(crate) file: PathBuf,
+}
+
+/// `check kubernetes PATH...`.
+#[derive(Debug, Args)]
+pub(crate) struct KubernetesArgs {
+    /// Manifest files, directories of them, or `-` for stdin
+    #[arg(value_name = "PATH", required = true)]
+    pub(crate) paths: Vec<PathBuf>,
 }
 
 /// The runtime options of `check image REF --run`.

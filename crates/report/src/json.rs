@@ -6,7 +6,7 @@
 //! {
 //!   "schema_version": 1,                     // integer; bumped on any incompatible change
 //!   "tool": {"name": "dockerflow", "version": "0.1.0"},
-//!   "input": {"kind": "image" | "dockerfile" | "url" | "logs", "name": "oci:dir" | "path/Dockerfile" | "http://..." | "FILE"},
+//!   "input": {"kind": "image" | "dockerfile" | "url" | "logs" | "kubernetes", "name": "oci:dir" | "path/Dockerfile" | "http://..." | "FILE" | "FILE:LINE Deployment/NAME container NAME"},
 //!   "profile": "strict" | "mozcloud",
 //!   "verdict": "pass" | "fail",              // fail when a MUST rule fails and is not ignored
 //!   "summary": {"pass": n, "fail": n, "warn": n, "skipped": n, "ignored": n},

@@ -4,6 +4,7 @@
 //! profiles and the source); one result per broken rule (`kind` `fail`, level `error` for a
 //! failure and `warning` for a warning), with the message and at least one physical location,
 //! as GitHub code scanning requires: the Dockerfile and its line; the log file and its line;
+//! the Kubernetes manifest and its line (`dockerflow/kubernetes/stdin` for stdin);
 //! the image archive or layout for a local image; and for an image elsewhere (a registry, the
 //! engine) or a URL, a stable pseudo-file `dockerflow/image/NAME` or `dockerflow/url/HOST_PORT`.
 //! A file or config key inside an image is added as a logical location. Relative URIs carry
@@ -68,11 +69,23 @@ fn segment(name: &str) -> String {
 }
 
 /// The file a finding lives in, as a path: the Dockerfile; the log file; a local image's
-/// archive or layout; else a stable pseudo-file `dockerflow/{image,url,logs}/NAME`.
+/// archive or layout; a Kubernetes manifest; else a stable pseudo-file
+/// `dockerflow/{image,url,logs}/NAME`.
 pub(crate) fn file_of(report: &Report, f: &Finding) -> String {
     let s = report.subject.as_str();
     match report.kind {
         InputKind::Dockerfile => f.location.path.clone().unwrap_or_else(|| s.to_string()),
+        // The manifest file; the subject is `FILE:LINE KIND/NAME container NAME`.
+        InputKind::Kubernetes => {
+            let file = f.location.path.clone().unwrap_or_else(|| {
+                let file = s.split(' ').next().unwrap_or(s);
+                file.rsplit_once(':').map_or(file, |(f, _)| f).to_string()
+            });
+            match file.as_str() {
+                "-" => "dockerflow/kubernetes/stdin".to_string(),
+                _ => file,
+            }
+        }
         InputKind::Logs if s == "stdin" || s == "-" => "dockerflow/logs/stdin".to_string(),
         InputKind::Logs => s.to_string(),
         InputKind::Url => {
@@ -97,12 +110,14 @@ pub(crate) fn file_of(report: &Report, f: &Finding) -> String {
 fn locations(report: &Report, f: &Finding) -> Value {
     let l = &f.location;
     let mut physical = json!({ "artifactLocation": artifact(&file_of(report, f)) });
-    if let (Some(line), InputKind::Dockerfile | InputKind::Logs) = (l.line, report.kind) {
+    if let (Some(line), InputKind::Dockerfile | InputKind::Logs | InputKind::Kubernetes) =
+        (l.line, report.kind)
+    {
         physical["region"] = json!({ "startLine": line });
     }
     let mut location = json!({ "physicalLocation": physical });
     let mut logical = Vec::new();
-    if report.kind != InputKind::Dockerfile {
+    if !matches!(report.kind, InputKind::Dockerfile | InputKind::Kubernetes) {
         if let Some(path) = &l.path {
             let fq = match l.layer {
                 Some(n) => format!("{}!layer{n}:{path}", report.subject),

@@ -4,6 +4,7 @@
 pub(crate) mod endpoints;
 pub(crate) mod files;
 pub(crate) mod healthcheck;
+pub(crate) mod kubernetes;
 pub(crate) mod metadata;
 pub(crate) mod process;
 pub(crate) mod program;

@@ -5,6 +5,7 @@ mod catalogue;
 mod dockerfile;
 mod ignores;
 mod image;
+mod kubernetes;
 mod patterns;
 mod peers;
 mod runtime;
@@ -228,4 +229,14 @@ pub const BROKEN_FIXTURES: &[(&str, &str)] = &[
     ),
     ("DF502", "image::df502_credential_files"),
     ("DF503", "image::df503_deleted_secrets"),
+    ("DF801", "kubernetes::df801_heartbeat_probe"),
+    ("DF802", "kubernetes::df802_readiness_elsewhere"),
+    ("DF803", "kubernetes::df803_liveness_same_as_readiness"),
+    ("DF804", "kubernetes::df804_run_as_user"),
+    ("DF805", "kubernetes::df805_run_as_non_root"),
+    ("DF806", "kubernetes::df806_read_only_root"),
+    ("DF807", "kubernetes::df807_writable_tmp"),
+    ("DF808", "kubernetes::df808_privilege_escalation"),
+    ("DF809", "kubernetes::df809_grace_shorter_than_shutdown"),
+    ("DF810", "kubernetes::df810_port_mismatch"),
 ];

@@ -153,7 +153,8 @@ fn compliant_observations_pass_every_runtime_rule_and_skip_static_ones() {
                 assert!(matches!(f.outcome, Outcome::Skipped(_)), "{}", f.rule.id);
             }
         }
-        assert_eq!(r.findings.len(), RULES.len(), "one finding per rule");
+        let rules = RULES.iter().filter(|r| !r.judges_manifests()).count();
+        assert_eq!(r.findings.len(), rules, "one finding per rule but DF8xx");
     }
 }
 

@@ -104,15 +104,16 @@ fn the_deployment_keeps_the_contract() {
     assert!(mounts.contains(&"/tmp".to_owned()), "{mounts:?}");
     assert!(mounts.contains(data_dir), "{data_dir} in {mounts:?}");
 
-    // Probes: liveness and readiness on /__lbheartbeat__, never /__heartbeat__.
+    // Probes: readiness on /__lbheartbeat__; liveness a TCP connect to the same port (a
+    // different check, CONTRACT.md section 2.1); never /__heartbeat__.
     let liveness = block(&deployment, "livenessProbe");
     let readiness = block(&deployment, "readinessProbe");
-    for probe in [&liveness, &readiness] {
-        assert_eq!(
-            probe.get("path").map(String::as_str),
-            Some("/__lbheartbeat__")
-        );
-    }
+    assert_eq!(
+        readiness.get("path").map(String::as_str),
+        Some("/__lbheartbeat__")
+    );
+    assert!(liveness.contains_key("tcpSocket"), "{liveness:?}");
+    assert_eq!(liveness.get("port").map(String::as_str), Some("http"));
     assert!(
         !values(&deployment, "path").contains(&"/__heartbeat__".to_owned()),
         "/__heartbeat__ is for monitoring, not for the kubelet"

@@ -1,0 +1,187 @@
+//! Kubernetes manifests as the DF8xx rules judge them (CONTRACT.md §2.1): every container of
+//! every workload (Deployment, StatefulSet, DaemonSet, Job, CronJob through its `jobTemplate`,
+//! a bare Pod; the items of a `List`), each with its pod spec and the file and lines it came
+//! from. Other kinds are listed as skipped, never judged.
+
+pub mod yaml;
+
+use std::fmt;
+
+pub use yaml::{Limits, Node, Value, YamlError};
+
+/// The workload kinds judged, and the path from the object to its pod spec.
+const WORKLOADS: &[(&str, &[&str])] = &[
+    ("Deployment", &["spec", "template", "spec"]),
+    ("StatefulSet", &["spec", "template", "spec"]),
+    ("DaemonSet", &["spec", "template", "spec"]),
+    ("Job", &["spec", "template", "spec"]),
+    (
+        "CronJob",
+        &["spec", "jobTemplate", "spec", "template", "spec"],
+    ),
+    ("Pod", &["spec"]),
+];
+
+/// One container of one workload: what a DF8xx rule judges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    /// The file as the user named it (`-` for stdin).
+    pub file: String,
+    /// The workload's kind (`Deployment`).
+    pub kind: String,
+    /// The workload's `metadata.name`.
+    pub workload: String,
+    /// The container's `name`.
+    pub name: String,
+    /// The pod spec (the container's pod-level settings: securityContext, volumes, grace).
+    pub pod: Node,
+    /// The container.
+    pub container: Node,
+}
+
+impl Container {
+    /// `Deployment/web container app` (what the report calls this input).
+    pub fn subject(&self) -> String {
+        format!(
+            "{}:{} {}/{} container {}",
+            self.file, self.container.line, self.kind, self.workload, self.name
+        )
+    }
+
+    /// Whether the pods run to completion (Job, CronJob): no traffic, so no probes or port.
+    pub fn runs_to_completion(&self) -> bool {
+        matches!(self.kind.as_str(), "Job" | "CronJob")
+    }
+}
+
+/// An object in the manifests that is not a workload the rules judge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The file.
+    pub file: String,
+    /// The line of its `kind`.
+    pub line: u32,
+    /// Its kind (empty when it has none).
+    pub kind: String,
+    /// Its `metadata.name`.
+    pub name: String,
+}
+
+/// A manifest that could not be read: the file, the line, what is wrong and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestError {
+    /// The file as named.
+    pub file: String,
+    /// 1-based line; 0 for the file as a whole.
+    pub line: u32,
+    /// What is wrong; what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            0 => write!(f, "{}: {}", self.file, self.message),
+            l => write!(f, "{}:{l}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+/// The workload containers and the other objects of a set of manifests.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KubernetesModel {
+    /// Every container of every workload, in file order.
+    pub containers: Vec<Container>,
+    /// Objects not judged (Services, ConfigMaps, ...).
+    pub skipped: Vec<Skipped>,
+}
+
+impl KubernetesModel {
+    /// Reads one file's documents (`file` names it in findings and errors) into the model.
+    pub fn add(&mut self, file: &str, text: &str, limits: &Limits) -> Result<(), ManifestError> {
+        let err = |line: u32, message: String| ManifestError {
+            file: file.to_string(),
+            line,
+            message,
+        };
+        let docs = yaml::load(text, limits).map_err(|e| err(e.line, e.message))?;
+        for (line, doc) in docs {
+            let Some(doc) = doc else { continue };
+            self.object(file, line, &doc, 0)
+                .map_err(|(l, m)| err(l, m))?;
+        }
+        Ok(())
+    }
+
+    fn object(
+        &mut self,
+        file: &str,
+        line: u32,
+        doc: &Node,
+        depth: u8,
+    ) -> Result<(), (u32, String)> {
+        if !matches!(doc.value, Value::Map(_)) {
+            return Err((
+                doc.line.max(line),
+                "a document that is not a mapping; expected a Kubernetes object (apiVersion, kind, metadata, spec)".into(),
+            ));
+        }
+        let (kind_line, kind) = match doc.entry("kind") {
+            Some((l, k)) => (l, k.text().unwrap_or_default().to_string()),
+            None => (doc.line, String::new()),
+        };
+        let name = doc
+            .path(&["metadata", "name"])
+            .and_then(Node::text)
+            .unwrap_or_default()
+            .to_string();
+        if kind == "List" && depth == 0 {
+            for item in doc.get("items").map(Node::items).unwrap_or_default() {
+                self.object(file, item.line, item, 1)?;
+            }
+            return Ok(());
+        }
+        let Some((_, path)) = WORKLOADS.iter().find(|(k, _)| *k == kind) else {
+            self.skipped.push(Skipped {
+                file: file.to_string(),
+                line: kind_line,
+                kind,
+                name,
+            });
+            return Ok(());
+        };
+        let Some(pod) = doc.path(path).filter(|p| matches!(p.value, Value::Map(_))) else {
+            return Err((
+                kind_line,
+                format!(
+                    "{kind} {name:?} has no pod spec; expected {}",
+                    path.join(".")
+                ),
+            ));
+        };
+        let containers = pod.get("containers").map(Node::items).unwrap_or_default();
+        if containers.is_empty() {
+            return Err((
+                pod.line,
+                format!(
+                    "{kind} {name:?} has no containers; expected {}.containers, a list",
+                    path.join(".")
+                ),
+            ));
+        }
+        for c in containers {
+            let cname = c.get("name").and_then(Node::text).unwrap_or_default();
+            self.containers.push(Container {
+                file: file.to_string(),
+                kind: kind.clone(),
+                workload: name.clone(),
+                name: cname.to_string(),
+                pod: pod.clone(),
+                container: c.clone(),
+            });
+        }
+        Ok(())
+    }
+}
