@@ -20,8 +20,8 @@ use crate::{daemon, fatal, kubernetes, logs, one_line, registry, run, url, Fatal
 /// Runs `dockerflow check`.
 pub(crate) fn run(c: &CheckArgs) -> Result<ExitCode, Fatal> {
     let report = match &c.target {
-        Target::Image(a) => match (a.references.as_slice(), &a.from) {
-            ([one], None) => image(a, one, &options(&c.report, None)?)?,
+        Target::Image(a) => match (a.references.as_slice(), &a.from, a.shard) {
+            ([one], None, None) => image(a, one, &options(&c.report, None)?)?,
             _ => return crate::fleet::run(a, &c.report),
         },
         Target::Dockerfile(a) => return dockerfiles(a, &c.report),

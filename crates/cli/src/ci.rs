@@ -380,6 +380,7 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
             references: vec![check_ref.clone()],
             from: None,
             jobs: None,
+            shard: None,
             platform: None,
             max_memory: a.max_memory,
             network: a.network.clone(),

@@ -14,7 +14,8 @@ use crate::check::{image, options, render_with_table};
 use crate::cli::{ImageArgs, ReportArgs};
 use crate::{fatal, one_line, Fatal};
 
-/// Runs `check image` on every reference of the arguments, then of `--from`.
+/// Runs `check image` on every reference of the arguments, then of `--from` (of `--shard`'s
+/// share of them; a shard with no image passes).
 pub(crate) fn run(a: &ImageArgs, r: &ReportArgs) -> Result<ExitCode, Fatal> {
     let mut references = a.references.clone();
     if let Some(file) = &a.from {
@@ -25,8 +26,21 @@ pub(crate) fn run(a: &ImageArgs, r: &ReportArgs) -> Result<ExitCode, Fatal> {
             "no image to check; expected REF arguments or references in the --from file",
         ));
     }
+    if let Some((i, n)) = a.shard {
+        let all = references.len();
+        references = references
+            .into_iter()
+            .enumerate()
+            .filter(|(k, _)| k % n + 1 == i)
+            .map(|(_, reference)| reference)
+            .collect();
+        crate::say::err(&format!(
+            "dockerflow: shard {i}/{n}: {} of {all} images",
+            references.len()
+        ));
+    }
     let options = options(r, None)?;
-    let jobs = jobs(a).min(references.len());
+    let jobs = jobs(a).min(references.len().max(1));
     let slots: Vec<Mutex<Option<Result<Report, Fatal>>>> =
         references.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);

@@ -147,3 +147,51 @@ fn jobs_1_and_jobs_4_give_the_same_reports_in_the_order_of_the_inputs() {
     let o = dockerflow(&["check", "image", "--jobs", "0", &a], tmp.path());
     assert_eq!(code(&o), 2);
 }
+
+#[test]
+fn shard_i_of_n_checks_every_nth_input_from_the_ith() {
+    let tmp = TempDir::new("fleet");
+    let [a, root, b] = fleet(tmp.path());
+    // Inputs 1..5: a, root, b, root, a (a repeated reference is checked again).
+    let inputs = [&a, &root, &b, &root, &a];
+    let images_of = |shard: &str| {
+        let mut args = vec!["check", "image", "--shard", shard, "--format", "json"];
+        args.extend(inputs.iter().map(|s| s.as_str()));
+        let o = dockerflow(&args, tmp.path());
+        let subjects: Vec<String> = match serde_json::from_str::<Value>(&stdout(&o)) {
+            Ok(Value::Array(reports)) => reports
+                .iter()
+                .map(|r| r["input"]["name"].as_str().expect("name").to_string())
+                .collect(),
+            Ok(one) => vec![one["input"]["name"].as_str().expect("name").to_string()],
+            Err(e) => panic!("{e}: {}{}", stdout(&o), stderr(&o)),
+        };
+        (code(&o), subjects)
+    };
+    assert_eq!(images_of("1/2"), (0, vec![a.clone(), b.clone(), a.clone()]));
+    assert_eq!(images_of("2/2"), (1, vec![root.clone(), root.clone()]));
+    assert_eq!(images_of("3/3"), (0, vec![b.clone()]));
+    assert_eq!(images_of("2/3"), (1, vec![root.clone(), a.clone()]));
+    let all: Vec<String> = inputs.iter().map(|s| s.to_string()).collect();
+    assert_eq!(images_of("1/1"), (1, all));
+    let mut args = vec!["check", "image", "--shard", "3/3"];
+    args.extend(inputs.iter().map(|s| s.as_str()));
+    let o = dockerflow(&args, tmp.path());
+    let out = stdout(&o);
+    assert!(out.contains("1 images: 1 pass, 0 fail"), "{out}");
+    assert!(row(&out, &b).contains("PASS"), "{out}");
+    // A shard with no input passes, saying so.
+    let o = dockerflow(&["check", "image", "--shard", "2/2", &root], tmp.path());
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("0 images"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("shard 2/2: 0 of 1 images"),
+        "{}",
+        stderr(&o)
+    );
+    for bad in ["3/2", "0/2", "1/0", "2", "a/b"] {
+        let o = dockerflow(&["check", "image", "--shard", bad, &a], tmp.path());
+        let e = error_line(&o);
+        assert!(e.contains("expected I/N"), "{bad}: {e}");
+    }
+}
