@@ -20,7 +20,10 @@ use crate::{daemon, fatal, kubernetes, logs, one_line, registry, run, url, Fatal
 /// Runs `dockerflow check`.
 pub(crate) fn run(c: &CheckArgs) -> Result<ExitCode, Fatal> {
     let report = match &c.target {
-        Target::Image(a) => image(a, &options(&c.report, None)?)?,
+        Target::Image(a) => match (a.references.as_slice(), &a.from, a.shard) {
+            ([one], None, None) => image(a, one, &options(&c.report, None)?)?,
+            _ => return crate::fleet::run(a, &c.report),
+        },
         Target::Dockerfile(a) => return dockerfiles(a, &c.report),
         Target::Url(a) => match &a.expect_commit {
             Some(commit) => {
@@ -129,8 +132,8 @@ fn local_path(reference: &str, options: &OpenOptions) -> Option<String> {
     Some(guessed)
 }
 
-fn image(a: &ImageArgs, options: &Options) -> Result<Report, Fatal> {
-    let given = &a.reference;
+/// Reads the image `given` names and judges it (statically, or running it with `--run`).
+pub(crate) fn image(a: &ImageArgs, given: &String, options: &Options) -> Result<Report, Fatal> {
     let mut open_options = OpenOptions::default();
     if let Some(p) = &a.platform {
         open_options.platform = p.clone();
@@ -362,6 +365,17 @@ fn refused(name: &str, errors: &[dockerflow_dockerfile::ParseError]) -> Result<(
 }
 
 pub(crate) fn render_and_exit(r: &ReportArgs, reports: &[Report]) -> Result<ExitCode, Fatal> {
+    render_with_table(r, reports, None).map(ExitCode::from)
+}
+
+/// Renders `reports` to stdout (or `--output`) and every `--report` file, `table` appended to
+/// the text format's; the status: 1 when a rule failed (or warned, with `--fail-on warn`),
+/// else 0.
+pub(crate) fn render_with_table(
+    r: &ReportArgs,
+    reports: &[Report],
+    table: Option<&str>,
+) -> Result<u8, Fatal> {
     let format = r.format.format();
     let color = format == dockerflow_report::Format::Text
         && r.output.is_none()
@@ -390,9 +404,16 @@ pub(crate) fn render_and_exit(r: &ReportArgs, reports: &[Report]) -> Result<Exit
             color: false,
             ..render_options.clone()
         };
-        write(file, render_all(*format, reports, &plain))?;
+        let mut text = render_all(*format, reports, &plain);
+        if let (dockerflow_report::Format::Text, Some(t)) = (format, table) {
+            text = joined(text, t);
+        }
+        write(file, text)?;
     }
-    let out = render_all(format, reports, &render_options);
+    let mut out = render_all(format, reports, &render_options);
+    if let (dockerflow_report::Format::Text, Some(t)) = (format, table) {
+        out = joined(out, t);
+    }
     match &r.output {
         Some(file) => write(file, out)?,
         None if crate::say::captured() => crate::say::out(&out),
@@ -406,9 +427,13 @@ pub(crate) fn render_and_exit(r: &ReportArgs, reports: &[Report]) -> Result<Exit
     }
     let warned = r.fail_on == FailOn::Warn && reports.iter().any(|r| r.summary().warn > 0);
     let failed = reports.iter().any(|r| r.verdict() == Verdict::Fail);
-    Ok(if failed || warned {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(u8::from(failed || warned))
+}
+
+/// The reports, then a blank line and the table.
+fn joined(reports: String, table: &str) -> String {
+    match reports.is_empty() {
+        true => table.to_string(),
+        false => format!("{}\n\n{table}", reports.trim_end_matches('\n')),
+    }
 }

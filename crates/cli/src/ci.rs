@@ -377,7 +377,10 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
     };
     let check = CheckArgs {
         target: Target::Image(Box::new(ImageArgs {
-            reference: check_ref.clone(),
+            references: vec![check_ref.clone()],
+            from: None,
+            jobs: None,
+            shard: None,
             platform: None,
             max_memory: a.max_memory,
             network: a.network.clone(),

@@ -118,8 +118,32 @@ REF (containers/image transport syntax):
   docker://[REGISTRY/]REPO[:TAG|@DIGEST]  an image in a registry (credentials: see
                                        `dockerflow publish --help`)
 
-Exit status: 0 pass (warnings allowed), 1 a rule failed, 2 could not check or a usage error.
+Several images (REF REF ..., --from FILE): each is read and judged by a pool of --jobs workers;
+the reports come in the order of the inputs, then (text format) a table of each image's verdict
+and failed rules. An image that cannot be read is named on stderr and in the table, and the
+others are still checked.
+
+Exit status: 0 pass (warnings allowed), 1 a rule failed, 2 could not check (any image) or a
+usage error.
 Colour: on a terminal only; set NO_COLOR to turn it off.";
+
+/// `I/N` of `--shard`: 1 <= I <= N.
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let expected = "expected I/N with 1 <= I <= N, e.g. --shard 2/8";
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("{s:?} has no '/'; {expected}"))?;
+    let number = |x: &str| {
+        x.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("{x:?} in {s:?} is not a number; {expected}"))
+    };
+    let (i, n) = (number(i)?, number(n)?);
+    if n == 0 || i == 0 || i > n {
+        return Err(format!("shard {i} of {n} does not exist; {expected}"));
+    }
+    Ok((i, n))
+}
 
 /// How the judgement is reported and which rules count (every `check` target).
 #[derive(Debug, Args)]
@@ -158,9 +182,21 @@ pub(crate) struct ReportArgs {
 /// `check image REF`.
 #[derive(Debug, Args)]
 pub(crate) struct ImageArgs {
-    /// The image (see below)
-    #[arg(value_name = "REF")]
-    pub(crate) reference: String,
+    /// The images (see below); several are checked in parallel, with a summary table at the
+    /// end of the text report
+    #[arg(value_name = "REF", required_unless_present = "from")]
+    pub(crate) references: Vec<String>,
+    /// Also check the images FILE names, one reference a line (blank lines and `#` comments
+    /// skipped; `-` reads stdin)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) from: Option<PathBuf>,
+    /// How many images are checked at once [default: the number of CPUs; 1 with --run]
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub(crate) jobs: Option<u32>,
+    /// Check only shard I of N of the inputs (1-based; the K-th input belongs to shard
+    /// ((K-1) mod N)+1), for a CI matrix or a Kubernetes Indexed Job
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub(crate) shard: Option<(usize, usize)>,
     /// The platform to pick from a multi-platform image [default: linux/amd64]
     #[arg(long, value_name = "OS/ARCH[/VARIANT]", value_parser = parse_platform)]
     pub(crate) platform: Option<Platform>,

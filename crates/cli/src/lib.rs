@@ -16,6 +16,7 @@ mod ci;
 mod cli;
 mod daemon;
 mod deploy;
+mod fleet;
 mod kubernetes;
 mod logs;
 mod mask;

@@ -4,6 +4,7 @@ mod browser;
 mod ci;
 mod deploy;
 mod flags;
+mod fleet;
 mod hostile;
 mod inputs;
 mod kubernetes;

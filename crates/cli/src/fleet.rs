@@ -1,0 +1,163 @@
+//! `dockerflow check image REF REF ...` and `--from FILE`: many images checked by a bounded
+//! pool of worker threads (`--jobs`), the reports in the order of the inputs whatever the
+//! order the workers finish in, one summary table at the end of the text report, and the
+//! worst exit status (2 when any image could not be checked, else 1 when any failed).
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use dockerflow_check::{Report, Verdict};
+
+use crate::check::{image, options, render_with_table};
+use crate::cli::{ImageArgs, ReportArgs};
+use crate::{fatal, one_line, Fatal};
+
+/// Runs `check image` on every reference of the arguments, then of `--from` (of `--shard`'s
+/// share of them; a shard with no image passes).
+pub(crate) fn run(a: &ImageArgs, r: &ReportArgs) -> Result<ExitCode, Fatal> {
+    let mut references = a.references.clone();
+    if let Some(file) = &a.from {
+        references.extend(read_list(file)?);
+    }
+    if references.is_empty() {
+        return Err(fatal(
+            "no image to check; expected REF arguments or references in the --from file",
+        ));
+    }
+    if let Some((i, n)) = a.shard {
+        let all = references.len();
+        references = references
+            .into_iter()
+            .enumerate()
+            .filter(|(k, _)| k % n + 1 == i)
+            .map(|(_, reference)| reference)
+            .collect();
+        crate::say::err(&format!(
+            "dockerflow: shard {i}/{n}: {} of {all} images",
+            references.len()
+        ));
+    }
+    let options = options(r, None)?;
+    let jobs = jobs(a).min(references.len().max(1));
+    let slots: Vec<Mutex<Option<Result<Report, Fatal>>>> =
+        references.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(reference) = references.get(i) else {
+                    break;
+                };
+                let result = image(a, reference, &options);
+                *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+            });
+        }
+    });
+    let results: Vec<Result<Report, Fatal>> = slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .unwrap_or_else(|| Err(fatal("not checked: its worker stopped")))
+        })
+        .collect();
+    let mut unchecked = 0;
+    for result in &results {
+        if let Err(Fatal(message)) = result {
+            unchecked += 1;
+            crate::say::err(&format!("dockerflow: error: {message}"));
+        }
+    }
+    let table = table(&references, &results);
+    let reports: Vec<Report> = results.into_iter().filter_map(Result::ok).collect();
+    let status = render_with_table(r, &reports, Some(&table))?;
+    Ok(ExitCode::from(if unchecked > 0 { 2 } else { status }))
+}
+
+/// `--jobs`, else 1 with `--run` (each run starts containers on the one engine), else the
+/// number of CPUs.
+fn jobs(a: &ImageArgs) -> usize {
+    match (a.jobs, a.run.run) {
+        (Some(n), _) => n as usize,
+        (None, true) => 1,
+        (None, false) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    }
+}
+
+/// The references in `file` (`-`: stdin): one a line, blank lines and `#` comments skipped.
+fn read_list(file: &Path) -> Result<Vec<String>, Fatal> {
+    let bytes = crate::read_input(file).map_err(|e| {
+        fatal(format!(
+            "cannot read the image list {}: {e}; expected a file of image references, one a line",
+            file.display()
+        ))
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        fatal(format!(
+            "cannot read the image list {}: not UTF-8 text; expected image references, one a line",
+            file.display()
+        ))
+    })?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect())
+}
+
+/// The summary: a row per input (image, verdict, failed rules), then the counts.
+fn table(references: &[String], results: &[Result<Report, Fatal>]) -> String {
+    let rows: Vec<[String; 3]> = references
+        .iter()
+        .zip(results)
+        .map(|(reference, result)| match result {
+            Ok(report) => {
+                let failed: Vec<&str> = report
+                    .findings
+                    .iter()
+                    .filter(|f| f.fails())
+                    .map(|f| f.rule.id)
+                    .collect();
+                let verdict = match report.verdict() {
+                    Verdict::Pass => "PASS",
+                    Verdict::Fail => "FAIL",
+                };
+                let failed = match failed.is_empty() {
+                    true => "-".to_string(),
+                    false => failed.join(" "),
+                };
+                [reference.clone(), verdict.to_string(), failed]
+            }
+            Err(Fatal(message)) => [
+                reference.clone(),
+                "ERROR".to_string(),
+                format!("could not check: {}", one_line(message)),
+            ],
+        })
+        .collect();
+    let width = |c: usize| {
+        rows.iter()
+            .map(|r| r[c].chars().count())
+            .chain([["IMAGE", "VERDICT"][c].len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let (w0, w1) = (width(0), width(1));
+    let mut out = format!("{:w0$}  {:w1$}  FAILED RULES\n", "IMAGE", "VERDICT");
+    for [image, verdict, failed] in &rows {
+        out.push_str(&format!("{image:w0$}  {verdict:w1$}  {failed}\n"));
+    }
+    let count = |v: &str| rows.iter().filter(|r| r[1] == v).count();
+    out.push_str(&format!(
+        "{} images: {} pass, {} fail, {} could not be checked\n",
+        rows.len(),
+        count("PASS"),
+        count("FAIL"),
+        count("ERROR")
+    ));
+    out
+}
