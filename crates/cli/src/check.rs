@@ -32,7 +32,7 @@ pub(crate) fn run(c: &CheckArgs) -> Result<ExitCode, Fatal> {
             }
             None => url::check(a, &options(&c.report, None)?)?,
         },
-        Target::Logs(a) => logs::check(&a.file, &options(&c.report, None)?)?,
+        Target::Logs(a) => logs::check(a, &options(&c.report, None)?)?,
         Target::Kubernetes(a) => return kubernetes::run(a, &c.report),
     };
     render_and_exit(&c.report, std::slice::from_ref(&report))
@@ -240,7 +240,7 @@ fn over_budget(e: &dockerflow_oci::Error) -> Option<String> {
 }
 
 /// Bytes in the largest binary unit that divides them (`512MiB`), as `--max-memory` takes them.
-fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
         if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
             return format!("{}{unit}", bytes >> shift);
