@@ -29,18 +29,18 @@ pub(crate) fn check(a: &LogsArgs, options: &Options) -> Result<Report, Fatal> {
             .map_err(ReadError::Io)
             .and_then(|f| reader.read_from(f))
     };
+    let name = if stdin { "stdin" } else { &shown };
     let logs = read.map_err(|e| match e {
         ReadError::Io(e) => fatal(format!(
             "cannot read logs from {shown}: {e}; expected a file of log lines, or - for stdin"
         )),
         ReadError::TooLong(e) => fatal(format!(
-            "cannot check logs from {shown}: line {} is longer than {} ({} bytes), the longest line read; expected one log record per line; raise it with --max-line SIZE",
+            "cannot check logs from {name}: line {} is longer than {} ({} bytes), the longest line read; expected one log record per line; raise it with --max-line SIZE",
             e.line,
             human_size(e.cap as u64),
             e.cap
         )),
     })?;
-    let name = if stdin { "stdin" } else { &shown };
     // The first lines that are not mozlog, each with what is wrong; then how many more (a
     // file of 100 000 bad lines is one problem, not 100 000 lines on stderr).
     for b in logs.bad_lines().iter().take(KEPT) {

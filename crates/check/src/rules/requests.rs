@@ -103,25 +103,58 @@ const UNPLACED_SCAN: usize = 10_000;
 struct Records<'a> {
     logs: &'a Logs,
     all: &'a [Record],
-    /// Indices into `all` of the records with a `Timestamp`, by it (then by line).
-    by_time: Vec<usize>,
+    /// Indices into `all` of the records with a `Timestamp`, by it (then by line); `None` when
+    /// every record has one and they are in order already (a service's own stdout, usually).
+    by_time: Option<Vec<usize>>,
+}
+
+/// The records between two times: from `by_time`, or a range of `all` when it is in order.
+enum Between<'a> {
+    Sorted(std::slice::Iter<'a, usize>),
+    InOrder(std::ops::Range<usize>),
+}
+
+impl Iterator for Between<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            Between::Sorted(i) => i.next().copied(),
+            Between::InOrder(r) => r.next(),
+        }
+    }
 }
 
 impl Records<'_> {
     fn new(logs: &Logs) -> Records<'_> {
         let all = &logs.records[..];
-        let mut by_time: Vec<usize> = (0..all.len()).filter(|&i| all[i].ts != 0).collect();
-        // The index breaks ties: the order a stable sort keeps, without its buffer.
-        by_time.sort_unstable_by_key(|&i| (all[i].ts, i));
+        let in_order = all.iter().all(|x| x.ts != 0) && all.windows(2).all(|w| w[0].ts <= w[1].ts);
+        let by_time = (!in_order).then(|| {
+            let mut by_time: Vec<usize> = (0..all.len()).filter(|&i| all[i].ts != 0).collect();
+            // The index breaks ties: the order a stable sort keeps, without its buffer.
+            by_time.sort_unstable_by_key(|&i| (all[i].ts, i));
+            by_time
+        });
         Records { logs, all, by_time }
     }
 
     /// The records written from `start` to `end` (inclusive), by time.
-    fn between(&self, start: i128, end: i128) -> &[usize] {
-        let ts = |i: &usize| self.all[*i].ts().unwrap_or(i128::MIN);
-        let lo = self.by_time.partition_point(|i| ts(i) < start);
-        let hi = self.by_time.partition_point(|i| ts(i) <= end).max(lo);
-        &self.by_time[lo..hi]
+    fn between(&self, start: i128, end: i128) -> Between<'_> {
+        let ts = |x: &Record| x.ts().unwrap_or(i128::MIN);
+        match &self.by_time {
+            Some(by_time) => {
+                let lo = by_time.partition_point(|&i| ts(&self.all[i]) < start);
+                let hi = by_time
+                    .partition_point(|&i| ts(&self.all[i]) <= end)
+                    .max(lo);
+                Between::Sorted(by_time[lo..hi].iter())
+            }
+            None => {
+                let lo = self.all.partition_point(|x| ts(x) < start);
+                let hi = self.all.partition_point(|x| ts(x) <= end).max(lo);
+                Between::InOrder(lo..hi)
+            }
+        }
     }
 
     /// Every summary's span: its own ([`own_span`]), or `probe` for the summary it names.
@@ -200,8 +233,14 @@ impl Attributed {
 /// The `Type`s of records with no rid written outside every span (by interned id): startup and
 /// background loggers, whose records inside a span cannot be told from the request's.
 fn background_kinds(r: &Records, spans: impl Iterator<Item = Span>) -> Vec<bool> {
-    // The spans' union, as sorted disjoint intervals.
-    let mut merged: Vec<(i128, i128)> = spans.map(|s| (s.start, s.end)).collect();
+    // The spans' union, as sorted disjoint intervals. Every Timestamp is in [1e17, u64::MAX]:
+    // a start below 0 is 0 for it, and a span that ends before it starts holds none (nor does
+    // it join two others), so the bounds fit 16 bytes a span.
+    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(r.logs.summaries.len() + 1);
+    merged.extend(spans.filter(|s| s.start <= s.end).map(|s| {
+        let clamp = |t: i128| u64::try_from(t.max(0)).unwrap_or(u64::MAX);
+        (clamp(s.start), clamp(s.end))
+    }));
     merged.sort_unstable();
     let mut n = 0;
     for k in 0..merged.len() {
@@ -214,13 +253,14 @@ fn background_kinds(r: &Records, spans: impl Iterator<Item = Span>) -> Vec<bool>
         }
     }
     merged.truncate(n);
-    let inside = |t: i128| {
+    merged.shrink_to_fit();
+    let inside = |t: u64| {
         let k = merged.partition_point(|iv| iv.0 <= t);
         k > 0 && t <= merged[k - 1].1
     };
-    let mut background = vec![false; r.logs.kinds.len()];
+    let mut background = vec![false; r.logs.kind_count()];
     for x in r.all {
-        if !x.summary() && x.rid().is_none() && x.ts().is_some_and(|t| !inside(t)) {
+        if !x.summary() && x.rid == 0 && x.ts != 0 && !inside(x.ts) {
             background[x.kind as usize] = true;
         }
     }
@@ -231,9 +271,9 @@ fn background_kinds(r: &Records, spans: impl Iterator<Item = Span>) -> Vec<bool>
 fn attribute(r: &Records, span: &Span, background: &[bool], a: &mut Attributed) {
     let summary = &r.all[span.summary];
     let rid = summary.rid();
-    for &i in r.between(span.start, span.end) {
+    for i in r.between(span.start, span.end) {
         let x = &r.all[i];
-        if x.summary() || x.line >= summary.line {
+        if x.summary() || i >= span.summary {
             continue;
         }
         a.flags[i] |= match x.rid() {
@@ -314,9 +354,10 @@ fn lines(r: &Records, a: &Attributed) -> String {
         .all
         .iter()
         .zip(&a.flags)
-        .filter(|(_, f)| **f & WITHOUT != 0)
+        .enumerate()
+        .filter(|(_, (_, f))| **f & WITHOUT != 0)
         .take(SHOWN)
-        .map(|(x, _)| format!("line {} ({})", x.line, r.logs.kind(x.kind)))
+        .map(|(i, (x, _))| format!("line {} ({})", r.logs.line_of(i), r.logs.kind(x.kind)))
         .collect();
     sample(&named, a.count(WITHOUT, 0))
 }
@@ -358,7 +399,7 @@ pub(crate) fn request_id_in_logs(m: &RuntimeModel, _: Profile) -> Judgement {
                 return Judgement::pass(
                     format!(
                         "its request.summary (line {}) carries rid {}; the records written before it cannot be placed in time (no Timestamp in nanoseconds on the summary): only the summary judged",
-                        summary.line, probe.sent
+                        r.logs.line_of(s.index), probe.sent
                     ),
                     RID_EXPECTED,
                     logs_at(m),
@@ -393,7 +434,7 @@ pub(crate) fn request_id_in_logs(m: &RuntimeModel, _: Profile) -> Judgement {
                         "{without} records written while {} was being handled (sent with X-Request-ID {}; its request.summary is line {}) have no rid: {}{}",
                         probe.path,
                         probe.sent,
-                        summary.line,
+                        r.logs.line_of(s.index),
                         lines(&r, &a),
                         not_judged(&r, &a)
                     ),
@@ -411,7 +452,7 @@ pub(crate) fn request_id_in_logs(m: &RuntimeModel, _: Profile) -> Judgement {
             let first: Vec<String> = without
                 .by_ref()
                 .take(SHOWN)
-                .map(|s| format!("line {}", r.all[s.index].line))
+                .map(|s| format!("line {}", r.logs.line_of(s.index)))
                 .collect();
             if !first.is_empty() {
                 let total = first.len() + without.count();

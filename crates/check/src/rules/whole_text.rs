@@ -603,7 +603,7 @@ mod same_judgements {
 
     /// One line of a generated log: mozlog records and summaries around T0, with and without
     /// rid, Timestamp and t, and lines that are not mozlog, not JSON, not UTF-8 or blank.
-    fn line(g: &mut Rng) -> Vec<u8> {
+    fn line(g: &mut Rng, clock: &mut Option<u64>) -> Vec<u8> {
         let summary = g.below(12) < 4;
         let rid = if summary && g.below(10) > 0 {
             g.pick(&["a", "b", "c", "dockerflow-check-1"])
@@ -615,10 +615,15 @@ mod same_judgements {
         } else {
             format!(r#","rid":"{rid}""#)
         };
-        let ts = match g.below(10) {
-            0 => String::new(),
-            1 => r#""Timestamp":1700000001,"#.to_string(),
-            2 => r#""Timestamp":"soon","#.to_string(),
+        let ts = match (g.below(10), clock.as_mut()) {
+            // In order, every record placed: the judges' path without a sort.
+            (_, Some(c)) => {
+                *c += g.below(3) * MS / 2;
+                format!(r#""Timestamp":{c},"#)
+            }
+            (0, _) => String::new(),
+            (1, _) => r#""Timestamp":1700000001,"#.to_string(),
+            (2, _) => r#""Timestamp":"soon","#.to_string(),
             _ => format!(r#""Timestamp":{},"#, T0 + g.below(40) * MS / 2),
         };
         let kind = match g.below(12) {
@@ -643,6 +648,7 @@ mod same_judgements {
             r#"{{{ts}{kind}"Logger":"app","Hostname":"h","EnvVersion":"2.0","Severity":6,"Pid":1,"Fields":{{"msg":"x","agent":"c","path":"/","method":"GET","code":{code},"errno":{errno},"lang":""{t}{fields_rid},"uid":""}}}}"#
         );
         let mut bytes = match g.below(20) {
+            _ if clock.is_some() => record.into_bytes(),
             0 => b"starting server on port 8000".to_vec(),
             1 => Vec::new(),
             2 => b"   \t".to_vec(),
@@ -665,11 +671,12 @@ mod same_judgements {
 
     fn log(g: &mut Rng, lines: usize) -> Vec<u8> {
         let mut out = Vec::new();
+        let mut clock = (g.below(4) == 0).then_some(T0);
         for i in 0..lines {
             if i > 0 {
                 out.push(b'\n');
             }
-            out.extend(line(g));
+            out.extend(line(g, &mut clock));
         }
         if g.below(2) == 0 {
             out.push(b'\n');
