@@ -4,9 +4,11 @@
 //! first bad lines, and per JSON record the few facts DF708 places in time ([`Logs`]). The text
 //! itself is never kept: memory is the longest line (capped, [`LineTooLong`]) plus those facts.
 //!
-//! What DF708 keeps per JSON record is 24 bytes (line number, `Timestamp`, interned `Type` and
-//! `Fields.rid`), plus each distinct `Type` and rid once: a summary may cover any record before
-//! it, so none can be dropped before the last line.
+//! What DF708 keeps per JSON record is 16 bytes (`Timestamp`, interned `Type` and `Fields.rid`;
+//! line numbers are kept only where they jump over a line that is not a record), plus each
+//! distinct `Type` and rid once, in one buffer: a summary may cover any record before it, so
+//! none can be dropped before the last line. A request of three records and a 36-byte rid costs
+//! about 100 bytes, against about 1 KB of text.
 
 use std::fmt;
 use std::hash::{BuildHasher, RandomState};
