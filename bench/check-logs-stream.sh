@@ -8,6 +8,7 @@
 #
 #   bench/check-logs-stream.sh                       # release build, 1 GiB, 3 rounds
 #   SIZE_MB=200 ROUNDS=1 PROFILE=debug bench/check-logs-stream.sh
+#   BASELINE_BIN=/tmp/old/dockerflow bench/check-logs-stream.sh   # and another build, for a before
 #
 # The log is written to a temporary directory (removed on exit) first, so that the generator's
 # own speed is not measured. SIZE_MB is 10..4096.
@@ -62,13 +63,15 @@ verdict=$("$BIN" check logs "$tmp/app.log" | tail -n 1)
 echo "$verdict"
 case "$verdict" in "verdict: PASS"*) ;; *) echo "expected a pass" >&2; exit 1 ;; esac
 
+hows="file stdin"
+[ -n "${BASELINE_BIN:-}" ] && hows="$hows baseline"
 for round in $(seq "$ROUNDS"); do
-  for how in file stdin; do
-    if [ "$how" = file ]; then
-      /usr/bin/time -f "%e %M" -o "$tmp/time" "$BIN" check logs "$tmp/app.log" > /dev/null
-    else
-      /usr/bin/time -f "%e %M" -o "$tmp/time" "$BIN" check logs - < "$tmp/app.log" > /dev/null
-    fi
+  for how in $hows; do
+    case "$how" in
+      file) /usr/bin/time -f "%e %M" -o "$tmp/time" "$BIN" check logs "$tmp/app.log" > /dev/null ;;
+      stdin) /usr/bin/time -f "%e %M" -o "$tmp/time" "$BIN" check logs - < "$tmp/app.log" > /dev/null ;;
+      baseline) /usr/bin/time -f "%e %M" -o "$tmp/time" "$BASELINE_BIN" check logs "$tmp/app.log" > /dev/null ;;
+    esac
     read -r secs kb < "$tmp/time"
     python3 -c "import sys; b,s,k=int(sys.argv[1]),float(sys.argv[2]),int(sys.argv[3]); print(f'RESULT round $round $how: {b/2**20:.0f} MiB in {s:.2f} s = {b/2**20/s:.1f} MiB/s, peak RSS {k/1024:.1f} MiB')" "$bytes" "$secs" "$kb"
   done
