@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use dockerflow_check::{Report, Verdict};
+use dockerflow_check::{InputKind, Report, Verdict};
+use dockerflow_report::Unchecked;
 
 use crate::check::{image, options, render_with_table};
 use crate::cli::{ImageArgs, ReportArgs};
@@ -64,17 +65,25 @@ pub(crate) fn run(a: &ImageArgs, r: &ReportArgs) -> Result<ExitCode, Fatal> {
                 .unwrap_or_else(|| Err(fatal("not checked: its worker stopped")))
         })
         .collect();
-    let mut unchecked = 0;
-    for result in &results {
+    let mut unchecked = Vec::new();
+    for (reference, result) in references.iter().zip(&results) {
         if let Err(Fatal(message)) = result {
-            unchecked += 1;
+            unchecked.push(Unchecked {
+                kind: InputKind::Image,
+                name: reference.clone(),
+                error: one_line(message),
+            });
             crate::say::err(&format!("dockerflow: error: {message}"));
         }
     }
     let table = table(&references, &results);
     let reports: Vec<Report> = results.into_iter().filter_map(Result::ok).collect();
-    let status = render_with_table(r, &reports, Some(&table))?;
-    Ok(ExitCode::from(if unchecked > 0 { 2 } else { status }))
+    let status = render_with_table(r, &reports, &unchecked, Some(&table))?;
+    Ok(ExitCode::from(if unchecked.is_empty() {
+        status
+    } else {
+        2
+    }))
 }
 
 /// `--jobs`, else 1 with `--run` (each run starts containers on the one engine), else the
@@ -111,9 +120,22 @@ fn read_list(file: &Path) -> Result<Vec<String>, Fatal> {
 
 /// The summary: a row per input (image, verdict, failed rules), then the counts.
 fn table(references: &[String], results: &[Result<Report, Fatal>]) -> String {
-    let rows: Vec<[String; 3]> = references
+    let rows: Vec<(&str, Result<&Report, &str>)> = references
         .iter()
         .zip(results)
+        .map(|(reference, result)| match result {
+            Ok(report) => (reference.as_str(), Ok(report)),
+            Err(Fatal(message)) => (reference.as_str(), Err(message.as_str())),
+        })
+        .collect();
+    summary_table(&rows)
+}
+
+/// The summary table of `rows` (an input's name, and its report or why it could not be
+/// checked): a row each (image, verdict, failed rules), then the counts. `report merge`'s too.
+pub(crate) fn summary_table(rows: &[(&str, Result<&Report, &str>)]) -> String {
+    let rows: Vec<[String; 3]> = rows
+        .iter()
         .map(|(reference, result)| match result {
             Ok(report) => {
                 let failed: Vec<&str> = report
@@ -130,10 +152,10 @@ fn table(references: &[String], results: &[Result<Report, Fatal>]) -> String {
                     true => "-".to_string(),
                     false => failed.join(" "),
                 };
-                [reference.clone(), verdict.to_string(), failed]
+                [reference.to_string(), verdict.to_string(), failed]
             }
-            Err(Fatal(message)) => [
-                reference.clone(),
+            Err(message) => [
+                reference.to_string(),
                 "ERROR".to_string(),
                 format!("could not check: {}", one_line(message)),
             ],
