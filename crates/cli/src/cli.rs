@@ -49,8 +49,8 @@ pub(crate) enum Command {
     /// version, build, check, and publish when the check passed, with a log file and secrets
     /// masked
     Ci(CiArgs),
-    /// Work with the reports `check` wrote: `report merge` joins the JSON reports of several
-    /// runs (the shards of a CI matrix) into one summary
+    /// Join the JSON reports `check` wrote in several runs (`report merge`, e.g. a CI
+    /// matrix's shards)
     #[command(subcommand)]
     Report(ReportCommand),
     /// Print a shell completion script (e.g. `dockerflow completions bash >
@@ -248,7 +248,8 @@ pub(crate) struct ImageArgs {
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub(crate) jobs: Option<u32>,
     /// Check only shard I of N of the inputs (1-based; the K-th input belongs to shard
-    /// ((K-1) mod N)+1), for a CI matrix or a Kubernetes Indexed Job
+    /// ((K-1) mod N)+1), for a CI matrix or a Kubernetes Indexed Job (`dockerflow report
+    /// merge` joins the shards' JSON reports)
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub(crate) shard: Option<(usize, usize)>,
     /// The platform to pick from a multi-platform image [default: linux/amd64]
