@@ -5,6 +5,7 @@
 //! several files is counted once, with its worst result, and named on stderr; an input a run
 //! could not check (the report's `unchecked`) stays in the summary and makes the status 2.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -154,13 +155,15 @@ fn read_file(file: &Path, name: &str, index: usize) -> Result<Vec<Entry>, Fatal>
 /// input found more than once is named on stderr with the files it was in.
 fn counted_once(entries: Vec<Entry>, names: &[String]) -> Vec<Entry> {
     let mut groups: Vec<Vec<Entry>> = Vec::new();
+    let mut index: HashMap<(&'static str, String), usize> = HashMap::new();
     for e in entries {
-        match groups
-            .iter_mut()
-            .find(|g| g[0].kind == e.kind && g[0].name == e.name)
-        {
-            Some(group) => group.push(e),
-            None => groups.push(vec![e]),
+        let key = (e.kind.as_str(), e.name.clone());
+        match index.get(&key) {
+            Some(&i) => groups[i].push(e),
+            None => {
+                index.insert(key, groups.len());
+                groups.push(vec![e]);
+            }
         }
     }
     groups
