@@ -132,8 +132,16 @@ fn table(references: &[String], results: &[Result<Report, Fatal>]) -> String {
 }
 
 /// The summary table of `rows` (an input's name, and its report or why it could not be
-/// checked): a row each (image, verdict, failed rules), then the counts. `report merge`'s too.
+/// checked): a row each (image, verdict, failed rules), then the counts. `report merge`'s too,
+/// where inputs other than images (a merge of `check kubernetes` reports) are called inputs.
 pub(crate) fn summary_table(rows: &[(&str, Result<&Report, &str>)]) -> String {
+    let images = rows
+        .iter()
+        .all(|(_, r)| !matches!(r, Ok(report) if report.kind != InputKind::Image));
+    let (column, noun) = match images {
+        true => ("IMAGE", "images"),
+        false => ("INPUT", "inputs"),
+    };
     let rows: Vec<[String; 3]> = rows
         .iter()
         .map(|(reference, result)| match result {
@@ -164,18 +172,18 @@ pub(crate) fn summary_table(rows: &[(&str, Result<&Report, &str>)]) -> String {
     let width = |c: usize| {
         rows.iter()
             .map(|r| r[c].chars().count())
-            .chain([["IMAGE", "VERDICT"][c].len()])
+            .chain([[column, "VERDICT"][c].len()])
             .max()
             .unwrap_or(0)
     };
     let (w0, w1) = (width(0), width(1));
-    let mut out = format!("{:w0$}  {:w1$}  FAILED RULES\n", "IMAGE", "VERDICT");
+    let mut out = format!("{column:w0$}  {:w1$}  FAILED RULES\n", "VERDICT");
     for [image, verdict, failed] in &rows {
         out.push_str(&format!("{image:w0$}  {verdict:w1$}  {failed}\n"));
     }
     let count = |v: &str| rows.iter().filter(|r| r[1] == v).count();
     out.push_str(&format!(
-        "{} images: {} pass, {} fail, {} could not be checked\n",
+        "{} {noun}: {} pass, {} fail, {} could not be checked\n",
         rows.len(),
         count("PASS"),
         count("FAIL"),

@@ -335,3 +335,32 @@ fn merge_has_help_a_man_page_and_completions() {
     let o = dockerflow(&["completions", "bash"], tmp.path());
     assert!(stdout(&o).contains("dockerflow__subcmd__report__subcmd__merge"));
 }
+
+#[test]
+fn reports_of_other_inputs_merge_too_and_the_table_calls_them_inputs() {
+    let tmp = TempDir::new("merge");
+    let dir = tmp.path();
+    std::fs::write(dir.join("Dockerfile"), GOOD_DOCKERFILE).expect("write");
+    std::fs::write(dir.join("root.Dockerfile"), ROOT_DOCKERFILE).expect("write");
+    let o = dockerflow(
+        &[
+            "check",
+            "dockerfile",
+            "Dockerfile",
+            "root.Dockerfile",
+            "--format",
+            "json",
+        ],
+        dir,
+    );
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    std::fs::write(dir.join("dockerfiles.json"), stdout(&o)).expect("write");
+    let o = dockerflow(&["report", "merge", "dockerfiles.json"], dir);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("INPUT") && out.contains("2 inputs: 1 pass, 1 fail"),
+        "{out}"
+    );
+    assert!(row(&out, "root.Dockerfile").contains("FAIL"), "{out}");
+}
