@@ -1,7 +1,8 @@
 //! Kubernetes manifests as the DF8xx rules judge them (CONTRACT.md §2.1): every container of
 //! every workload (Deployment, StatefulSet, DaemonSet, Job, CronJob through its `jobTemplate`,
-//! a bare Pod; the items of a `List`), each with its pod spec and the file and lines it came
-//! from. Other kinds are listed as skipped, never judged.
+//! a bare Pod; the items of a `List`), its `containers` first, then its `initContainers`, each
+//! with its pod spec, its [`Role`] and the file and lines it came from. Other kinds are listed
+//! as skipped, never judged.
 
 pub mod yaml;
 
@@ -22,6 +23,30 @@ const WORKLOADS: &[(&str, &[&str])] = &[
     ("Pod", &["spec"]),
 ];
 
+/// Where a container sits in its pod spec, which decides the rules that apply to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// An entry of `containers`: every rule applies.
+    Container,
+    /// An entry of `initContainers`: it runs to completion before the pod's containers start,
+    /// serves no traffic and is never drained, so only the security rules (DF804-DF808) apply.
+    Init,
+    /// An entry of `initContainers` with `restartPolicy: Always` (a native sidecar): it runs
+    /// beside the containers for the pod's life, so every rule applies, as to a container.
+    Sidecar,
+}
+
+impl Role {
+    /// What a report calls it: `container`, `init container`, `sidecar container`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Role::Container => "container",
+            Role::Init => "init container",
+            Role::Sidecar => "sidecar container",
+        }
+    }
+}
+
 /// One container of one workload: what a DF8xx rule judges.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Container {
@@ -33,6 +58,8 @@ pub struct Container {
     pub workload: String,
     /// The container's `name`.
     pub name: String,
+    /// Whether it is a container, an init container or a native sidecar.
+    pub role: Role,
     /// The pod spec (the container's pod-level settings: securityContext, volumes, grace).
     pub pod: Node,
     /// The container.
@@ -43,8 +70,13 @@ impl Container {
     /// `Deployment/web container app` (what the report calls this input).
     pub fn subject(&self) -> String {
         format!(
-            "{}:{} {}/{} container {}",
-            self.file, self.container.line, self.kind, self.workload, self.name
+            "{}:{} {}/{} {} {}",
+            self.file,
+            self.container.line,
+            self.kind,
+            self.workload,
+            self.role.noun(),
+            self.name
         )
     }
 
@@ -171,13 +203,25 @@ impl KubernetesModel {
                 ),
             ));
         }
-        for c in containers {
+        let init = pod
+            .get("initContainers")
+            .map(Node::items)
+            .unwrap_or_default();
+        let roles = containers
+            .iter()
+            .map(|c| (c, Role::Container))
+            .chain(init.iter().map(|c| {
+                let restarts = c.get("restartPolicy").and_then(Node::text) == Some("Always");
+                (c, if restarts { Role::Sidecar } else { Role::Init })
+            }));
+        for (c, role) in roles {
             let cname = c.get("name").and_then(Node::text).unwrap_or_default();
             self.containers.push(Container {
                 file: file.to_string(),
                 kind: kind.clone(),
                 workload: name.clone(),
                 name: cname.to_string(),
+                role,
                 pod: pod.clone(),
                 container: c.clone(),
             });

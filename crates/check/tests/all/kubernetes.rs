@@ -298,6 +298,106 @@ fn jobs_and_cronjobs_skip_the_traffic_rules() {
     assert_eq!(r.finding("DF804").unwrap().outcome, Outcome::Pass);
 }
 
+/// COMPLIANT with `initContainers` (the YAML `block`, indented as a list under the pod spec).
+fn with_init(block: &str) -> String {
+    COMPLIANT.replace(
+        "      volumes:",
+        &format!("      initContainers:\n{block}      volumes:"),
+    )
+}
+
+const MIGRATE: &str = r"        - name: migrate
+          image: web:1
+          args: [migrate]
+          securityContext:
+            readOnlyRootFilesystem: true
+            allowPrivilegeEscalation: false
+          volumeMounts:
+            - name: tmp
+              mountPath: /tmp
+";
+
+#[test]
+fn init_containers_are_judged_by_the_security_rules_and_skip_the_traffic_rules() {
+    let text = with_init(MIGRATE);
+    let reports = judge(&text, Profile::Strict);
+    assert_eq!(reports.len(), 2, "the container, then the init container");
+    let (app, init) = (&reports[0], &reports[1]);
+    assert_eq!(app.verdict(), Verdict::Pass);
+    assert_eq!(
+        init.subject,
+        format!(
+            "k8s.yaml:{} Deployment/web init container migrate",
+            line_of(&text, "        - name: migrate")
+        )
+    );
+    assert_eq!(init.verdict(), Verdict::Pass);
+    for id in ["DF802", "DF803", "DF809", "DF810"] {
+        let f = init.finding(id).unwrap();
+        assert!(
+            matches!(&f.outcome, Outcome::Skipped(why) if why.contains("init container")),
+            "{id}: {:?}",
+            f.outcome
+        );
+    }
+    for id in ["DF804", "DF805", "DF806", "DF807", "DF808"] {
+        assert_eq!(init.finding(id).unwrap().outcome, Outcome::Pass, "{id}");
+    }
+
+    // A root init container fails DF804 at its own key; the app container still passes.
+    let text = with_init(&MIGRATE.replace(
+        "            readOnlyRootFilesystem: true",
+        "            runAsUser: 0\n            readOnlyRootFilesystem: true",
+    ));
+    let reports = judge(&text, Profile::Strict);
+    assert_eq!(reports[0].verdict(), Verdict::Pass);
+    let f = reports[1].finding("DF804").unwrap();
+    assert_eq!(f.outcome, Outcome::Fail, "{}", f.found);
+    assert_eq!(
+        f.location.line,
+        Some(line_of(&text, "            runAsUser: 0"))
+    );
+
+    // Without a securityContext of its own it may escalate and write its root filesystem (its
+    // /tmp is writable with it, so DF807 holds).
+    let text = with_init("        - name: chown\n          image: busybox:1\n");
+    let reports = judge(&text, Profile::Strict);
+    let failing: Vec<&str> = reports[1]
+        .findings
+        .iter()
+        .filter(|f| f.fails())
+        .map(|f| f.rule.id)
+        .collect();
+    assert_eq!(failing, ["DF806", "DF808"], "{}", reports[1].subject);
+}
+
+#[test]
+fn a_native_sidecar_is_judged_as_a_container() {
+    // `restartPolicy: Always` in initContainers: it runs beside the app and may be probed.
+    let sidecar = MIGRATE.replace("name: migrate", "name: proxy").replace(
+        "          args: [migrate]\n",
+        "          restartPolicy: Always\n          readinessProbe:\n            httpGet:\n              path: /__heartbeat__\n              port: 8000\n",
+    );
+    let text = with_init(&sidecar);
+    let reports = judge(&text, Profile::Strict);
+    let r = &reports[1];
+    assert!(
+        r.subject.ends_with("sidecar container proxy"),
+        "{}",
+        r.subject
+    );
+    let f = r.finding("DF801").unwrap();
+    assert_eq!(f.outcome, Outcome::Fail, "{}", f.found);
+    assert_eq!(
+        f.location.line,
+        Some(line_of(&text, "path: /__heartbeat__"))
+    );
+    assert!(!matches!(
+        r.finding("DF810").unwrap().outcome,
+        Outcome::Skipped(_)
+    ));
+}
+
 #[test]
 fn other_kinds_are_listed_not_judged_and_each_container_is_a_report() {
     let text = format!(
