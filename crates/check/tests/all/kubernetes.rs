@@ -398,6 +398,98 @@ fn a_native_sidecar_is_judged_as_a_container() {
     ));
 }
 
+/// COMPLIANT with a `proxy` sidecar in `containers` and the workload annotations `annotations`
+/// (YAML lines under `metadata.annotations`, indented four spaces).
+fn with_proxy(annotations: &str) -> String {
+    COMPLIANT
+        .replace(
+            "metadata:\n  name: web\n",
+            &format!("metadata:\n  name: web\n  annotations:\n{annotations}"),
+        )
+        .replace(
+            "      volumes:",
+            "        - name: proxy\n          image: proxy:1\n      volumes:",
+        )
+}
+
+fn ignored(r: &Report, id: &str) -> Option<String> {
+    r.finding(id).unwrap().ignored.clone()
+}
+
+#[test]
+fn annotations_ignore_rules_for_one_container_or_the_whole_workload() {
+    let text = with_proxy(
+        "    dockerflow/ignore.proxy: \"DF802,DF806,DF808 the proxy serves no traffic\"\n",
+    )
+    .replace(
+        "  template:\n    spec:\n",
+        "  template:\n    metadata:\n      annotations:\n        dockerflow/ignore: DF809 the chart sets the grace period\n    spec:\n",
+    );
+    let reports = judge(&text, Profile::Strict);
+    let (app, proxy) = (&reports[0], &reports[1]);
+    for id in ["DF802", "DF806", "DF808"] {
+        assert_eq!(
+            ignored(proxy, id).as_deref(),
+            Some("the proxy serves no traffic"),
+            "{id}"
+        );
+        assert_eq!(
+            ignored(app, id),
+            None,
+            "{id}: the app's findings are not ignored"
+        );
+    }
+    assert_eq!(
+        proxy.verdict(),
+        Verdict::Pass,
+        "every failing rule of the proxy ignored"
+    );
+    // The pod template's annotation is for every container.
+    for r in [app, proxy] {
+        assert_eq!(
+            ignored(r, "DF809").as_deref(),
+            Some("the chart sets the grace period")
+        );
+    }
+    // Without the annotations the proxy fails exactly those rules.
+    let plain = judge(&with_proxy("    owner: web-team\n"), Profile::Strict);
+    let failing: Vec<&str> = plain[1]
+        .findings
+        .iter()
+        .filter(|f| f.fails())
+        .map(|f| f.rule.id)
+        .collect();
+    assert_eq!(failing, ["DF802", "DF806", "DF808"]);
+}
+
+#[test]
+fn a_wrong_ignore_annotation_is_refused_at_its_line() {
+    for (annotation, says) in [
+        (
+            "dockerflow/ignore: DF999 no such rule",
+            "unknown rule id \"DF999\"",
+        ),
+        ("dockerflow/ignore: DF802", "needs a reason"),
+        ("dockerflow/ignore: \"\"", "no rule id"),
+        (
+            "dockerflow/ignore.pxy: DF802 typo",
+            "no container \"pxy\" in this workload; expected one of app, proxy",
+        ),
+        (
+            "dockerflow/ignored: DF802 typo",
+            "unknown annotation \"dockerflow/ignored\"",
+        ),
+    ] {
+        let text = with_proxy(&format!("    {annotation}\n"));
+        let mut model = KubernetesModel::default();
+        let err = model
+            .add("k8s.yaml", &text, &Limits::default())
+            .expect_err(annotation);
+        assert_eq!(err.line, line_of(&text, annotation), "{annotation}");
+        assert!(err.message.contains(says), "{annotation}: {}", err.message);
+    }
+}
+
 #[test]
 fn other_kinds_are_listed_not_judged_and_each_container_is_a_report() {
     let text = format!(
