@@ -78,7 +78,7 @@ pub enum ErrorKind {
 /// one (as the caller wrote it, e.g. `docker-daemon:app:v1`).
 #[derive(Debug)]
 pub struct Error {
-    kind: ErrorKind,
+    kind: Box<ErrorKind>,
     reference: Option<String>,
 }
 
@@ -89,7 +89,7 @@ impl Error {
     /// An error of `kind` about no particular reference.
     pub(crate) fn new(kind: ErrorKind) -> Error {
         Error {
-            kind,
+            kind: Box::new(kind),
             reference: None,
         }
     }
@@ -107,7 +107,7 @@ impl Error {
 
     /// Takes the kind, for a caller that keeps the library error it holds.
     pub fn into_kind(self) -> ErrorKind {
-        self.kind
+        *self.kind
     }
 
     /// The reference the error is about, as the caller wrote it.
@@ -162,7 +162,7 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
+        match self.kind.as_ref() {
             ErrorKind::InvalidReference(e) | ErrorKind::Image(e) => Some(e),
             ErrorKind::Registry(e) => Some(e),
             ErrorKind::NoEngine(e)

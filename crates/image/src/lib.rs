@@ -31,6 +31,7 @@
 mod engine;
 mod error;
 mod reference;
+mod target;
 
 use std::path::Path;
 
@@ -43,6 +44,7 @@ pub use dockerflow_registry::ClientOptions;
 pub use engine::{connect, export, load_archive};
 pub use error::{Error, ErrorKind, Result};
 pub use reference::{looks_like_path, Reference};
+pub use target::Target;
 
 /// How images are opened: the reader's options (the platform chosen from an index, resource
 /// caps) and the registry client's (credentials, insecure hosts, retries, timeouts).
@@ -116,6 +118,16 @@ impl ImageOrIndex {
     /// The temporary `docker save` archive an engine image was exported to, if it was one.
     pub fn exported_to(&self) -> Option<&Path> {
         self.export.as_ref().map(NamedTempFile::path)
+    }
+}
+
+impl From<Image> for ImageOrIndex {
+    /// One image (a platform chosen), as what a reference names.
+    fn from(image: Image) -> ImageOrIndex {
+        ImageOrIndex {
+            opened: Opened::Image(image.source),
+            export: image.export,
+        }
     }
 }
 
