@@ -245,3 +245,30 @@ fn an_image_the_engine_lacks_is_not_in_engine() {
     assert!(!host.is_empty());
     assert_eq!(e.reference(), Some(text));
 }
+
+#[test]
+fn a_target_names_a_local_writer_the_engine_with_a_tag_or_a_registry() {
+    use dockerflow_image::Target;
+    let engine = |text: &str| match Target::parse(text) {
+        Ok(Target::Engine(name)) => name,
+        other => panic!("{text}: {other:?}"),
+    };
+    assert_eq!(engine("app"), "app:latest");
+    assert_eq!(engine("docker-daemon:app:v1"), "app:v1");
+    assert_eq!(
+        engine("docker-daemon:host:5000/app"),
+        "host:5000/app:latest"
+    );
+    assert!(matches!(
+        Target::parse("docker://host:5000/app:v1"),
+        Ok(Target::Registry(_))
+    ));
+    assert!(matches!(Target::parse("oci:out"), Ok(Target::Local(_))));
+    assert!(matches!(
+        Target::parse("docker-archive:x.tar:app:v1"),
+        Ok(Target::Local(_))
+    ));
+    let e = Target::parse("oci:").expect_err("no path");
+    assert!(matches!(e.kind(), ErrorKind::InvalidReference(_)), "{e:?}");
+    assert_eq!(e.reference(), Some("oci:"));
+}
