@@ -101,6 +101,38 @@ impl Image {
     }
 }
 
+/// An `Image` is itself an image source (the one it opened), so it can go wherever a
+/// `dyn ImageSource` goes, boxed too, keeping an engine export alive as long as it is used.
+impl ImageSource for Image {
+    fn origin(&self) -> &str {
+        self.source.origin()
+    }
+
+    fn manifest(&self) -> &dockerflow_oci::ImageManifest {
+        self.source.manifest()
+    }
+
+    fn manifest_digest(&self) -> Option<&Digest> {
+        self.source.manifest_digest()
+    }
+
+    fn raw_manifest(&self) -> Option<&[u8]> {
+        self.source.raw_manifest()
+    }
+
+    fn config(&self) -> &dockerflow_oci::ImageConfig {
+        self.source.config()
+    }
+
+    fn raw_config(&self) -> &[u8] {
+        self.source.raw_config()
+    }
+
+    fn open_layer(&self, index: usize) -> dockerflow_oci::Result<Box<dyn std::io::Read + '_>> {
+        self.source.open_layer(index)
+    }
+}
+
 /// What a reference names when no platform is chosen (an index whole, else one image), and
 /// the temporary export behind it when it came from the engine.
 #[derive(Debug)]

@@ -209,7 +209,14 @@ fn an_engine_image_is_exported_to_a_temporary_archive_removed_on_drop() {
             let exported = image.exported_to().expect("exported").to_path_buf();
             assert!(exported.is_file(), "{}", exported.display());
             assert_eq!(image.load_into(&engine).expect("runnable"), tag);
-            drop(image);
+            // Boxed as a plain image source, it still holds its export.
+            let boxed: Box<dyn dockerflow_image::ImageSource> = Box::new(image);
+            assert_eq!(boxed.manifest().layers.len(), 2);
+            let mut layer = boxed.open_layer(1).expect("layer");
+            std::io::copy(&mut layer, &mut std::io::sink()).expect("verified");
+            drop(layer);
+            assert!(exported.is_file(), "{}", exported.display());
+            drop(boxed);
             assert!(!exported.exists(), "{} left behind", exported.display());
         }
         // A docker-archive is loaded, then named by its image id.
