@@ -12,7 +12,8 @@ use dockerflow_check::{Report, Verdict};
 
 use crate::check::{image, options, render_with_table};
 use crate::cli::{ImageArgs, ReportArgs};
-use crate::{fatal, one_line, Fatal};
+use crate::fatal::{refused, Fatal};
+use crate::one_line;
 
 /// Runs `check image` on every reference of the arguments, then of `--from` (of `--shard`'s
 /// share of them; a shard with no image passes).
@@ -22,7 +23,7 @@ pub(crate) fn run(a: &ImageArgs, r: &ReportArgs) -> Result<ExitCode, Fatal> {
         references.extend(read_list(file)?);
     }
     if references.is_empty() {
-        return Err(fatal(
+        return Err(refused(
             "no image to check; expected REF arguments or references in the --from file",
         ));
     }
@@ -61,14 +62,14 @@ pub(crate) fn run(a: &ImageArgs, r: &ReportArgs) -> Result<ExitCode, Fatal> {
         .map(|m| {
             m.into_inner()
                 .unwrap_or_else(|p| p.into_inner())
-                .unwrap_or_else(|| Err(fatal("not checked: its worker stopped")))
+                .unwrap_or_else(|| Err(refused("not checked: its worker stopped")))
         })
         .collect();
     let mut unchecked = 0;
     for result in &results {
-        if let Err(Fatal(message)) = result {
+        if let Err(fatal) = result {
             unchecked += 1;
-            crate::say::err(&format!("dockerflow: error: {message}"));
+            crate::say::err(&format!("dockerflow: error: {fatal}"));
         }
     }
     let table = table(&references, &results);
@@ -90,13 +91,14 @@ fn jobs(a: &ImageArgs) -> usize {
 /// The references in `file` (`-`: stdin): one a line, blank lines and `#` comments skipped.
 fn read_list(file: &Path) -> Result<Vec<String>, Fatal> {
     let bytes = crate::read_input(file).map_err(|e| {
-        fatal(format!(
-            "cannot read the image list {}: {e}; expected a file of image references, one a line",
-            file.display()
-        ))
+        Fatal::io_expecting(
+            format!("cannot read the image list {}", file.display()),
+            e,
+            "expected a file of image references, one a line",
+        )
     })?;
     let text = String::from_utf8(bytes).map_err(|_| {
-        fatal(format!(
+        refused(format!(
             "cannot read the image list {}: not UTF-8 text; expected image references, one a line",
             file.display()
         ))
@@ -132,10 +134,10 @@ fn table(references: &[String], results: &[Result<Report, Fatal>]) -> String {
                 };
                 [reference.clone(), verdict.to_string(), failed]
             }
-            Err(Fatal(message)) => [
+            Err(fatal) => [
                 reference.clone(),
                 "ERROR".to_string(),
-                format!("could not check: {}", one_line(message)),
+                format!("could not check: {}", one_line(&fatal.to_string())),
             ],
         })
         .collect();
