@@ -36,6 +36,10 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
     ("dockerflow-engine", &[]),
     ("dockerflow-registry", &["dockerflow-oci"]),
     (
+        "dockerflow-image",
+        &["dockerflow-oci", "dockerflow-engine", "dockerflow-registry"],
+    ),
+    (
         "dockerflow-probe",
         &["dockerflow-check", "dockerflow-engine", "dockerflow-oci"],
     ),
@@ -53,6 +57,7 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
             "dockerflow-dockerfile",
             "dockerflow-engine",
             "dockerflow-registry",
+            "dockerflow-image",
             "dockerflow-probe",
         ],
     ),
@@ -280,6 +285,7 @@ mod tests {
                 "dockerflow-probe",
                 "dockerflow-engine",
                 "dockerflow-registry",
+                "dockerflow-image",
                 "dockerflow-fuzz",
             ];
             if tooling.contains(crate_name) {

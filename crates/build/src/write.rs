@@ -26,6 +26,7 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use dockerflow_oci::manifest::{media_type, ANNOTATION_REF_NAME};
+use dockerflow_oci::reference::with_default_tag;
 use dockerflow_oci::{
     Algorithm, ArchiveImage, Descriptor, Digest, ImageIndex, ImageManifest, ImageRef, ImageSource,
 };
@@ -83,11 +84,7 @@ impl Destination {
                 None => Ok(Destination::DockerArchive { path, name: None }),
                 Some(ArchiveImage::Name(n)) => Ok(Destination::DockerArchive {
                     path,
-                    name: Some(if n.rsplit('/').next().is_some_and(|last| last.contains(':')) {
-                        n
-                    } else {
-                        format!("{n}:latest")
-                    }),
+                    name: Some(with_default_tag(&n)),
                 }),
                 Some(ArchiveImage::Index(_)) => Err(Error::new(ErrorKind::InvalidInput, format!(
                     "output {text:?}: @N selects an image to read; to write, give NAME:TAG"

@@ -72,6 +72,32 @@ impl Ignores {
         Ok(())
     }
 
+    /// Adds an inline ignore, `DF802[,DF810]` and its reason, given at `origin` (`FILE:LINE`):
+    /// a Dockerfile pragma or a Kubernetes annotation.
+    pub fn add_inline(&mut self, ids: &str, reason: &str, origin: &str) -> Result<(), IgnoreError> {
+        let mut any = false;
+        for id in ids.split(',').map(str::trim).filter(|id| !id.is_empty()) {
+            self.add(id, reason, origin)?;
+            any = true;
+        }
+        if any {
+            Ok(())
+        } else {
+            Err(IgnoreError {
+                origin: origin.to_string(),
+                message: "no rule id; expected `DF802[,DF810] why it does not apply here`".into(),
+            })
+        }
+    }
+
+    /// Adds every ignore of `other`; for a rule in both, `other`'s reason wins.
+    pub fn extend(&mut self, other: &Ignores) {
+        for i in &other.items {
+            self.items.retain(|mine| mine.rule.id != i.rule.id);
+            self.items.push(i.clone());
+        }
+    }
+
     fn add(&mut self, id: &str, reason: &str, origin: &str) -> Result<(), IgnoreError> {
         let err = |message: String| IgnoreError {
             origin: origin.to_string(),

@@ -166,7 +166,9 @@ pub fn check_kubernetes(model: &kubernetes::KubernetesModel, options: &Options) 
         .containers
         .iter()
         .map(|c| {
-            run(InputKind::Kubernetes, &c.subject(), options, |r| {
+            let mut options = options.clone();
+            options.ignores.extend(&c.ignores);
+            run(InputKind::Kubernetes, &c.subject(), &options, |r| {
                 (r.kubernetes)(c, options.profile)
             })
         })

@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 use dockerflow_engine::http::{fetch, HttpUrl};
 
 use crate::cli::UrlArgs;
-use crate::{fatal, one_line, say, Fatal};
+use crate::fatal::{refused, Fatal};
+use crate::{one_line, say};
 
 /// The shortest abbreviation of a commit accepted on either side.
 const MIN_PREFIX: usize = 7;
@@ -53,7 +54,7 @@ enum Seen {
 
 /// Verifies the deploy at `args.url` (`args.expect_commit` is set).
 pub(crate) fn verify(args: &UrlArgs, expected: &str) -> Result<ExitCode, Fatal> {
-    let url = HttpUrl::parse(&args.url).map_err(|e| fatal(format!("cannot check url {e}")))?;
+    let url = HttpUrl::parse(&args.url).map_err(|e| refused(format!("cannot check url {e}")))?;
     let wait = args.wait.unwrap_or(Duration::ZERO);
     let timeout = args.timeout.unwrap_or(Duration::from_secs(10));
     let want = Want {
@@ -111,7 +112,7 @@ pub(crate) fn verify(args: &UrlArgs, expected: &str) -> Result<ExitCode, Fatal> 
         let Seen::Nothing(why) = &last else {
             unreachable!("nothing answered")
         };
-        return Err(fatal(format!(
+        return Err(refused(format!(
             "cannot verify the deploy at {} within {waited} s (--wait): {why}",
             args.url
         )));

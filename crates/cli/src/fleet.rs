@@ -13,7 +13,8 @@ use dockerflow_report::Unchecked;
 
 use crate::check::{image, options, render_with_table};
 use crate::cli::{ImageArgs, ReportArgs};
-use crate::{fatal, one_line, Fatal};
+use crate::fatal::{refused, Fatal};
+use crate::one_line;
 
 /// Runs `check image` on every reference of the arguments, then of `--from` (of `--shard`'s
 /// share of them; a shard with no image passes).
@@ -23,7 +24,7 @@ pub(crate) fn run(a: &ImageArgs, r: &ReportArgs) -> Result<ExitCode, Fatal> {
         references.extend(read_list(file)?);
     }
     if references.is_empty() {
-        return Err(fatal(
+        return Err(refused(
             "no image to check; expected REF arguments or references in the --from file",
         ));
     }
@@ -62,18 +63,18 @@ pub(crate) fn run(a: &ImageArgs, r: &ReportArgs) -> Result<ExitCode, Fatal> {
         .map(|m| {
             m.into_inner()
                 .unwrap_or_else(|p| p.into_inner())
-                .unwrap_or_else(|| Err(fatal("not checked: its worker stopped")))
+                .unwrap_or_else(|| Err(refused("not checked: its worker stopped")))
         })
         .collect();
     let mut unchecked = Vec::new();
     for (reference, result) in references.iter().zip(&results) {
-        if let Err(Fatal(message)) = result {
+        if let Err(fatal) = result {
             unchecked.push(Unchecked {
                 kind: InputKind::Image,
                 name: reference.clone(),
-                error: one_line(message),
+                error: one_line(&fatal.to_string()),
             });
-            crate::say::err(&format!("dockerflow: error: {message}"));
+            crate::say::err(&format!("dockerflow: error: {fatal}"));
         }
     }
     let table = table(&references, &results);
@@ -99,13 +100,14 @@ fn jobs(a: &ImageArgs) -> usize {
 /// The references in `file` (`-`: stdin): one a line, blank lines and `#` comments skipped.
 fn read_list(file: &Path) -> Result<Vec<String>, Fatal> {
     let bytes = crate::read_input(file).map_err(|e| {
-        fatal(format!(
-            "cannot read the image list {}: {e}; expected a file of image references, one a line",
-            file.display()
-        ))
+        Fatal::io_expecting(
+            format!("cannot read the image list {}", file.display()),
+            e,
+            "expected a file of image references, one a line",
+        )
     })?;
     let text = String::from_utf8(bytes).map_err(|_| {
-        fatal(format!(
+        refused(format!(
             "cannot read the image list {}: not UTF-8 text; expected image references, one a line",
             file.display()
         ))
@@ -120,12 +122,19 @@ fn read_list(file: &Path) -> Result<Vec<String>, Fatal> {
 
 /// The summary: a row per input (image, verdict, failed rules), then the counts.
 fn table(references: &[String], results: &[Result<Report, Fatal>]) -> String {
+    let errors: Vec<Option<String>> = results
+        .iter()
+        .map(|r| r.as_ref().err().map(Fatal::to_string))
+        .collect();
     let rows: Vec<(&str, Result<&Report, &str>)> = references
         .iter()
-        .zip(results)
+        .zip(results.iter().zip(&errors))
         .map(|(reference, result)| match result {
-            Ok(report) => (reference.as_str(), Ok(report)),
-            Err(Fatal(message)) => (reference.as_str(), Err(message.as_str())),
+            (Ok(report), _) => (reference.as_str(), Ok(report)),
+            (Err(_), error) => (
+                reference.as_str(),
+                Err(error.as_deref().unwrap_or_default()),
+            ),
         })
         .collect();
     summary_table(&rows)

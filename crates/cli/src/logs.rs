@@ -6,7 +6,7 @@ use std::path::Path;
 
 use dockerflow_check::{check_runtime, mozlog_problems, Mode, Options, Report, RuntimeModel};
 
-use crate::{fatal, Fatal};
+use crate::fatal::Fatal;
 
 /// How many bad lines are quoted on stderr.
 const SHOWN: usize = 10;
@@ -16,9 +16,11 @@ pub(crate) fn check(path: &Path, options: &Options) -> Result<Report, Fatal> {
     let stdin = path.as_os_str() == "-";
     let shown = path.to_string_lossy();
     let bytes = crate::read_input(path).map_err(|e| {
-        fatal(format!(
-            "cannot read logs from {shown}: {e}; expected a file of log lines, or - for stdin"
-        ))
+        Fatal::io_expecting(
+            format!("cannot read logs from {shown}"),
+            e,
+            "expected a file of log lines, or - for stdin",
+        )
     })?;
     let name = if stdin { "stdin" } else { &shown };
     // The first lines that are not mozlog, each with what is wrong; then how many more (a

@@ -10,13 +10,14 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use dockerflow_check::{InputKind, Report, Verdict};
-use dockerflow_report::json::{read, ReadError};
+use dockerflow_report::json::read;
 use dockerflow_report::Unchecked;
 
 use crate::check::render_with_table;
 use crate::cli::{MergeArgs, ProfileArg, ReportArgs};
+use crate::fatal::{refused, Fatal};
 use crate::fleet::summary_table;
-use crate::{fatal, Fatal, VERSION};
+use crate::VERSION;
 
 /// One input of the merged runs: its report, or why its run could not check it.
 struct Entry {
@@ -52,7 +53,7 @@ impl Entry {
 /// Runs `report merge`.
 pub(crate) fn run(a: &MergeArgs) -> Result<ExitCode, Fatal> {
     if a.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
-        return Err(fatal("`-` (stdin) given twice; expected it once"));
+        return Err(refused("`-` (stdin) given twice; expected it once"));
     }
     let names: Vec<String> = a.files.iter().map(|f| display(f)).collect();
     let mut entries = Vec::new();
@@ -118,12 +119,12 @@ fn read_file(file: &Path, name: &str, index: usize) -> Result<Vec<Entry>, Fatal>
     const EXPECTED: &str = "expected a JSON report of `dockerflow check` (--format json or \
                             --report json=FILE)";
     let bytes = crate::read_input(file)
-        .map_err(|e| fatal(format!("cannot read the report {name}: {e}; {EXPECTED}")))?;
+        .map_err(|e| Fatal::io_expecting(format!("cannot read the report {name}"), e, EXPECTED))?;
     let text = String::from_utf8(bytes)
-        .map_err(|_| fatal(format!("cannot merge {name}: not UTF-8 text; {EXPECTED}")))?;
-    let run = read(&text).map_err(|e| match e {
-        ReadError::Syntax { .. } => fatal(format!("cannot merge {name}:{e}")),
-        ReadError::Shape(what) => fatal(format!("cannot merge {name}: {what}")),
+        .map_err(|_| refused(format!("cannot merge {name}: not UTF-8 text; {EXPECTED}")))?;
+    let run = read(&text).map_err(|source| Fatal::Report {
+        file: name.to_string(),
+        source,
     })?;
     if let Some(v) = run.tool_version.as_deref().filter(|v| *v != VERSION) {
         crate::say::err(&format!(

@@ -5,7 +5,7 @@ use dockerflow_check::{check_runtime, Options, Report};
 use dockerflow_probe::{probe_url, UrlOptions};
 
 use crate::cli::UrlArgs;
-use crate::{fatal, Fatal};
+use crate::fatal::Fatal;
 
 /// Probes the URL and judges it.
 pub(crate) fn check(args: &UrlArgs, options: &Options) -> Result<Report, Fatal> {
@@ -17,6 +17,9 @@ pub(crate) fn check(args: &UrlArgs, options: &Options) -> Result<Report, Fatal> 
     if let Some(t) = args.timeout {
         o.timeout = t;
     }
-    let observed = probe_url(url, &o).map_err(|e| fatal(format!("cannot check url {}", e.0)))?;
+    let observed = probe_url(url, &o).map_err(|source| Fatal::Probe {
+        context: "cannot check url ".to_string(),
+        source,
+    })?;
     Ok(check_runtime(&observed, options))
 }

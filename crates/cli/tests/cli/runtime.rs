@@ -993,6 +993,46 @@ fn df708_of_logs(file: &str, dir: &std::path::Path) -> (String, String) {
     )
 }
 
+#[test]
+fn an_engine_image_leaves_no_temporary_archive_behind() {
+    let Some(engine) = engine() else { return };
+    let tag = format!("dockerflow-test/export:{}", std::process::id());
+    let (tar, _id) = Image::compliant().docker_archive(&tag);
+    engine
+        .image_load(&mut tar.as_slice(), tar.len() as u64)
+        .expect("load the image");
+    let loaded = Loaded {
+        engine: &engine,
+        tag: tag.clone(),
+    };
+    let tmp = TempDir::new("export");
+    let private = tmp.path().join("tmp");
+    std::fs::create_dir(&private).expect("mkdir");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_dockerflow"))
+            .args(args)
+            .current_dir(tmp.path())
+            .env("TMPDIR", &private)
+            .output()
+            .expect("run dockerflow")
+    };
+    let left = || std::fs::read_dir(&private).expect("read TMPDIR").count();
+    // Checked: the export is read, then removed.
+    let o = run(&["check", "image", &format!("docker-daemon:{tag}")]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(left(), 0, "a temporary file is left in TMPDIR");
+    // Not checked (the read fails over its memory budget): removed all the same.
+    let o = run(&["check", "image", &tag, "--max-memory", "1KiB"]);
+    let e = error_line(&o);
+    assert!(e.contains("--max-memory"), "{e}");
+    assert_eq!(
+        left(),
+        0,
+        "a temporary file is left in TMPDIR after an error"
+    );
+    drop(loaded);
+}
+
 /// The reference application's image (CI builds it as DEMO_IMAGE) passes `--run` in strict.
 #[test]
 fn demo_image_passes_running() {

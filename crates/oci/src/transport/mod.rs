@@ -114,7 +114,9 @@ impl Default for OpenOptions {
 /// Opens the image `reference` names, for the transports read locally.
 ///
 /// `docker://` and `docker-daemon:` (and bare names) parse but return
-/// [`ErrorKind::Unsupported`] in this version.
+/// [`ErrorKind::Unsupported`]: this crate depends on neither a registry client nor an engine
+/// client. The `dockerflow-image` crate opens every transport (it reads local ones through
+/// this function).
 pub fn open(reference: &ImageRef, options: &OpenOptions) -> Result<Box<dyn ImageSource>> {
     match reference {
         ImageRef::DockerArchive { path, image } => Ok(Box::new(DockerArchive::open(
