@@ -12,7 +12,7 @@ use dockerflow_check::{
     Verdict,
 };
 use dockerflow_image::Reference;
-use dockerflow_report::{render_all, Detail, RenderOptions};
+use dockerflow_report::{render_run, Detail, RenderOptions, Unchecked};
 
 use crate::cli::{CheckArgs, DockerfileArgs, FailOn, ImageArgs, ReportArgs, Target};
 use crate::fatal::{refused, Fatal};
@@ -263,15 +263,17 @@ fn unbuildable(name: &str, errors: &[dockerflow_dockerfile::ParseError]) -> Resu
 }
 
 pub(crate) fn render_and_exit(r: &ReportArgs, reports: &[Report]) -> Result<ExitCode, Fatal> {
-    render_with_table(r, reports, None).map(ExitCode::from)
+    render_with_table(r, reports, &[], None).map(ExitCode::from)
 }
 
 /// Renders `reports` to stdout (or `--output`) and every `--report` file, `table` appended to
-/// the text format's; the status: 1 when a rule failed (or warned, with `--fail-on warn`),
-/// else 0.
+/// the text format's, the inputs that could not be checked named in the JSON (see
+/// `dockerflow_report::render_run`); the status: 1 when a rule failed (or warned, with
+/// `--fail-on warn`), else 0.
 pub(crate) fn render_with_table(
     r: &ReportArgs,
     reports: &[Report],
+    unchecked: &[Unchecked],
     table: Option<&str>,
 ) -> Result<u8, Fatal> {
     let format = r.format.format();
@@ -298,13 +300,13 @@ pub(crate) fn render_with_table(
             color: false,
             ..render_options.clone()
         };
-        let mut text = render_all(*format, reports, &plain);
+        let mut text = render_run(*format, reports, unchecked, &plain);
         if let (dockerflow_report::Format::Text, Some(t)) = (format, table) {
             text = joined(text, t);
         }
         write(file, text)?;
     }
-    let mut out = render_all(format, reports, &render_options);
+    let mut out = render_run(format, reports, unchecked, &render_options);
     if let (dockerflow_report::Format::Text, Some(t)) = (format, table) {
         out = joined(out, t);
     }

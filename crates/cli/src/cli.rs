@@ -49,6 +49,10 @@ pub(crate) enum Command {
     /// version, build, check, and publish when the check passed, with a log file and secrets
     /// masked
     Ci(CiArgs),
+    /// Join the JSON reports `check` wrote in several runs (`report merge`, e.g. a CI
+    /// matrix's shards)
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Print a shell completion script (e.g. `dockerflow completions bash >
     /// /etc/bash_completion.d/dockerflow`)
     Completions {
@@ -127,6 +131,56 @@ Exit status: 0 pass (warnings allowed), 1 a rule failed, 2 could not check (any 
 usage error.
 Colour: on a terminal only; set NO_COLOR to turn it off.";
 
+/// `dockerflow report COMMAND`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ReportCommand {
+    /// Join the JSON reports of several runs (e.g. each shard of a CI matrix) into one summary
+    /// and reports in every format; the exit status is the worst
+    #[command(after_help = MERGE_AFTER_HELP)]
+    Merge(MergeArgs),
+}
+
+const MERGE_AFTER_HELP: &str = "\
+FILE: a JSON report as `dockerflow check` writes it (`--format json` or `--report json=FILE`):
+one input's report, or the array of a fleet's (`check image REF REF ...`, `--shard I/N`), or of
+an earlier merge. The reports keep their order (file by file); the text report ends with the
+table of each input's verdict and failed rules, as a fleet's does. An input in several files is
+counted once (its worst result) and named on stderr; an image a shard could not check stays in
+the summary as not checked.
+
+  # each job of a matrix:  dockerflow check image --from images.txt --shard 3/8 --report json=shard-3.json
+  dockerflow report merge shard-*.json --report html=fleet.html --report sarif=fleet.sarif
+
+Exit status: 0 every report passes (warnings allowed), 1 a rule failed (or warned, with
+--fail-on warn), 2 an input could not be checked, or a FILE is unreadable or not a report.";
+
+/// `report merge FILE...`: the files and the output options of `check` (no profile or ignore:
+/// the reports were judged when they were written).
+#[derive(Debug, Args)]
+pub(crate) struct MergeArgs {
+    /// The JSON reports to join (`-` reads one from stdin)
+    #[arg(value_name = "FILE", required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    /// Report format
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    pub(crate) format: FormatArg,
+    /// Write the report to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Also write the report in FORMAT to FILE (repeatable; e.g. html=fleet.html)
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_report)]
+    pub(crate) reports: Vec<(Format, PathBuf)>,
+    /// Exit 1 when a rule failed (fail), or also when a SHOULD rule warned (warn)
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    pub(crate) fail_on: FailOn,
+    /// Print only the verdicts and the table (text format)
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+    /// Print every rule, passes with what they found (text format)
+    #[arg(short, long)]
+    pub(crate) verbose: bool,
+}
+
 /// `I/N` of `--shard`: 1 <= I <= N.
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     let expected = "expected I/N with 1 <= I <= N, e.g. --shard 2/8";
@@ -194,7 +248,8 @@ pub(crate) struct ImageArgs {
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub(crate) jobs: Option<u32>,
     /// Check only shard I of N of the inputs (1-based; the K-th input belongs to shard
-    /// ((K-1) mod N)+1), for a CI matrix or a Kubernetes Indexed Job
+    /// ((K-1) mod N)+1), for a CI matrix or a Kubernetes Indexed Job (`dockerflow report
+    /// merge` joins the shards' JSON reports)
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub(crate) shard: Option<(usize, usize)>,
     /// The platform to pick from a multi-platform image [default: linux/amd64]

@@ -110,6 +110,13 @@ pub(crate) enum Fatal {
     },
     /// `check kubernetes`: a manifest the checker cannot read.
     Manifest(dockerflow_check::kubernetes::ManifestError),
+    /// `report merge`: a file that is not a JSON report this version reads.
+    Report {
+        /// The file's name (`stdin` for `-`).
+        file: String,
+        /// Why.
+        source: dockerflow_report::json::ReadError,
+    },
 }
 
 /// The command's own refusal, worded by the caller.
@@ -215,6 +222,15 @@ impl fmt::Display for Fatal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Fatal::Refused(message) => f.write_str(message),
+            Fatal::Report { file, source } => match source {
+                // FILE:LINE:COLUMN, as compilers point at a place in a file.
+                dockerflow_report::json::ReadError::Syntax { .. } => {
+                    write!(f, "cannot merge {file}:{source}")
+                }
+                dockerflow_report::json::ReadError::Shape(_) => {
+                    write!(f, "cannot merge {file}: {source}")
+                }
+            },
             Fatal::Io {
                 what,
                 source,

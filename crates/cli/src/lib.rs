@@ -21,6 +21,7 @@ mod fleet;
 mod kubernetes;
 mod logs;
 mod mask;
+mod merge;
 mod pragma;
 mod publish;
 mod run;
@@ -150,6 +151,7 @@ pub fn main() -> ExitCode {
         Command::Build(a) => build::run(&a),
         Command::Publish(a) => publish::run(&a),
         Command::Ci(a) => ci::run(&a),
+        Command::Report(cli::ReportCommand::Merge(a)) => merge::run(&a),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
