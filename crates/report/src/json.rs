@@ -43,8 +43,10 @@
 //! ```
 //!
 //! Several reports (`check dockerfile A B`, a fleet) are an array of these objects, one per
-//! input checked, in the order of the inputs; one report is the object itself. [`read`] reads
-//! both back.
+//! input checked, in the order of the inputs; one report is the object itself. A run that
+//! checked none of its inputs but could not check some is an array of one record with
+//! `schema_version`, `tool` and `unchecked` only (no `input`, no `findings`), so that it is
+//! never mistaken for a run given nothing (`[]`). [`read`] reads all of these back.
 //!
 //! Keys are never removed or repurposed within a schema version; new keys may be added.
 //! The same format as a JSON Schema (2020-12) is [`SCHEMA`] (`crates/report/report.schema.json`);
@@ -125,6 +127,20 @@ pub struct Unchecked {
     pub error: String,
 }
 
+fn unchecked_list(unchecked: &[Unchecked]) -> Value {
+    Value::Array(
+        unchecked
+            .iter()
+            .map(|u| {
+                json!({
+                    "input": {"kind": u.kind.as_str(), "name": u.name},
+                    "error": u.error,
+                })
+            })
+            .collect(),
+    )
+}
+
 /// The reports of a run, with its inputs that could not be checked in each report's
 /// `unchecked` (no key when there is none): one report as its object, several (or none) as an
 /// array, as [`crate::render_all`] writes them.
@@ -132,21 +148,19 @@ pub fn render_run(reports: &[Report], unchecked: &[Unchecked], options: &RenderO
     let value = |r: &Report| {
         let mut v = to_value(r, options);
         if let (false, Some(object)) = (unchecked.is_empty(), v.as_object_mut()) {
-            let list = unchecked
-                .iter()
-                .map(|u| {
-                    json!({
-                        "input": {"kind": u.kind.as_str(), "name": u.name},
-                        "error": u.error,
-                    })
-                })
-                .collect();
-            object.insert("unchecked".to_string(), Value::Array(list));
+            object.insert("unchecked".to_string(), unchecked_list(unchecked));
         }
         v
     };
     let all = match reports {
         [one] => value(one),
+        // Nothing checked, something given: one record that carries the list alone, so that
+        // a merge of this run's file cannot pass as a shard that was given nothing (`[]`).
+        [] if !unchecked.is_empty() => Value::Array(vec![json!({
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "dockerflow", "version": options.tool_version},
+            "unchecked": unchecked_list(unchecked),
+        })]),
         _ => Value::Array(reports.iter().map(value).collect()),
     };
     let mut s = serde_json::to_string_pretty(&all).unwrap_or_default();
@@ -394,6 +408,10 @@ fn read_report(v: &Value, place: &str, run: &mut Run) -> Result<(), ReadError> {
     let tool = object(get(o, place, "tool")?, &at(place, "tool"))?;
     let version = string(tool, &at(place, "tool"), "version")?;
     run.tool_version.get_or_insert_with(|| version.to_string());
+    if !o.contains_key("findings") && !o.contains_key("input") && o.contains_key("unchecked") {
+        // A run that checked none of its inputs: the list alone.
+        return read_unchecked(o, place, run);
+    }
     let (kind, subject) = input(get(o, place, "input")?, &at(place, "input"))?;
     let profiles: Vec<(&str, Profile)> = Profile::ALL.iter().map(|p| (p.as_str(), *p)).collect();
     let profile = one_of(o, place, "profile", &profiles)?;
@@ -434,6 +452,13 @@ fn read_report(v: &Value, place: &str, run: &mut Run) -> Result<(), ReadError> {
             report.verdict().as_str()
         )));
     }
+    read_unchecked(o, place, run)?;
+    run.reports.push(report);
+    Ok(())
+}
+
+/// Adds a record's `unchecked` list (if any) to the run, each input once.
+fn read_unchecked(o: &Map<String, Value>, place: &str, run: &mut Run) -> Result<(), ReadError> {
     if let Some(list) = o.get("unchecked") {
         let list_place = at(place, "unchecked");
         let Value::Array(list) = list else {
@@ -453,7 +478,6 @@ fn read_report(v: &Value, place: &str, run: &mut Run) -> Result<(), ReadError> {
             }
         }
     }
-    run.reports.push(report);
     Ok(())
 }
 

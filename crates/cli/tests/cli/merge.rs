@@ -133,6 +133,43 @@ fn an_image_a_shard_could_not_check_stays_in_the_merge_and_the_status_is_2() {
 }
 
 #[test]
+fn a_shard_that_could_check_none_of_its_images_is_not_an_empty_shard() {
+    let tmp = TempDir::new("merge");
+    let dir = tmp.path();
+    let [a, _, _] = fleet(dir);
+    let (gone1, gone2) = ("oci:nowhere/one", "oci:nowhere/two");
+    assert_eq!(check(&[gone1, gone2, "--report", "json=s1.json"], dir), 2);
+    // The record carries the list alone and validates against the schema.
+    let s1: Value = serde_json::from_str(&read(dir, "s1.json")).expect("json");
+    assert_eq!(s1.as_array().map(Vec::len), Some(1), "{s1}");
+    assert_eq!(s1[0]["unchecked"][1]["input"]["name"], gone2, "{s1}");
+    assert!(s1[0].get("findings").is_none(), "{s1}");
+    let schema: Value = serde_json::from_str(dockerflow_report::json::SCHEMA).expect("schema");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    assert!(validator.is_valid(&s1[0]), "{s1}");
+    // A shard given nothing still writes [] and merges as nothing.
+    assert_eq!(
+        check(&[&a, "--shard", "2/2", "--report", "json=s2.json"], dir),
+        0
+    );
+    assert_eq!(read(dir, "s2.json").trim(), "[]");
+    assert_eq!(
+        check(&[&a, "--shard", "1/2", "--report", "json=s3.json"], dir),
+        0
+    );
+    let o = dockerflow(&["report", "merge", "s1.json", "s2.json", "s3.json"], dir);
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    for gone in [gone1, gone2] {
+        assert!(row(&out, gone).contains("ERROR"), "{out}");
+    }
+    assert!(
+        out.contains("3 images: 1 pass, 0 fail, 2 could not be checked"),
+        "{out}"
+    );
+}
+
+#[test]
 fn an_image_in_two_shards_is_counted_once_with_its_worst_result_and_named() {
     let tmp = TempDir::new("merge");
     let dir = tmp.path();
