@@ -99,6 +99,14 @@ mod tests {
     }
 
     #[test]
+    fn a_quote_in_a_url_password_is_redacted_with_it() {
+        assert_eq!(
+            redact("connecting to 'postgres://app:pa'ss@db/app' failed"),
+            "connecting to 'postgres://app:***@db/app' failed"
+        );
+    }
+
+    #[test]
     fn key_values() {
         assert_eq!(
             redact("host=db user=app password=s3cr3t dbname=x"),
