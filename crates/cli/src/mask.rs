@@ -51,6 +51,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_help_names_every_word_masking_reads() {
+        use dockerflow_contract::secrets::{LOOSE_SECRET_WORDS, SECRET_WORDS};
+        let help = crate::ci::AFTER_HELP.replace('\n', " ");
+        for word in SECRET_WORDS.iter().chain(LOOSE_SECRET_WORDS) {
+            assert!(
+                help.contains(&format!(" {word},")) || help.contains(&format!(" {word} ")),
+                "{word}"
+            );
+        }
+    }
+
+    #[test]
     fn masks_secret_names_url_passwords_and_extras_longest_first() {
         let env = vec![
             (
