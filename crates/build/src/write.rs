@@ -164,19 +164,15 @@ fn blobs<'a>(image: &'a dyn ImageSource, manifest: &'a [u8]) -> Vec<(Descriptor,
 }
 
 fn manifest_descriptor(image: &dyn ImageSource, bytes: &[u8]) -> Descriptor {
-    Descriptor {
-        media_type: image
+    Descriptor::new(
+        image
             .manifest()
             .media_type
             .clone()
             .unwrap_or_else(|| media_type::OCI_MANIFEST.to_string()),
-        digest: Digest::of(Algorithm::Sha256, bytes),
-        size: bytes.len() as u64,
-        urls: None,
-        annotations: Default::default(),
-        platform: None,
-        artifact_type: None,
-    }
+        Digest::of(Algorithm::Sha256, bytes),
+        bytes.len() as u64,
+    )
 }
 
 fn open_blob<'a>(

@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use crate::catalogue::{rule, Rule};
+use crate::catalogue::rule;
+use crate::rule::Rule;
 
 /// One ignored rule and the reason given for it.
 #[derive(Debug, Clone, PartialEq, Eq)]

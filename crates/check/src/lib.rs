@@ -56,7 +56,8 @@
 //! - **Profiles relax, rule by rule.** `mozcloud` turns some MUST failures into warnings; each
 //!   rule says which in [`Rule::mozcloud`], and `docs/RULES.md` prints it.
 //!
-//! Where things are: `catalogue` ([`RULES`]),
+//! Where things are: `catalogue` ([`RULES`]), `rule` (what a [`Rule`] is: level, profiles,
+//! status, judges),
 //! `rules/{files,user,process,metadata,secrets,endpoints,service}` (the judges, by area),
 //! `model` (what static rules judge), `runtime` (what runtime rules judge), [`kubernetes`]
 //! (what the DF8xx rules judge: workload containers read from manifests), `schema` (the
@@ -73,14 +74,12 @@ mod finding;
 mod ignore;
 pub mod kubernetes;
 mod model;
+mod rule;
 mod rules;
 mod runtime;
 mod schema;
 
-pub use catalogue::{
-    rule, DockerfileRule, ImageRule, KubernetesRule, Level, Profile, Rule, RuntimeRule, Status,
-    DOCS_URL, RULES,
-};
+pub use catalogue::{rule, RULES};
 pub use context::{BuildContext, ContextError, ContextSecret, Dockerignore, PatternError};
 pub use docs::rules_markdown;
 pub use finding::{
@@ -88,6 +87,9 @@ pub use finding::{
 };
 pub use ignore::{Ignore, IgnoreError, Ignores};
 pub use model::{ContextState, DockerfileError, DockerfileModel, ImageModel, VERSION_JSON};
+pub use rule::{
+    DockerfileRule, ImageRule, KubernetesRule, Level, Profile, Rule, RuntimeRule, Status, DOCS_URL,
+};
 pub use rules::service::mozlog_problems;
 pub use runtime::{
     Answer, DependencyDown, Endpoint, Exchange, Mode, RequestIdProbe, RuntimeModel, Sigterm,

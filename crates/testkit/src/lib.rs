@@ -7,6 +7,8 @@
 //! - `http` (feature `http`): a tiny HTTP/1.1 client that shows exactly what came back;
 //! - `platform` (features `http` and `schema`): the trace-context and Cloud Logging suite,
 //!   written once and run against every server (the tower example, the actix-web example);
+//! - `capture` (feature `capture`): an in-memory writer for a `tracing-subscriber` layer, read
+//!   back as text or JSON lines;
 //! - `metrics` (feature `metrics`): a `metrics` recorder installed in the test binary, read
 //!   back as counters and histogram samples;
 //! - `schema` (feature `schema`): validation against the contract's JSON Schemas (`dockerflow-contract`);
@@ -28,6 +30,8 @@ use std::fmt::Display;
 use std::io::Write;
 
 pub mod browser;
+#[cfg(feature = "capture")]
+pub mod capture;
 pub mod engine;
 #[cfg(feature = "http")]
 pub mod http;

@@ -1,9 +1,9 @@
 //! DF8xx: a workload container in Kubernetes manifests (CONTRACT.md §2.1). Each judge points at
 //! the offending key's line, or at the container (or pod spec) for something missing.
 
-use crate::catalogue::Profile;
 use crate::kubernetes::{Container, Node, Role, Value};
 use crate::model::{DockerfileModel, ImageModel};
+use crate::rule::Profile;
 use crate::runtime::RuntimeModel;
 use crate::{Judgement, Location};
 

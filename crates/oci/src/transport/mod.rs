@@ -19,7 +19,8 @@ use crate::error::{BlobRole, Error, ErrorKind, Result};
 use crate::limits::{Limit, Limits};
 use crate::manifest::{media_kind, Descriptor, ImageIndex, ImageManifest, MediaKind, Platform};
 use crate::reference::ImageRef;
-use crate::tar::{ArchiveEntry, Seeking, StreamCtx, TarKind, TarReader};
+use crate::tar::{ArchiveEntry, Seeking, StreamCtx, TarReader};
+use crate::vfs::EntryKind;
 
 pub use docker_archive::DockerArchive;
 pub use oci_layout::{OciArchive, OciLayout};
@@ -217,7 +218,7 @@ impl ArchiveStore {
             if count > limits.max_entries {
                 return exceeded(Limit::Entries, limits.max_entries);
             }
-            if h.kind == TarKind::Regular {
+            if h.kind == EntryKind::File {
                 if h.data_offset.saturating_add(h.size) > len {
                     return Err(Error::new(ErrorKind::Tar {
                         stream: format!("archive {}", path.display()),
