@@ -99,10 +99,16 @@ pub(crate) fn check(
             )))
         }
     };
-    install_interrupt_cleanup(&engine);
+    install_interrupt_cleanup(&engine, || {
+        // The probe removed the containers it started; the command ends as a shell expects
+        // after Ctrl-C.
+        eprintln!("dockerflow: interrupted; removed the containers it started");
+        std::process::exit(130);
+    })
+    .map_err(|e| fatal(format!("cannot run image {reference}: {e}")))?;
     let facts = ImageFacts::from_model(model);
     let observed = run_image(&engine, &image, reference, &facts, &run_options)
-        .map_err(|e| fatal(format!("cannot run image {reference}: {}", one_line(&e.0))))?;
+        .map_err(|e| fatal(format!("cannot run image {reference}: {}", one_line(&e.to_string()))))?;
     if args.timings {
         for (phase, t) in &observed.phases {
             crate::say::err(&format!(

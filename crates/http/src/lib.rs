@@ -1,7 +1,32 @@
-//! A minimal HTTP/1.1 client: writes one request per connection (`Connection: close`), reads
-//! the status line and headers, and streams the body (Content-Length, chunked, or until
-//! close). No redirects are followed and nothing is decoded: callers see the exact status,
-//! headers and bytes a server sent, which is what a conformance probe needs.
+//! The workspace's one HTTP/1.1 client: writes one request per connection
+//! (`Connection: close`), reads the status line and headers, and streams the body
+//! (Content-Length, chunked, or until close). No redirects are followed and nothing is
+//! decoded: callers see the exact status, headers and bytes a server sent, which is what a
+//! conformance probe needs.
+//!
+//! - [`fetch`] asks a plain-http server one question and returns the whole [`Exchange`] (the
+//!   type the checker's runtime rules judge), or a [`FetchError`] whose [`FetchErrorKind`]
+//!   says whether the server was unreachable (no such host, nothing listening, no answer in
+//!   time) or answered badly.
+//! - [`write_request`] and [`Response::read`] are the two halves underneath, over any byte
+//!   stream: the Docker engine client (`dockerflow-engine`) speaks them over the engine's Unix
+//!   socket ([`connect_unix`]), the probe over TCP ([`connect_tcp`]), and the test kit parses a
+//!   response it read asynchronously with [`Response::read`] over a byte slice.
+//!
+//! Bounds on a hostile server: a line of the head is at most 16 KiB, the head has at most 200
+//! headers, [`Response::read_body`] stops at the caller's limit, and every connection has a
+//! connect, read and write timeout.
+//!
+//! **Architecture Invariant:** depends on no crate at all (std only) and on no async runtime:
+//! one blocking connection per request, each with a timeout, so nothing here can hang forever.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! let url = dockerflow_http::HttpUrl::parse("http://127.0.0.1:8000")?;
+//! let x = dockerflow_http::fetch(&url, "GET", "/__lbheartbeat__", &[], Duration::from_secs(5), 1 << 20)?;
+//! println!("{} after {:?}", x.status, x.elapsed);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -318,7 +343,7 @@ fn truncate(s: &str) -> String {
     s.chars().take(80).collect()
 }
 
-/// What a probe of a plain-http URL saw.
+/// One HTTP exchange as a client saw it: what the checker's runtime rules judge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exchange {
     /// The status code.
@@ -385,6 +410,91 @@ impl HttpUrl {
     }
 }
 
+/// Why a server gave no whole answer: the one classification `check url`, deploy verification
+/// and the probe share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FetchErrorKind {
+    /// The host does not resolve.
+    Unresolved,
+    /// Nothing listens at the address (connection refused).
+    Refused,
+    /// No connection or no answer within the timeout.
+    TimedOut,
+    /// Something answered, but not a whole HTTP response (reset, not HTTP, too large, cut
+    /// short): an answer for the rules to judge as broken.
+    Broken,
+}
+
+/// A request that got no whole answer: the kind, where (`host:port`), the time limit, and the
+/// I/O error underneath.
+#[derive(Debug)]
+pub struct FetchError {
+    kind: FetchErrorKind,
+    authority: String,
+    timeout: Duration,
+    source: io::Error,
+}
+
+impl FetchError {
+    fn new(authority: &str, timeout: Duration, kind: FetchErrorKind, source: io::Error) -> Self {
+        FetchError {
+            kind,
+            authority: authority.to_string(),
+            timeout,
+            source,
+        }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> FetchErrorKind {
+        self.kind
+    }
+
+    /// Whether nothing answered at all (unresolved, refused, timed out), as opposed to a
+    /// broken answer.
+    pub fn is_unreachable(&self) -> bool {
+        self.kind != FetchErrorKind::Broken
+    }
+
+    /// The `host:port` asked.
+    pub fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    /// The time limit the request had.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The I/O error underneath, as the operating system or the response reader said it.
+    pub fn io(&self) -> &io::Error {
+        &self.source
+    }
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let a = &self.authority;
+        match self.kind {
+            FetchErrorKind::Unresolved => write!(f, "cannot resolve {a}: {}", self.source),
+            FetchErrorKind::Refused => write!(f, "nothing listens at {a} (connection refused)"),
+            FetchErrorKind::TimedOut => write!(
+                f,
+                "no answer within {} s from {a}",
+                self.timeout.as_secs_f64()
+            ),
+            FetchErrorKind::Broken => write!(f, "{}", self.source),
+        }
+    }
+}
+
+impl std::error::Error for FetchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
 /// Sends one request to a plain-http server and reads the whole answer (body up to
 /// `limit` bytes). Redirects are answers, not followed.
 pub fn fetch(
@@ -394,20 +504,27 @@ pub fn fetch(
     headers: &[(&str, &str)],
     timeout: Duration,
     limit: usize,
-) -> io::Result<Exchange> {
+) -> Result<Exchange, FetchError> {
+    let authority = &url.authority;
+    let fail = |kind, e| FetchError::new(authority, timeout, kind, e);
+    authority
+        .to_socket_addrs()
+        .map_err(|e| fail(FetchErrorKind::Unresolved, e))?;
+    let classify = |e: io::Error| {
+        let kind = match e.kind() {
+            io::ErrorKind::ConnectionRefused => FetchErrorKind::Refused,
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => FetchErrorKind::TimedOut,
+            _ => FetchErrorKind::Broken,
+        };
+        fail(kind, e)
+    };
     let start = std::time::Instant::now();
-    let mut stream = connect_tcp(&url.authority, timeout)?;
+    let mut stream = connect_tcp(authority, timeout).map_err(classify)?;
     let target = format!("{}{path}", url.base);
-    write_request(
-        &mut stream,
-        method,
-        &url.authority,
-        &target,
-        headers,
-        Body::Empty,
-    )?;
-    let mut response = Response::read(stream, method == "HEAD")?;
-    let body = response.read_body(limit)?;
+    write_request(&mut stream, method, authority, &target, headers, Body::Empty)
+        .map_err(classify)?;
+    let mut response = Response::read(stream, method == "HEAD").map_err(classify)?;
+    let body = response.read_body(limit).map_err(classify)?;
     Ok(Exchange {
         status: response.status,
         headers: response.headers,
