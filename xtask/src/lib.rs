@@ -3,7 +3,7 @@
 //! - every dependency between workspace crates is one ARCHITECTURE.md allows (the service side
 //!   and the tooling side never import each other; the checker never imports the library;
 //!   the test-support crate is a dev-dependency only, and depends on no workspace crate but the
-//!   contract's schemas);
+//!   contract's schemas and the HTTP client);
 //! - every crate root and every module file opens with a `//!` comment saying what it is for;
 //! - nothing tracked points outside the repository or at a file that does not exist, and no
 //!   `include_str!` leaves its crate ([`links`]).
@@ -30,14 +30,21 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
             "dockerflow-oci",
             "dockerflow-dockerfile",
             "dockerflow-contract",
+            "dockerflow-http",
         ],
     ),
     ("dockerflow-report", &["dockerflow-check"]),
-    ("dockerflow-engine", &[]),
+    ("dockerflow-http", &[]),
+    ("dockerflow-engine", &["dockerflow-http"]),
     ("dockerflow-registry", &["dockerflow-oci"]),
     (
         "dockerflow-probe",
-        &["dockerflow-check", "dockerflow-engine", "dockerflow-oci"],
+        &[
+            "dockerflow-check",
+            "dockerflow-engine",
+            "dockerflow-http",
+            "dockerflow-oci",
+        ],
     ),
     (
         "dockerflow-build",
@@ -52,6 +59,7 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
             "dockerflow-oci",
             "dockerflow-dockerfile",
             "dockerflow-engine",
+            "dockerflow-http",
             "dockerflow-registry",
             "dockerflow-probe",
         ],
@@ -67,7 +75,10 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
     ),
     ("dockerflow-pre-commit", &["dockerflow-cli"]),
     ("xtask", &[]),
-    ("dockerflow-testkit", &["dockerflow-contract"]),
+    (
+        "dockerflow-testkit",
+        &["dockerflow-contract", "dockerflow-http"],
+    ),
     ("dockerflow-contract", &[]),
 ];
 
@@ -279,6 +290,7 @@ mod tests {
                 "dockerflow-pre-commit",
                 "dockerflow-probe",
                 "dockerflow-engine",
+                "dockerflow-http",
                 "dockerflow-registry",
                 "dockerflow-fuzz",
             ];
@@ -389,9 +401,9 @@ mod tests {
                 }
             ]
         );
-        // The test support depends on no workspace crate but the contract's schemas (data,
-        // which depend on nothing): a suite using it through the crate under test would
-        // build that crate twice.
+        // The test support depends on no workspace crate but the contract's schemas (data)
+        // and the HTTP client, both of which depend on nothing: a suite using it through the
+        // crate under test would build that crate twice.
         let allowed = |name: &str| {
             ALLOWED
                 .iter()
@@ -400,8 +412,9 @@ mod tests {
         };
         assert_eq!(
             allowed("dockerflow-testkit"),
-            Some(&["dockerflow-contract"][..])
+            Some(&["dockerflow-contract", "dockerflow-http"][..])
         );
         assert_eq!(allowed("dockerflow-contract"), Some(&[][..]));
+        assert_eq!(allowed("dockerflow-http"), Some(&[][..]));
     }
 }

@@ -107,8 +107,12 @@ pub(crate) fn check(
     })
     .map_err(|e| fatal(format!("cannot run image {reference}: {e}")))?;
     let facts = ImageFacts::from_model(model);
-    let observed = run_image(&engine, &image, reference, &facts, &run_options)
-        .map_err(|e| fatal(format!("cannot run image {reference}: {}", one_line(&e.to_string()))))?;
+    let observed = run_image(&engine, &image, reference, &facts, &run_options).map_err(|e| {
+        fatal(format!(
+            "cannot run image {reference}: {}",
+            one_line(&e.to_string())
+        ))
+    })?;
     if args.timings {
         for (phase, t) in &observed.phases {
             crate::say::err(&format!(

@@ -24,7 +24,10 @@ pub(crate) fn check(args: &UrlArgs, options: &Options) -> Result<Report, Fatal> 
                 FetchErrorKind::Refused => "; expected the service to be running there",
                 _ => "",
             };
-            fatal(format!("cannot check url {url}: {}{hint}", no_answer(&source)))
+            fatal(format!(
+                "cannot check url {url}: {}{hint}",
+                no_answer(&source)
+            ))
         }
         e => fatal(format!("cannot check url {e}")),
     })?;

@@ -91,7 +91,9 @@ impl fmt::Debug for Body<'_> {
     }
 }
 
-/// Writes one request. `target` is the request target (`/path?query`).
+/// Writes one request. `target` is the request target (`/path?query`). A body's length is
+/// sent as `Content-Length`; a POST or PUT without one says `Content-Length: 0` unless
+/// `headers` has its own. A header with a line break (or a name with a colon) is refused.
 pub fn write_request(
     stream: &mut dyn Write,
     method: &str,
@@ -111,6 +113,11 @@ pub fn write_request(
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     match &body {
+        // A caller that sent its own Content-Length keeps it, alone.
+        Body::Empty
+            if headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-length")) => {}
         Body::Empty if method == "POST" || method == "PUT" => {
             head.push_str("Content-Length: 0\r\n")
         }
@@ -521,8 +528,15 @@ pub fn fetch(
     let start = std::time::Instant::now();
     let mut stream = connect_tcp(authority, timeout).map_err(classify)?;
     let target = format!("{}{path}", url.base);
-    write_request(&mut stream, method, authority, &target, headers, Body::Empty)
-        .map_err(classify)?;
+    write_request(
+        &mut stream,
+        method,
+        authority,
+        &target,
+        headers,
+        Body::Empty,
+    )
+    .map_err(classify)?;
     let mut response = Response::read(stream, method == "HEAD").map_err(classify)?;
     let body = response.read_body(limit).map_err(classify)?;
     Ok(Exchange {
@@ -606,6 +620,57 @@ mod tests {
     }
 
     #[test]
+    fn unreachable_servers_are_told_apart_from_broken_answers() {
+        let t = Duration::from_secs(2);
+        let bad = HttpUrl {
+            authority: "no port here".to_string(),
+            base: String::new(),
+        };
+        let e = fetch(&bad, "GET", "/", &[], t, 10).unwrap_err();
+        assert_eq!(e.kind(), FetchErrorKind::Unresolved);
+        assert!(
+            e.to_string().starts_with("cannot resolve no port here: "),
+            "{e}"
+        );
+
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let url = HttpUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+        let e = fetch(&url, "GET", "/", &[], t, 10).unwrap_err();
+        assert_eq!(e.kind(), FetchErrorKind::Refused);
+        assert!(e.is_unreachable());
+        assert_eq!(
+            e.to_string(),
+            format!("nothing listens at 127.0.0.1:{port} (connection refused)")
+        );
+
+        // Accepts (the kernel's backlog), never answers.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = HttpUrl::parse(&format!("http://{}", silent.local_addr().unwrap())).unwrap();
+        let e = fetch(&url, "GET", "/", &[], Duration::from_millis(300), 10).unwrap_err();
+        assert_eq!(e.kind(), FetchErrorKind::TimedOut);
+        assert!(
+            e.to_string()
+                .starts_with("no answer within 0.3 s from 127.0.0.1:"),
+            "{e}"
+        );
+
+        // Answers, but not HTTP: broken, not unreachable; the reader's words are kept.
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = HttpUrl::parse(&format!("http://{}", server.local_addr().unwrap())).unwrap();
+        let answering = std::thread::spawn(move || {
+            let (mut c, _) = server.accept().unwrap();
+            let _ = c.write_all(b"SSH-2.0-OpenSSH\r\n");
+        });
+        let e = fetch(&url, "GET", "/", &[], t, 10).unwrap_err();
+        answering.join().unwrap();
+        assert_eq!(e.kind(), FetchErrorKind::Broken);
+        assert!(!e.is_unreachable());
+        assert!(e.to_string().contains("HTTP/1.x status line"), "{e}");
+    }
+
+    #[test]
     fn request_is_written_with_length() {
         let mut out = Vec::new();
         write_request(
@@ -620,6 +685,25 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "POST /x?y=1 HTTP/1.1\r\nHost: docker\r\nConnection: close\r\nA: b\r\nContent-Length: 2\r\n\r\nhi"
+        );
+        let mut out = Vec::new();
+        write_request(&mut out, "POST", "h", "/", &[], Body::Empty).unwrap();
+        assert!(String::from_utf8_lossy(&out).contains("Content-Length: 0\r\n"));
+        let mut out = Vec::new();
+        write_request(
+            &mut out,
+            "POST",
+            "h",
+            "/",
+            &[("content-length", "0")],
+            Body::Empty,
+        )
+        .unwrap();
+        let text = String::from_utf8_lossy(&out);
+        assert_eq!(
+            text.to_ascii_lowercase().matches("content-length").count(),
+            1,
+            "{text}"
         );
         let mut out = Vec::new();
         assert!(write_request(

@@ -90,8 +90,7 @@ fn free_port() -> Result<u16, Error> {
     port_other_than_8000(|| {
         let l = TcpListener::bind("127.0.0.1:0")
             .map_err(|e| Error::NoFreePort(format!("cannot find a free loopback port: {e}")))?;
-        Ok(l
-            .local_addr()
+        Ok(l.local_addr()
             .map_err(|e| Error::NoFreePort(e.to_string()))?
             .port())
     })
@@ -246,11 +245,7 @@ fn get(url: &HttpUrl, method: &str, path: &str, timeout: Duration) -> Answer {
 }
 
 /// A request's outcome as the model holds it.
-pub(crate) fn answer(
-    method: &str,
-    path: &str,
-    fetched: Result<Exchange, FetchError>,
-) -> Answer {
+pub(crate) fn answer(method: &str, path: &str, fetched: Result<Exchange, FetchError>) -> Answer {
     fetched.map_err(|e| format!("{method} {path}: {}", e.io()))
 }
 
@@ -483,11 +478,13 @@ fn run_image_inner(
     if options.read_only {
         m.read_only = Some(
             match start(engine, image, &options.env, true, options.ready_timeout)? {
-                Start::Listening(s) => match get(&loopback(s.port), "GET", "/__lbheartbeat__", timeout) {
-                    Ok(x) if x.status == 200 => Ok(()),
-                    Ok(x) => Err(format!("/__lbheartbeat__ answered {}", x.status)),
-                    Err(e) => Err(e),
-                },
+                Start::Listening(s) => {
+                    match get(&loopback(s.port), "GET", "/__lbheartbeat__", timeout) {
+                        Ok(x) if x.status == 200 => Ok(()),
+                        Ok(x) => Err(format!("/__lbheartbeat__ answered {}", x.status)),
+                        Err(e) => Err(e),
+                    }
+                }
                 Start::NeverListened(why) => Err(why),
             },
         );
@@ -551,7 +548,9 @@ mod tests {
         let mut ports = [8000, 8000, 8001].into_iter();
         let port = port_other_than_8000(|| Ok(ports.next().unwrap_or(9)));
         assert_eq!(port.ok(), Some(8001));
-        let e = port_other_than_8000(|| Ok(8000)).err().map(|e| e.to_string());
+        let e = port_other_than_8000(|| Ok(8000))
+            .err()
+            .map(|e| e.to_string());
         assert_eq!(
             e.as_deref(),
             Some("cannot find a free loopback port other than 8000")
