@@ -10,8 +10,8 @@
 //!   time) or answered badly.
 //! - [`write_request`] and [`Response::read`] are the two halves underneath, over any byte
 //!   stream: the Docker engine client (`dockerflow-engine`) speaks them over the engine's Unix
-//!   socket ([`connect_unix`]), the probe over TCP ([`connect_tcp`]), and the test kit parses a
-//!   response it read asynchronously with [`Response::read`] over a byte slice.
+//!   socket ([`connect_unix`]), the probe over TCP ([`connect_tcp`]), and the test kit writes
+//!   into a buffer and parses the bytes it read asynchronously (a byte slice is a stream).
 //!
 //! Bounds on a hostile server: a line of the head is at most 16 KiB, the head has at most 200
 //! headers, [`Response::read_body`] stops at the caller's limit, and every connection has a
@@ -600,6 +600,29 @@ mod tests {
         .is_ok());
         let mut r = Response::read(&b"HTTP/1.1 200 OK\r\n\r\n0123456789"[..], false).unwrap();
         assert!(r.read_body(4).is_err());
+    }
+
+    #[test]
+    fn a_hostile_head_is_cut_off_at_its_bounds() {
+        let long = format!("HTTP/1.1 200 OK\r\nX: {}\r\n\r\n", "a".repeat(MAX_LINE));
+        let e = parse(long.as_bytes(), false).unwrap_err();
+        assert!(
+            e.to_string().contains("a line longer than 16384 bytes"),
+            "{e}"
+        );
+        let fits = format!("HTTP/1.1 200 OK\r\nX: {}\r\n\r\n", "a".repeat(MAX_LINE - 8));
+        assert!(parse(fits.as_bytes(), false).is_ok());
+
+        let many = |n: usize| {
+            let mut head = "HTTP/1.1 200 OK\r\n".to_string();
+            for i in 0..n {
+                head.push_str(&format!("X-{i}: v\r\n"));
+            }
+            head + "Content-Length: 0\r\n\r\n"
+        };
+        let e = parse(many(MAX_HEADERS).as_bytes(), false).unwrap_err();
+        assert!(e.to_string().contains("more than 200 headers"), "{e}");
+        assert!(parse(many(MAX_HEADERS - 1).as_bytes(), false).is_ok());
     }
 
     #[test]
