@@ -382,24 +382,76 @@ pub struct HttpUrl {
     pub base: String,
 }
 
+/// What is wrong with a URL given to [`HttpUrl::parse`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UrlErrorKind {
+    /// `https://`: this client speaks plain HTTP only.
+    Https,
+    /// Not an `http://` URL at all.
+    NotHttp,
+    /// No host, or credentials (`user@`), in the authority.
+    BadAuthority,
+}
+
+/// A URL [`HttpUrl::parse`] refused: the URL and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlError {
+    kind: UrlErrorKind,
+    url: String,
+}
+
+impl UrlError {
+    /// What is wrong.
+    pub fn kind(&self) -> UrlErrorKind {
+        self.kind
+    }
+
+    /// The URL as given.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl fmt::Display for UrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = &self.url;
+        match self.kind {
+            UrlErrorKind::Https => write!(
+                f,
+                "{url}: https is not supported; expected a plain http:// URL (probe the service behind TLS)"
+            ),
+            UrlErrorKind::NotHttp => write!(f, "{url}: expected an http://HOST[:PORT] URL"),
+            UrlErrorKind::BadAuthority => write!(
+                f,
+                "{url}: expected an http://HOST[:PORT] URL with a host and no credentials"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for UrlError {}
+
 impl HttpUrl {
     /// Parses `http://HOST[:PORT][/PATH]`.
-    pub fn parse(url: &str) -> Result<HttpUrl, String> {
+    pub fn parse(url: &str) -> Result<HttpUrl, UrlError> {
+        let fail = |kind| UrlError {
+            kind,
+            url: url.to_string(),
+        };
         let rest = url.strip_prefix("http://").ok_or_else(|| {
-            if url.starts_with("https://") {
-                format!("{url}: https is not supported; expected a plain http:// URL (probe the service behind TLS)")
+            fail(if url.starts_with("https://") {
+                UrlErrorKind::Https
             } else {
-                format!("{url}: expected an http://HOST[:PORT] URL")
-            }
+                UrlErrorKind::NotHttp
+            })
         })?;
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, ""),
         };
         if authority.is_empty() || authority.contains('@') {
-            return Err(format!(
-                "{url}: expected an http://HOST[:PORT] URL with a host and no credentials"
-            ));
+            return Err(fail(UrlErrorKind::BadAuthority));
         }
         let has_port = match authority.rfind(']') {
             Some(i) => authority[i..].contains(':'),
@@ -638,8 +690,15 @@ mod tests {
         );
         assert!(HttpUrl::parse("https://x")
             .unwrap_err()
+            .to_string()
             .contains("https is not supported"));
         assert!(HttpUrl::parse("ftp://x").is_err());
+        let e = HttpUrl::parse("http://user:pw@host/").unwrap_err();
+        assert_eq!(e.kind(), UrlErrorKind::BadAuthority);
+        assert_eq!(
+            e.to_string(),
+            "http://user:pw@host/: expected an http://HOST[:PORT] URL with a host and no credentials"
+        );
     }
 
     #[test]

@@ -28,7 +28,8 @@ pub use run::{rewrite_host_port, run_image, ImageFacts, RunOptions};
 pub use url::{probe_url, UrlOptions};
 
 pub use dockerflow_check::RuntimeModel;
-use dockerflow_http::FetchError;
+// The HTTP client's errors, which `Error` carries.
+pub use dockerflow_http::{FetchError, FetchErrorKind, UrlError};
 
 /// The label on every container the checker starts (`docker ps -a --filter label=...`).
 pub const LABEL: &str = "io.github.dockerflow-rs.check";
@@ -48,8 +49,8 @@ pub enum Error {
         /// Why not, and what was expected.
         why: String,
     },
-    /// The URL is not a plain `http://HOST[:PORT][/PATH]` URL (what is wrong with it).
-    BadUrl(String),
+    /// The URL is not a plain `http://HOST[:PORT][/PATH]` URL.
+    BadUrl(UrlError),
     /// Nothing answered at the URL: the host does not resolve, nothing listens at its port,
     /// or the first request got no answer in time.
     Unreachable {
@@ -70,7 +71,7 @@ impl std::fmt::Display for Error {
             Error::Engine(e) => write!(f, "{e}"),
             Error::NoFreePort(why) => f.write_str(why),
             Error::DependencyEnv { var, why } => write!(f, "--dependency-env {var}: {why}"),
-            Error::BadUrl(why) => f.write_str(why),
+            Error::BadUrl(e) => write!(f, "{e}"),
             Error::Unreachable { url, source } => write!(f, "{url}: {source}"),
             Error::Interrupted => f.write_str("interrupted"),
             Error::Signals(e) => write!(f, "cannot install the Ctrl-C handler: {e}"),
@@ -82,6 +83,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Engine(e) => Some(e),
+            Error::BadUrl(e) => Some(e),
             Error::Unreachable { source, .. } => Some(source),
             Error::Signals(e) => Some(e),
             _ => None,
