@@ -71,6 +71,7 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
             "dockerflow-oci",
             "dockerflow-check",
             "dockerflow-build",
+            "dockerflow-http",
         ],
     ),
     ("dockerflow-pre-commit", &["dockerflow-cli"]),
