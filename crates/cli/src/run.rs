@@ -84,7 +84,16 @@ pub(crate) fn check(
     };
     let engine = dockerflow_image::connect().map_err(failed)?;
     let name = image.load_into(&engine).map_err(failed)?;
-    install_interrupt_cleanup(&engine);
+    install_interrupt_cleanup(&engine, || {
+        // The probe removed the containers it started; the command ends as a shell expects
+        // after Ctrl-C.
+        eprintln!("dockerflow: interrupted; removed the containers it started");
+        std::process::exit(130);
+    })
+    .map_err(|source| Fatal::Probe {
+        context: format!("cannot run image {reference}: "),
+        source,
+    })?;
     let facts = ImageFacts::from_model(model);
     let observed =
         run_image(&engine, &name, reference, &facts, &run_options).map_err(|source| {
