@@ -27,6 +27,7 @@ mod publish;
 mod run;
 mod say;
 mod url;
+mod values;
 mod version;
 
 use std::ffi::OsString;
