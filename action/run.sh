@@ -3,7 +3,9 @@
 # INPUT_* variables, outputs go to $GITHUB_OUTPUT, the job summary to $GITHUB_STEP_SUMMARY.
 #   INPUT_COMMAND     check dockerfile | check image | ci
 #   INPUT_TARGET      the Dockerfile or the image reference (check commands)
-#   INPUT_FORMAT      text | json | junit | sarif: the report printed to the log
+#   INPUT_FORMAT      text | json | junit | sarif | gnu: the report printed to the log (gnu
+#                     also registers docs/ci/dockerflow-problem-matcher.json: annotations)
+#   INPUT_REPORTS     empty, or space-separated FORMAT=FILE pairs passed as --report FORMAT=FILE
 #   INPUT_FAIL_ON     empty, or passed as --fail-on (fail | warn)
 #   INPUT_ARGS        more arguments, split on spaces
 #   INPUT_SARIF_FILE  where the SARIF report goes (check commands)
@@ -22,7 +24,17 @@ fail() {
     echo "exit-code=2" >>"$output"
     exit 2
 }
-case "$format" in text | json | junit | sarif) ;; *) fail "format: expected text, json, junit or sarif, got '$format'" ;; esac
+case "$format" in text | json | junit | sarif | gnu) ;; *) fail "format: expected text, json, junit, sarif or gnu, got '$format'" ;; esac
+read -r -a pairs <<<"${INPUT_REPORTS:-}"
+reports=()
+for pair in "${pairs[@]}"; do
+    case "$pair" in
+    text=?* | json=?* | junit=?* | sarif=?* | gnu=?* | html=?* | badge=?*) ;;
+    *) fail "reports: expected FORMAT=FILE pairs (FORMAT: text, json, junit, sarif, gnu, html or badge), got '$pair'" ;;
+    esac
+    mkdir -p "$(dirname "${pair#*=}")"
+    reports+=(--report "$pair")
+done
 case "${INPUT_FAIL_ON:-}" in "" | fail | warn) ;; *) fail "fail-on: expected fail or warn (or empty), got '$INPUT_FAIL_ON'" ;; esac
 read -r -a extra <<<"${INPUT_ARGS:-}"
 fail_on=()
@@ -36,9 +48,12 @@ case "$command" in
     [ -n "$target" ] || fail "target: the Dockerfile or image to check is empty"
     label=$target
     mkdir -p "$(dirname "$sarif")"
+    if [ "$format" = gnu ] && [ -n "${GITHUB_ACTION_PATH:-}" ]; then
+        echo "::add-matcher::$GITHUB_ACTION_PATH/docs/ci/dockerflow-problem-matcher.json"
+    fi
     read -r -a words <<<"$command"
     "$dockerflow" "${words[@]}" "$target" --format "$format" --report "sarif=$sarif" \
-        --report "text=$report" "${fail_on[@]}" "${extra[@]}"
+        --report "text=$report" "${reports[@]}" "${fail_on[@]}" "${extra[@]}"
     status=$?
     echo "sarif-file=$sarif" >>"$output"
     ;;

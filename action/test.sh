@@ -57,7 +57,28 @@ echo "ok: its SARIF (in a folder that did not exist) has DF203 as an error"
 grep -q '^### dockerflow check dockerfile `bad.Dockerfile`: failed$' <<<"$(field summary <<<"$bad")"
 echo "ok: job summary (failed)"
 
-for wrong in "format=yaml" "fail-on=sometimes" "command=check everything" "target="; do
+out=$(run target=bad.Dockerfile "reports=html=out/report.html badge=dockerflow.svg" 2>/dev/null)
+expect "with reports, the step's status is still the check's" 1 "$(field status <<<"$out")"
+grep -q '<!DOCTYPE html>' "$work/repo/out/report.html"
+grep -q 'DF203' "$work/repo/out/report.html"
+echo "ok: reports html=FILE writes the HTML report, in a folder that did not exist"
+grep -q '^<svg' "$work/repo/dockerflow.svg"
+grep -q 'failed' "$work/repo/dockerflow.svg"
+echo "ok: reports badge=FILE writes the SVG badge"
+log=$(run target=bad.Dockerfile format=gnu 2>&1 >/dev/null)
+matcher=$(sed -n 's/^::add-matcher::\(.*\)$/\1/p' <<<"$log")
+test -f "$matcher"
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))["problemMatcher"]' "$matcher"
+echo "ok: format gnu registers the problem matcher ($matcher)"
+python3 - "$matcher" "$log" <<'PY'
+import json, re, sys
+pattern = json.load(open(sys.argv[1]))["problemMatcher"][0]["pattern"][0]
+hits = [m for m in (re.match(pattern["regexp"], l) for l in sys.argv[2].splitlines()) if m]
+assert any(m.group(pattern["code"]) == "DF203" for m in hits), sys.argv[2]
+PY
+echo "ok: the matcher's regexp finds DF203 in the gnu lines the step printed"
+
+for wrong in "format=yaml" "format=html" "reports=pdf=out.pdf" "reports=html" "fail-on=sometimes" "command=check everything" "target="; do
     out=$(run "$wrong")
     expect "input $wrong is refused" 2 "$(field status <<<"$out")"
 done

@@ -181,3 +181,10 @@ line = json.dumps({"Timestamp": 1700000000000000000, "Type": "request.summary", 
                               "errno": 0, "lang": "en", "t": 3, "rid": "a" * 32}})
 put("mozlog", "good.log", line + "\n" + line + "\n")
 put("mozlog", "mixed.log", line + "\nServer started\n{\"Severity\":\"info\"}\n" + line.replace("\"h\"", "\"h\\u00e9\"") + "\n")
+
+# http_response: what a server sends back to the probe
+put("http_response", "lbheartbeat", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nCache-Control: no-cache\r\n\r\n")
+put("http_response", "version", b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + str(len(VERSION)).encode() + b"\r\nX-Request-ID: dockerflow-fuzz\r\n\r\n" + VERSION)
+put("http_response", "heartbeat-chunked", b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1a\r\n{\"status\":\"error\",\"checks\"\r\n13\r\n:{},\"details\":{}}  \r\n0\r\nX-Trailer: t\r\n\r\n")
+put("http_response", "until-close", b"HTTP/1.0 200 OK\r\nContent-Type: text/css\r\n\r\nbody { color: red }\n")
+put("http_response", "not-http", b"SSH-2.0-OpenSSH_9.6\r\n")

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(dockerfile image_ref passwd layer archive manifest_json version_json mozlog kubernetes)
+[ ${#targets[@]} -gt 0 ] || targets=(dockerfile image_ref passwd layer archive manifest_json version_json mozlog kubernetes http_response)
 work=${FUZZ_WORK:-/tmp/dockerflow-fuzz}
 fuzz=(cargo +nightly fuzz run --fuzz-dir fuzz/libfuzzer -s none --debug-assertions)
 limits=(-rss_limit_mb=2048 -timeout=10 -max_len=262144)

@@ -35,6 +35,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("version_json", version_json),
     ("mozlog", mozlog),
     ("kubernetes", kubernetes),
+    ("http_response", http_response),
 ];
 
 /// Limits small enough that one input costs milliseconds, as a fuzzer needs; the caps' own
@@ -228,6 +229,47 @@ pub fn mozlog(data: &[u8]) {
     }
     let mut observed = RuntimeModel::new(Mode::Logs, "fuzz");
     observed.logs = Some(whole);
+    let _ = check_runtime(&observed, &Options::default());
+}
+
+/// The most a harness reads of a response body: small, as a fuzzer needs (the probe's real
+/// limit is 1 MiB; the bound itself is what `dockerflow-http`'s tests check).
+const BODY_LIMIT: usize = 1 << 16;
+
+/// What a server sent back, as the probe reads it: `dockerflow_http::Response::read` as the
+/// answer to a GET and to a HEAD, the body read up to a limit (which must hold, and a HEAD
+/// answer has none), then every endpoint of a `check url` model given those answers and judged
+/// by `check_runtime` in `Mode::Url`.
+pub fn http_response(data: &[u8]) {
+    let read = |head: bool| -> Result<dockerflow_check::Exchange, String> {
+        let mut r = dockerflow_http::Response::read(data, head).map_err(|e| e.to_string())?;
+        let body = r.read_body(BODY_LIMIT).map_err(|e| e.to_string())?;
+        assert!(body.len() <= BODY_LIMIT, "a body over the limit");
+        assert!(!head || body.is_empty(), "a HEAD answer with a body");
+        Ok(dockerflow_check::Exchange {
+            status: r.status,
+            headers: r.headers,
+            body,
+            elapsed: std::time::Duration::from_millis(3),
+        })
+    };
+    let (get, head) = (read(false), read(true));
+    let endpoint = |path: &str| dockerflow_check::Endpoint {
+        path: path.to_string(),
+        get: get.clone(),
+        head: head.clone(),
+    };
+    let mut observed = RuntimeModel::new(Mode::Url, "http://127.0.0.1:8000");
+    observed.lbheartbeat = Some(endpoint("/__lbheartbeat__"));
+    observed.version = Some(endpoint("/__version__"));
+    observed.heartbeat = Some(endpoint("/__heartbeat__"));
+    observed.static_file = Some(("/static/app.css".to_string(), get.clone()));
+    observed.request_id = Some(dockerflow_check::RequestIdProbe {
+        path: "/__version__".to_string(),
+        sent: "dockerflow-fuzz".to_string(),
+        sent_at: None,
+        answer: get,
+    });
     let _ = check_runtime(&observed, &Options::default());
 }
 

@@ -72,3 +72,26 @@ fn the_kubernetes_seeds_read_as_workloads() {
         "one in the Deployment, the CronJob's and the Pod's"
     );
 }
+
+/// The HTTP seeds but the one that is not HTTP read as whole responses, bodies included: the
+/// target judges answers, not only the reader's errors.
+#[test]
+fn the_http_seeds_read_as_responses() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/http_response");
+    for (name, status, body) in [
+        ("lbheartbeat", 200, 0),
+        ("version", 200, 175),
+        ("heartbeat-chunked", 500, 45),
+        ("until-close", 200, 20),
+    ] {
+        let data = std::fs::read(dir.join(name)).expect("a seed");
+        let mut r = dockerflow_http::Response::read(&data[..], false)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let read = r
+            .read_body(1 << 16)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!((r.status, read.len()), (status, body), "{name}");
+    }
+    let not_http = std::fs::read(dir.join("not-http")).expect("a seed");
+    assert!(dockerflow_http::Response::read(&not_http[..], false).is_err());
+}

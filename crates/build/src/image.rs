@@ -735,15 +735,11 @@ pub fn build(spec: BuildSpec) -> Result<BuiltImage, BuildError> {
 }
 
 fn descriptor(media_type: &str, bytes: &[u8]) -> Descriptor {
-    Descriptor {
-        media_type: media_type.to_string(),
-        digest: Digest::of(Algorithm::Sha256, bytes),
-        size: bytes.len() as u64,
-        urls: None,
-        annotations: BTreeMap::new(),
-        platform: None,
-        artifact_type: None,
-    }
+    Descriptor::new(
+        media_type,
+        Digest::of(Algorithm::Sha256, bytes),
+        bytes.len() as u64,
+    )
 }
 
 /// The container config of a built image (a shortcut for tests and reports).

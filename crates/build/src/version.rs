@@ -24,6 +24,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use dockerflow_contract::secrets::url_userinfos;
 use serde_json::Value;
 
 pub use crate::error::VersionError;
@@ -240,18 +241,7 @@ pub fn normalize_source(url: &str) -> String {
     } else {
         url.to_string()
     };
-    let without_credentials = match https.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            if path.is_empty() {
-                format!("{scheme}://{host}")
-            } else {
-                format!("{scheme}://{host}/{path}")
-            }
-        }
-        None => https,
-    };
+    let without_credentials = normalize_url(&https);
     without_credentials
         .trim_end_matches('/')
         .trim_end_matches(".git")
@@ -348,20 +338,16 @@ pub fn generate(env: Env<'_>, options: &VersionOptions) -> Result<Generated, Ver
     })
 }
 
-/// Removes credentials from a URL (CI job URLs have none, but a user-given one might).
+/// Removes credentials from a URL (CI job URLs have none, but a user-given one might): the
+/// user-info (`user:password@`) the contract's `url_userinfos` finds in it (the one reading of a
+/// URL's credentials, shared with the checker, `ci`'s masking and the library's redaction).
 fn normalize_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest
-                .split_once('/')
-                .map_or((rest, None), |(a, p)| (a, Some(p)));
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            match path {
-                Some(p) => format!("{scheme}://{host}/{p}"),
-                None => format!("{scheme}://{host}"),
-            }
+    match url_userinfos(url).next() {
+        // The user-info of the URL the text starts with, not of one in its query.
+        Some(u) if url.find("://").map(|i| i + 3) == Some(u.userinfo.start) => {
+            format!("{}{}", &url[..u.userinfo.start], &url[u.userinfo.end + 1..])
         }
-        None => url.to_string(),
+        _ => url.to_string(),
     }
 }
 

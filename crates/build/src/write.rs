@@ -26,6 +26,7 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use dockerflow_oci::manifest::{media_type, ANNOTATION_REF_NAME};
+use dockerflow_oci::reference::with_default_tag;
 use dockerflow_oci::{
     Algorithm, ArchiveImage, Descriptor, Digest, ImageIndex, ImageManifest, ImageRef, ImageSource,
 };
@@ -83,11 +84,7 @@ impl Destination {
                 None => Ok(Destination::DockerArchive { path, name: None }),
                 Some(ArchiveImage::Name(n)) => Ok(Destination::DockerArchive {
                     path,
-                    name: Some(if n.rsplit('/').next().is_some_and(|last| last.contains(':')) {
-                        n
-                    } else {
-                        format!("{n}:latest")
-                    }),
+                    name: Some(with_default_tag(&n)),
                 }),
                 Some(ArchiveImage::Index(_)) => Err(Error::new(ErrorKind::InvalidInput, format!(
                     "output {text:?}: @N selects an image to read; to write, give NAME:TAG"
@@ -167,19 +164,15 @@ fn blobs<'a>(image: &'a dyn ImageSource, manifest: &'a [u8]) -> Vec<(Descriptor,
 }
 
 fn manifest_descriptor(image: &dyn ImageSource, bytes: &[u8]) -> Descriptor {
-    Descriptor {
-        media_type: image
+    Descriptor::new(
+        image
             .manifest()
             .media_type
             .clone()
             .unwrap_or_else(|| media_type::OCI_MANIFEST.to_string()),
-        digest: Digest::of(Algorithm::Sha256, bytes),
-        size: bytes.len() as u64,
-        urls: None,
-        annotations: Default::default(),
-        platform: None,
-        artifact_type: None,
-    }
+        Digest::of(Algorithm::Sha256, bytes),
+        bytes.len() as u64,
+    )
 }
 
 fn open_blob<'a>(

@@ -2,7 +2,8 @@
 
 use std::fmt::Write;
 
-use crate::catalogue::{Profile, Rule, RULES};
+use crate::catalogue::RULES;
+use crate::rule::{Profile, Rule};
 
 /// Renders `docs/RULES.md`: a table of every rule, then one section per rule (anchored by
 /// its lower-case id, which SARIF's `helpUri` links to).
@@ -72,7 +73,7 @@ fn link_sections(text: &str) -> String {
     out.push_str(parts.next().unwrap_or_default());
     for part in parts {
         let cited = format!("§{part}");
-        let section = crate::catalogue::contract_sections(&cited)
+        let section = crate::rule::contract_sections(&cited)
             .first()
             .map_or(0, |s| s.len());
         let section = &part[..section];

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::catalogue::{Level, Profile, Rule};
+use crate::rule::{Level, Profile, Rule};
 
 /// The outcome of one rule on one input (CONTRACT.md section 4).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use crate::catalogue::{rule, Rule};
+use crate::catalogue::rule;
+use crate::rule::Rule;
 
 /// One ignored rule and the reason given for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +71,32 @@ impl Ignores {
             self.add(id, reason, &format!("{file}:{}", n + 1))?;
         }
         Ok(())
+    }
+
+    /// Adds an inline ignore, `DF802[,DF810]` and its reason, given at `origin` (`FILE:LINE`):
+    /// a Dockerfile pragma or a Kubernetes annotation.
+    pub fn add_inline(&mut self, ids: &str, reason: &str, origin: &str) -> Result<(), IgnoreError> {
+        let mut any = false;
+        for id in ids.split(',').map(str::trim).filter(|id| !id.is_empty()) {
+            self.add(id, reason, origin)?;
+            any = true;
+        }
+        if any {
+            Ok(())
+        } else {
+            Err(IgnoreError {
+                origin: origin.to_string(),
+                message: "no rule id; expected `DF802[,DF810] why it does not apply here`".into(),
+            })
+        }
+    }
+
+    /// Adds every ignore of `other`; for a rule in both, `other`'s reason wins.
+    pub fn extend(&mut self, other: &Ignores) {
+        for i in &other.items {
+            self.items.retain(|mine| mine.rule.id != i.rule.id);
+            self.items.push(i.clone());
+        }
     }
 
     fn add(&mut self, id: &str, reason: &str, origin: &str) -> Result<(), IgnoreError> {

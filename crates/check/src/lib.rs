@@ -56,7 +56,8 @@
 //! - **Profiles relax, rule by rule.** `mozcloud` turns some MUST failures into warnings; each
 //!   rule says which in [`Rule::mozcloud`], and `docs/RULES.md` prints it.
 //!
-//! Where things are: `catalogue` ([`RULES`]),
+//! Where things are: `catalogue` ([`RULES`]), `rule` (what a [`Rule`] is: level, profiles,
+//! status, judges),
 //! `rules/{files,user,process,metadata,secrets,endpoints,service}` (the judges, by area),
 //! `model` (what static rules judge), `runtime` (what runtime rules judge), `logs` (log
 //! lines read once as they stream, into what the log rules need), [`kubernetes`]
@@ -75,14 +76,12 @@ mod ignore;
 pub mod kubernetes;
 mod logs;
 mod model;
+mod rule;
 mod rules;
 mod runtime;
 mod schema;
 
-pub use catalogue::{
-    rule, DockerfileRule, ImageRule, KubernetesRule, Level, Profile, Rule, RuntimeRule, Status,
-    DOCS_URL, RULES,
-};
+pub use catalogue::{rule, RULES};
 pub use context::{BuildContext, ContextError, ContextSecret, Dockerignore, PatternError};
 pub use docs::rules_markdown;
 pub use finding::{
@@ -91,6 +90,9 @@ pub use finding::{
 pub use ignore::{Ignore, IgnoreError, Ignores};
 pub use logs::{BadLine, LineTooLong, LogReader, Logs, ReadError, DEFAULT_MAX_LINE, KEPT};
 pub use model::{ContextState, DockerfileError, DockerfileModel, ImageModel, VERSION_JSON};
+pub use rule::{
+    DockerfileRule, ImageRule, KubernetesRule, Level, Profile, Rule, RuntimeRule, Status, DOCS_URL,
+};
 pub use rules::service::mozlog_problems;
 pub use runtime::{
     Answer, DependencyDown, Endpoint, Exchange, Mode, RequestIdProbe, RuntimeModel, Sigterm,
@@ -169,7 +171,9 @@ pub fn check_kubernetes(model: &kubernetes::KubernetesModel, options: &Options) 
         .containers
         .iter()
         .map(|c| {
-            run(InputKind::Kubernetes, &c.subject(), options, |r| {
+            let mut options = options.clone();
+            options.ignores.extend(&c.ignores);
+            run(InputKind::Kubernetes, &c.subject(), &options, |r| {
                 (r.kubernetes)(c, options.profile)
             })
         })

@@ -23,28 +23,9 @@ pub enum Mode {
     Logs,
 }
 
-/// One HTTP exchange as the prober saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Exchange {
-    /// The status code.
-    pub status: u16,
-    /// The headers, as sent.
-    pub headers: Vec<(String, String)>,
-    /// The body bytes (empty for HEAD).
-    pub body: Vec<u8>,
-    /// From connecting to the end of the body.
-    pub elapsed: Duration,
-}
-
-impl Exchange {
-    /// The first header with this name (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
+/// One HTTP exchange as the prober saw it (the HTTP client's own type, so the prober hands it
+/// over as it is).
+pub use dockerflow_http::Exchange;
 
 /// An exchange, or why none happened (refused, timed out, not HTTP): a broken answer, not a
 /// skipped one.

@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use dockerflow_build::image::{parse_cmd, source_date_epoch};
 use dockerflow_build::version::{generate, process_env, VersionOptions};
 use dockerflow_build::{build, write_image, Base, BuildSpec, Destination};
+use dockerflow_image::Target;
 use dockerflow_oci::{open, ImageRef, ImageSource, OpenOptions};
 
 use crate::cli::{BuildArgs, NetworkArgs, PublishArgs};
-use crate::Fatal;
+use crate::fatal::{refused, Fatal};
 
 /// Where the image goes: a local layout or archive, the engine, or a registry.
 #[derive(Debug)]
@@ -23,59 +24,44 @@ enum Output {
 }
 
 impl Output {
-    fn parse(text: &str) -> Result<Output, String> {
-        match dockerflow_oci::ImageRef::parse(text) {
-            Ok(dockerflow_oci::ImageRef::DockerDaemon { reference }) => {
-                let last = reference.rsplit('/').next().unwrap_or_default();
-                Ok(Output::Engine(if last.contains(':') {
-                    reference
-                } else {
-                    format!("{reference}:latest")
-                }))
-            }
-            Ok(dockerflow_oci::ImageRef::Registry(_)) => Ok(Output::Registry(text.to_string())),
-            _ => Destination::parse(text)
-                .map(Output::Local)
-                .map_err(|e| e.to_string()),
+    fn parse(text: &str) -> Result<Output, Fatal> {
+        match Target::parse(text) {
+            Ok(Target::Engine(name)) => Ok(Output::Engine(name)),
+            Ok(Target::Registry(_)) => Ok(Output::Registry(text.to_string())),
+            // The local writer judges the rest, and words what it refuses.
+            _ => Ok(Output::Local(Destination::parse(text)?)),
         }
     }
 }
 
 /// Runs `dockerflow build`.
 pub(crate) fn run(a: &BuildArgs) -> Result<ExitCode, Fatal> {
-    execute(a).map_err(Fatal)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn execute(a: &BuildArgs) -> Result<(), String> {
     if a.outputs.is_empty() {
-        return Err("no --output given; expected e.g. --output oci:image or --output docker-archive:image.tar:app:latest".into());
+        return Err(refused("no --output given; expected e.g. --output oci:image or --output docker-archive:image.tar:app:latest"));
     }
     let outputs = a
         .outputs
         .iter()
         .map(|o| Output::parse(o))
         .collect::<Result<Vec<_>, _>>()?;
-    let cmd = a.cmd.as_deref().ok_or(
+    let cmd = a.cmd.as_deref().ok_or(refused(
         "no --cmd given: the contract needs a non-empty CMD (e.g. --cmd serve or --cmd '[\"serve\"]')",
-    )?;
-    let cmd = parse_cmd(cmd).map_err(|e| e.to_string())?;
-    let epoch = source_date_epoch(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())
-        .map_err(|e| e.to_string())?;
+    ))?;
+    let cmd = parse_cmd(cmd)?;
+    let epoch = source_date_epoch(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())?;
     let binary = match (&a.bin, &a.binary) {
-        (Some(_), Some(_)) => return Err("--bin and --binary are exclusive; give one".into()),
+        (Some(_), Some(_)) => return Err(refused("--bin and --binary are exclusive; give one")),
         (None, None) => {
-            return Err(
-                "nothing to package; expected --bin NAME (a cargo target) or --binary PATH".into(),
-            )
+            return Err(refused(
+                "nothing to package; expected --bin NAME (a cargo target) or --binary PATH",
+            ))
         }
         (None, Some(p)) => p.clone(),
         (Some(bin), None) => dockerflow_build::cargo::build_release_bin(
-            &std::env::current_dir().map_err(|e| format!("no current directory: {e}"))?,
+            &std::env::current_dir().map_err(|e| Fatal::io("no current directory", e))?,
             bin,
             a.package.as_deref(),
-        )
-        .map_err(|e| e.to_string())?,
+        )?,
     };
     let name = match &a.name {
         Some(n) => n.clone(),
@@ -88,9 +74,10 @@ fn execute(a: &BuildArgs) -> Result<(), String> {
     };
     let version_json = match &a.version_json {
         Some(p) => std::fs::read(p).map_err(|e| {
-            format!(
-                "cannot read --version-json {}: {e}; expected a version.json file",
-                p.display()
+            Fatal::io_expecting(
+                format!("cannot read --version-json {}", p.display()),
+                e,
+                "expected a version.json file",
             )
         })?,
         None => match std::fs::read("version.json") {
@@ -99,8 +86,7 @@ fn execute(a: &BuildArgs) -> Result<(), String> {
                 bytes
             }
             Err(_) => {
-                let g = generate(&process_env, &VersionOptions::default())
-                    .map_err(|e| e.to_string())?;
+                let g = generate(&process_env, &VersionOptions::default())?;
                 for note in &g.notes {
                     crate::say::err(&format!("dockerflow: note: {note}"));
                 }
@@ -115,11 +101,11 @@ fn execute(a: &BuildArgs) -> Result<(), String> {
     let base = match &a.base {
         None => None,
         Some(text) => {
-            let r = ImageRef::parse(text).map_err(|e| format!("invalid --base {text:?}: {e}"))?;
-            let image = open(&r, &OpenOptions::default()).map_err(|e| {
-                format!(
-                    "cannot read the base {text}: {e}; expected a local image (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE)"
-                )
+            let r = ImageRef::parse(text)
+                .map_err(|e| refused(format!("invalid --base {text:?}: {e}")))?;
+            let image = open(&r, &OpenOptions::default()).map_err(|source| Fatal::Base {
+                text: text.clone(),
+                source,
             })?;
             Some(Base {
                 name: text.clone(),
@@ -138,15 +124,14 @@ fn execute(a: &BuildArgs) -> Result<(), String> {
         base,
         source_date_epoch: epoch,
         host_root: PathBuf::from("/"),
-    })
-    .map_err(|e| e.to_string())?;
+    })?;
     for note in &image.notes {
         crate::say::err(&format!("dockerflow: note: {note}"));
     }
     for output in &outputs {
         match output {
             Output::Local(dest) => {
-                let written = write_image(&image, dest).map_err(|e| e.to_string())?;
+                let written = write_image(&image, dest)?;
                 crate::say::err(&format!(
                     "dockerflow: wrote {dest} ({} layers, {} bytes of blobs)",
                     image.manifest().layers.len(),
@@ -160,7 +145,7 @@ fn execute(a: &BuildArgs) -> Result<(), String> {
     if let Some(d) = image.manifest_digest() {
         crate::say::out(&format!("{d}"));
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A private temporary path for what the engine and registry outputs write first: `kind`
@@ -172,12 +157,16 @@ struct Scratch {
 }
 
 impl Scratch {
-    fn new(kind: &str) -> Result<Scratch, String> {
+    fn new(kind: &str) -> Result<Scratch, Fatal> {
         let dir = tempfile::Builder::new()
             .prefix("dockerflow-build-")
             .tempdir()
             .map_err(|e| {
-                format!("cannot create a temporary directory: {e}; expected a writable TMPDIR")
+                Fatal::io_expecting(
+                    "cannot create a temporary directory",
+                    e,
+                    "expected a writable TMPDIR",
+                )
             })?;
         Ok(Scratch {
             path: dir.path().join(kind),
@@ -187,24 +176,19 @@ impl Scratch {
 }
 
 /// Writes a docker-archive named `name` and loads it through the engine's API.
-fn load_into_engine(image: &dyn dockerflow_oci::ImageSource, name: &str) -> Result<(), String> {
-    let engine =
-        crate::daemon::engine().map_err(|e| format!("output docker-daemon:{name}: {}", e.0))?;
+fn load_into_engine(image: &dyn dockerflow_oci::ImageSource, name: &str) -> Result<(), Fatal> {
+    let failed = |source| Fatal::LoadImage {
+        name: name.to_string(),
+        source,
+    };
+    let engine = dockerflow_image::connect().map_err(failed)?;
     let scratch = Scratch::new("load")?;
     let dest = Destination::DockerArchive {
         path: scratch.path.clone(),
         name: Some(name.to_string()),
     };
-    write_image(image, &dest).map_err(|e| e.to_string())?;
-    let mut file = std::fs::File::open(&scratch.path)
-        .map_err(|e| format!("cannot read {}: {e}", scratch.path.display()))?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    engine.image_load(&mut file, len).map_err(|e| {
-        format!(
-            "cannot load the image into the engine as {name}: {}",
-            crate::one_line(&e.to_string())
-        )
-    })?;
+    write_image(image, &dest)?;
+    dockerflow_image::load_archive(&engine, &scratch.path).map_err(failed)?;
     crate::say::err(&format!(
         "dockerflow: loaded docker-daemon:{name} into the Docker engine"
     ));
@@ -217,17 +201,17 @@ fn push(
     image: &dyn dockerflow_oci::ImageSource,
     dest: &str,
     network: &NetworkArgs,
-) -> Result<(), String> {
+) -> Result<(), Fatal> {
     let scratch = Scratch::new("push")?;
     let layout = Destination::OciLayout {
         path: scratch.path.clone(),
         tag: None,
     };
-    write_image(image, &layout).map_err(|e| e.to_string())?;
+    write_image(image, &layout)?;
     let src = format!("oci:{}", scratch.path.display());
     let args = PublishArgs {
         network: network.clone(),
         ..PublishArgs::new(src, dest.to_string())
     };
-    crate::publish::run(&args).map(drop).map_err(|e| e.0)
+    crate::publish::run(&args).map(drop)
 }

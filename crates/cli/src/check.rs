@@ -11,11 +11,12 @@ use dockerflow_check::{
     check_dockerfile, check_image, DockerfileError, DockerfileModel, ImageModel, Options, Report,
     Verdict,
 };
-use dockerflow_oci::{ImageRef, OpenOptions};
-use dockerflow_report::{render_all, Detail, RenderOptions};
+use dockerflow_image::Reference;
+use dockerflow_report::{render_run, Detail, RenderOptions, Unchecked};
 
 use crate::cli::{CheckArgs, DockerfileArgs, FailOn, ImageArgs, ReportArgs, Target};
-use crate::{daemon, fatal, kubernetes, logs, one_line, registry, run, url, Fatal, VERSION};
+use crate::fatal::{refused, Fatal};
+use crate::{kubernetes, logs, one_line, run, url, VERSION};
 
 /// Runs `dockerflow check`.
 pub(crate) fn run(c: &CheckArgs) -> Result<ExitCode, Fatal> {
@@ -52,7 +53,7 @@ fn deploy_has_no_report(r: &ReportArgs) -> Result<(), Fatal> {
         (r.verbose, "--verbose"),
     ];
     match given.iter().find(|(set, _)| *set) {
-        Some((_, flag)) => Err(fatal(format!(
+        Some((_, flag)) => Err(refused(format!(
             "{flag} does not apply with --expect-commit, which verifies a deploy (one line on \
              stdout, the exit status) and judges no rule; expected `check url URL` without \
              --expect-commit for a report"
@@ -83,177 +84,76 @@ pub(crate) fn options(r: &ReportArgs, dockerfile: Option<&Path>) -> Result<Optio
         Ok(text) => options
             .ignores
             .add_file(&text, &file.display().to_string())
-            .map_err(|e| fatal(one_line(&e.to_string())))?,
+            .map_err(Fatal::Ignore)?,
         Err(e) if explicit => {
-            return Err(fatal(format!(
-                "cannot read ignore file {}: {e}; expected a file of `ID REASON` lines",
-                file.display()
-            )))
+            return Err(Fatal::io_expecting(
+                format!("cannot read ignore file {}", file.display()),
+                e,
+                "expected a file of `ID REASON` lines",
+            ))
         }
         Err(_) => {}
     }
     for arg in &r.ignores {
-        options
-            .ignores
-            .add_flag(arg)
-            .map_err(|e| fatal(e.to_string()))?;
+        options.ignores.add_flag(arg).map_err(Fatal::Ignore)?;
     }
     Ok(options)
 }
 
-/// A bare name that is a file or directory here is read as the archive or layout it is, as
-/// dockle and trivy users expect (a `docker save` tar, an OCI archive, an OCI layout); the
-/// transport it was read with is said on stderr.
-fn local_path(reference: &str, options: &OpenOptions) -> Option<String> {
-    let path = Path::new(reference);
-    let guessed = if path.is_dir() {
-        path.join("oci-layout")
-            .is_file()
-            .then(|| format!("oci:{reference}"))?
-    } else if path.is_file() {
-        let docker = format!("docker-archive:{reference}");
-        let opens = |r: &str| {
-            ImageRef::parse(r)
-                .ok()
-                .and_then(|r| dockerflow_oci::open(&r, options).ok())
-                .is_some()
-        };
-        if opens(&docker) {
-            docker
-        } else {
-            format!("oci-archive:{reference}")
-        }
-    } else {
-        return None;
+/// Reads the image `given` names and judges it (statically, or running it with `--run`). A
+/// bare name that is a file or directory here is read as the archive or layout it is, as
+/// dockle and trivy users expect; the transport it was read with is said on stderr.
+pub(crate) fn image(a: &ImageArgs, given: &str, options: &Options) -> Result<Report, Fatal> {
+    let mut open_options = dockerflow_image::Options {
+        client: a.network.client_options(),
+        ..dockerflow_image::Options::default()
     };
-    crate::say::err(&format!(
-        "dockerflow: note: {reference} is a local path; reading it as {guessed}"
-    ));
-    Some(guessed)
-}
-
-/// Reads the image `given` names and judges it (statically, or running it with `--run`).
-pub(crate) fn image(a: &ImageArgs, given: &String, options: &Options) -> Result<Report, Fatal> {
-    let mut open_options = OpenOptions::default();
     if let Some(p) = &a.platform {
-        open_options.platform = p.clone();
+        open_options.open.platform = p.clone();
     }
     if let Some(max) = a.max_memory {
-        open_options.limits.max_memory = max;
+        open_options.open.limits.max_memory = max;
     }
-    let local = match ImageRef::parse(given) {
-        Ok(ImageRef::DockerDaemon { .. }) | Err(_) if !given.starts_with("docker-daemon:") => {
-            local_path(given, &open_options)
+    let reference = Reference::parse_or_path(given, &open_options.open).map_err(|source| {
+        Fatal::CheckImage {
+            reference: source.reference().unwrap_or(given).to_string(),
+            source,
         }
-        _ => None,
-    };
-    let reference = local.as_ref().unwrap_or(given);
-    let r = ImageRef::parse(reference).map_err(|e| {
-        fatal(format!(
-            "cannot check image {reference:?}: {}",
-            one_line(&e.to_string())
-        ))
     })?;
-    let reading = |e: dockerflow_oci::Error| {
-        if let Some(message) = over_budget(&e) {
-            return fatal(format!("cannot check image {reference}: {message}"));
+    if reference.from_path() {
+        crate::say::err(&format!(
+            "dockerflow: note: {given} is a local path; reading it as {reference}"
+        ));
+    }
+    let text = reference.as_str();
+    let image = dockerflow_image::open(reference.image_ref(), &open_options).map_err(|source| {
+        Fatal::CheckImage {
+            reference: text.to_string(),
+            source,
         }
-        let hint = if matches!(e.kind(), dockerflow_oci::ErrorKind::Unsupported { .. }) {
-            "; expected a local image: docker-archive:FILE, oci:DIR[:TAG] or oci-archive:FILE[:TAG] (use `docker save` or `skopeo copy`)"
-        } else {
-            ""
-        };
-        fatal(format!(
-            "cannot check image {reference}: {}{hint}",
-            one_line(&e.to_string())
-        ))
-    };
-    // The engine's images are exported to a temporary docker-archive (removed when `_export`
-    // drops); dockerflow-oci reads archives and knows nothing of engines.
-    let r_given = r.clone();
-    let (r, _export) = match r {
-        ImageRef::DockerDaemon { reference: name } => {
-            let engine = daemon::engine()
-                .map_err(|e| fatal(format!("cannot check image {reference}: {}", e.0)))?;
-            let temp = daemon::export(&engine, &name).map_err(|Fatal(e)| {
-                let path_like = name.contains('/') && name.starts_with('.')
-                    || name.ends_with(".tar")
-                    || name.starts_with('/');
-                match path_like {
-                    true => fatal(format!(
-                        "{e}; {name} looks like a path, but nothing is there: expected docker-archive:FILE, oci-archive:FILE or oci:DIR"
-                    )),
-                    false => Fatal(e),
-                }
-            })?;
-            let archive = ImageRef::DockerArchive {
-                path: temp.path().to_path_buf(),
-                image: None,
-            };
-            (archive, Some(temp))
-        }
-        other => (other, None),
-    };
-    let client_options = a.network.client_options();
-    let source = registry::open_image_with(&r, &open_options, &client_options).map_err(reading)?;
-    let mut model = ImageModel::read(source.as_ref(), &open_options.limits).map_err(reading)?;
-    if _export.is_some() {
-        model.origin = reference.clone();
+    })?;
+    let mut model =
+        ImageModel::read(image.source(), &open_options.open.limits).map_err(|source| {
+            Fatal::ReadImage {
+                reference: text.to_string(),
+                source,
+            }
+        })?;
+    if image.exported_to().is_some() {
+        model.origin = text.to_string();
     }
     if a.run.run {
-        run::check(
-            reference,
-            &r_given,
-            source.as_ref(),
-            &model,
-            &a.run,
-            a.network.timeout,
-            options,
-        )
+        run::check(text, &image, &model, &a.run, a.network.timeout, options)
     } else {
         Ok(check_image(&model, options))
     }
-}
-
-/// The memory budget's refusal in the CLI's words: the library's message names
-/// `Limits::max_memory`, a user sets it with `--max-memory`.
-fn over_budget(e: &dockerflow_oci::Error) -> Option<String> {
-    let dockerflow_oci::ErrorKind::LimitExceeded {
-        limit: dockerflow_oci::Limit::Memory,
-        max,
-        layer,
-        digest,
-    } = e.kind()
-    else {
-        return None;
-    };
-    let place = match (layer, digest) {
-        (Some(l), Some(d)) => format!(" in layer {l} ({d})"),
-        (Some(l), None) => format!(" in layer {l}"),
-        _ => String::new(),
-    };
-    Some(format!(
-        "the image needs more memory than the memory budget of {} ({max} bytes){place}; \
-         raise it with --max-memory SIZE (e.g. --max-memory 2GiB) to check it",
-        human_size(*max)
-    ))
-}
-
-/// Bytes in the largest binary unit that divides them (`512MiB`), as `--max-memory` takes them.
-pub(crate) fn human_size(bytes: u64) -> String {
-    for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
-        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
-            return format!("{}{unit}", bytes >> shift);
-        }
-    }
-    format!("{bytes}B")
 }
 
 /// Judges each Dockerfile, into one report document (see `dockerflow_report::render_all`);
 /// the exit status is the worst.
 fn dockerfiles(a: &DockerfileArgs, r: &ReportArgs) -> Result<ExitCode, Fatal> {
     if a.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
-        return Err(fatal("`-` (stdin) given twice; expected it once"));
+        return Err(refused("`-` (stdin) given twice; expected it once"));
     }
     let mut reports = Vec::new();
     for path in &a.paths {
@@ -271,12 +171,14 @@ fn dockerfile(path: &Path, a: &DockerfileArgs, options: &Options) -> Result<Repo
         path.to_string_lossy().into_owned()
     };
     let bytes = crate::read_input(path).map_err(|e| {
-        fatal(format!(
-            "cannot read Dockerfile {name}: {e}; expected a readable file"
-        ))
+        Fatal::io_expecting(
+            format!("cannot read Dockerfile {name}"),
+            e,
+            "expected a readable file",
+        )
     })?;
     let text = String::from_utf8(bytes).map_err(|_| {
-        fatal(format!(
+        refused(format!(
             "cannot check Dockerfile {name}: not UTF-8 text; expected a Dockerfile"
         ))
     })?;
@@ -291,12 +193,15 @@ fn dockerfile(path: &Path, a: &DockerfileArgs, options: &Options) -> Result<Repo
         Err(e) => {
             if !matches!(e, DockerfileError::Unjudgeable(_)) {
                 let (_, errors) = dockerflow_dockerfile::parse_with_args(&text, &args);
-                refused(&name, &errors)?;
+                unbuildable(&name, &errors)?;
             }
-            return Err(fatal(format!("cannot check Dockerfile {name}: {e}")));
+            return Err(Fatal::Dockerfile {
+                name: name.clone(),
+                source: e,
+            });
         }
     };
-    refused(&name, &errors)?;
+    unbuildable(&name, &errors)?;
     let file = (!stdin).then_some(path);
     let dir = match (&a.context, file.and_then(Path::parent)) {
         (Some(dir), _) => dir.as_path(),
@@ -345,35 +250,30 @@ fn source_root() -> Option<String> {
 }
 
 /// Exit 2 for a file `docker build` refuses, as the builder does: `FILE:LINE: message`.
-fn refused(name: &str, errors: &[dockerflow_dockerfile::ParseError]) -> Result<(), Fatal> {
+fn unbuildable(name: &str, errors: &[dockerflow_dockerfile::ParseError]) -> Result<(), Fatal> {
     let mut refusals = errors.iter().filter(|e| e.is_refused());
     let Some(e) = refusals.next() else {
         return Ok(());
     };
-    let more = match refusals.count() {
-        0 => String::new(),
-        n => format!(" (and {n} more)"),
-    };
-    Err(fatal(format!(
-        "{name}:{}: {}{}; `docker build` refuses this Dockerfile{more}",
-        e.span.line,
-        e.instruction
-            .as_deref()
-            .map_or(String::new(), |i| format!("{i}: ")),
-        one_line(&e.message)
-    )))
+    Err(Fatal::Unbuildable {
+        name: name.to_string(),
+        error: e.clone(),
+        more: refusals.count(),
+    })
 }
 
 pub(crate) fn render_and_exit(r: &ReportArgs, reports: &[Report]) -> Result<ExitCode, Fatal> {
-    render_with_table(r, reports, None).map(ExitCode::from)
+    render_with_table(r, reports, &[], None).map(ExitCode::from)
 }
 
 /// Renders `reports` to stdout (or `--output`) and every `--report` file, `table` appended to
-/// the text format's; the status: 1 when a rule failed (or warned, with `--fail-on warn`),
-/// else 0.
+/// the text format's, the inputs that could not be checked named in the JSON (see
+/// `dockerflow_report::render_run`); the status: 1 when a rule failed (or warned, with
+/// `--fail-on warn`), else 0.
 pub(crate) fn render_with_table(
     r: &ReportArgs,
     reports: &[Report],
+    unchecked: &[Unchecked],
     table: Option<&str>,
 ) -> Result<u8, Fatal> {
     let format = r.format.format();
@@ -392,25 +292,21 @@ pub(crate) fn render_with_table(
         },
     };
     let write = |file: &Path, text: String| {
-        std::fs::write(file, text).map_err(|e| {
-            fatal(format!(
-                "cannot write the report to {}: {e}",
-                file.display()
-            ))
-        })
+        std::fs::write(file, text)
+            .map_err(|e| Fatal::io(format!("cannot write the report to {}", file.display()), e))
     };
     for (format, file) in &r.reports {
         let plain = RenderOptions {
             color: false,
             ..render_options.clone()
         };
-        let mut text = render_all(*format, reports, &plain);
+        let mut text = render_run(*format, reports, unchecked, &plain);
         if let (dockerflow_report::Format::Text, Some(t)) = (format, table) {
             text = joined(text, t);
         }
         write(file, text)?;
     }
-    let mut out = render_all(format, reports, &render_options);
+    let mut out = render_run(format, reports, unchecked, &render_options);
     if let (dockerflow_report::Format::Text, Some(t)) = (format, table) {
         out = joined(out, t);
     }

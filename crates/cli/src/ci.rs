@@ -19,8 +19,8 @@ use crate::cli::{
     BuildArgs, CheckArgs, CiArgs, FormatArg, ImageArgs, PublishArgs, ReportArgs, RunArgs, Target,
     VersionArgs,
 };
+use crate::fatal::{refused, Fatal};
 use crate::mask::Masker;
-use crate::Fatal;
 
 pub(crate) const AFTER_HELP: &str = "\
 Steps, in order; the first that fails stops the pipeline:
@@ -165,16 +165,12 @@ fn lines(r: impl Read) -> impl Iterator<Item = String> {
 
 /// Runs `dockerflow ci`.
 pub(crate) fn run(a: &CiArgs) -> Result<ExitCode, Fatal> {
-    validate(a).map_err(Fatal)?;
+    validate(a).map_err(refused)?;
     // Secrets come from the environment and from this command's own `--env K=V` values.
     let given = a.env.iter().chain(&a.image_env).cloned();
     let masker = Arc::new(Masker::new(std::env::vars().chain(given), &a.masks));
-    let log = File::create(&a.log).map_err(|e| {
-        Fatal(format!(
-            "cannot create the log file {}: {e}",
-            a.log.display()
-        ))
-    })?;
+    let log = File::create(&a.log)
+        .map_err(|e| Fatal::io(format!("cannot create the log file {}", a.log.display()), e))?;
     let sink = Sink {
         masker,
         log: Arc::new(Mutex::new(log)),
@@ -222,8 +218,8 @@ fn outcome(sink: &Sink, result: Result<ExitCode, Fatal>) -> u8 {
         Ok(code) if code == ExitCode::SUCCESS => 0,
         Ok(code) if code == ExitCode::from(1) => 1,
         Ok(_) => 2,
-        Err(Fatal(e)) => {
-            sink.line(&format!("dockerflow: error: {e}"), true);
+        Err(fatal) => {
+            sink.line(&format!("dockerflow: error: {fatal}"), true);
             2
         }
     }
@@ -301,7 +297,7 @@ fn pipeline(a: &CiArgs, sink: &Sink) -> u8 {
 
     // 2. build
     step(sink, "build");
-    let engine_up = crate::daemon::engine().is_ok_and(|e| e.ping().is_ok());
+    let engine_up = dockerflow_image::connect().is_ok();
     let (check_ref, publish_src, runnable) = if let Some(dockerfile) = &a.dockerfile {
         let tag = format!("dockerflow-ci:{}", std::process::id());
         let mut cmd = Command::new("docker");

@@ -14,6 +14,11 @@ use dockerflow_check::Profile;
 use dockerflow_oci::Platform;
 use dockerflow_report::Format;
 
+pub(crate) use crate::values::{
+    parse_chunk_size, parse_commit, parse_key_value, parse_platform, parse_report, parse_secs,
+    parse_size, parse_url_path, parse_wait,
+};
+
 const AFTER_HELP: &str = "\
 Exit status: 0 pass (warnings allowed), 1 a rule failed, 2 could not check or a usage error.
 Colour: on a terminal only; set NO_COLOR to turn it off.";
@@ -49,6 +54,10 @@ pub(crate) enum Command {
     /// version, build, check, and publish when the check passed, with a log file and secrets
     /// masked
     Ci(CiArgs),
+    /// Join the JSON reports `check` wrote in several runs (`report merge`, e.g. a CI
+    /// matrix's shards)
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Print a shell completion script (e.g. `dockerflow completions bash >
     /// /etc/bash_completion.d/dockerflow`)
     Completions {
@@ -127,6 +136,56 @@ Exit status: 0 pass (warnings allowed), 1 a rule failed, 2 could not check (any 
 usage error.
 Colour: on a terminal only; set NO_COLOR to turn it off.";
 
+/// `dockerflow report COMMAND`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ReportCommand {
+    /// Join the JSON reports of several runs (e.g. each shard of a CI matrix) into one summary
+    /// and reports in every format; the exit status is the worst
+    #[command(after_help = MERGE_AFTER_HELP)]
+    Merge(MergeArgs),
+}
+
+const MERGE_AFTER_HELP: &str = "\
+FILE: a JSON report as `dockerflow check` writes it (`--format json` or `--report json=FILE`):
+one input's report, or the array of a fleet's (`check image REF REF ...`, `--shard I/N`), or of
+an earlier merge. The reports keep their order (file by file); the text report ends with the
+table of each input's verdict and failed rules, as a fleet's does. An input in several files is
+counted once (its worst result) and named on stderr; an image a shard could not check stays in
+the summary as not checked.
+
+  # each job of a matrix:  dockerflow check image --from images.txt --shard 3/8 --report json=shard-3.json
+  dockerflow report merge shard-*.json --report html=fleet.html --report sarif=fleet.sarif
+
+Exit status: 0 every report passes (warnings allowed), 1 a rule failed (or warned, with
+--fail-on warn), 2 an input could not be checked, or a FILE is unreadable or not a report.";
+
+/// `report merge FILE...`: the files and the output options of `check` (no profile or ignore:
+/// the reports were judged when they were written).
+#[derive(Debug, Args)]
+pub(crate) struct MergeArgs {
+    /// The JSON reports to join (`-` reads one from stdin)
+    #[arg(value_name = "FILE", required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    /// Report format
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    pub(crate) format: FormatArg,
+    /// Write the report to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Also write the report in FORMAT to FILE (repeatable; e.g. html=fleet.html)
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_report)]
+    pub(crate) reports: Vec<(Format, PathBuf)>,
+    /// Exit 1 when a rule failed (fail), or also when a SHOULD rule warned (warn)
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    pub(crate) fail_on: FailOn,
+    /// Print only the verdicts and the table (text format)
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+    /// Print every rule, passes with what they found (text format)
+    #[arg(short, long)]
+    pub(crate) verbose: bool,
+}
+
 /// `I/N` of `--shard`: 1 <= I <= N.
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     let expected = "expected I/N with 1 <= I <= N, e.g. --shard 2/8";
@@ -194,7 +253,8 @@ pub(crate) struct ImageArgs {
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub(crate) jobs: Option<u32>,
     /// Check only shard I of N of the inputs (1-based; the K-th input belongs to shard
-    /// ((K-1) mod N)+1), for a CI matrix or a Kubernetes Indexed Job
+    /// ((K-1) mod N)+1), for a CI matrix or a Kubernetes Indexed Job (`dockerflow report
+    /// merge` joins the shards' JSON reports)
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub(crate) shard: Option<(usize, usize)>,
     /// The platform to pick from a multi-platform image [default: linux/amd64]
@@ -636,105 +696,6 @@ impl ProfileArg {
     }
 }
 
-fn parse_report(v: &str) -> Result<(Format, PathBuf), String> {
-    v.split_once('=')
-        .and_then(|(f, file)| Some((Format::parse(f)?, PathBuf::from(file))))
-        .filter(|(_, file)| !file.as_os_str().is_empty())
-        .ok_or_else(|| {
-            let names: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
-            format!(
-                "expected FORMAT=FILE with FORMAT one of {}",
-                names.join(", ")
-            )
-        })
-}
-
-fn parse_platform(v: &str) -> Result<Platform, String> {
-    Platform::parse(v).ok_or_else(|| "expected OS/ARCH[/VARIANT], e.g. linux/arm64/v8".to_string())
-}
-
-fn parse_key_value(v: &str) -> Result<(String, String), String> {
-    v.split_once('=')
-        .filter(|(k, _)| !k.is_empty())
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .ok_or_else(|| "no '='; expected NAME=VALUE".to_string())
-}
-
-fn parse_url_path(v: &str) -> Result<String, String> {
-    if v.starts_with('/') {
-        Ok(v.to_string())
-    } else {
-        Err("expected an absolute URL path such as /static/app.css".to_string())
-    }
-}
-
-/// Seconds: more than 0, at most an hour.
-pub(crate) fn parse_secs(v: &str) -> Result<Duration, String> {
-    v.parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| "expected a number of seconds, more than 0 and at most 3600".to_string())
-}
-
-/// How long `--wait` polls: whole or fractional seconds (`90`, `2.5`), or a humantime
-/// duration (`90s`, `10m`, `1h30m`); at most a day.
-pub(crate) fn parse_wait(v: &str) -> Result<Duration, String> {
-    const EXPECTED: &str =
-        "expected a duration of at most a day: seconds (90), or with a unit (90s, 10m, 1h30m)";
-    let v = v.trim();
-    let d = match v.parse::<f64>() {
-        Ok(s) if (0.0..=86_400.0).contains(&s) => Duration::from_secs_f64(s),
-        Ok(_) => return Err(EXPECTED.to_string()),
-        Err(_) => humantime::parse_duration(v).map_err(|_| EXPECTED.to_string())?,
-    };
-    if d > Duration::from_secs(86_400) {
-        return Err(EXPECTED.to_string());
-    }
-    Ok(d)
-}
-
-/// A git commit as `--expect-commit` takes it: 7 to 64 hex digits (a short SHA, a full SHA-1,
-/// or a SHA-256 object name), lowercased.
-pub(crate) fn parse_commit(v: &str) -> Result<String, String> {
-    let ok = (7..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_hexdigit());
-    if ok {
-        Ok(v.to_ascii_lowercase())
-    } else {
-        Err("expected a git commit: 7 to 64 hex digits (a short or full SHA)".to_string())
-    }
-}
-
-/// A size in bytes: digits, then optionally a binary unit (`B`, `K`/`KiB`, `M`/`MiB`,
-/// `G`/`GiB`, `T`/`TiB`, any case, a space allowed before it); more than 0.
-pub(crate) fn parse_size(v: &str) -> Result<u64, String> {
-    const EXPECTED: &str =
-        "expected a number of bytes above 0 (below 16 EiB), optionally with a binary unit: 1048576, 64MiB, 2GiB (K, M, G for short)";
-    let v = v.trim();
-    let digits = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
-    let (number, unit) = v.split_at(digits);
-    let number: u64 = number.parse().map_err(|_| EXPECTED.to_string())?;
-    let shift = match unit.trim_start().to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kib" => 10,
-        "m" | "mib" => 20,
-        "g" | "gib" => 30,
-        "t" | "tib" => 40,
-        _ => return Err(EXPECTED.to_string()),
-    };
-    number
-        .checked_mul(1 << shift)
-        .filter(|n| *n > 0)
-        .ok_or_else(|| EXPECTED.to_string())
-}
-
-fn parse_chunk_size(v: &str) -> Result<usize, String> {
-    v.parse()
-        .ok()
-        .filter(|n| *n >= 1024)
-        .ok_or_else(|| "expected a number of bytes, at least 1024".to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -743,49 +704,5 @@ mod tests {
     #[test]
     fn the_definitions_are_consistent() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn waits_take_seconds_or_humantime_units() {
-        assert_eq!(parse_wait("90"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_wait("0"), Ok(Duration::ZERO));
-        assert_eq!(parse_wait("2.5"), Ok(Duration::from_millis(2500)));
-        assert_eq!(parse_wait("90s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_wait("10m"), Ok(Duration::from_secs(600)));
-        assert_eq!(parse_wait("1h 30m"), Ok(Duration::from_secs(5400)));
-        for bad in ["", "-1", "ten", "10 parsecs", "2d", "86401", "NaN", "inf"] {
-            assert!(parse_wait(bad).is_err(), "{bad:?} accepted");
-        }
-    }
-
-    #[test]
-    fn commits_are_7_to_64_hex_digits() {
-        assert_eq!(parse_commit("ABCDEF1"), Ok("abcdef1".to_string()));
-        assert!(parse_commit(&"a".repeat(40)).is_ok());
-        for bad in ["abcdef", "abcdefg", "", "v1.2.3", &"a".repeat(65)] {
-            assert!(parse_commit(bad).is_err(), "{bad:?} accepted");
-        }
-    }
-
-    #[test]
-    fn sizes_take_bytes_and_binary_units() {
-        assert_eq!(parse_size("1048576"), Ok(1 << 20));
-        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
-        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
-        assert_eq!(parse_size("2 g"), Ok(2 << 30));
-        assert_eq!(parse_size("64k"), Ok(64 << 10));
-        assert_eq!(parse_size("7B"), Ok(7));
-        for bad in [
-            "",
-            "MiB",
-            "0",
-            "1.5GiB",
-            "12MB",
-            "-1",
-            "16EiB",
-            "99999999999TiB",
-        ] {
-            assert!(parse_size(bad).is_err(), "{bad:?} accepted");
-        }
     }
 }

@@ -14,14 +14,14 @@
 //! is one line on stdout.
 
 use std::io::{self, Write};
-use std::net::ToSocketAddrs;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use dockerflow_engine::http::{fetch, HttpUrl};
+use dockerflow_http::{fetch, HttpUrl};
 
 use crate::cli::UrlArgs;
-use crate::{fatal, one_line, say, Fatal};
+use crate::fatal::{refused, Fatal};
+use crate::{one_line, say};
 
 /// The shortest abbreviation of a commit accepted on either side.
 const MIN_PREFIX: usize = 7;
@@ -53,7 +53,7 @@ enum Seen {
 
 /// Verifies the deploy at `args.url` (`args.expect_commit` is set).
 pub(crate) fn verify(args: &UrlArgs, expected: &str) -> Result<ExitCode, Fatal> {
-    let url = HttpUrl::parse(&args.url).map_err(|e| fatal(format!("cannot check url {e}")))?;
+    let url = HttpUrl::parse(&args.url).map_err(|e| refused(format!("cannot check url {e}")))?;
     let wait = args.wait.unwrap_or(Duration::ZERO);
     let timeout = args.timeout.unwrap_or(Duration::from_secs(10));
     let want = Want {
@@ -111,7 +111,7 @@ pub(crate) fn verify(args: &UrlArgs, expected: &str) -> Result<ExitCode, Fatal> 
         let Seen::Nothing(why) = &last else {
             unreachable!("nothing answered")
         };
-        return Err(fatal(format!(
+        return Err(refused(format!(
             "cannot verify the deploy at {} within {waited} s (--wait): {why}",
             args.url
         )));
@@ -227,28 +227,12 @@ fn describe(seen: &Seen, want: &Want) -> String {
 
 /// `GET base+path`: the status and body, or why nothing answered (in `check url`'s words).
 fn get(url: &HttpUrl, path: &str, timeout: Duration) -> Result<(u16, Vec<u8>), String> {
-    let authority = &url.authority;
-    authority
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {authority}: {e}"))?;
     match fetch(url, "GET", path, &[], timeout, BODY_LIMIT) {
         Ok(x) => Ok((x.status, x.body)),
-        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Err(format!(
-            "nothing listens at {authority} (connection refused)"
-        )),
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-            ) =>
-        {
-            Err(format!(
-                "no answer to {path} within {} s from {authority}",
-                timeout.as_secs_f64()
-            ))
-        }
+        Err(e) if e.is_unreachable() => Err(crate::url::no_answer(&e)),
         Err(e) => Err(format!(
-            "{path} from {authority}: {}",
+            "{path} from {}: {}",
+            e.authority(),
             one_line(&e.to_string())
         )),
     }

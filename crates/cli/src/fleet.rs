@@ -8,11 +8,13 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use dockerflow_check::{Report, Verdict};
+use dockerflow_check::{InputKind, Report, Verdict};
+use dockerflow_report::Unchecked;
 
 use crate::check::{image, options, render_with_table};
 use crate::cli::{ImageArgs, ReportArgs};
-use crate::{fatal, one_line, Fatal};
+use crate::fatal::{refused, Fatal};
+use crate::one_line;
 
 /// Runs `check image` on every reference of the arguments, then of `--from` (of `--shard`'s
 /// share of them; a shard with no image passes).
@@ -22,7 +24,7 @@ pub(crate) fn run(a: &ImageArgs, r: &ReportArgs) -> Result<ExitCode, Fatal> {
         references.extend(read_list(file)?);
     }
     if references.is_empty() {
-        return Err(fatal(
+        return Err(refused(
             "no image to check; expected REF arguments or references in the --from file",
         ));
     }
@@ -61,20 +63,28 @@ pub(crate) fn run(a: &ImageArgs, r: &ReportArgs) -> Result<ExitCode, Fatal> {
         .map(|m| {
             m.into_inner()
                 .unwrap_or_else(|p| p.into_inner())
-                .unwrap_or_else(|| Err(fatal("not checked: its worker stopped")))
+                .unwrap_or_else(|| Err(refused("not checked: its worker stopped")))
         })
         .collect();
-    let mut unchecked = 0;
-    for result in &results {
-        if let Err(Fatal(message)) = result {
-            unchecked += 1;
-            crate::say::err(&format!("dockerflow: error: {message}"));
+    let mut unchecked = Vec::new();
+    for (reference, result) in references.iter().zip(&results) {
+        if let Err(fatal) = result {
+            unchecked.push(Unchecked {
+                kind: InputKind::Image,
+                name: reference.clone(),
+                error: one_line(&fatal.to_string()),
+            });
+            crate::say::err(&format!("dockerflow: error: {fatal}"));
         }
     }
     let table = table(&references, &results);
     let reports: Vec<Report> = results.into_iter().filter_map(Result::ok).collect();
-    let status = render_with_table(r, &reports, Some(&table))?;
-    Ok(ExitCode::from(if unchecked > 0 { 2 } else { status }))
+    let status = render_with_table(r, &reports, &unchecked, Some(&table))?;
+    Ok(ExitCode::from(if unchecked.is_empty() {
+        status
+    } else {
+        2
+    }))
 }
 
 /// `--jobs`, else 1 with `--run` (each run starts containers on the one engine), else the
@@ -90,13 +100,14 @@ fn jobs(a: &ImageArgs) -> usize {
 /// The references in `file` (`-`: stdin): one a line, blank lines and `#` comments skipped.
 fn read_list(file: &Path) -> Result<Vec<String>, Fatal> {
     let bytes = crate::read_input(file).map_err(|e| {
-        fatal(format!(
-            "cannot read the image list {}: {e}; expected a file of image references, one a line",
-            file.display()
-        ))
+        Fatal::io_expecting(
+            format!("cannot read the image list {}", file.display()),
+            e,
+            "expected a file of image references, one a line",
+        )
     })?;
     let text = String::from_utf8(bytes).map_err(|_| {
-        fatal(format!(
+        refused(format!(
             "cannot read the image list {}: not UTF-8 text; expected image references, one a line",
             file.display()
         ))
@@ -111,9 +122,37 @@ fn read_list(file: &Path) -> Result<Vec<String>, Fatal> {
 
 /// The summary: a row per input (image, verdict, failed rules), then the counts.
 fn table(references: &[String], results: &[Result<Report, Fatal>]) -> String {
-    let rows: Vec<[String; 3]> = references
+    let errors: Vec<Option<String>> = results
         .iter()
-        .zip(results)
+        .map(|r| r.as_ref().err().map(Fatal::to_string))
+        .collect();
+    let rows: Vec<(&str, Result<&Report, &str>)> = references
+        .iter()
+        .zip(results.iter().zip(&errors))
+        .map(|(reference, result)| match result {
+            (Ok(report), _) => (reference.as_str(), Ok(report)),
+            (Err(_), error) => (
+                reference.as_str(),
+                Err(error.as_deref().unwrap_or_default()),
+            ),
+        })
+        .collect();
+    summary_table(&rows)
+}
+
+/// The summary table of `rows` (an input's name, and its report or why it could not be
+/// checked): a row each (image, verdict, failed rules), then the counts. `report merge`'s too,
+/// where inputs other than images (a merge of `check kubernetes` reports) are called inputs.
+pub(crate) fn summary_table(rows: &[(&str, Result<&Report, &str>)]) -> String {
+    let images = rows
+        .iter()
+        .all(|(_, r)| !matches!(r, Ok(report) if report.kind != InputKind::Image));
+    let (column, noun) = match images {
+        true => ("IMAGE", "images"),
+        false => ("INPUT", "inputs"),
+    };
+    let rows: Vec<[String; 3]> = rows
+        .iter()
         .map(|(reference, result)| match result {
             Ok(report) => {
                 let failed: Vec<&str> = report
@@ -130,10 +169,10 @@ fn table(references: &[String], results: &[Result<Report, Fatal>]) -> String {
                     true => "-".to_string(),
                     false => failed.join(" "),
                 };
-                [reference.clone(), verdict.to_string(), failed]
+                [reference.to_string(), verdict.to_string(), failed]
             }
-            Err(Fatal(message)) => [
-                reference.clone(),
+            Err(message) => [
+                reference.to_string(),
                 "ERROR".to_string(),
                 format!("could not check: {}", one_line(message)),
             ],
@@ -142,18 +181,18 @@ fn table(references: &[String], results: &[Result<Report, Fatal>]) -> String {
     let width = |c: usize| {
         rows.iter()
             .map(|r| r[c].chars().count())
-            .chain([["IMAGE", "VERDICT"][c].len()])
+            .chain([[column, "VERDICT"][c].len()])
             .max()
             .unwrap_or(0)
     };
     let (w0, w1) = (width(0), width(1));
-    let mut out = format!("{:w0$}  {:w1$}  FAILED RULES\n", "IMAGE", "VERDICT");
+    let mut out = format!("{column:w0$}  {:w1$}  FAILED RULES\n", "VERDICT");
     for [image, verdict, failed] in &rows {
         out.push_str(&format!("{image:w0$}  {verdict:w1$}  {failed}\n"));
     }
     let count = |v: &str| rows.iter().filter(|r| r[1] == v).count();
     out.push_str(&format!(
-        "{} images: {} pass, {} fail, {} could not be checked\n",
+        "{} {noun}: {} pass, {} fail, {} could not be checked\n",
         rows.len(),
         count("PASS"),
         count("FAIL"),

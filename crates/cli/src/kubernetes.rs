@@ -12,12 +12,12 @@ use dockerflow_check::kubernetes::{KubernetesModel, Limits};
 
 use crate::check::{options, render_and_exit};
 use crate::cli::{KubernetesArgs, ReportArgs};
-use crate::{fatal, Fatal};
+use crate::fatal::{refused, Fatal};
 
 /// Runs `check kubernetes`.
 pub(crate) fn run(a: &KubernetesArgs, r: &ReportArgs) -> Result<ExitCode, Fatal> {
     if a.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
-        return Err(fatal("`-` (stdin) given twice; expected it once"));
+        return Err(refused("`-` (stdin) given twice; expected it once"));
     }
     let options = options(r, None)?;
     let limits = Limits::default();
@@ -26,9 +26,7 @@ pub(crate) fn run(a: &KubernetesArgs, r: &ReportArgs) -> Result<ExitCode, Fatal>
         for file in files(path)? {
             let name = file.to_string_lossy().into_owned();
             let text = read(&file, &name, limits.max_bytes)?;
-            model
-                .add(&name, &text, &limits)
-                .map_err(|e| fatal(format!("cannot check {e}")))?;
+            model.add(&name, &text, &limits).map_err(Fatal::Manifest)?;
         }
     }
     if model.containers.is_empty() {
@@ -37,7 +35,7 @@ pub(crate) fn run(a: &KubernetesArgs, r: &ReportArgs) -> Result<ExitCode, Fatal>
             0 => String::new(),
             n => format!(" (only {n} other objects: {})", describe(&model.skipped)),
         };
-        return Err(fatal(format!(
+        return Err(refused(format!(
             "no workload in {}{others}; expected a Deployment, StatefulSet, DaemonSet, Job, CronJob or Pod",
             given.join(", ")
         )));
@@ -69,10 +67,11 @@ fn files(path: &Path) -> Result<Vec<PathBuf>, Fatal> {
         return Ok(vec![path.to_path_buf()]);
     }
     let entries = std::fs::read_dir(path).map_err(|e| {
-        fatal(format!(
-            "cannot read directory {}: {e}; expected a readable directory of manifests",
-            path.display()
-        ))
+        Fatal::io_expecting(
+            format!("cannot read directory {}", path.display()),
+            e,
+            "expected a readable directory of manifests",
+        )
     })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
@@ -81,7 +80,7 @@ fn files(path: &Path) -> Result<Vec<PathBuf>, Fatal> {
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(fatal(format!(
+        return Err(refused(format!(
             "no *.yaml or *.yml file in directory {}; expected Kubernetes manifests",
             path.display()
         )));
@@ -92,9 +91,11 @@ fn files(path: &Path) -> Result<Vec<PathBuf>, Fatal> {
 /// Reads a file or stdin, refusing more than `max` bytes without reading them all.
 fn read(path: &Path, name: &str, max: usize) -> Result<String, Fatal> {
     let cannot = |e: std::io::Error| {
-        fatal(format!(
-            "cannot read {name}: {e}; expected a readable file of Kubernetes manifests, or - for stdin"
-        ))
+        Fatal::io_expecting(
+            format!("cannot read {name}"),
+            e,
+            "expected a readable file of Kubernetes manifests, or - for stdin",
+        )
     };
     let mut bytes = Vec::new();
     let limit = max as u64 + 1;
@@ -112,12 +113,12 @@ fn read(path: &Path, name: &str, max: usize) -> Result<String, Fatal> {
             .map_err(cannot)?;
     }
     if bytes.len() > max {
-        return Err(fatal(format!(
+        return Err(refused(format!(
             "cannot check {name}: over the limit of {max} bytes; expected Kubernetes manifests"
         )));
     }
     String::from_utf8(bytes).map_err(|_| {
-        fatal(format!(
+        refused(format!(
             "cannot check {name}: not UTF-8 text; expected YAML"
         ))
     })

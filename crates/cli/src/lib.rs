@@ -1,7 +1,8 @@
 //! The `dockerflow` command: a thin shell over `dockerflow-check`, `dockerflow-report`,
-//! `dockerflow-build` and `dockerflow-registry`. The command line is declared in `cli`
-//! (clap); each subcommand has a module that takes its typed arguments. Exit status: 0 pass,
-//! 1 a rule failed, 2 could not check or a usage error (the reason on stderr, one line).
+//! `dockerflow-build`, `dockerflow-registry` and `dockerflow-image` (which opens every image
+//! reference). The command line is declared in `cli` (clap); each subcommand has a module that
+//! takes its typed arguments. Exit status: 0 pass, 1 a rule failed, 2 could not check or a
+//! usage error (the reason on stderr, one line: a `Fatal`, worded in `fatal.rs`).
 //!
 //! The command is a library function, [`main`], so that two binaries run the same code: the
 //! crate's `dockerflow` and the repository root's `dockerflow-pre-commit`, which pre-commit's
@@ -14,18 +15,19 @@ mod build;
 mod check;
 mod ci;
 mod cli;
-mod daemon;
 mod deploy;
+mod fatal;
 mod fleet;
 mod kubernetes;
 mod logs;
 mod mask;
+mod merge;
 mod pragma;
 mod publish;
-mod registry;
 mod run;
 mod say;
 mod url;
+mod values;
 mod version;
 
 use std::ffi::OsString;
@@ -35,16 +37,9 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command};
+use crate::fatal::{refused, Fatal};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// A reason the command could not do its job: exit 2 with this line on stderr.
-#[derive(Debug)]
-struct Fatal(String);
-
-fn fatal(s: impl Into<String>) -> Fatal {
-    Fatal(s.into())
-}
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -109,7 +104,7 @@ fn man(path: &[String]) -> Result<ExitCode, Fatal> {
     let mut name = String::from("dockerflow");
     for word in path {
         let sub = command.find_subcommand(word).cloned().ok_or_else(|| {
-            fatal(format!(
+            refused(format!(
                 "`dockerflow {}` is not a command; expected one of: {}",
                 path.join(" "),
                 command
@@ -131,7 +126,7 @@ fn man(path: &[String]) -> Result<ExitCode, Fatal> {
         .or_else(|e| match e.kind() {
             // A closed pipe (`| head`) is not worth an error.
             std::io::ErrorKind::BrokenPipe => Ok(()),
-            _ => Err(fatal(format!("cannot write the man page: {e}"))),
+            _ => Err(Fatal::io("cannot write the man page", e)),
         })
         .map(|()| ExitCode::SUCCESS)
 }
@@ -157,6 +152,7 @@ pub fn main() -> ExitCode {
         Command::Build(a) => build::run(&a),
         Command::Publish(a) => publish::run(&a),
         Command::Ci(a) => ci::run(&a),
+        Command::Report(cli::ReportCommand::Merge(a)) => merge::run(&a),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -170,8 +166,8 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(Fatal(message)) => {
-            eprintln!("dockerflow: error: {message}");
+        Err(fatal) => {
+            eprintln!("dockerflow: error: {fatal}");
             ExitCode::from(2)
         }
     }

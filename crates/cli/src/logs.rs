@@ -8,9 +8,8 @@ use dockerflow_check::{
     KEPT,
 };
 
-use crate::check::human_size;
 use crate::cli::LogsArgs;
-use crate::{fatal, Fatal};
+use crate::fatal::{human_size, refused, Fatal};
 
 /// Reads `a.file` (`-` for stdin) as it streams and judges its lines.
 pub(crate) fn check(a: &LogsArgs, options: &Options) -> Result<Report, Fatal> {
@@ -31,10 +30,12 @@ pub(crate) fn check(a: &LogsArgs, options: &Options) -> Result<Report, Fatal> {
     };
     let name = if stdin { "stdin" } else { &shown };
     let logs = read.map_err(|e| match e {
-        ReadError::Io(e) => fatal(format!(
-            "cannot read logs from {shown}: {e}; expected a file of log lines, or - for stdin"
-        )),
-        ReadError::TooLong(e) => fatal(format!(
+        ReadError::Io(e) => Fatal::io_expecting(
+            format!("cannot read logs from {shown}"),
+            e,
+            "expected a file of log lines, or - for stdin",
+        ),
+        ReadError::TooLong(e) => refused(format!(
             "cannot check logs from {name}: line {} is longer than {} ({} bytes), the longest line read; expected one log record per line; raise it with --max-line SIZE",
             e.line,
             human_size(e.cap as u64),

@@ -1,5 +1,9 @@
 //! Masking for `dockerflow ci`: the values of secret-looking environment variables, URL
-//! passwords and `--mask` values become `***` in every line ci prints or logs.
+//! passwords and `--mask` values become `***` in every line ci prints or logs. Which names and
+//! URL passwords count comes from `dockerflow_contract::secrets`, which the checker and the
+//! service library's redaction read too.
+
+use dockerflow_contract::secrets::{may_name_secret, url_userinfos};
 
 /// Replaces secret values with `***`, longest first (so a secret containing another is masked
 /// whole).
@@ -8,24 +12,12 @@ pub(crate) struct Masker {
     secrets: Vec<String>,
 }
 
-const SECRET_WORDS: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "KEY",
-    "CREDENTIAL",
-    "AUTH",
-    "PRIVATE",
-];
-
 impl Masker {
     /// The secrets of `env` (see the command's help) and the `extra` values.
     pub(crate) fn new(env: impl IntoIterator<Item = (String, String)>, extra: &[String]) -> Masker {
         let mut secrets: Vec<String> = extra.iter().filter(|s| !s.is_empty()).cloned().collect();
         for (name, value) in env {
-            let upper = name.to_ascii_uppercase();
-            if value.len() >= 4 && SECRET_WORDS.iter().any(|w| upper.contains(w)) {
+            if value.len() >= 4 && may_name_secret(&name) {
                 secrets.push(value.clone());
             }
             secrets.extend(url_passwords(&value));
@@ -47,27 +39,28 @@ impl Masker {
 }
 
 /// The passwords of `scheme://user:password@host` URLs in `value` (3 characters or more).
-fn url_passwords(value: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut rest = value;
-    while let Some(i) = rest.find("://") {
-        rest = &rest[i + 3..];
-        let authority_end = rest.find(['/', ' ', '?', '#']).unwrap_or(rest.len());
-        let authority = &rest[..authority_end];
-        if let Some((userinfo, _)) = authority.rsplit_once('@') {
-            if let Some((_, password)) = userinfo.split_once(':') {
-                if password.len() >= 3 {
-                    found.push(password.to_string());
-                }
-            }
-        }
-    }
-    found
+fn url_passwords(value: &str) -> impl Iterator<Item = String> + '_ {
+    url_userinfos(value)
+        .filter_map(|u| u.password)
+        .filter(|p| p.len() >= 3)
+        .map(|p| value[p].to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_help_names_every_word_masking_reads() {
+        use dockerflow_contract::secrets::{LOOSE_SECRET_WORDS, SECRET_WORDS};
+        let help = crate::ci::AFTER_HELP.replace('\n', " ");
+        for word in SECRET_WORDS.iter().chain(LOOSE_SECRET_WORDS) {
+            assert!(
+                help.contains(&format!(" {word},")) || help.contains(&format!(" {word} ")),
+                "{word}"
+            );
+        }
+    }
 
     #[test]
     fn masks_secret_names_url_passwords_and_extras_longest_first() {

@@ -6,7 +6,7 @@
 
 use dockerflow_check::{Outcome, Report, RULES};
 
-use crate::{fatal, Fatal};
+use crate::fatal::{refused, Fatal};
 
 /// One pragma: the rules, the reason, and the line of the instruction it applies to.
 #[derive(Debug)]
@@ -57,7 +57,7 @@ fn parse(name: &str, text: &str) -> Result<Vec<Pragma>, Fatal> {
                 .iter()
                 .find(|r| r.id.eq_ignore_ascii_case(id))
                 .ok_or_else(|| {
-                    fatal(format!(
+                    refused(format!(
                         "{name}:{line_no}: unknown rule id {id:?} in `# dockerflow ignore=`; expected one of {}",
                         RULES.iter().map(|r| r.id).collect::<Vec<_>>().join(", ")
                     ))
@@ -65,7 +65,7 @@ fn parse(name: &str, text: &str) -> Result<Vec<Pragma>, Fatal> {
             rules.push(rule.id);
         }
         if rules.is_empty() || reason.is_empty() {
-            return Err(fatal(format!(
+            return Err(refused(format!(
                 "{name}:{line_no}: `# dockerflow ignore={ids}` needs a reason; expected `# dockerflow ignore={} why it does not apply here`",
                 if ids.is_empty() { "DF303" } else { ids }
             )));

@@ -8,11 +8,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use dockerflow_oci::{ErrorKind, ImageRef, OpenOptions, Opened};
+use dockerflow_image::{ImageOrIndex, ImageRef, Opened, Reference};
+use dockerflow_oci::ErrorKind;
 use dockerflow_registry::{push, push_index, Client, Event, PushOptions};
 
 use crate::cli::{NetworkArgs, PublishArgs};
-use crate::Fatal;
+use crate::fatal::{refused, Fatal};
 
 pub(crate) const LONG_HELP: &str = "\
 SRC: any image reference of `dockerflow check image` (docker-archive:, oci:, oci-archive:,
@@ -80,56 +81,53 @@ fn cache_dir() -> Option<std::path::PathBuf> {
 
 /// Runs `dockerflow publish`; an error is the one-line reason for exit status 2.
 pub(crate) fn run(a: &PublishArgs) -> Result<ExitCode, Fatal> {
-    publish(a).map_err(Fatal)
-}
-
-fn publish(a: &PublishArgs) -> Result<ExitCode, String> {
     let dest = match ImageRef::parse(&a.dest) {
         Ok(ImageRef::Registry(r)) => r,
         Ok(other) => {
-            return Err(format!(
+            return Err(refused(format!(
                 "cannot publish to {other}: only registries are supported as DEST yet; expected docker://REGISTRY/REPO[:TAG]"
-            ))
+            )))
         }
-        Err(e) => return Err(format!("invalid DEST {:?}: {e}", a.dest)),
+        Err(e) => return Err(refused(format!("invalid DEST {:?}: {e}", a.dest))),
     };
-    let src = ImageRef::parse(&a.src).map_err(|e| format!("invalid SRC {:?}: {e}", a.src))?;
-    let mut client_options = a.network.client_options();
-    let attempts = client_options.max_attempts;
-    client_options.insecure.extend(a.insecure.iter().cloned());
-    let mut open_options = OpenOptions::default();
+    let reference = Reference::parse(&a.src).map_err(|source| Fatal::PublishSource {
+        src: a.src.clone(),
+        source,
+    })?;
+    let src = reference.image_ref();
+    let mut options = dockerflow_image::Options {
+        client: a.network.client_options(),
+        ..dockerflow_image::Options::default()
+    };
+    let attempts = options.client.max_attempts;
+    options.client.insecure.extend(a.insecure.iter().cloned());
     if let Some(p) = &a.platform {
-        open_options.platform = p.clone();
+        options.open.platform = p.clone();
     }
-    // An engine image is exported to a temporary `docker save` archive first (removed when
-    // `_export` drops, after the push).
-    let (src, _export) = match src {
-        ImageRef::DockerDaemon { reference } => {
-            let engine = crate::daemon::engine()
-                .map_err(|e| format!("cannot read docker-daemon:{reference}: {}", e.0))?;
-            let temp = crate::daemon::export(&engine, &reference).map_err(|e| e.0)?;
-            let archive = ImageRef::DockerArchive {
-                path: temp.path().to_path_buf(),
-                image: None,
-            };
-            (archive, Some(temp))
-        }
-        other => (other, None),
+    let unreadable = |source| Fatal::PublishSource {
+        src: src.to_string(),
+        source,
     };
-    // Without --platform an index goes whole; with it, the one platform's image.
-    let opened = match &a.platform {
-        Some(_) => crate::registry::open_image_with(&src, &open_options, &client_options)
-            .map(Opened::Image),
-        None => crate::registry::open_index_or_image(&src, &open_options, &client_options),
+    // Without --platform an index goes whole; with it, the one platform's image. An engine
+    // image is read from a temporary export, removed when `image` or `whole` drops (after
+    // the push).
+    let whole = match &a.platform {
+        Some(_) => dockerflow_image::open(src, &options).map(ImageOrIndex::from),
+        None => dockerflow_image::open_index_or_image(src, &options),
     }
-    .map_err(|e| format!("cannot read {src}: {e}"))?;
-    let client = Client::new(&dest.registry, &client_options)
-        .map_err(|e| format!("cannot publish to docker://{dest}: {e}"))?;
+    .map_err(unreadable)?;
+    let opened = whole.opened();
+    let client =
+        Client::new(&dest.registry, &options.client).map_err(|source| Fatal::Registry {
+            context: format!("cannot publish to docker://{dest}"),
+            source,
+            hint: "",
+        })?;
     let mut push_options = PushOptions {
         blob_cache: cache_dir().map(|d| d.join("blob-digests")),
         ..PushOptions::default()
     };
-    if let ImageRef::Registry(from) = &src {
+    if let ImageRef::Registry(from) = src {
         if from.registry == dest.registry {
             push_options.mount_from = Some(from.repository.clone());
         }
@@ -204,14 +202,14 @@ fn publish(a: &PublishArgs) -> Result<ExitCode, String> {
             crate::say::err(&format!("dockerflow: {t}"));
         }
     };
-    let pushed = match &opened {
+    let pushed = match opened {
         Opened::Index(index) => {
             push_index(&client, index.as_ref(), &dest, &push_options, &mut report)
         }
         Opened::Image(image) => push(&client, image.as_ref(), &dest, &push_options, &mut report),
     }
     .map_err(|e| {
-        let hint = match (&opened, &e) {
+        let hint = match (opened, &e) {
             (Opened::Index(_), dockerflow_registry::Error::Image(oci))
                 if matches!(oci.kind(), ErrorKind::BlobMissing { .. }) =>
             {
@@ -219,16 +217,23 @@ fn publish(a: &PublishArgs) -> Result<ExitCode, String> {
             }
             _ => "",
         };
-        format!("cannot publish {src} to docker://{dest}: {e}{hint}")
+        Fatal::Registry {
+            context: format!("cannot publish {src} to docker://{dest}"),
+            source: e,
+            hint,
+        }
     })?;
     std::fs::write(&a.digest_file, format!("{}\n", pushed.digest)).map_err(|e| {
-        format!(
-            "published {}, but cannot write {}: {e}",
-            pushed.digest,
-            a.digest_file.display()
+        Fatal::io(
+            format!(
+                "published {}, but cannot write {}",
+                pushed.digest,
+                a.digest_file.display()
+            ),
+            e,
         )
     })?;
-    let index = match &opened {
+    let index = match opened {
         Opened::Index(_) => format!("an index of {} manifests; ", pushed.manifests),
         Opened::Image(_) => String::new(),
     };
@@ -242,7 +247,7 @@ fn publish(a: &PublishArgs) -> Result<ExitCode, String> {
         started.elapsed().as_secs_f64(),
         a.digest_file.display()
     ));
-    if let (Opened::Image(image), true) = (&opened, pushed.manifest_rewritten) {
+    if let (Opened::Image(image), true) = (opened, pushed.manifest_rewritten) {
         if let Some(d) = image.manifest_digest() {
             crate::say::out(&format!(
                 "note: the manifest was re-encoded, so its digest differs from the source's {d}"

@@ -6,19 +6,20 @@ use std::path::Path;
 use std::time::Duration;
 
 use dockerflow_check::{check_image_run, ImageModel, Options, Report};
-use dockerflow_oci::{Algorithm, Digest, ImageRef, ImageSource};
+use dockerflow_image::Image;
 use dockerflow_probe::{install_interrupt_cleanup, run_image, ImageFacts, RunOptions};
 
 use crate::cli::RunArgs;
-use crate::{daemon, fatal, one_line, Fatal};
+use crate::fatal::{refused, Fatal};
 
 /// Reads `K=V` lines (blank lines and `#` comments skipped) from an env file.
 fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, Fatal> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        fatal(format!(
-            "cannot read env file {}: {e}; expected a file of NAME=VALUE lines",
-            path.display()
-        ))
+        Fatal::io_expecting(
+            format!("cannot read env file {}", path.display()),
+            e,
+            "expected a file of NAME=VALUE lines",
+        )
     })?;
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -28,7 +29,7 @@ fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, Fatal> {
         }
         let line = line.strip_prefix("export ").unwrap_or(line);
         let (k, v) = line.split_once('=').ok_or_else(|| {
-            fatal(format!(
+            refused(format!(
                 "{}:{}: no '='; expected NAME=VALUE",
                 path.display(),
                 n + 1
@@ -67,42 +68,40 @@ impl RunArgs {
     }
 }
 
-/// Runs the image `reference` names (already read into `model` from `source`) and judges it.
+/// Runs `image` (already read into `model`; `reference` as read) on the engine and judges it.
 pub(crate) fn check(
     reference: &str,
-    parsed: &ImageRef,
-    source: &dyn ImageSource,
+    image: &Image,
     model: &ImageModel,
     args: &RunArgs,
     timeout: Option<Duration>,
     options: &Options,
 ) -> Result<Report, Fatal> {
     let run_options = args.options(timeout)?;
-    let engine =
-        daemon::engine().map_err(|e| fatal(format!("cannot run image {reference}: {}", e.0)))?;
-    let image = match parsed {
-        ImageRef::DockerDaemon { reference } => reference.clone(),
-        ImageRef::DockerArchive { path, .. } => {
-            // The engine names a loaded image by its config digest (its image id).
-            let file = std::fs::File::open(path)
-                .map_err(|e| fatal(format!("cannot open {}: {e}", path.display())))?;
-            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-            let mut reader = std::io::BufReader::new(file);
-            engine.image_load(&mut reader, len).map_err(|e| {
-                fatal(format!("cannot load {reference} into the engine: {}", one_line(&e.to_string())))
-            })?;
-            Digest::of(Algorithm::Sha256, source.raw_config()).to_string()
-        }
-        _ => {
-            return Err(fatal(format!(
-                "--run needs an image the Docker engine can run; expected docker-daemon:NAME, a bare NAME or docker-archive:FILE, got {reference}"
-            )))
-        }
+    let failed = |source| Fatal::RunImage {
+        reference: reference.to_string(),
+        source,
     };
-    install_interrupt_cleanup(&engine);
+    let engine = dockerflow_image::connect().map_err(failed)?;
+    let name = image.load_into(&engine).map_err(failed)?;
+    install_interrupt_cleanup(&engine, || {
+        // The probe removed the containers it started; the command ends as a shell expects
+        // after Ctrl-C.
+        eprintln!("dockerflow: interrupted; removed the containers it started");
+        std::process::exit(130);
+    })
+    .map_err(|source| Fatal::Probe {
+        context: format!("cannot run image {reference}: "),
+        source,
+    })?;
     let facts = ImageFacts::from_model(model);
-    let observed = run_image(&engine, &image, reference, &facts, &run_options)
-        .map_err(|e| fatal(format!("cannot run image {reference}: {}", one_line(&e.0))))?;
+    let observed =
+        run_image(&engine, &name, reference, &facts, &run_options).map_err(|source| {
+            Fatal::Probe {
+                context: format!("cannot run image {reference}: "),
+                source,
+            }
+        })?;
     if args.timings {
         for (phase, t) in &observed.phases {
             crate::say::err(&format!(

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use dockerflow_build::version::{check_version_json, generate, process_env, VersionOptions};
 
 use crate::cli::VersionArgs;
-use crate::{fatal, Fatal};
+use crate::fatal::Fatal;
 
 /// Runs `dockerflow version`.
 pub(crate) fn run(a: &VersionArgs) -> Result<ExitCode, Fatal> {
@@ -27,7 +27,7 @@ pub(crate) fn run(a: &VersionArgs) -> Result<ExitCode, Fatal> {
         (Some(o), false) => o.clone(),
         (None, false) => PathBuf::from("version.json"),
     };
-    let generated = generate(&process_env, &options).map_err(|e| fatal(e.to_string()))?;
+    let generated = generate(&process_env, &options)?;
     for note in &generated.notes {
         crate::say::err(&format!("dockerflow: note: {note}"));
     }
@@ -37,7 +37,7 @@ pub(crate) fn run(a: &VersionArgs) -> Result<ExitCode, Fatal> {
         let _ = out.write_all(json.as_bytes()).and_then(|()| out.flush());
     } else {
         std::fs::write(&output, &json)
-            .map_err(|e| fatal(format!("cannot write {}: {e}", output.display())))?;
+            .map_err(|e| Fatal::io(format!("cannot write {}", output.display()), e))?;
         crate::say::err(&format!(
             "dockerflow: wrote {} ({}, commit {})",
             output.display(),

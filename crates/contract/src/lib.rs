@@ -1,6 +1,11 @@
 //! The Dockerflow contract as data: the JSON Schemas written from the project's
 //! `contract/CONTRACT.md`, embedded in this crate, with one validator per schema built once,
-//! and the URL of each numbered section of the contract.
+//! the URL of each numbered section of the contract, and what looks like a secret
+//! ([`secrets`]: the names and URL passwords the checker fails on, `dockerflow ci` masks and the
+//! service library redacts).
+//!
+//! Feature `validate` (default) builds the validators (jsonschema); without it the crate needs
+//! `serde_json` alone, which is how the service library `dockerflow` uses it (for [`secrets`]).
 //!
 //! The checker (`dockerflow-check`), the pipeline (`dockerflow-build`) and the service
 //! library's tests judge from these files, never from the library's own types, so a bug in the
@@ -18,6 +23,11 @@
 //! assert!(dockerflow_contract::section_url("1.4").is_some_and(|u| u.ends_with("#14-__heartbeat__")));
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod secrets;
+
+#[cfg(feature = "validate")]
 use std::sync::OnceLock;
 
 use serde_json::Value;
@@ -78,6 +88,8 @@ impl Schema {
 
     /// The validator for this schema, built on first use (every schema loaded into one
     /// registry, so a `$ref` to another one by its `$id` resolves offline) and shared after.
+    #[cfg(feature = "validate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "validate")))]
     pub fn validator(self) -> &'static jsonschema::Validator {
         static BUILT: [OnceLock<jsonschema::Validator>; 4] = [const { OnceLock::new() }; 4];
         BUILT[self as usize].get_or_init(|| {
@@ -88,6 +100,8 @@ impl Schema {
 
     /// What is wrong with `value` under this schema, each error prefixed with the JSON pointer
     /// of the value it is about (none for the document itself); empty when it is valid.
+    #[cfg(feature = "validate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "validate")))]
     pub fn errors(self, value: &Value) -> Vec<String> {
         self.validator()
             .iter_errors(value)
@@ -103,6 +117,7 @@ impl Schema {
     }
 }
 
+#[cfg(feature = "validate")]
 fn build(schema: Schema) -> Result<jsonschema::Validator, String> {
     let mut registry = jsonschema::Registry::new();
     for other in Schema::ALL {

@@ -4,14 +4,12 @@
 
 use std::collections::HashMap;
 
+use crate::accounts::{find_accounts, group_lines, passwd_lines, Accounts, GroupDecl, UserDecl};
 use crate::error::{ParseError, Span, Spanned};
 use crate::expand::{expand, unquote, Budget};
 use crate::heredoc::Heredoc;
 use crate::instruction::{Command, Healthcheck, Instruction, InstructionKind};
-use crate::shell::{
-    find_accounts, group_lines, passwd_lines, split_commands, split_commands_with_heredocs,
-    Accounts, GroupDecl, UserDecl,
-};
+use crate::shell::{split_commands, split_commands_with_heredocs};
 use crate::stage::{BaseImage, Dockerfile};
 
 /// A name and its expanded value (`ENV`, `LABEL`), with the instruction that set it last.

@@ -3,6 +3,7 @@
 
 use crate::error::Span;
 use crate::expand::{split_words, unquote};
+use crate::keyword::Keyword;
 
 /// A heredoc attached to a `RUN`, `COPY` or `ADD` instruction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,11 +35,9 @@ pub(crate) struct Marker {
     pub(crate) end: usize,
 }
 
-/// Instructions where BuildKit recognises heredocs.
+/// Whether BuildKit recognises heredocs in the instruction named `keyword` (any case).
 pub(crate) fn allowed(keyword: &str) -> bool {
-    ["RUN", "COPY", "ADD"]
-        .iter()
-        .any(|k| k.eq_ignore_ascii_case(keyword))
+    Keyword::parse(keyword).is_some_and(Keyword::takes_heredocs)
 }
 
 /// Finds `[n]<<[-]NAME` words in `text` (BuildKit's `^(\d*)<<(-?)([^<]*)$` on each word).

@@ -95,6 +95,11 @@ impl Keyword {
             .find(|k| k.as_str().eq_ignore_ascii_case(word))
     }
 
+    /// Whether BuildKit reads heredocs (`<<EOF`) in the instruction: `RUN`, `COPY` and `ADD`.
+    pub const fn takes_heredocs(self) -> bool {
+        matches!(self, Keyword::Run | Keyword::Copy | Keyword::Add)
+    }
+
     /// Flags the instruction accepts (BuildKit 1.x frontend, stable and labs).
     pub fn flags(self) -> &'static [&'static str] {
         match self {

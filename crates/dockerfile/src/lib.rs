@@ -30,7 +30,8 @@
 //! Where things are: `lines` turns text into logical lines ([`Directive`]s, continuations,
 //! heredoc bodies), `instruction` parses one line ([`Instruction`]), `stage`
 //! groups them ([`Dockerfile`], [`Stage`]), `expand` does `$VAR` substitution, `facts`
-//! evaluates a stage ([`Facts`]) and `shell` reads `RUN` commands ([`find_accounts`]).
+//! evaluates a stage ([`Facts`]), `shell` splits `RUN` commands ([`split_commands`]) and
+//! `accounts` finds the users and groups they create ([`find_accounts`]).
 
 //!
 //! # Fidelity to BuildKit
@@ -54,6 +55,7 @@
 
 #![deny(missing_docs)]
 
+mod accounts;
 mod error;
 mod expand;
 mod facts;
@@ -65,6 +67,7 @@ mod lines;
 mod shell;
 mod stage;
 
+pub use accounts::{find_accounts, Accounts, DeclSource, GroupDecl, UserDecl};
 pub use error::{ParseError, ParseErrorKind, Span, Spanned};
 pub use expand::{MAX_TOTAL_GROWTH, MAX_VALUE_GROWTH};
 pub use facts::{AccountFile, AccountFileCopy, CopyFact, Facts, NameValue, RunFact};
@@ -74,8 +77,5 @@ pub use instruction::{
     Keyword, Paths, KEYWORDS,
 };
 pub use lines::Directive;
-pub use shell::{
-    find_accounts, split_commands, split_commands_with_heredocs, Accounts, DeclSource, GroupDecl,
-    Redirect, SimpleCommand, UserDecl,
-};
+pub use shell::{split_commands, split_commands_with_heredocs, Redirect, SimpleCommand};
 pub use stage::{parse, parse_with_args, BaseImage, Dockerfile, Stage};

@@ -4,6 +4,7 @@
 
 use crate::error::{LineIndex, ParseError, Span};
 use crate::heredoc::{self, Heredoc};
+use crate::keyword::Keyword;
 
 /// A parser directive (`# syntax=...`, `# escape=...`, `# check=...`) from the top of the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,7 +159,7 @@ pub(crate) fn split(src: &str, index: &LineIndex<'_>, errors: &mut Vec<ParseErro
 
         let mut words = logical.text.split_whitespace();
         let mut keyword = words.next().unwrap_or("");
-        if keyword.eq_ignore_ascii_case("ONBUILD") {
+        if Keyword::parse(keyword) == Some(Keyword::Onbuild) {
             // BuildKit: ONBUILD is a compound instruction whose trigger may take heredocs.
             keyword = words.next().unwrap_or("");
         }

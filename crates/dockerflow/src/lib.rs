@@ -13,8 +13,9 @@
 //! - mozlog JSON logging (through `dockerflow-mozlog`), request ids and `request.summary`;
 //! - configuration from the environment, graceful shutdown, and static files.
 //!
-//! It depends on no other workspace crate than `dockerflow-mozlog`, and never on the checker:
-//! the checker judges services from the contract, not from this crate's types.
+//! It depends on no other workspace crate than `dockerflow-mozlog` and `dockerflow-contract`
+//! (its secret names alone, without the schema validators), and never on the checker: the
+//! checker judges services from the contract, not from this crate's types.
 //!
 //! # Example
 //!

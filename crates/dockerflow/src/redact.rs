@@ -4,6 +4,8 @@
 //! Two spellings are covered: URL user-info (`scheme://user:secret@host`) and key-value
 //! connection strings (`password=secret`, `pwd=secret`, as libpq and ODBC write them).
 
+use dockerflow_contract::secrets::{url_userinfos, PASSWORD_KEYS};
+
 /// The text put where a password was.
 pub const MASK: &str = "***";
 
@@ -12,48 +14,29 @@ pub fn redact(text: &str) -> String {
     redact_key_values(&redact_userinfo(text))
 }
 
-/// `scheme://user:secret@host` becomes `scheme://user:***@host`.
+/// `scheme://user:secret@host` becomes `scheme://user:***@host` (the URLs and their passwords
+/// are the contract crate's `url_userinfos`, which the checker and `dockerflow ci` read too).
 fn redact_userinfo(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(pos) = rest.find("://") {
-        let (before, after) = rest.split_at(pos + 3);
-        out.push_str(before);
-        // The authority ends at the first '/', '?', '#' or whitespace; the user-info at the
-        // last '@' inside it (a password may itself contain '@').
-        let end = after
-            .find(|c: char| {
-                c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"' || c == '\''
-            })
-            .unwrap_or(after.len());
-        let authority = &after[..end];
-        match authority.rfind('@') {
-            Some(at) => {
-                let userinfo = &authority[..at];
-                match userinfo.find(':') {
-                    Some(colon) => {
-                        out.push_str(&userinfo[..colon + 1]);
-                        out.push_str(MASK);
-                    }
-                    None => out.push_str(userinfo),
-                }
-                out.push_str(&authority[at..]);
-            }
-            None => out.push_str(authority),
-        }
-        rest = &after[end..];
+    let mut copied = 0;
+    for password in url_userinfos(text).filter_map(|u| u.password) {
+        out.push_str(&text[copied..password.start]);
+        out.push_str(MASK);
+        copied = password.end;
     }
-    out.push_str(rest);
+    out.push_str(&text[copied..]);
     out
 }
 
 /// `password=secret` (any case, also `pwd=`, quoted or not) becomes `password=***`.
 fn redact_key_values(text: &str) -> String {
     let lower = text.to_ascii_lowercase();
+    // `password=`, `passwd=`, `pwd=`.
+    let keys: Vec<String> = PASSWORD_KEYS.iter().map(|k| format!("{k}=")).collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < text.len() {
-        let found = ["password=", "passwd=", "pwd="]
+        let found = keys
             .iter()
             .filter_map(|key| lower[i..].find(key).map(|p| (i + p, key.len())))
             .min();
@@ -113,6 +96,14 @@ mod tests {
             "https://user@example.com/"
         );
         assert_eq!(redact("a://u:1@h b://v:2@i"), "a://u:***@h b://v:***@i");
+    }
+
+    #[test]
+    fn a_quote_in_a_url_password_is_redacted_with_it() {
+        assert_eq!(
+            redact("connecting to 'postgres://app:pa'ss@db/app' failed"),
+            "connecting to 'postgres://app:***@db/app' failed"
+        );
     }
 
     #[test]

@@ -3,19 +3,17 @@
 //! engine's Unix socket (`DOCKER_HOST=unix://...`, default `/var/run/docker.sock`) or plain
 //! TCP (`tcp://HOST:PORT`). It never runs the `docker` CLI.
 //!
-//! [`http`] is the HTTP/1.1 client underneath, reusable to probe any plain-http loopback
-//! service: exact status, headers and bytes, HEAD, no redirects followed.
+//! The HTTP/1.1 underneath is the workspace's one client, `dockerflow-http`.
 //!
-//! **Architecture Invariant:** depends on no workspace crate and on no async runtime: one
-//! blocking connection per request, each with a timeout, so nothing here can hang forever.
+//! **Architecture Invariant:** depends on no workspace crate but `dockerflow-http`, and on no
+//! async runtime: one blocking connection per request, each with a timeout, so nothing here
+//! can hang forever.
 //!
 //! ```no_run
 //! let engine = dockerflow_engine::Engine::from_env()?;
 //! println!("engine {}", engine.version()?);
 //! # Ok::<(), dockerflow_engine::Error>(())
 //! ```
-
-pub mod http;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -25,7 +23,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::http::{Body, Response};
+use dockerflow_http as http;
+use dockerflow_http::{Body, Response};
 
 /// Where the engine listens.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,9 @@
 //! transports, and a confined, layered, read-only virtual filesystem of the image.
 //!
 //! This crate depends on no other workspace crate and knows nothing of Dockerflow's rules;
-//! it never writes to the host filesystem.
+//! it never writes to the host filesystem. To open any reference, including `docker://` and
+//! images in the Docker engine, use the `dockerflow-image` crate, which reads local
+//! transports through this one.
 //!
 //! # Example
 //!

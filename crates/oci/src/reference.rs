@@ -224,6 +224,26 @@ impl FromStr for ImageRef {
     }
 }
 
+/// `name` with Docker's default tag: `name:latest`, unless its last path component already
+/// has a tag or a digest (`name:v1`, `name@sha256:...`, `host:5000/name:v1`).
+///
+/// ```
+/// use dockerflow_oci::reference::with_default_tag;
+/// assert_eq!(with_default_tag("app"), "app:latest");
+/// assert_eq!(with_default_tag("host:5000/app"), "host:5000/app:latest");
+/// assert_eq!(with_default_tag("app:v1"), "app:v1");
+/// ```
+pub fn with_default_tag(name: &str) -> String {
+    match name
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains(':'))
+    {
+        true => name.to_string(),
+        false => format!("{name}:latest"),
+    }
+}
+
 /// Checks a Docker name (`[host[:port]/]path[:tag][@digest]`) loosely: lowercase path
 /// components, a valid tag and a valid digest.
 fn check_name(name: &str) -> std::result::Result<(), String> {

@@ -10,30 +10,20 @@ use std::io::{self, Read, Seek, SeekFrom};
 use crate::digest::Digest;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::Limit;
+use crate::vfs::EntryKind;
 
 const BLOCK: u64 = 512;
 /// The largest entry size a tar header may state: `i64::MAX`, as in Go's archive/tar.
 const MAX_ENTRY_SIZE: u64 = i64::MAX as u64;
-
-/// What a tar entry is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TarKind {
-    Regular,
-    Dir,
-    Symlink,
-    Hardlink,
-    CharDevice,
-    BlockDevice,
-    Fifo,
-    Other(u8),
-}
 
 /// One entry's header, after PAX and GNU extensions are applied.
 #[derive(Debug, Clone)]
 pub(crate) struct TarHeader {
     /// The name as written (not normalised).
     pub(crate) path: String,
-    pub(crate) kind: TarKind,
+    /// What the entry is: the type flag read as the filesystem's kind (`0`, NUL and `7`
+    /// are a regular file).
+    pub(crate) kind: EntryKind,
     pub(crate) mode: u32,
     pub(crate) uid: u64,
     pub(crate) gid: u64,
@@ -332,14 +322,14 @@ impl<R: TarInput> TarReader<R> {
             return Err(self.err(offset, "an entry has an empty name"));
         }
         let kind = match block[156] {
-            b'0' | 0 | b'7' => TarKind::Regular,
-            b'1' => TarKind::Hardlink,
-            b'2' => TarKind::Symlink,
-            b'3' => TarKind::CharDevice,
-            b'4' => TarKind::BlockDevice,
-            b'5' => TarKind::Dir,
-            b'6' => TarKind::Fifo,
-            other => TarKind::Other(other),
+            b'0' | 0 | b'7' => EntryKind::File,
+            b'1' => EntryKind::Hardlink,
+            b'2' => EntryKind::Symlink,
+            b'3' => EntryKind::CharDevice,
+            b'4' => EntryKind::BlockDevice,
+            b'5' => EntryKind::Dir,
+            b'6' => EntryKind::Fifo,
+            other => EntryKind::Other(other),
         };
         let mode =
             u32::try_from(self.number(&block[100..108], offset, "mode")? & 0o7777).unwrap_or(0);
@@ -371,12 +361,12 @@ impl<R: TarInput> TarReader<R> {
         }
         // As in Go's archive/tar, these types carry no data whatever their size field says.
         let data_size = match kind {
-            TarKind::Hardlink
-            | TarKind::Symlink
-            | TarKind::CharDevice
-            | TarKind::BlockDevice
-            | TarKind::Dir
-            | TarKind::Fifo => 0,
+            EntryKind::Hardlink
+            | EntryKind::Symlink
+            | EntryKind::CharDevice
+            | EntryKind::BlockDevice
+            | EntryKind::Dir
+            | EntryKind::Fifo => 0,
             _ => size,
         };
         self.remaining = data_size;

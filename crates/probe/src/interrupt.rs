@@ -1,5 +1,7 @@
-//! Ctrl-C: a SIGINT (or SIGTERM) handler that only sets a flag, and a watcher thread that
-//! removes every container still registered, then exits with status 130.
+//! Ctrl-C: SIGINT and SIGTERM are received by a watcher thread (`signal-hook`), which sets a
+//! flag, removes every container still registered, then calls the caller's function, which
+//! says so and ends the process (the `dockerflow` command exits with status 130). The library
+//! itself neither prints nor exits.
 //!
 //! A container being created when the signal arrives is not lost: creation counts itself in
 //! [`CREATING`] before it asks the engine and registers the id before it stops counting, and
@@ -7,13 +9,16 @@
 //! creation that begins after the signal sees the flag and does not ask the engine at all.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, Once};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use dockerflow_engine::{ContainerSpec, Engine};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 use crate::Error;
 
+static INSTALLED: AtomicBool = AtomicBool::new(false);
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static CREATING: AtomicUsize = AtomicUsize::new(0);
 static LIVE: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -21,45 +26,42 @@ static LIVE: Mutex<Vec<String>> = Mutex::new(Vec::new());
 /// How long the watcher waits for creations in flight to come back with their ids.
 const CREATE_GRACE: Duration = Duration::from_secs(15);
 
-extern "C" fn on_signal(_: libc::c_int) {
-    // Only an atomic store: async-signal-safe.
-    INTERRUPTED.store(true, Ordering::SeqCst);
-}
-
-/// Installs the handler and starts the watcher (once per process). After this, containers
-/// registered by the probe are removed on Ctrl-C before the process exits.
-pub fn install_interrupt_cleanup(engine: &Engine) {
-    static ONCE: Once = Once::new();
+/// Installs the SIGINT and SIGTERM handling and starts the watcher (once per process; later
+/// calls do nothing). After this, on Ctrl-C, the containers registered by the probe are
+/// removed, then `on_interrupt` runs on the watcher thread: it is expected to end the process
+/// (the probe refuses to start containers from then on, and a run in progress waits for it).
+pub fn install_interrupt_cleanup(
+    engine: &Engine,
+    on_interrupt: impl FnOnce() + Send + 'static,
+) -> Result<(), Error> {
+    if INSTALLED.swap(true, Ordering::SeqCst) {
+        return Ok(());
+    }
+    let mut signals = Signals::new([SIGINT, SIGTERM]).map_err(|e| {
+        INSTALLED.store(false, Ordering::SeqCst);
+        Error::Signals(e)
+    })?;
     let engine = engine.clone();
-    ONCE.call_once(move || {
-        let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        // SAFETY: `on_signal` is an `extern "C"` function that only stores to an atomic,
-        // which is async-signal-safe; `signal` is called with valid signal numbers.
-        #[allow(unsafe_code)]
-        unsafe {
-            libc::signal(libc::SIGINT, handler);
-            libc::signal(libc::SIGTERM, handler);
+    std::thread::spawn(move || {
+        if signals.forever().next().is_none() {
+            return;
         }
-        std::thread::spawn(move || loop {
-            std::thread::sleep(Duration::from_millis(50));
-            if INTERRUPTED.load(Ordering::SeqCst) {
-                let t0 = Instant::now();
-                while CREATING.load(Ordering::SeqCst) > 0 && t0.elapsed() < CREATE_GRACE {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                let ids = LIVE.lock().map(|l| l.clone()).unwrap_or_default();
-                for id in ids {
-                    let _ = engine.remove(&id);
-                }
-                eprintln!("dockerflow: interrupted; removed the containers it started");
-                std::process::exit(130);
-            }
-        });
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        let t0 = Instant::now();
+        while CREATING.load(Ordering::SeqCst) > 0 && t0.elapsed() < CREATE_GRACE {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let ids = LIVE.lock().map(|l| l.clone()).unwrap_or_default();
+        for id in ids {
+            let _ = engine.remove(&id);
+        }
+        on_interrupt();
     });
+    Ok(())
 }
 
-/// Whether Ctrl-C was pressed: the watcher is removing the containers and will end the
-/// process; errors caused by the removal are not worth reporting.
+/// Whether Ctrl-C was pressed: the watcher is removing the containers and the caller's
+/// function will end the process; errors caused by the removal are not worth reporting.
 pub(crate) fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
@@ -79,7 +81,7 @@ impl<'a> Container<'a> {
         // either this creation sees the flag or the watcher waits for its id.
         CREATING.fetch_add(1, Ordering::SeqCst);
         let created = if interrupted() {
-            Err(Error("interrupted".to_string()))
+            Err(Error::Interrupted)
         } else {
             engine.create(spec).map_err(Error::from).map(|id| {
                 if let Ok(mut l) = LIVE.lock() {

@@ -9,11 +9,11 @@ use dockerflow_check::{
     Answer, DependencyDown, Endpoint, ImageModel, Logs, Mode, RequestIdProbe, RuntimeModel,
     Sigterm, VERSION_JSON,
 };
-use dockerflow_engine::http::{fetch, HttpUrl};
 use dockerflow_engine::{ContainerSpec, Engine};
+use dockerflow_http::{fetch, Exchange, FetchError, HttpUrl};
 
 use crate::interrupt::Container;
-use crate::{exchange, Error, LABEL};
+use crate::{Error, LABEL};
 
 /// What the probe needs from the image itself (read through `dockerflow-oci`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -89,8 +89,10 @@ pub(crate) const BODY_LIMIT: usize = 1 << 20;
 fn free_port() -> Result<u16, Error> {
     port_other_than_8000(|| {
         let l = TcpListener::bind("127.0.0.1:0")
-            .map_err(|e| Error(format!("cannot find a free loopback port: {e}")))?;
-        Ok(l.local_addr().map_err(|e| Error(e.to_string()))?.port())
+            .map_err(|e| Error::NoFreePort(format!("cannot find a free loopback port: {e}")))?;
+        Ok(l.local_addr()
+            .map_err(|e| Error::NoFreePort(e.to_string()))?
+            .port())
     })
 }
 
@@ -102,7 +104,7 @@ fn port_other_than_8000(mut next: impl FnMut() -> Result<u16, Error>) -> Result<
             return Ok(port);
         }
     }
-    Err(Error(
+    Err(Error::NoFreePort(
         "cannot find a free loopback port other than 8000".into(),
     ))
 }
@@ -135,6 +137,12 @@ pub fn rewrite_host_port(value: &str, port: u16) -> Option<String> {
 /// A loopback port where nothing listens (bound, then released).
 fn closed_port() -> Result<u16, Error> {
     free_port()
+}
+
+/// How a start ended: listening, or why it never did (an observation, not an error).
+enum Start<'a> {
+    Listening(Started<'a>),
+    NeverListened(String),
 }
 
 struct Started<'a> {
@@ -172,14 +180,14 @@ fn tail(engine: &Engine, id: &str) -> String {
 }
 
 /// Creates and starts a container, then waits until something accepts connections on its
-/// port. `Err` carries why it never did (and the container is removed on drop).
+/// port, or until it is clear it never will (and the container is removed on drop).
 fn start<'a>(
     engine: &'a Engine,
     image: &str,
     env: &[(String, String)],
     read_only: bool,
     timeout: Duration,
-) -> Result<Result<Started<'a>, String>, Error> {
+) -> Result<Start<'a>, Error> {
     let port = free_port()?;
     let spec = ContainerSpec {
         image: image.to_string(),
@@ -202,7 +210,7 @@ fn start<'a>(
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     loop {
         if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return Ok(Ok(Started {
+            return Ok(Start::Listening(Started {
                 container,
                 port,
                 started_after,
@@ -211,14 +219,14 @@ fn start<'a>(
         }
         let state = engine.inspect(&container.id)?;
         if !state.running {
-            return Ok(Err(format!(
+            return Ok(Start::NeverListened(format!(
                 "the container exited with code {} before listening on $PORT={port}; {}",
                 state.exit_code,
                 tail(engine, &container.id)
             )));
         }
         if t0.elapsed() >= timeout {
-            return Ok(Err(format!(
+            return Ok(Start::NeverListened(format!(
                 "nothing listened on 127.0.0.1:{port} ($PORT) within {} s; {}",
                 timeout.as_secs_f64(),
                 tail(engine, &container.id)
@@ -237,14 +245,8 @@ fn get(url: &HttpUrl, method: &str, path: &str, timeout: Duration) -> Answer {
 }
 
 /// A request's outcome as the model holds it.
-pub(crate) fn answer(
-    method: &str,
-    path: &str,
-    fetched: std::io::Result<dockerflow_engine::http::Exchange>,
-) -> Answer {
-    fetched
-        .map(exchange)
-        .map_err(|e| format!("{method} {path}: {e}"))
+pub(crate) fn answer(method: &str, path: &str, fetched: Result<Exchange, FetchError>) -> Answer {
+    fetched.map_err(|e| format!("{method} {path}: {}", e.io()))
 }
 
 fn endpoint(url: &HttpUrl, path: &str, timeout: Duration) -> Endpoint {
@@ -284,16 +286,18 @@ pub(crate) fn probe_endpoints(
         .map_or(0, |d| d.as_nanos());
     let sent = format!("dockerflow-check-{:x}-{nanos:x}", std::process::id());
     let path = "/__version__";
-    let answer = fetch(
-        url,
+    let answer = self::answer(
         "GET",
         path,
-        &[("X-Request-ID", &sent)],
-        timeout,
-        BODY_LIMIT,
-    )
-    .map(exchange)
-    .map_err(|e| format!("GET {path}: {e}"));
+        fetch(
+            url,
+            "GET",
+            path,
+            &[("X-Request-ID", &sent)],
+            timeout,
+            BODY_LIMIT,
+        ),
+    );
     m.request_id = Some(RequestIdProbe {
         path: path.to_string(),
         sent,
@@ -366,16 +370,16 @@ fn run_image_inner(
                     .find(|(k, _)| k == var)
                     .map(|(_, v)| v.to_string())
             })
-            .ok_or_else(|| {
-                Error(format!(
-                    "--dependency-env {var}: {var} is set neither by --env/--env-file nor in the image's Env; expected a variable holding a backing service's address"
-                ))
+            .ok_or_else(|| Error::DependencyEnv {
+                var: var.clone(),
+                why: format!(
+                    "{var} is set neither by --env/--env-file nor in the image's Env; expected a variable holding a backing service's address"
+                ),
             })?;
         let closed = closed_port()?;
-        let rewritten = rewrite_host_port(&value, closed).ok_or_else(|| {
-            Error(format!(
-                "--dependency-env {var}: its value has no host:port to rewrite; expected a URL (scheme://[user@]host:port/...) or host:port"
-            ))
+        let rewritten = rewrite_host_port(&value, closed).ok_or_else(|| Error::DependencyEnv {
+            var: var.clone(),
+            why: "its value has no host:port to rewrite; expected a URL (scheme://[user@]host:port/...) or host:port".to_string(),
         })?;
         let mut env = options.env.clone();
         env.retain(|(k, _)| k != var);
@@ -388,12 +392,12 @@ fn run_image_inner(
         m.phases.push((name, t));
     };
     match start(engine, image, &options.env, false, options.ready_timeout)? {
-        Err(why) => {
+        Start::NeverListened(why) => {
             m.listening = Some(Err(why.clone()));
             m.start_failure = Some(format!("the service never listened on $PORT ({why})"));
             return Ok(m);
         }
-        Ok(s) => {
+        Start::Listening(s) => {
             m.listening = Some(Ok(format!(
                 "listening on 127.0.0.1:{} ($PORT) after {} ms",
                 s.port,
@@ -439,7 +443,7 @@ fn run_image_inner(
     for (var, env) in down_envs {
         let (heartbeat, lbheartbeat) =
             match start(engine, image, &env, false, options.ready_timeout)? {
-                Ok(s) => {
+                Start::Listening(s) => {
                     let down = format!("({var} down)");
                     phase(
                         &mut m,
@@ -461,7 +465,7 @@ fn run_image_inner(
                     phase(&mut m, format!("endpoints and removal {down}"), t.elapsed());
                     answers
                 }
-                Err(why) => (Err(why.clone()), Err(why)),
+                Start::NeverListened(why) => (Err(why.clone()), Err(why)),
             };
         m.dependencies_down.push(DependencyDown {
             var,
@@ -473,12 +477,14 @@ fn run_image_inner(
     if options.read_only {
         m.read_only = Some(
             match start(engine, image, &options.env, true, options.ready_timeout)? {
-                Ok(s) => match get(&loopback(s.port), "GET", "/__lbheartbeat__", timeout) {
-                    Ok(x) if x.status == 200 => Ok(()),
-                    Ok(x) => Err(format!("/__lbheartbeat__ answered {}", x.status)),
-                    Err(e) => Err(e),
-                },
-                Err(why) => Err(why),
+                Start::Listening(s) => {
+                    match get(&loopback(s.port), "GET", "/__lbheartbeat__", timeout) {
+                        Ok(x) if x.status == 200 => Ok(()),
+                        Ok(x) => Err(format!("/__lbheartbeat__ answered {}", x.status)),
+                        Err(e) => Err(e),
+                    }
+                }
+                Start::NeverListened(why) => Err(why),
             },
         );
     }
@@ -541,7 +547,9 @@ mod tests {
         let mut ports = [8000, 8000, 8001].into_iter();
         let port = port_other_than_8000(|| Ok(ports.next().unwrap_or(9)));
         assert_eq!(port.ok(), Some(8001));
-        let e = port_other_than_8000(|| Ok(8000)).err().map(|e| e.0);
+        let e = port_other_than_8000(|| Ok(8000))
+            .err()
+            .map(|e| e.to_string());
         assert_eq!(
             e.as_deref(),
             Some("cannot find a free loopback port other than 8000")

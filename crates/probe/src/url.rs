@@ -1,11 +1,9 @@
 //! `check url`: the endpoints of a service that is already running, any language.
 
-use std::io;
-use std::net::ToSocketAddrs;
 use std::time::Duration;
 
 use dockerflow_check::{Answer, Mode, RuntimeModel};
-use dockerflow_engine::http::{fetch, HttpUrl};
+use dockerflow_http::{fetch, HttpUrl};
 
 use crate::run::{answer, probe_endpoints, BODY_LIMIT};
 use crate::Error;
@@ -34,8 +32,11 @@ impl Default for UrlOptions {
 /// timeout (so a silent server costs one timeout, not one per request). A service that
 /// answers, however badly, is an `Ok` model whose findings say so.
 pub fn probe_url(url: &str, options: &UrlOptions) -> Result<RuntimeModel, Error> {
-    let parsed = HttpUrl::parse(url).map_err(Error)?;
-    let first = reachable(&parsed, options.timeout).map_err(|e| Error(format!("{url}: {e}")))?;
+    let parsed = HttpUrl::parse(url).map_err(Error::BadUrl)?;
+    let first = reachable(&parsed, options.timeout).map_err(|source| Error::Unreachable {
+        url: url.to_string(),
+        source,
+    })?;
     let mut m = RuntimeModel::new(Mode::Url, url);
     m.heartbeat_deadline = options.timeout;
     probe_endpoints(
@@ -50,27 +51,9 @@ pub fn probe_url(url: &str, options: &UrlOptions) -> Result<RuntimeModel, Error>
 
 /// Whether the service at `url` answers at all (see [`probe_url`]): its answer to
 /// `GET /__lbheartbeat__` when it does.
-fn reachable(url: &HttpUrl, timeout: Duration) -> Result<Answer, String> {
-    let authority = &url.authority;
-    authority
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {authority}: {e}"))?;
+fn reachable(url: &HttpUrl, timeout: Duration) -> Result<Answer, dockerflow_http::FetchError> {
     match fetch(url, "GET", "/__lbheartbeat__", &[], timeout, BODY_LIMIT) {
-        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Err(format!(
-            "nothing listens at {authority} (connection refused); expected the service to be \
-             running there"
-        )),
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-            ) =>
-        {
-            Err(format!(
-                "no answer within {} s (--timeout) from {authority}",
-                timeout.as_secs_f64()
-            ))
-        }
+        Err(e) if e.is_unreachable() => Err(e),
         // Any other answer, or a broken one, is for the rules to judge.
         fetched => Ok(answer("GET", "/__lbheartbeat__", fetched)),
     }

@@ -1,7 +1,9 @@
 //! A synchronous client for the OCI distribution API: reads images from registries as an
 //! [`ImageSource`](dockerflow_oci::ImageSource) and pushes images from any source.
 //!
-//! Depends on `dockerflow-oci` only, and knows nothing of Dockerflow's rules.
+//! Depends on `dockerflow-oci` only, and knows nothing of Dockerflow's rules. The
+//! `dockerflow-image` crate opens a `docker://` reference through it, beside every other
+//! transport.
 //!
 //! - **Names** are normalised as Docker does (`alpine` is `docker.io/library/alpine:latest`,
 //!   served by `registry-1.docker.io`). Loopback registries and hosts listed as insecure

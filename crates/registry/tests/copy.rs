@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use dockerflow_oci::{
     open_index_or_image, DockerArchive, ImageRef, ImageSource, IndexSource, OciArchive, OciLayout,
-    OpenOptions, Opened, Platform, RegistryRef,
+    OpenOptions, Opened, Platform,
 };
 use dockerflow_registry::{
     push, push_index, Client, ClientOptions, CredentialSources, Event, PushOptions, Pushed,
@@ -24,13 +24,6 @@ fn client_options() -> ClientOptions {
         backoff: Duration::from_millis(50),
         timeout: Duration::from_secs(20),
         on_retry: None,
-    }
-}
-
-fn reference(s: &str) -> RegistryRef {
-    match ImageRef::parse(&format!("docker://{s}")) {
-        Ok(ImageRef::Registry(r)) => r,
-        other => panic!("{s}: {other:?}"),
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use dockerflow_oci::{ContentRequest, ImageRef, Limits, OpenOptions, RegistryRef, Vfs};
+use dockerflow_oci::{ContentRequest, Limits, OpenOptions, Vfs};
 use dockerflow_registry::{ClientOptions, CredentialSources, RegistryImage, Secret};
 use serde_json::json;
 
@@ -142,13 +142,6 @@ fn options(credentials: CredentialSources) -> ClientOptions {
         backoff: Duration::from_millis(10),
         timeout: Duration::from_secs(10),
         on_retry: None,
-    }
-}
-
-fn reference(s: &str) -> RegistryRef {
-    match ImageRef::parse(&format!("docker://{s}")) {
-        Ok(ImageRef::Registry(r)) => r,
-        other => panic!("{s}: {other:?}"),
     }
 }
 

@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use dockerflow_oci::{
-    ContentRequest, DockerArchive, ImageRef, ImageSource, Limits, OciLayout, OpenOptions,
-    RegistryRef, Vfs,
+    ContentRequest, DockerArchive, ImageSource, Limits, OciLayout, OpenOptions, RegistryRef, Vfs,
 };
 use dockerflow_registry::{
     push, Client, ClientOptions, CredentialSources, Event, PushOptions, RegistryImage, Secret,
@@ -24,13 +23,6 @@ fn options(credentials: CredentialSources) -> ClientOptions {
         backoff: Duration::from_millis(100),
         timeout: Duration::from_secs(20),
         on_retry: None,
-    }
-}
-
-fn reference(s: &str) -> RegistryRef {
-    match ImageRef::parse(&format!("docker://{s}")) {
-        Ok(ImageRef::Registry(r)) => r,
-        other => panic!("{s}: {other:?}"),
     }
 }
 

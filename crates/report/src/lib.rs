@@ -41,6 +41,7 @@ pub mod sarif;
 pub mod text;
 
 use dockerflow_check::Report;
+pub use json::Unchecked;
 
 /// The report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,5 +161,21 @@ pub fn render_all(format: Format, reports: &[Report], options: &RenderOptions) -
         Format::Sarif => sarif::render_all(reports, options),
         Format::Html => html::render_all(reports, options),
         Format::Badge => badge::render_all(reports),
+    }
+}
+
+/// [`render_all`] for a run that could not check some of its inputs (a fleet where an image
+/// could not be read): JSON names them in each report's `unchecked` (see [`json`]), so that the
+/// reports of several runs can be merged ([`json::read`]); the other formats are those of
+/// [`render_all`]. Without unchecked inputs this is [`render_all`].
+pub fn render_run(
+    format: Format,
+    reports: &[Report],
+    unchecked: &[Unchecked],
+    options: &RenderOptions,
+) -> String {
+    match (format, unchecked.is_empty()) {
+        (Format::Json, false) => json::render_run(reports, unchecked, options),
+        _ => render_all(format, reports, options),
     }
 }

@@ -1,6 +1,8 @@
-//! A tiny HTTP/1.1 client for black-box tests: one request per connection
-//! (`Connection: close`), read to the end, so a test sees exactly the status, headers and bytes
-//! a client would, with nothing followed, retried or decoded beyond chunking.
+//! The HTTP/1.1 client of black-box tests: one request per connection (`Connection: close`),
+//! read to the end, so a test sees exactly the status, headers and bytes a client would, with
+//! nothing followed, retried or decoded beyond chunking. Asynchronous (tokio), so a test can
+//! talk to a server running in its own runtime; the request is written and the response parsed
+//! by the workspace's one client, `dockerflow-http`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -65,16 +67,15 @@ pub async fn send(
     body: Option<&[u8]>,
 ) -> std::io::Result<Reply> {
     let mut stream = tokio::net::TcpStream::connect(address).await?;
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nUser-Agent: {USER_AGENT}\r\n");
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if let Some(body) = body {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    head.push_str("\r\n");
-    let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(body.unwrap_or_default());
+    let mut all = vec![("User-Agent", USER_AGENT)];
+    all.extend_from_slice(headers);
+    let body = match body {
+        Some(b) => dockerflow_http::Body::Bytes(b),
+        None => dockerflow_http::Body::Empty,
+    };
+    let host = address.to_string();
+    let mut bytes = Vec::new();
+    dockerflow_http::write_request(&mut bytes, method, &host, path, &all, body)?;
     // A server may answer (413) before reading a whole body and close: keep what was read.
     let written = stream.write_all(&bytes).await;
     let mut raw = Vec::new();
@@ -139,52 +140,35 @@ pub async fn until(what: &str, mut event: impl FnMut() -> bool) {
     }
 }
 
-/// A whole response as read from the wire (a HEAD response's body is not de-chunked).
+/// A whole response as read from the wire, parsed by the workspace's HTTP client
+/// (`dockerflow-http`); the body is every byte after the head, de-chunked when chunked (a
+/// HEAD response's body is kept as sent, so a test sees a body that should not be there).
 pub fn parse_reply(raw: &[u8], head: bool) -> Reply {
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .unwrap_or_else(|| panic!("no head in {raw:?}"));
-    let text = String::from_utf8_lossy(&raw[..split]);
-    let mut lines = text.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    let headers: HashMap<String, String> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+    let mut response = dockerflow_http::Response::read(raw, head)
+        .unwrap_or_else(|e| panic!("not an HTTP response ({e}): {raw:?}"));
+    let chunked = !head
+        && response
+            .header("transfer-encoding")
+            .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+    let body = if chunked {
+        response
+            .read_body(raw.len())
+            .unwrap_or_else(|e| panic!("a broken chunked body ({e}): {raw:?}"))
+    } else {
+        raw[split + 4..].to_vec()
+    };
+    let headers: HashMap<String, String> = response
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
         .collect();
-    let mut body = raw[split + 4..].to_vec();
-    if headers
-        .get("transfer-encoding")
-        .is_some_and(|v| v == "chunked")
-        && !head
-    {
-        body = dechunk(&body);
-    }
     Reply {
-        status,
+        status: response.status,
         headers,
         body,
-    }
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(end) = data.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&data[..end]).unwrap_or("0").trim(), 16)
-                .unwrap_or(0);
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&data[end + 2..end + 2 + size]);
-        data = &data[end + 2 + size + 2..];
     }
 }

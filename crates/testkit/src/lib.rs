@@ -4,9 +4,12 @@
 //! - `process`: a child process on a free loopback port with its output captured line by
 //!   line; `service` (feature `schema`): a service under test whose stdout is checked as
 //!   mozlog;
-//! - `http` (feature `http`): a tiny HTTP/1.1 client that shows exactly what came back;
+//! - `http` (feature `http`): an async HTTP/1.1 client that shows exactly what came back
+//!   (written and parsed by `dockerflow-http`, the workspace's one client);
 //! - `platform` (features `http` and `schema`): the trace-context and Cloud Logging suite,
 //!   written once and run against every server (the tower example, the actix-web example);
+//! - `capture` (feature `capture`): an in-memory writer for a `tracing-subscriber` layer, read
+//!   back as text or JSON lines;
 //! - `metrics` (feature `metrics`): a `metrics` recorder installed in the test binary, read
 //!   back as counters and histogram samples;
 //! - `schema` (feature `schema`): validation against the contract's JSON Schemas (`dockerflow-contract`);
@@ -20,14 +23,18 @@
 //! where it fails the test ([`require`], [`skip`]).
 //!
 //! Test-only: a `[dev-dependencies]` entry, never a product crate's dependency (xtask's
-//! table checks it). It depends on no workspace crate: a suite that used it through the crate
-//! under test would compile that crate twice, and a fixture computed by the library under
-//! test (a digest, a schema) could hide the library's own bug.
+//! table checks it). It depends on no workspace crate but two neutral ones, the contract's
+//! schemas and the HTTP client (`dockerflow-http`, feature `http`), which the suites that use
+//! it (the service library's, the adapter's, the demo's) do not test: a suite that used the
+//! test kit through the crate under test would compile that crate twice, and a fixture
+//! computed by the library under test (a digest, a schema) could hide the library's own bug.
 
 use std::fmt::Display;
 use std::io::Write;
 
 pub mod browser;
+#[cfg(feature = "capture")]
+pub mod capture;
 pub mod engine;
 #[cfg(feature = "http")]
 pub mod http;

@@ -1,13 +1,23 @@
 //! Kubernetes manifests as the DF8xx rules judge them (CONTRACT.md §2.1): every container of
 //! every workload (Deployment, StatefulSet, DaemonSet, Job, CronJob through its `jobTemplate`,
-//! a bare Pod; the items of a `List`), each with its pod spec and the file and lines it came
-//! from. Other kinds are listed as skipped, never judged.
+//! a bare Pod; the items of a `List`), its `containers` first, then its `initContainers`, each
+//! with its pod spec, its [`Role`] and the file and lines it came from. Other kinds are listed
+//! as skipped, never judged.
 
 pub mod yaml;
 
 use std::fmt;
 
 pub use yaml::{Limits, Node, Value, YamlError};
+
+use crate::Ignores;
+
+/// The annotation of an inline ignore, on the workload's or its pod template's `metadata`:
+/// `dockerflow/ignore: "DF802[,DF810] REASON"` for every container of the workload, or
+/// `dockerflow/ignore.NAME: ...` for container `NAME` alone (what kube-linter's
+/// `ignore-check.kube-linter.io/CHECK` and checkov's `checkov.io/skipN` annotations do for
+/// theirs; annotations survive kustomize and helm, comments do not).
+pub const IGNORE_ANNOTATION: &str = "dockerflow/ignore";
 
 /// The workload kinds judged, and the path from the object to its pod spec.
 const WORKLOADS: &[(&str, &[&str])] = &[
@@ -22,6 +32,30 @@ const WORKLOADS: &[(&str, &[&str])] = &[
     ("Pod", &["spec"]),
 ];
 
+/// Where a container sits in its pod spec, which decides the rules that apply to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// An entry of `containers`: every rule applies.
+    Container,
+    /// An entry of `initContainers`: it runs to completion before the pod's containers start,
+    /// serves no traffic and is never drained, so only the security rules (DF804-DF808) apply.
+    Init,
+    /// An entry of `initContainers` with `restartPolicy: Always` (a native sidecar): it runs
+    /// beside the containers for the pod's life, so every rule applies, as to a container.
+    Sidecar,
+}
+
+impl Role {
+    /// What a report calls it: `container`, `init container`, `sidecar container`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Role::Container => "container",
+            Role::Init => "init container",
+            Role::Sidecar => "sidecar container",
+        }
+    }
+}
+
 /// One container of one workload: what a DF8xx rule judges.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Container {
@@ -33,18 +67,27 @@ pub struct Container {
     pub workload: String,
     /// The container's `name`.
     pub name: String,
+    /// Whether it is a container, an init container or a native sidecar.
+    pub role: Role,
     /// The pod spec (the container's pod-level settings: securityContext, volumes, grace).
     pub pod: Node,
     /// The container.
     pub container: Node,
+    /// The rules its workload's `dockerflow/ignore` annotations ignore for it.
+    pub ignores: Ignores,
 }
 
 impl Container {
     /// `Deployment/web container app` (what the report calls this input).
     pub fn subject(&self) -> String {
         format!(
-            "{}:{} {}/{} container {}",
-            self.file, self.container.line, self.kind, self.workload, self.name
+            "{}:{} {}/{} {} {}",
+            self.file,
+            self.container.line,
+            self.kind,
+            self.workload,
+            self.role.noun(),
+            self.name
         )
     }
 
@@ -171,17 +214,112 @@ impl KubernetesModel {
                 ),
             ));
         }
-        for c in containers {
+        let init = pod
+            .get("initContainers")
+            .map(Node::items)
+            .unwrap_or_default();
+        let roles = containers
+            .iter()
+            .map(|c| (c, Role::Container))
+            .chain(init.iter().map(|c| {
+                let restarts = c.get("restartPolicy").and_then(Node::text) == Some("Always");
+                (c, if restarts { Role::Sidecar } else { Role::Init })
+            }));
+        let roles: Vec<(&Node, Role)> = roles.collect();
+        let names: Vec<&str> = roles
+            .iter()
+            .map(|(c, _)| c.get("name").and_then(Node::text).unwrap_or_default())
+            .collect();
+        // The object's metadata, and its pod template's (the pod spec's sibling) when apart.
+        let mut metas = vec![doc.get("metadata")];
+        if path.len() > 1 {
+            metas.push(
+                doc.path(&path[..path.len() - 1])
+                    .and_then(|t| t.get("metadata")),
+            );
+        }
+        let ignores = annotation_ignores(file, metas.into_iter().flatten(), &names)?;
+        for (c, role) in roles {
             let cname = c.get("name").and_then(Node::text).unwrap_or_default();
+            let mut own = ignores.all.clone();
+            if let Some((_, mine)) = ignores.by_name.iter().find(|(n, _)| n == cname) {
+                own.extend(mine);
+            }
             self.containers.push(Container {
+                ignores: own,
                 file: file.to_string(),
                 kind: kind.clone(),
                 workload: name.clone(),
                 name: cname.to_string(),
+                role,
                 pod: pod.clone(),
                 container: c.clone(),
             });
         }
         Ok(())
     }
+}
+
+/// The ignores of a workload's annotations: for every container, and by container name.
+#[derive(Default)]
+struct AnnotationIgnores {
+    all: Ignores,
+    by_name: Vec<(String, Ignores)>,
+}
+
+/// Reads the `dockerflow/ignore` annotations of `metas`; `names` are the workload's containers.
+fn annotation_ignores<'a>(
+    file: &str,
+    metas: impl Iterator<Item = &'a Node>,
+    names: &[&str],
+) -> Result<AnnotationIgnores, (u32, String)> {
+    let mut out = AnnotationIgnores::default();
+    for meta in metas {
+        let Some(Value::Map(entries)) = meta.get("annotations").map(|a| &a.value) else {
+            continue;
+        };
+        for (key, line, value) in entries {
+            let Some(rest) = key.strip_prefix("dockerflow/") else {
+                continue;
+            };
+            let scope = match rest.strip_prefix("ignore") {
+                Some("") => None,
+                Some(name) if name.starts_with('.') && name.len() > 1 => Some(&name[1..]),
+                _ => {
+                    return Err((
+                        *line,
+                        format!("unknown annotation {key:?}; expected {IGNORE_ANNOTATION} or {IGNORE_ANNOTATION}.CONTAINER"),
+                    ))
+                }
+            };
+            if let Some(name) = scope {
+                if !names.contains(&name) {
+                    return Err((
+                        *line,
+                        format!(
+                            "{key}: no container {name:?} in this workload; expected one of {}",
+                            names.join(", ")
+                        ),
+                    ));
+                }
+            }
+            let text = value.text().unwrap_or_default().trim();
+            let (ids, reason) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+            let target = match scope {
+                None => &mut out.all,
+                Some(name) => {
+                    if let Some(i) = out.by_name.iter().position(|(n, _)| n == name) {
+                        &mut out.by_name[i].1
+                    } else {
+                        out.by_name.push((name.to_string(), Ignores::default()));
+                        &mut out.by_name.last_mut().expect("just pushed").1
+                    }
+                }
+            };
+            target
+                .add_inline(ids, reason.trim(), &format!("{file}:{line}"))
+                .map_err(|e| (*line, format!("{key}: {}", e.message)))?;
+        }
+    }
+    Ok(out)
 }

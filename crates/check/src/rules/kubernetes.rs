@@ -1,9 +1,9 @@
 //! DF8xx: a workload container in Kubernetes manifests (CONTRACT.md §2.1). Each judge points at
 //! the offending key's line, or at the container (or pod spec) for something missing.
 
-use crate::catalogue::Profile;
-use crate::kubernetes::{Container, Node, Value};
+use crate::kubernetes::{Container, Node, Role, Value};
 use crate::model::{DockerfileModel, ImageModel};
+use crate::rule::Profile;
 use crate::runtime::RuntimeModel;
 use crate::{Judgement, Location};
 
@@ -49,7 +49,14 @@ fn at(c: &Container, line: u32) -> Location {
     }
 }
 
+/// Skipped for pods of Jobs and CronJobs, and for init containers: they serve no traffic.
 fn no_traffic(c: &Container, expected: &str) -> Option<Judgement> {
+    if c.role == Role::Init {
+        return Some(Judgement::skipped(
+            "an init container runs to completion before the pod serves, and serves no traffic",
+            expected,
+        ));
+    }
     c.runs_to_completion().then(|| {
         Judgement::skipped(
             format!("a {} runs to completion and serves no traffic", c.kind),
@@ -383,6 +390,12 @@ fn env<'a>(c: &'a Container, name: &str) -> Option<(u32, Option<&'a str>)> {
 /// DF809: `terminationGracePeriodSeconds` covers the drain delay and the grace period.
 pub(crate) fn termination_grace(c: &Container, _: Profile) -> Judgement {
     let expected = "terminationGracePeriodSeconds >= (DOCKERFLOW_DRAIN_DELAY_MS + DOCKERFLOW_GRACE_PERIOD_MS) / 1000";
+    if c.role == Role::Init {
+        return Judgement::skipped(
+            "an init container has finished before the pod serves: it is never drained",
+            expected,
+        );
+    }
     let mut parts = Vec::new();
     let mut total = 0u64;
     for (name, default) in [

@@ -1,6 +1,8 @@
 //! Area 5: secrets in the image configuration and files, deleted files included. Values are
 //! never copied into a finding.
 
+use dockerflow_contract::secrets::{names_secret, url_userinfos};
+
 use crate::model::{ContextState, DockerfileModel, ImageModel};
 use crate::rules::sample;
 use crate::{Judgement, Location, Profile};
@@ -18,38 +20,7 @@ pub(crate) fn secret_reason(name: &str, value: &str) -> Option<&'static str> {
     if url_with_password(value) {
         return Some("a URL with a password");
     }
-    let n: String = name
-        .chars()
-        .map(|c| match c {
-            '.' | '-' => '_',
-            c => c.to_ascii_uppercase(),
-        })
-        .collect();
-    // References to secrets (paths, file names) and public keys are not secrets.
-    let benign = [
-        "_FILE",
-        "_PATH",
-        "_DIR",
-        "PUBLIC_KEY",
-        "GPG_KEY",
-        "_KEY_ID",
-        "_KEYRING",
-    ];
-    if benign.iter().any(|b| n.ends_with(b)) {
-        return None;
-    }
-    let secretive = [
-        "PASSWORD",
-        "PASSWD",
-        "SECRET",
-        "TOKEN",
-        "PRIVATE_KEY",
-        "API_KEY",
-    ];
-    if secretive.iter().any(|s| n.contains(s)) || n.ends_with("_KEY") || n == "KEY" {
-        return Some("a secret's name");
-    }
-    None
+    names_secret(name).then_some("a secret's name")
 }
 
 fn has_aws_key_id(v: &str) -> bool {
@@ -63,16 +34,7 @@ fn has_aws_key_id(v: &str) -> bool {
 }
 
 fn url_with_password(v: &str) -> bool {
-    v.split_whitespace().any(|w| {
-        let Some((_, rest)) = w.split_once("://") else {
-            return false;
-        };
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        authority
-            .rsplit_once('@')
-            .and_then(|(userinfo, _)| userinfo.split_once(':'))
-            .is_some_and(|(_, pass)| !pass.is_empty())
-    })
+    url_userinfos(v).any(|u| u.password.is_some_and(|p| !p.is_empty()))
 }
 
 fn judge(hits: Vec<String>, at: Location) -> Judgement {

@@ -298,6 +298,198 @@ fn jobs_and_cronjobs_skip_the_traffic_rules() {
     assert_eq!(r.finding("DF804").unwrap().outcome, Outcome::Pass);
 }
 
+/// COMPLIANT with `initContainers` (the YAML `block`, indented as a list under the pod spec).
+fn with_init(block: &str) -> String {
+    COMPLIANT.replace(
+        "      volumes:",
+        &format!("      initContainers:\n{block}      volumes:"),
+    )
+}
+
+const MIGRATE: &str = r"        - name: migrate
+          image: web:1
+          args: [migrate]
+          securityContext:
+            readOnlyRootFilesystem: true
+            allowPrivilegeEscalation: false
+          volumeMounts:
+            - name: tmp
+              mountPath: /tmp
+";
+
+#[test]
+fn init_containers_are_judged_by_the_security_rules_and_skip_the_traffic_rules() {
+    let text = with_init(MIGRATE);
+    let reports = judge(&text, Profile::Strict);
+    assert_eq!(reports.len(), 2, "the container, then the init container");
+    let (app, init) = (&reports[0], &reports[1]);
+    assert_eq!(app.verdict(), Verdict::Pass);
+    assert_eq!(
+        init.subject,
+        format!(
+            "k8s.yaml:{} Deployment/web init container migrate",
+            line_of(&text, "        - name: migrate")
+        )
+    );
+    assert_eq!(init.verdict(), Verdict::Pass);
+    for id in ["DF802", "DF803", "DF809", "DF810"] {
+        let f = init.finding(id).unwrap();
+        assert!(
+            matches!(&f.outcome, Outcome::Skipped(why) if why.contains("init container")),
+            "{id}: {:?}",
+            f.outcome
+        );
+    }
+    for id in ["DF804", "DF805", "DF806", "DF807", "DF808"] {
+        assert_eq!(init.finding(id).unwrap().outcome, Outcome::Pass, "{id}");
+    }
+
+    // A root init container fails DF804 at its own key; the app container still passes.
+    let text = with_init(&MIGRATE.replace(
+        "            readOnlyRootFilesystem: true",
+        "            runAsUser: 0\n            readOnlyRootFilesystem: true",
+    ));
+    let reports = judge(&text, Profile::Strict);
+    assert_eq!(reports[0].verdict(), Verdict::Pass);
+    let f = reports[1].finding("DF804").unwrap();
+    assert_eq!(f.outcome, Outcome::Fail, "{}", f.found);
+    assert_eq!(
+        f.location.line,
+        Some(line_of(&text, "            runAsUser: 0"))
+    );
+
+    // Without a securityContext of its own it may escalate and write its root filesystem (its
+    // /tmp is writable with it, so DF807 holds).
+    let text = with_init("        - name: chown\n          image: busybox:1\n");
+    let reports = judge(&text, Profile::Strict);
+    let failing: Vec<&str> = reports[1]
+        .findings
+        .iter()
+        .filter(|f| f.fails())
+        .map(|f| f.rule.id)
+        .collect();
+    assert_eq!(failing, ["DF806", "DF808"], "{}", reports[1].subject);
+}
+
+#[test]
+fn a_native_sidecar_is_judged_as_a_container() {
+    // `restartPolicy: Always` in initContainers: it runs beside the app and may be probed.
+    let sidecar = MIGRATE.replace("name: migrate", "name: proxy").replace(
+        "          args: [migrate]\n",
+        "          restartPolicy: Always\n          readinessProbe:\n            httpGet:\n              path: /__heartbeat__\n              port: 8000\n",
+    );
+    let text = with_init(&sidecar);
+    let reports = judge(&text, Profile::Strict);
+    let r = &reports[1];
+    assert!(
+        r.subject.ends_with("sidecar container proxy"),
+        "{}",
+        r.subject
+    );
+    let f = r.finding("DF801").unwrap();
+    assert_eq!(f.outcome, Outcome::Fail, "{}", f.found);
+    assert_eq!(
+        f.location.line,
+        Some(line_of(&text, "path: /__heartbeat__"))
+    );
+    assert!(!matches!(
+        r.finding("DF810").unwrap().outcome,
+        Outcome::Skipped(_)
+    ));
+}
+
+/// COMPLIANT with a `proxy` sidecar in `containers` and the workload annotations `annotations`
+/// (YAML lines under `metadata.annotations`, indented four spaces).
+fn with_proxy(annotations: &str) -> String {
+    COMPLIANT
+        .replace(
+            "metadata:\n  name: web\n",
+            &format!("metadata:\n  name: web\n  annotations:\n{annotations}"),
+        )
+        .replace(
+            "      volumes:",
+            "        - name: proxy\n          image: proxy:1\n      volumes:",
+        )
+}
+
+fn ignored(r: &Report, id: &str) -> Option<String> {
+    r.finding(id).unwrap().ignored.clone()
+}
+
+#[test]
+fn annotations_ignore_rules_for_one_container_or_the_whole_workload() {
+    let text = with_proxy(
+        "    dockerflow/ignore.proxy: \"DF802,DF806,DF808 the proxy serves no traffic\"\n",
+    )
+    .replace(
+        "  template:\n    spec:\n",
+        "  template:\n    metadata:\n      annotations:\n        dockerflow/ignore: DF809 the chart sets the grace period\n    spec:\n",
+    );
+    let reports = judge(&text, Profile::Strict);
+    let (app, proxy) = (&reports[0], &reports[1]);
+    for id in ["DF802", "DF806", "DF808"] {
+        assert_eq!(
+            ignored(proxy, id).as_deref(),
+            Some("the proxy serves no traffic"),
+            "{id}"
+        );
+        assert_eq!(
+            ignored(app, id),
+            None,
+            "{id}: the app's findings are not ignored"
+        );
+    }
+    assert_eq!(
+        proxy.verdict(),
+        Verdict::Pass,
+        "every failing rule of the proxy ignored"
+    );
+    // The pod template's annotation is for every container.
+    for r in [app, proxy] {
+        assert_eq!(
+            ignored(r, "DF809").as_deref(),
+            Some("the chart sets the grace period")
+        );
+    }
+    // Without the annotations the proxy fails exactly those rules.
+    let plain = judge(&with_proxy("    owner: web-team\n"), Profile::Strict);
+    let failing: Vec<&str> = plain[1]
+        .findings
+        .iter()
+        .filter(|f| f.fails())
+        .map(|f| f.rule.id)
+        .collect();
+    assert_eq!(failing, ["DF802", "DF806", "DF808"]);
+}
+
+#[test]
+fn a_wrong_ignore_annotation_is_refused_at_its_line() {
+    for (annotation, says) in [
+        (
+            "dockerflow/ignore: DF999 no such rule",
+            "unknown rule id \"DF999\"",
+        ),
+        ("dockerflow/ignore: DF802", "needs a reason"),
+        ("dockerflow/ignore: \"\"", "no rule id"),
+        (
+            "dockerflow/ignore.pxy: DF802 typo",
+            "no container \"pxy\" in this workload; expected one of app, proxy",
+        ),
+        (
+            "dockerflow/ignored: DF802 typo",
+            "unknown annotation \"dockerflow/ignored\"",
+        ),
+    ] {
+        let text = with_proxy(&format!("    {annotation}\n"));
+        let mut model = KubernetesModel::default();
+        let err = model
+            .add("k8s.yaml", &text, &Limits::default())
+            .expect_err(annotation);
+        assert_eq!(err.line, line_of(&text, annotation), "{annotation}");
+        assert!(err.message.contains(says), "{annotation}: {}", err.message);
+    }
+}
+
 #[test]
 fn other_kinds_are_listed_not_judged_and_each_container_is_a_report() {
     let text = format!(

@@ -4,7 +4,7 @@
 use super::*;
 
 /// Two compliant images and one that runs as root, in three directories under `dir`.
-fn fleet(dir: &Path) -> [String; 3] {
+pub(crate) fn fleet(dir: &Path) -> [String; 3] {
     let at = |name: &str| {
         let d = dir.join(name);
         std::fs::create_dir_all(&d).expect("mkdir");
@@ -20,7 +20,7 @@ fn fleet(dir: &Path) -> [String; 3] {
 }
 
 /// The table's row for `image`.
-fn row<'a>(out: &'a str, image: &str) -> &'a str {
+pub(crate) fn row<'a>(out: &'a str, image: &str) -> &'a str {
     out.lines()
         .find(|l| l.starts_with(&format!("{image} ")))
         .unwrap_or_else(|| panic!("no row for {image}: {out}"))

@@ -209,6 +209,32 @@ fn ignores_profiles_and_fail_on_work_as_for_the_other_checks() {
 }
 
 #[test]
+fn an_annotation_ignores_rules_in_the_manifest_itself() {
+    let tmp = TempDir::new("k8s-annotation");
+    let annotated = COMPLIANT.replace("runAsUser: 10001", "runAsUser: 1000").replace(
+        "metadata:\n  name: web\n",
+        "metadata:\n  name: web\n  annotations:\n    dockerflow/ignore.app: DF804 uid 1000 is the base image's user\n",
+    );
+    let f = write(tmp.path(), "web.yaml", &annotated);
+    let o = dockerflow(&["check", "k8s", &f], tmp.path());
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("IGNORED  DF804"), "{out}");
+    assert!(out.contains("uid 1000 is the base image's user"), "{out}");
+    // The same annotation naming a container the workload does not have: exit 2 at its line.
+    let f = write(
+        tmp.path(),
+        "typo.yaml",
+        &annotated.replace("ignore.app:", "ignore.ap:"),
+    );
+    let e = error_line(&dockerflow(&["check", "k8s", &f], tmp.path()));
+    assert!(
+        e.contains("typo.yaml:6:") && e.contains("no container \"ap\""),
+        "{e}"
+    );
+}
+
+#[test]
 fn multi_document_files_directories_and_stdin() {
     let tmp = TempDir::new("k8s-inputs");
     let dir = tmp.path().join("manifests");

@@ -9,6 +9,7 @@ mod hostile;
 mod inputs;
 mod kubernetes;
 mod logs_stream;
+mod merge;
 mod network;
 mod outcomes;
 mod publish;

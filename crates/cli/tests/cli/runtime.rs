@@ -378,6 +378,120 @@ fn misbehaving_fixtures_fail_their_rules() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// A fleet run with `--run --jobs 2`: three images in the engine, each run and judged, the
+/// reports in the order of the inputs, never more than two images' containers at once (the
+/// engine is polled while the fleet runs), and none left behind.
+#[test]
+fn a_fleet_runs_with_at_most_jobs_images_at_once_and_leaves_no_container() {
+    let Some(engine) = engine() else { return };
+    let images = [
+        fixture(&engine, "fleet-compliant", &[], &[]),
+        fixture(&engine, "fleet-ignores-port", &["FIXTURE_PORT=fixed"], &[]),
+        fixture(&engine, "fleet-root", &[], &[("User", json!("root"))]),
+    ];
+    let tags: Vec<&str> = images.iter().map(|i| i.tag.as_str()).collect();
+    let (_db, url) = database();
+    let env = format!("DATABASE_URL={url}");
+    let tmp = TempDir::new("fleet-run");
+    let mut args = vec![
+        "check",
+        "image",
+        "--run",
+        "--jobs",
+        "2",
+        "--format",
+        "json",
+        "--grace",
+        "3",
+        "--ready-timeout",
+        "10",
+        "--timeout",
+        "5",
+        "--env",
+        &env,
+        "--dependency-env",
+        "DATABASE_URL",
+    ];
+    args.extend(&tags);
+    let child = Command::new(env!("CARGO_BIN_EXE_dockerflow"))
+        .args(&args)
+        .current_dir(tmp.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Which of the three images have a container, sampled until the fleet exits (bounded).
+    let running = |tag: &str| {
+        !engine
+            .containers(&json!({"ancestor": [tag], "status": ["created", "running"]}))
+            .expect("list")
+            .is_empty()
+    };
+    let (done, waiting) = std::sync::mpsc::channel();
+    let waiter = thread::spawn(move || {
+        let o = child.wait_with_output().expect("wait");
+        let _ = done.send(());
+        o
+    });
+    let (mut most, mut samples) = (0, 0);
+    let t0 = Instant::now();
+    while waiting.try_recv().is_err() && t0.elapsed() < Duration::from_secs(300) {
+        most = most.max(tags.iter().filter(|t| running(t)).count());
+        samples += 1;
+        thread::sleep(Duration::from_millis(100));
+    }
+    let o = waiter.join().expect("the fleet's waiter");
+    assert!(samples > 0);
+    assert!(
+        most <= 2,
+        "{most} images had containers at once with --jobs 2"
+    );
+    assert!(most >= 1, "no container seen in {samples} samples");
+    assert_eq!(code(&o), 1, "{}\n{}", stdout(&o), stderr(&o));
+    let reports: Value = serde_json::from_str(&stdout(&o))
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&o), stderr(&o)));
+    let reports = reports.as_array().expect("an array, one report per image");
+    let failing = |r: &Value| -> Vec<String> {
+        r["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["outcome"] == "fail")
+            .map(|f| f["rule"].as_str().expect("rule").to_string())
+            .collect()
+    };
+    let names: Vec<&str> = reports
+        .iter()
+        .map(|r| r["input"]["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, tags, "the reports in the order of the inputs");
+    let verdicts: Vec<&str> = reports
+        .iter()
+        .map(|r| r["verdict"].as_str().expect("verdict"))
+        .collect();
+    assert_eq!(verdicts, ["pass", "fail", "fail"], "{}", stdout(&o));
+    assert_eq!(failing(&reports[0]), Vec::<String>::new());
+    assert_eq!(failing(&reports[1]), ["DF601"]);
+    assert_eq!(failing(&reports[2]), ["DF203", "DF703"]);
+    // Every report judged runtime rules (DF6xx): the images were run, not only read.
+    for r in reports {
+        let judged = r["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["rule"].as_str().is_some_and(|id| id.starts_with("DF6")))
+            .filter(|f| f["outcome"] != "skipped")
+            .count();
+        assert!(judged > 0, "no runtime rule judged: {r}");
+    }
+    for tag in &tags {
+        let left = engine
+            .containers(&json!({"ancestor": [tag]}))
+            .expect("list");
+        assert!(left.is_empty(), "containers of {tag} left behind: {left:?}");
+    }
+}
+
 #[test]
 fn bare_names_and_docker_daemon_are_read_through_the_engine() {
     let Some(engine) = engine() else { return };
@@ -877,6 +991,46 @@ fn df708_of_logs(file: &str, dir: &std::path::Path) -> (String, String) {
         f["outcome"].as_str().unwrap_or("").to_string(),
         f["found"].as_str().unwrap_or("").to_string(),
     )
+}
+
+#[test]
+fn an_engine_image_leaves_no_temporary_archive_behind() {
+    let Some(engine) = engine() else { return };
+    let tag = format!("dockerflow-test/export:{}", std::process::id());
+    let (tar, _id) = Image::compliant().docker_archive(&tag);
+    engine
+        .image_load(&mut tar.as_slice(), tar.len() as u64)
+        .expect("load the image");
+    let loaded = Loaded {
+        engine: &engine,
+        tag: tag.clone(),
+    };
+    let tmp = TempDir::new("export");
+    let private = tmp.path().join("tmp");
+    std::fs::create_dir(&private).expect("mkdir");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_dockerflow"))
+            .args(args)
+            .current_dir(tmp.path())
+            .env("TMPDIR", &private)
+            .output()
+            .expect("run dockerflow")
+    };
+    let left = || std::fs::read_dir(&private).expect("read TMPDIR").count();
+    // Checked: the export is read, then removed.
+    let o = run(&["check", "image", &format!("docker-daemon:{tag}")]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(left(), 0, "a temporary file is left in TMPDIR");
+    // Not checked (the read fails over its memory budget): removed all the same.
+    let o = run(&["check", "image", &tag, "--max-memory", "1KiB"]);
+    let e = error_line(&o);
+    assert!(e.contains("--max-memory"), "{e}");
+    assert_eq!(
+        left(),
+        0,
+        "a temporary file is left in TMPDIR after an error"
+    );
+    drop(loaded);
 }
 
 /// The reference application's image (CI builds it as DEMO_IMAGE) passes `--run` in strict.

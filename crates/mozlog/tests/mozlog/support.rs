@@ -1,13 +1,10 @@
-//! Capturing writers, a scoped subscriber, and each line's exact shape (the schemas in
+//! The test kit's capturing writer, a scoped subscriber, and each line's exact shape (the schemas in
 //! the contract are `dockerflow-testkit`'s to load).
 
-use std::io::{self, Write};
-use std::sync::{Arc, Mutex, PoisonError};
-
 use dockerflow_mozlog::MozlogLayer;
+pub(crate) use dockerflow_testkit::capture::Capture;
 pub(crate) use dockerflow_testkit::schema::validator;
 use serde_json::Value;
-use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;
 
 pub(crate) const ENVELOPE: [&str; 8] = [
@@ -29,18 +26,13 @@ pub(crate) const GCP: [&str; 4] = [
     "logging.googleapis.com/spanId",
 ];
 
-/// A shared in-memory writer.
-#[derive(Clone, Default)]
-pub(crate) struct Capture(pub Arc<Mutex<Vec<u8>>>);
+/// What a test logged through [`capture`] or [`capture_with`], read back as checked records.
+pub(crate) struct Logged(Capture);
 
-impl Capture {
+impl Logged {
+    /// Everything written, as text.
     pub(crate) fn text(&self) -> String {
-        let bytes = self
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        String::from_utf8(bytes).expect("the layer writes UTF-8")
+        self.0.text()
     }
 
     /// Every line, checked with [`check_line`].
@@ -60,33 +52,11 @@ impl Capture {
     }
 }
 
-pub(crate) struct CaptureWriter(Arc<Mutex<Vec<u8>>>);
-
-impl Write for CaptureWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = CaptureWriter;
-    fn make_writer(&'a self) -> CaptureWriter {
-        CaptureWriter(Arc::clone(&self.0))
-    }
-}
-
 /// The records `f` logs through a `MozlogLayer` named "test-app" on host "test-host".
 pub(crate) fn capture_with(
     layer: impl FnOnce(MozlogLayer<Capture>) -> MozlogLayer<Capture>,
     f: impl FnOnce(),
-) -> Capture {
+) -> Logged {
     let capture = Capture::default();
     let layer = layer(
         MozlogLayer::new("test-app")
@@ -94,10 +64,10 @@ pub(crate) fn capture_with(
             .with_writer(capture.clone()),
     );
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), f);
-    capture
+    Logged(capture)
 }
 
-pub(crate) fn capture(f: impl FnOnce()) -> Capture {
+pub(crate) fn capture(f: impl FnOnce()) -> Logged {
     capture_with(|l| l, f)
 }
 

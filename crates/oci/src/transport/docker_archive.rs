@@ -191,15 +191,7 @@ fn open_inner(
     // Classic: synthesise a Docker schema 2 manifest. A layer's digest comes from its blob
     // path, or else is its diff id (classic layer.tar files are uncompressed, so the two are
     // the same bytes' digest); the config is read first for the diff ids.
-    let config_desc = Descriptor {
-        media_type: media_type::DOCKER_CONFIG.to_string(),
-        digest: config_digest,
-        size: config_size,
-        urls: None,
-        annotations: Default::default(),
-        platform: None,
-        artifact_type: None,
-    };
+    let config_desc = Descriptor::new(media_type::DOCKER_CONFIG, config_digest, config_size);
     let probe = ImageManifest {
         schema_version: 2,
         media_type: Some(media_type::DOCKER_MANIFEST.to_string()),
@@ -240,15 +232,7 @@ fn open_inner(
                     path: store.display(path),
                 })
             })?;
-        layers.push(Descriptor {
-            media_type: media_type::DOCKER_LAYER_TAR.to_string(),
-            digest,
-            size,
-            urls: None,
-            annotations: Default::default(),
-            platform: None,
-            artifact_type: None,
-        });
+        layers.push(Descriptor::new(media_type::DOCKER_LAYER_TAR, digest, size));
     }
     let manifest = ImageManifest { layers, ..probe };
     Loaded::new(

@@ -19,7 +19,8 @@ use crate::error::{BlobRole, Error, ErrorKind, Result};
 use crate::limits::{Limit, Limits};
 use crate::manifest::{media_kind, Descriptor, ImageIndex, ImageManifest, MediaKind, Platform};
 use crate::reference::ImageRef;
-use crate::tar::{ArchiveEntry, Seeking, StreamCtx, TarKind, TarReader};
+use crate::tar::{ArchiveEntry, Seeking, StreamCtx, TarReader};
+use crate::vfs::EntryKind;
 
 pub use docker_archive::DockerArchive;
 pub use oci_layout::{OciArchive, OciLayout};
@@ -114,7 +115,9 @@ impl Default for OpenOptions {
 /// Opens the image `reference` names, for the transports read locally.
 ///
 /// `docker://` and `docker-daemon:` (and bare names) parse but return
-/// [`ErrorKind::Unsupported`] in this version.
+/// [`ErrorKind::Unsupported`]: this crate depends on neither a registry client nor an engine
+/// client. The `dockerflow-image` crate opens every transport (it reads local ones through
+/// this function).
 pub fn open(reference: &ImageRef, options: &OpenOptions) -> Result<Box<dyn ImageSource>> {
     match reference {
         ImageRef::DockerArchive { path, image } => Ok(Box::new(DockerArchive::open(
@@ -215,7 +218,7 @@ impl ArchiveStore {
             if count > limits.max_entries {
                 return exceeded(Limit::Entries, limits.max_entries);
             }
-            if h.kind == TarKind::Regular {
+            if h.kind == EntryKind::File {
                 if h.data_offset.saturating_add(h.size) > len {
                     return Err(Error::new(ErrorKind::Tar {
                         stream: format!("archive {}", path.display()),

@@ -7,7 +7,7 @@ use super::stream::{entry_content, LayerTar};
 use super::tree::{NodeId, NODE_OVERHEAD, ROOT};
 use super::{normalize, parent_of, ContentRequest, Hidden, Vfs};
 use crate::error::Result;
-use crate::tar::{TarHeader, TarKind};
+use crate::tar::TarHeader;
 
 /// Which entries a removal takes: all of them, or only those written below a layer (a
 /// whiteout or opaque marker hides lower layers only).
@@ -112,23 +112,20 @@ impl Vfs {
             origin: None,
         };
         match h.kind {
-            TarKind::Dir => entry.kind = EntryKind::Dir,
-            TarKind::Regular => {
+            EntryKind::File => {
                 entry.origin = Some(origin);
                 if request.wants(path) {
                     entry.content = entry_content(tar, h.size, self.max_file_content)?;
                 }
             }
-            TarKind::Symlink => {
+            EntryKind::Symlink => {
                 entry.kind = EntryKind::Symlink;
                 entry.size = 0;
                 entry.link_target = h.link.clone();
             }
-            TarKind::Hardlink => return self.hardlink(entry, raw, h),
-            TarKind::CharDevice => entry.kind = EntryKind::CharDevice,
-            TarKind::BlockDevice => entry.kind = EntryKind::BlockDevice,
-            TarKind::Fifo => entry.kind = EntryKind::Fifo,
-            TarKind::Other(t) => entry.kind = EntryKind::Other(t),
+            EntryKind::Hardlink => return self.hardlink(entry, raw, h),
+            // Directories, devices, FIFOs and other types: the kind as read.
+            kind => entry.kind = kind,
         }
         Ok(Some(entry))
     }

@@ -12,11 +12,11 @@ use std::rc::Rc;
 
 use flate2::bufread::MultiGzDecoder;
 
-use super::entry::Content;
+use super::entry::{Content, EntryKind};
 use crate::digest::{Algorithm, Digest, Hasher};
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::{Limit, Limits};
-use crate::tar::{StreamCtx, Streaming, TarHeader, TarKind, TarReader};
+use crate::tar::{StreamCtx, Streaming, TarHeader, TarReader};
 use crate::transport::ImageSource;
 
 /// One layer as the manifest and config describe it.
@@ -320,7 +320,7 @@ pub(super) fn reread_layer(
     let mut counters = Counters::default();
     walk_layer(source, ctx, limits, &mut counters, &mut |h, tar| {
         ordinal += 1;
-        if h.kind == TarKind::Regular && wanted.contains(&(ordinal - 1)) {
+        if h.kind == EntryKind::File && wanted.contains(&(ordinal - 1)) {
             found.insert(
                 ordinal - 1,
                 entry_content(tar, h.size, limits.max_file_content)?,

@@ -31,15 +31,7 @@ pub(super) struct Blob<'a> {
 }
 
 pub(super) fn gzip_descriptor(digest: dockerflow_oci::Digest, size: u64) -> Descriptor {
-    Descriptor {
-        media_type: media_type::DOCKER_LAYER_GZIP.to_string(),
-        digest,
-        size,
-        urls: None,
-        annotations: Default::default(),
-        platform: None,
-        artifact_type: None,
-    }
+    Descriptor::new(media_type::DOCKER_LAYER_GZIP, digest, size)
 }
 
 /// Whether layer `desc` is stored uncompressed (and must be gzipped to build a manifest).

@@ -8,13 +8,21 @@
 use std::fs;
 use std::path::Path;
 
-use dockerflow_oci::{Algorithm, Digest};
+use dockerflow_oci::{Algorithm, Digest, ImageRef, RegistryRef};
 pub use dockerflow_testkit::oci::{descriptor, gzip};
 pub use dockerflow_testkit::process::free_port;
 pub use dockerflow_testkit::registry::{get_v2, require as registry_available, Answer, Registry};
 use dockerflow_testkit::tar::Tar;
 pub use dockerflow_testkit::TempDir;
 use serde_json::json;
+
+/// The registry reference `s` names (`host:port/repo:tag`, without `docker://`).
+pub fn reference(s: &str) -> RegistryRef {
+    match ImageRef::parse(&format!("docker://{s}")) {
+        Ok(ImageRef::Registry(r)) => r,
+        other => panic!("{s}: {other:?}"),
+    }
+}
 
 pub fn sha(bytes: &[u8]) -> Digest {
     Digest::of(Algorithm::Sha256, bytes)

@@ -530,3 +530,39 @@ fn text_names_a_profile_relaxation() {
 fn container_rules() -> usize {
     RULES.iter().filter(|r| !r.judges_manifests()).count()
 }
+
+#[test]
+fn json_reads_back_into_the_reports_it_was_written_from() {
+    use dockerflow_report::json::{read, render_run, ReadError, Unchecked};
+    use dockerflow_report::render_all;
+    let reports = [image_report(), dockerfile_report()];
+    let run = read(&render_all(Format::Json, &reports, &options())).expect("array");
+    assert_eq!(run.reports, reports);
+    assert!(run.unchecked.is_empty());
+    assert_eq!(run.tool_version.as_deref(), Some("9.9.9"));
+    let one = read(&render(Format::Json, &reports[0], &options())).expect("object");
+    assert_eq!(one.reports, reports[..1]);
+    // A run's unchecked inputs: in every report, valid against the schema, read back once.
+    let gone = Unchecked {
+        kind: InputKind::Image,
+        name: "oci:gone".into(),
+        error: "cannot check image oci:gone: no such directory".into(),
+    };
+    let text = render_run(&reports, std::slice::from_ref(&gone), &options());
+    let v: Value = serde_json::from_str(&text).expect("json");
+    for r in v.as_array().expect("array") {
+        assert_eq!(r["unchecked"][0]["input"]["name"], "oci:gone");
+        assert_valid_report(r);
+    }
+    let run = read(&text).expect("run");
+    assert_eq!((run.reports.len(), run.unchecked), (2, vec![gone]));
+    // Without unchecked inputs a run renders as render_all does.
+    assert_eq!(
+        render_run(&reports, &[], &options()),
+        render_all(Format::Json, &reports, &options())
+    );
+    match read("{\n  \"schema_version\": 1,\n  oops\n}") {
+        Err(ReadError::Syntax { line, column, .. }) => assert_eq!((line, column), (3, 3)),
+        other => panic!("{other:?}"),
+    }
+}
