@@ -4,7 +4,8 @@
 //!   and the tooling side never import each other; the checker never imports the library;
 //!   the test-support crate is a dev-dependency only, and depends on no workspace crate but the
 //!   contract's schemas and the HTTP client);
-//! - every crate root and every module file opens with a `//!` comment saying what it is for;
+//! - every crate root and every module file opens with a `//!` comment saying what it is for,
+//!   and none in `crates/*/src` is over 800 lines;
 //! - nothing tracked points outside the repository or at a file that does not exist, and no
 //!   `include_str!` leaves its crate ([`links`]).
 //!
@@ -344,6 +345,38 @@ mod tests {
         assert!(
             missing.is_empty(),
             "files without a `//!` header: {missing:#?}"
+        );
+    }
+
+    /// The house rule of issue 16: a file that grows past this has more than one concern
+    /// (split it along them, not at a line count).
+    const MAX_LINES: usize = 800;
+
+    #[test]
+    fn no_source_file_in_crates_is_over_800_lines() {
+        let mut long = Vec::new();
+        let crates = std::fs::read_dir(root().join("crates")).expect("crates/");
+        // Each crate's sources only: its tests and fixtures may be long.
+        let mut stack: Vec<PathBuf> = crates.flatten().map(|e| e.path().join("src")).collect();
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let lines = std::fs::read_to_string(&path)
+                        .unwrap_or_default()
+                        .lines()
+                        .count();
+                    if lines > MAX_LINES {
+                        long.push(format!("{} ({lines} lines)", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(
+            long.is_empty(),
+            "files in crates/*/src over {MAX_LINES} lines: {long:#?}"
         );
     }
 
