@@ -13,7 +13,7 @@ use std::io::{Read, Write};
 
 use dockerflow_check::{
     check_dockerfile, check_image, check_runtime, mozlog_problems, DockerfileModel, ImageModel,
-    Mode, Options, RuntimeModel,
+    LogReader, Logs, Mode, Options, ReadError, RuntimeModel,
 };
 use dockerflow_oci::passwd::{parse_group, parse_passwd, resolve_user_in};
 use dockerflow_oci::{
@@ -199,11 +199,36 @@ pub fn version_json(data: &[u8]) {
     let _ = result.is_valid();
 }
 
-/// Log lines, as `check logs` judges them.
+/// Log lines, as `check logs` judges them: streamed through a [`LogReader`] in chunks whose
+/// sizes come from the input, which must collect the same facts as [`Logs::read`] of the whole
+/// (where a line ends in the stream cannot change a finding), under a line cap that must refuse
+/// exactly the lines longer than it.
 pub fn mozlog(data: &[u8]) {
     let _ = mozlog_problems(data);
+    let whole = Logs::read(data);
+    let step = 1 + usize::from(data.first().copied().unwrap_or(0) % 61);
+    let mut reader = LogReader::new(usize::MAX);
+    for chunk in data.chunks(step) {
+        reader.feed(chunk).expect("no cap");
+    }
+    assert_eq!(
+        reader.finish().expect("no cap"),
+        whole,
+        "chunks of {step} bytes"
+    );
+    let cap = 40;
+    let longest = data
+        .split(|b| *b == b'\n')
+        .map(<[u8]>::len)
+        .max()
+        .unwrap_or(0);
+    let capped = LogReader::new(cap).read_from(data);
+    match (&capped, longest > cap) {
+        (Ok(_), false) | (Err(ReadError::TooLong(_)), true) => {}
+        _ => panic!("a cap of {cap} bytes, the longest line {longest}: {capped:?}"),
+    }
     let mut observed = RuntimeModel::new(Mode::Logs, "fuzz");
-    observed.logs = Some(data.to_vec());
+    observed.logs = Some(whole);
     let _ = check_runtime(&observed, &Options::default());
 }
 

@@ -59,7 +59,8 @@
 //! Where things are: `catalogue` ([`RULES`]), `rule` (what a [`Rule`] is: level, profiles,
 //! status, judges),
 //! `rules/{files,user,process,metadata,secrets,endpoints,service}` (the judges, by area),
-//! `model` (what static rules judge), `runtime` (what runtime rules judge), [`kubernetes`]
+//! `model` (what static rules judge), `runtime` (what runtime rules judge), `logs` (log
+//! lines read once as they stream, into what the log rules need), [`kubernetes`]
 //! (what the DF8xx rules judge: workload containers read from manifests), `schema` (the
 //! contract's JSON Schemas), `finding` (outcomes and the verdict),
 //! `ignore`, `docs`. The tests under `tests/all/` are the tour: every rule through one
@@ -73,6 +74,7 @@ mod docs;
 mod finding;
 mod ignore;
 pub mod kubernetes;
+mod logs;
 mod model;
 mod rule;
 mod rules;
@@ -86,6 +88,7 @@ pub use finding::{
     Finding, InputKind, Judged, Judgement, Location, Outcome, Report, Summary, Verdict,
 };
 pub use ignore::{Ignore, IgnoreError, Ignores};
+pub use logs::{BadLine, LineTooLong, LogReader, Logs, ReadError, DEFAULT_MAX_LINE, KEPT};
 pub use model::{ContextState, DockerfileError, DockerfileModel, ImageModel, VERSION_JSON};
 pub use rule::{
     DockerfileRule, ImageRule, KubernetesRule, Level, Profile, Rule, RuntimeRule, Status, DOCS_URL,

@@ -1,11 +1,16 @@
 //! What the runtime rules judge: observations of a running service, made from outside by a
 //! prober (`dockerflow-probe` runs the image on an engine; `check url` probes a running
-//! service; `check logs` reads lines). This module is data only: no I/O, no clock.
+//! service; `check logs` reads lines). This module is data only: no I/O, no clock. The logs
+//! are not kept as text: [`Logs`] holds what the log rules need, read once as they stream.
 //!
 //! A field left `None` was not observed; the judges turn it into a skip whose reason depends
 //! on [`Mode`] and, for a container that never started listening, on [`RuntimeModel::start_failure`].
 
 use std::time::{Duration, SystemTime};
+
+#[cfg(doc)]
+use crate::logs::LogReader;
+use crate::logs::Logs;
 
 /// How the observations were made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,8 +107,10 @@ pub struct RuntimeModel {
     pub dependencies_down: Vec<DependencyDown>,
     /// The deadline the heartbeat has to answer within while a dependency is down.
     pub heartbeat_deadline: Duration,
-    /// Everything the service wrote to stdout and stderr, in order as far as known.
-    pub logs: Option<Vec<u8>>,
+    /// What the log rules need from everything the service wrote to stdout and stderr, in
+    /// order as far as known: read once as the lines stream ([`LogReader`], [`Logs::read`]),
+    /// never the text itself.
+    pub logs: Option<Logs>,
     /// The uid of the container's first process, as the host sees it, or why it could not
     /// be read.
     pub uid: Option<Result<u32, String>>,

@@ -33,7 +33,7 @@ pub(crate) fn run(c: &CheckArgs) -> Result<ExitCode, Fatal> {
             }
             None => url::check(a, &options(&c.report, None)?)?,
         },
-        Target::Logs(a) => logs::check(&a.file, &options(&c.report, None)?)?,
+        Target::Logs(a) => logs::check(a, &options(&c.report, None)?)?,
         Target::Kubernetes(a) => return kubernetes::run(a, &c.report),
     };
     render_and_exit(&c.report, std::slice::from_ref(&report))

@@ -369,9 +369,13 @@ pub(crate) struct UrlArgs {
 /// `check logs FILE`.
 #[derive(Debug, Args)]
 pub(crate) struct LogsArgs {
-    /// The log file (`-` for stdin)
+    /// The log file (`-` for stdin), read as it streams
     #[arg(value_name = "FILE")]
     pub(crate) file: PathBuf,
+    /// The longest line read; a longer one stops the check (exit 2). Bytes, or with a binary
+    /// suffix: 64KiB, 16MiB [default: 1MiB]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub(crate) max_line: Option<u64>,
 }
 
 /// `check kubernetes PATH...`.

@@ -372,7 +372,7 @@ fn over_budget(e: &dockerflow_oci::Error) -> Option<String> {
 }
 
 /// Bytes in the largest binary unit that divides them (`512MiB`), as `--max-memory` takes them.
-fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
         if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
             return format!("{}{unit}", bytes >> shift);

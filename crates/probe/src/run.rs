@@ -6,8 +6,8 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use dockerflow_check::{
-    Answer, DependencyDown, Endpoint, ImageModel, Mode, RequestIdProbe, RuntimeModel, Sigterm,
-    VERSION_JSON,
+    Answer, DependencyDown, Endpoint, ImageModel, Logs, Mode, RequestIdProbe, RuntimeModel,
+    Sigterm, VERSION_JSON,
 };
 use dockerflow_engine::{ContainerSpec, Engine};
 use dockerflow_http::{fetch, Exchange, FetchError, HttpUrl};
@@ -433,9 +433,8 @@ fn run_image_inner(
             phase(&mut m, "SIGTERM until exit (up run)".into(), t.elapsed());
             let t = Instant::now();
             let logs = engine.logs(&s.container.id)?;
-            let mut all = logs.stdout;
-            all.extend_from_slice(&logs.stderr);
-            m.logs = Some(all);
+            // Read as one stream, stdout then stderr; the text is dropped here.
+            m.logs = Some(Logs::read_parts(&[&logs.stdout, &logs.stderr]));
             drop(s);
             phase(&mut m, "logs and removal (up run)".into(), t.elapsed());
         }

@@ -12,6 +12,8 @@ pub(crate) mod requests;
 pub(crate) mod secrets;
 pub(crate) mod service;
 pub(crate) mod user;
+#[cfg(test)]
+mod whole_text;
 
 /// At most `n` items, then "and N more".
 pub(crate) fn sample(items: &[String], n: usize) -> String {

@@ -1,22 +1,20 @@
 //! Area 7, CONTRACT.md section 1.9: one `request.summary` record per request, the request id
 //! echoed in the response, and carried as `rid` on the records of that request.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::Value;
-
+use crate::logs::{Logs, Record, SummaryAt};
 use crate::runtime::{Mode, RuntimeModel};
-use crate::schema::{errors, Schema};
 use crate::{Judgement, Location, Profile};
 
 /// How many bad records a finding quotes.
 const SHOWN: usize = 3;
 
-const SUMMARY_EXPECTED: &str = "one request.summary record per request, valid under contract/request-summary.schema.json (agent, path, method, code, errno, lang, t, rid, uid; Severity 6, or 3 for a 5xx)";
+pub(super) const SUMMARY_EXPECTED: &str = "one request.summary record per request, valid under contract/request-summary.schema.json (agent, path, method, code, errno, lang, t, rid, uid; Severity 6, or 3 for a 5xx)";
 const ECHO_EXPECTED: &str =
     "a valid incoming X-Request-ID (1-128 of [A-Za-z0-9._:-]) sent back in the response's X-Request-ID";
-const RID_EXPECTED: &str =
+pub(super) const RID_EXPECTED: &str =
     "the request's id as Fields.rid on the records written while handling it, request.summary included";
 
 fn logs_at(m: &RuntimeModel) -> Location {
@@ -29,24 +27,12 @@ fn logs_at(m: &RuntimeModel) -> Location {
     }
 }
 
-/// The JSON records of the logs that are `request.summary`, with their 1-based line numbers.
-fn summaries(bytes: &[u8]) -> Vec<(usize, Value)> {
-    bytes
-        .split(|b| *b == b'\n')
-        .enumerate()
-        .filter_map(|(i, l)| {
-            let v: Value = serde_json::from_slice(l).ok()?;
-            (v["Type"] == "request.summary").then_some((i + 1, v))
-        })
-        .collect()
-}
-
 pub(crate) fn request_summary(m: &RuntimeModel, _: Profile) -> Judgement {
     let Some(logs) = &m.logs else {
         return Judgement::skipped(m.unobserved("the logs"), SUMMARY_EXPECTED);
     };
-    let found = summaries(logs);
-    if found.is_empty() {
+    let found = logs.summaries.len();
+    if found == 0 {
         return match m.mode {
             // The prober sent requests (Dockerflow endpoints other than /__lbheartbeat__).
             Mode::Container => Judgement::broken(
@@ -60,33 +46,18 @@ pub(crate) fn request_summary(m: &RuntimeModel, _: Profile) -> Judgement {
             ),
         };
     }
-    let mut bad = Vec::new();
-    for (line, v) in &found {
-        let mut problems = errors(Schema::RequestSummary, v);
-        let code = v["Fields"]["code"].as_i64();
-        let errno = v["Fields"]["errno"].as_i64();
-        if let (Some(c), Some(e)) = (code, errno) {
-            if c >= 400 && e != c {
-                problems.push(format!("/Fields/errno: {e}, expected the code {c}"));
-            }
-        }
-        if !problems.is_empty() {
-            bad.push(format!("line {line}: {}", problems.join("; ")));
-        }
-    }
-    if bad.is_empty() {
+    if logs.bad_summaries == 0 {
         Judgement::pass(
-            format!("{} request.summary records, all valid", found.len()),
+            format!("{found} request.summary records, all valid"),
             SUMMARY_EXPECTED,
             logs_at(m),
         )
     } else {
-        let shown: Vec<String> = bad.iter().take(SHOWN).cloned().collect();
+        let shown: Vec<String> = logs.bad_summary_texts.iter().take(SHOWN).cloned().collect();
         Judgement::broken(
             format!(
-                "{} of {} request.summary records break the schema: {}",
-                bad.len(),
-                found.len(),
+                "{} of {found} request.summary records break the schema: {}",
+                logs.bad_summaries,
                 shown.join(" | ")
             ),
             SUMMARY_EXPECTED,
@@ -125,74 +96,75 @@ pub(crate) fn request_id_echo(m: &RuntimeModel, _: Profile) -> Judgement {
     }
 }
 
-/// One JSON record of the logs, as DF708 reads it.
-struct Record {
-    /// 1-based line number in the logs (stdout, then stderr).
-    line: usize,
-    /// `Timestamp` in nanoseconds since the epoch, when it is one (a plausible integer).
-    ts: Option<i128>,
-    /// `Type`.
-    kind: String,
-    /// `Fields.rid`, when a non-empty string.
-    rid: Option<String>,
-    /// `Type` is `request.summary`.
-    summary: bool,
-    /// A summary's `Fields.t` (milliseconds).
-    t_ms: Option<i128>,
-}
-
-/// A mozlog `Timestamp` is nanoseconds since the epoch; a smaller number (seconds,
-/// milliseconds) cannot be placed against the checker's clock.
-const NS_PLAUSIBLE: i128 = 100_000_000_000_000_000;
-
 /// How far back from a summary records without a Timestamp are counted.
 const UNPLACED_SCAN: usize = 10_000;
 
 /// The JSON records of the logs in their order, and the placed ones by time.
-struct Records {
-    all: Vec<Record>,
-    /// Indices into `all` of the records with a `Timestamp`, by it.
-    by_time: Vec<usize>,
+struct Records<'a> {
+    logs: &'a Logs,
+    all: &'a [Record],
+    /// Indices into `all` of the records with a `Timestamp`, by it (then by line); `None` when
+    /// every record has one and they are in order already (a service's own stdout, usually).
+    by_time: Option<Vec<usize>>,
 }
 
-impl Records {
-    fn read(bytes: &[u8]) -> Records {
-        let all: Vec<Record> = bytes
-            .split(|b| *b == b'\n')
-            .enumerate()
-            .filter_map(|(i, l)| {
-                let v: Value = serde_json::from_slice(l).ok()?;
-                v.as_object()?;
-                let num = |x: &Value| {
-                    x.as_i64()
-                        .map(i128::from)
-                        .or_else(|| x.as_u64().map(i128::from))
-                };
-                let rid = v["Fields"]["rid"]
-                    .as_str()
-                    .filter(|r| !r.is_empty())
-                    .map(str::to_string);
-                Some(Record {
-                    line: i + 1,
-                    ts: num(&v["Timestamp"]).filter(|t| *t >= NS_PLAUSIBLE),
-                    kind: v["Type"].as_str().unwrap_or("").to_string(),
-                    rid,
-                    summary: v["Type"] == "request.summary",
-                    t_ms: num(&v["Fields"]["t"]).filter(|t| *t >= 0),
-                })
-            })
-            .collect();
-        let mut by_time: Vec<usize> = (0..all.len()).filter(|&i| all[i].ts.is_some()).collect();
-        by_time.sort_by_key(|&i| all[i].ts);
-        Records { all, by_time }
+/// The records between two times: from `by_time`, or a range of `all` when it is in order.
+enum Between<'a> {
+    Sorted(std::slice::Iter<'a, usize>),
+    InOrder(std::ops::Range<usize>),
+}
+
+impl Iterator for Between<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            Between::Sorted(i) => i.next().copied(),
+            Between::InOrder(r) => r.next(),
+        }
+    }
+}
+
+impl Records<'_> {
+    fn new(logs: &Logs) -> Records<'_> {
+        let all = &logs.records[..];
+        let in_order = all.iter().all(|x| x.ts != 0) && all.windows(2).all(|w| w[0].ts <= w[1].ts);
+        let by_time = (!in_order).then(|| {
+            let mut by_time: Vec<usize> = (0..all.len()).filter(|&i| all[i].ts != 0).collect();
+            // The index breaks ties: the order a stable sort keeps, without its buffer.
+            by_time.sort_unstable_by_key(|&i| (all[i].ts, i));
+            by_time
+        });
+        Records { logs, all, by_time }
     }
 
     /// The records written from `start` to `end` (inclusive), by time.
-    fn between(&self, start: i128, end: i128) -> &[usize] {
-        let ts = |i: &usize| self.all[*i].ts.unwrap_or(i128::MIN);
-        let lo = self.by_time.partition_point(|i| ts(i) < start);
-        let hi = self.by_time.partition_point(|i| ts(i) <= end).max(lo);
-        &self.by_time[lo..hi]
+    fn between(&self, start: i128, end: i128) -> Between<'_> {
+        let ts = |x: &Record| x.ts().unwrap_or(i128::MIN);
+        match &self.by_time {
+            Some(by_time) => {
+                let lo = by_time.partition_point(|&i| ts(&self.all[i]) < start);
+                let hi = by_time
+                    .partition_point(|&i| ts(&self.all[i]) <= end)
+                    .max(lo);
+                Between::Sorted(by_time[lo..hi].iter())
+            }
+            None => {
+                let lo = self.all.partition_point(|x| ts(x) < start);
+                let hi = self.all.partition_point(|x| ts(x) <= end).max(lo);
+                Between::InOrder(lo..hi)
+            }
+        }
+    }
+
+    /// Every summary's span: its own ([`own_span`]), or `probe` for the summary it names.
+    fn spans<'s>(&'s self, probe: Option<Span>) -> impl Iterator<Item = Span> + 's {
+        self.logs
+            .summaries
+            .iter()
+            .filter(move |s| probe.is_none_or(|p| p.summary != s.index))
+            .filter_map(|s| own_span(self.all, s))
+            .chain(probe)
     }
 }
 
@@ -211,132 +183,153 @@ const MS: i128 = 1_000_000;
 
 /// A summary's own span, from its `Timestamp` less its `t`: `t` is whole milliseconds, rounded
 /// down or to the nearest, so the request took from `t - 0.5` up to `t + 1` ms.
-fn own_span(all: &[Record], i: usize) -> Option<Span> {
-    let s = &all[i];
-    let end = s.ts?;
-    let t = s.t_ms?;
+fn own_span(all: &[Record], s: &SummaryAt) -> Option<Span> {
+    let end = all[s.index].ts()?;
+    let t = i128::from(s.t_ms?);
     Some(Span {
         start: end - (t + 1) * MS,
         sure: end - (t * MS - MS / 2).max(0),
         end,
-        summary: i,
+        summary: s.index,
     })
 }
 
-/// What the records inside one or more requests' spans show.
-#[derive(Default)]
+/// Records carrying their request's rid (the summary not counted).
+const WITH_RID: u8 = 1;
+/// Records with no rid, attributed to the request.
+const WITHOUT: u8 = 2;
+/// Records with no rid whose `Type` also writes outside every request: not attributed.
+const BACKGROUND: u8 = 4;
+/// Records carrying another rid: another request's (a health check, a concurrent one).
+const OTHER: u8 = 8;
+/// Records before the summary, back to the last one written before the span, with no usable
+/// `Timestamp`: they cannot be placed.
+const UNPLACED: u8 = 16;
+/// Records with no rid written where the request may not have started yet (`t` is whole
+/// milliseconds).
+const EDGE: u8 = 32;
+
+/// What the records inside one or more requests' spans show: one byte of flags per record.
 struct Attributed {
-    /// Records carrying their request's rid (the summary not counted).
-    with_rid: BTreeSet<usize>,
-    /// Records with no rid, attributed to the request: line and `Type`.
-    without: BTreeMap<usize, String>,
-    /// Records with no rid whose `Type` also writes outside every request: not attributed.
-    background: BTreeSet<usize>,
-    /// Those `Type`s.
-    background_kinds: BTreeSet<String>,
-    /// Records carrying another rid: another request's (a health check, a concurrent one).
-    other: BTreeSet<usize>,
-    /// Records before the summary, back to the last one written before the span, with no
-    /// usable `Timestamp`: they cannot be placed.
-    unplaced: BTreeSet<usize>,
-    /// Records with no rid written where the request may not have started yet (`t` is whole
-    /// milliseconds).
-    edge: BTreeSet<usize>,
+    flags: Vec<u8>,
 }
 
-/// The `Type`s of records with no rid written outside every span: startup and background
-/// loggers, whose records inside a span cannot be told from the request's.
-fn background_kinds(r: &Records, spans: &[Span]) -> BTreeSet<String> {
-    // The spans' union, as sorted disjoint intervals.
-    let mut intervals: Vec<(i128, i128)> = spans.iter().map(|s| (s.start, s.end)).collect();
-    intervals.sort_unstable();
-    let mut merged: Vec<(i128, i128)> = Vec::new();
-    for (a, b) in intervals {
-        match merged.last_mut() {
-            Some(last) if a <= last.1 => last.1 = last.1.max(b),
-            _ => merged.push((a, b)),
+impl Attributed {
+    fn new(records: usize) -> Attributed {
+        Attributed {
+            flags: vec![0; records],
         }
     }
-    let inside = |t: i128| {
+
+    /// How many records have `flag` and none of `but`.
+    fn count(&self, flag: u8, but: u8) -> usize {
+        self.flags
+            .iter()
+            .filter(|f| **f & flag != 0 && **f & but == 0)
+            .count()
+    }
+}
+
+/// The `Type`s of records with no rid written outside every span (by interned id): startup and
+/// background loggers, whose records inside a span cannot be told from the request's.
+fn background_kinds(r: &Records, spans: impl Iterator<Item = Span>) -> Vec<bool> {
+    // The spans' union, as sorted disjoint intervals. Every Timestamp is in [1e17, u64::MAX]:
+    // a start below 0 is 0 for it, and a span that ends before it starts holds none (nor does
+    // it join two others), so the bounds fit 16 bytes a span.
+    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(r.logs.summaries.len() + 1);
+    merged.extend(spans.filter(|s| s.start <= s.end).map(|s| {
+        let clamp = |t: i128| u64::try_from(t.max(0)).unwrap_or(u64::MAX);
+        (clamp(s.start), clamp(s.end))
+    }));
+    merged.sort_unstable();
+    let mut n = 0;
+    for k in 0..merged.len() {
+        let (a, b) = merged[k];
+        if n > 0 && a <= merged[n - 1].1 {
+            merged[n - 1].1 = merged[n - 1].1.max(b);
+        } else {
+            merged[n] = (a, b);
+            n += 1;
+        }
+    }
+    merged.truncate(n);
+    merged.shrink_to_fit();
+    let inside = |t: u64| {
         let k = merged.partition_point(|iv| iv.0 <= t);
         k > 0 && t <= merged[k - 1].1
     };
-    r.all
-        .iter()
-        .filter(|x| !x.summary && x.rid.is_none())
-        .filter(|x| x.ts.is_some_and(|t| !inside(t)))
-        .map(|x| x.kind.clone())
-        .collect()
+    let mut background = vec![false; r.logs.kind_count()];
+    for x in r.all {
+        if !x.summary() && x.rid == 0 && x.ts != 0 && !inside(x.ts) {
+            background[x.kind as usize] = true;
+        }
+    }
+    background
 }
 
 /// Adds what the records of `span` show to `a`.
-fn attribute(r: &Records, span: &Span, background: &BTreeSet<String>, a: &mut Attributed) {
+fn attribute(r: &Records, span: &Span, background: &[bool], a: &mut Attributed) {
     let summary = &r.all[span.summary];
-    let rid = summary.rid.as_deref();
-    for &i in r.between(span.start, span.end) {
+    let rid = summary.rid();
+    for i in r.between(span.start, span.end) {
         let x = &r.all[i];
-        if x.summary || x.line >= summary.line {
+        if x.summary() || i >= span.summary {
             continue;
         }
-        match x.rid.as_deref() {
-            Some(v) if Some(v) == rid => {
-                a.with_rid.insert(x.line);
-            }
-            Some(_) => {
-                a.other.insert(x.line);
-            }
-            None if background.contains(&x.kind) => {
-                a.background.insert(x.line);
-                a.background_kinds.insert(x.kind.clone());
-            }
-            None if x.ts.is_some_and(|t| t >= span.sure) => {
-                a.without.insert(x.line, x.kind.clone());
-            }
-            None => {
-                a.edge.insert(x.line);
-            }
-        }
+        a.flags[i] |= match x.rid() {
+            Some(v) if Some(v) == rid => WITH_RID,
+            Some(_) => OTHER,
+            None if background[x.kind as usize] => BACKGROUND,
+            None if x.ts().is_some_and(|t| t >= span.sure) => WITHOUT,
+            None => EDGE,
+        };
     }
     // Going back from the summary: records with no Timestamp until one written before `start`.
-    a.unplaced.extend(
-        r.all[..span.summary]
-            .iter()
-            .rev()
-            .take(UNPLACED_SCAN)
-            .take_while(|x| x.ts.is_none_or(|t| t >= span.start))
-            .filter(|x| x.ts.is_none())
-            .map(|x| x.line),
-    );
+    for (i, _) in r.all[..span.summary]
+        .iter()
+        .enumerate()
+        .rev()
+        .take(UNPLACED_SCAN)
+        .take_while(|(_, x)| x.ts().is_none_or(|t| t >= span.start))
+        .filter(|(_, x)| x.ts().is_none())
+    {
+        a.flags[i] |= UNPLACED;
+    }
 }
 
 /// What was not judged, for the found text ("" when everything was).
-fn not_judged(a: &Attributed) -> String {
+fn not_judged(r: &Records, a: &Attributed) -> String {
     let mut parts = Vec::new();
-    if !a.background.is_empty() {
-        let kinds: Vec<&str> = a.background_kinds.iter().map(String::as_str).collect();
+    let background = a.count(BACKGROUND, 0);
+    if background > 0 {
+        let kinds: BTreeSet<&str> = r
+            .all
+            .iter()
+            .zip(&a.flags)
+            .filter(|(_, f)| **f & BACKGROUND != 0)
+            .map(|(x, _)| r.logs.kind(x.kind))
+            .collect();
+        let kinds: Vec<&str> = kinds.into_iter().collect();
         parts.push(format!(
-            "{} records of a Type that also writes outside any request (startup or background: {}) cannot be told from the request's",
-            a.background.len(),
+            "{background} records of a Type that also writes outside any request (startup or background: {}) cannot be told from the request's",
             kinds.join(", ")
         ));
     }
-    if !a.other.is_empty() {
-        parts.push(format!(
-            "{} records carry another request's rid",
-            a.other.len()
-        ));
+    let other = a.count(OTHER, 0);
+    if other > 0 {
+        parts.push(format!("{other} records carry another request's rid"));
     }
     // Surely inside another request's span: attributed there.
-    let edge = a.edge.iter().filter(|l| !a.without.contains_key(l)).count();
+    let edge = a.count(EDGE, WITHOUT);
     if edge > 0 {
         parts.push(format!(
             "{edge} records without rid written where a request may not have started yet (its t is whole milliseconds)"
         ));
     }
-    if !a.unplaced.is_empty() {
+    let unplaced = a.count(UNPLACED, 0);
+    if unplaced > 0 {
         parts.push(format!(
-            "{} records have no Timestamp in nanoseconds and cannot be placed",
-            a.unplaced.len()
+            "{unplaced} records have no Timestamp in nanoseconds and cannot be placed"
         ));
     }
     if parts.is_empty() {
@@ -346,13 +339,27 @@ fn not_judged(a: &Attributed) -> String {
     }
 }
 
-/// The first lines of `without`, as `line N (Type)`.
-fn lines(without: &BTreeMap<usize, String>) -> String {
-    let named: Vec<String> = without
+/// The first [`SHOWN`] of `total` items, then how many more (as `rules::sample` words it).
+fn sample(first: &[String], total: usize) -> String {
+    if total <= first.len() {
+        first.join(", ")
+    } else {
+        format!("{} and {} more", first.join(", "), total - first.len())
+    }
+}
+
+/// The first records attributed without rid, as `line N (Type)`.
+fn lines(r: &Records, a: &Attributed) -> String {
+    let named: Vec<String> = r
+        .all
         .iter()
-        .map(|(l, k)| format!("line {l} ({k})"))
+        .zip(&a.flags)
+        .enumerate()
+        .filter(|(_, (_, f))| **f & WITHOUT != 0)
+        .take(SHOWN)
+        .map(|(i, (x, _))| format!("line {} ({})", r.logs.line_of(i), r.logs.kind(x.kind)))
         .collect();
-    crate::rules::sample(&named, SHOWN)
+    sample(&named, a.count(WITHOUT, 0))
 }
 
 fn ns(t: SystemTime) -> Option<i128> {
@@ -365,18 +372,15 @@ pub(crate) fn request_id_in_logs(m: &RuntimeModel, _: Profile) -> Judgement {
     let Some(logs) = &m.logs else {
         return Judgement::skipped(m.unobserved("the logs"), RID_EXPECTED);
     };
-    let r = Records::read(logs);
-    let summaries: Vec<usize> = (0..r.all.len()).filter(|&i| r.all[i].summary).collect();
-    // Every summary placed in time is a request's span; the probe's starts when it was sent.
-    let mut spans: Vec<Span> = summaries
-        .iter()
-        .filter_map(|&i| own_span(&r.all, i))
-        .collect();
+    let r = Records::new(logs);
+    let summaries = &logs.summaries;
     match (&m.request_id, m.mode) {
         (Some(probe), Mode::Container) => {
-            let sent = Some(probe.sent.as_str());
-            let Some(&s) = summaries.iter().find(|&&i| r.all[i].rid.as_deref() == sent) else {
-                let carrying = r.all.iter().filter(|x| x.rid.as_deref() == sent).count();
+            // The rid sent; no record carries it when it was never interned.
+            let sent = logs.rid_id(&probe.sent);
+            let carries = |x: &Record| sent.is_some() && x.rid() == sent;
+            let Some(s) = summaries.iter().find(|s| carries(&r.all[s.index])) else {
+                let carrying = r.all.iter().filter(|x| carries(x)).count();
                 return Judgement::broken(
                     format!(
                         "no request.summary carries rid {} (sent as X-Request-ID to {}); {carrying} records carry it",
@@ -386,40 +390,40 @@ pub(crate) fn request_id_in_logs(m: &RuntimeModel, _: Profile) -> Judgement {
                     logs_at(m),
                 );
             };
-            let summary = &r.all[s];
+            let summary = &r.all[s.index];
             let start = probe
                 .sent_at
                 .and_then(ns)
-                .or_else(|| own_span(&r.all, s).map(|x| x.start));
-            let (Some(start), Some(end)) = (start, summary.ts) else {
+                .or_else(|| own_span(r.all, s).map(|x| x.start));
+            let (Some(start), Some(end)) = (start, summary.ts()) else {
                 return Judgement::pass(
                     format!(
                         "its request.summary (line {}) carries rid {}; the records written before it cannot be placed in time (no Timestamp in nanoseconds on the summary): only the summary judged",
-                        summary.line, probe.sent
+                        r.logs.line_of(s.index), probe.sent
                     ),
                     RID_EXPECTED,
                     logs_at(m),
                 );
             };
-            spans.retain(|x| x.summary != s);
+            // The probe's span starts when it was sent, and replaces its summary's own.
             let span = Span {
                 start,
                 sure: start,
                 end,
-                summary: s,
+                summary: s.index,
             };
-            spans.push(span);
-            let background = background_kinds(&r, &spans);
-            let mut a = Attributed::default();
+            let background = background_kinds(&r, r.spans(Some(span)));
+            let mut a = Attributed::new(r.all.len());
             attribute(&r, &span, &background, &mut a);
-            if a.without.is_empty() {
+            let without = a.count(WITHOUT, 0);
+            if without == 0 {
                 Judgement::pass(
                     format!(
                         "{} records written while handling {} carry rid {} (its request.summary included){}",
-                        a.with_rid.len() + 1,
+                        a.count(WITH_RID, 0) + 1,
                         probe.path,
                         probe.sent,
-                        not_judged(&a)
+                        not_judged(&r, &a)
                     ),
                     RID_EXPECTED,
                     logs_at(m),
@@ -427,13 +431,12 @@ pub(crate) fn request_id_in_logs(m: &RuntimeModel, _: Profile) -> Judgement {
             } else {
                 Judgement::broken(
                     format!(
-                        "{} records written while {} was being handled (sent with X-Request-ID {}; its request.summary is line {}) have no rid: {}{}",
-                        a.without.len(),
+                        "{without} records written while {} was being handled (sent with X-Request-ID {}; its request.summary is line {}) have no rid: {}{}",
                         probe.path,
                         probe.sent,
-                        summary.line,
-                        lines(&a.without),
-                        not_judged(&a)
+                        r.logs.line_of(s.index),
+                        lines(&r, &a),
+                        not_judged(&r, &a)
                     ),
                     RID_EXPECTED,
                     logs_at(m),
@@ -445,43 +448,48 @@ pub(crate) fn request_id_in_logs(m: &RuntimeModel, _: Profile) -> Judgement {
             RID_EXPECTED,
         ),
         _ => {
-            let without: Vec<String> = summaries
-                .iter()
-                .filter(|&&i| r.all[i].rid.is_none())
-                .map(|&i| format!("line {}", r.all[i].line))
+            let mut without = summaries.iter().filter(|s| r.all[s.index].rid().is_none());
+            let first: Vec<String> = without
+                .by_ref()
+                .take(SHOWN)
+                .map(|s| format!("line {}", r.logs.line_of(s.index)))
                 .collect();
-            if !without.is_empty() {
+            if !first.is_empty() {
+                let total = first.len() + without.count();
                 return Judgement::broken(
                     format!(
-                        "{} of {} request.summary records have no rid: {}",
-                        without.len(),
+                        "{total} of {} request.summary records have no rid: {}",
                         summaries.len(),
-                        crate::rules::sample(&without, SHOWN)
+                        sample(&first, total)
                     ),
                     RID_EXPECTED,
                     logs_at(m),
                 );
             }
             // The records inside each summary's span (its Timestamp less t, up to the summary).
-            let background = background_kinds(&r, &spans);
-            let mut a = Attributed::default();
-            for span in &spans {
-                attribute(&r, span, &background, &mut a);
+            let background = background_kinds(&r, r.spans(None));
+            let mut a = Attributed::new(r.all.len());
+            let mut placed = 0;
+            for span in r.spans(None) {
+                attribute(&r, &span, &background, &mut a);
+                placed += 1;
             }
             // Concurrent requests overlap: a record with another summary's rid is that one's.
-            a.other.clear();
+            for f in &mut a.flags {
+                *f &= !OTHER;
+            }
             let placed = format!(
-                "{} of {} request.summary records placed in time (Timestamp and t)",
-                spans.len(),
+                "{placed} of {} request.summary records placed in time (Timestamp and t)",
                 summaries.len()
             );
-            if a.without.is_empty() {
+            let without = a.count(WITHOUT, 0);
+            if without == 0 {
                 Judgement::pass(
                     format!(
                         "all {} request.summary records carry a rid; {placed}, {} records written inside them carry their rid{}",
                         summaries.len(),
-                        a.with_rid.len(),
-                        not_judged(&a)
+                        a.count(WITH_RID, 0),
+                        not_judged(&r, &a)
                     ),
                     RID_EXPECTED,
                     logs_at(m),
@@ -489,10 +497,9 @@ pub(crate) fn request_id_in_logs(m: &RuntimeModel, _: Profile) -> Judgement {
             } else {
                 Judgement::broken(
                     format!(
-                        "{} records written while a request was surely being handled (after its summary's Timestamp less t, before the summary) have no rid: {}; {placed}{}",
-                        a.without.len(),
-                        lines(&a.without),
-                        not_judged(&a)
+                        "{without} records written while a request was surely being handled (after its summary's Timestamp less t, before the summary) have no rid: {}; {placed}{}",
+                        lines(&r, &a),
+                        not_judged(&r, &a)
                     ),
                     RID_EXPECTED,
                     logs_at(m),

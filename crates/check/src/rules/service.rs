@@ -24,16 +24,12 @@ pub(crate) fn writes_logs(m: &RuntimeModel, _: Profile) -> Judgement {
     const EXPECTED: &str = "log lines on stdout or stderr";
     match &m.logs {
         None => Judgement::skipped(m.unobserved("the logs"), EXPECTED),
-        Some(l) if l.iter().all(u8::is_ascii_whitespace) => Judgement::broken(
+        Some(l) if l.blank => Judgement::broken(
             "no output at all on stdout or stderr (logs written to files inside the container are lost)",
             EXPECTED,
             logs_at(m),
         ),
-        Some(l) => Judgement::pass(
-            format!("{} lines", lines(l).count()),
-            EXPECTED,
-            logs_at(m),
-        ),
+        Some(l) => Judgement::pass(format!("{} lines", l.lines), EXPECTED, logs_at(m)),
     }
 }
 
@@ -81,31 +77,28 @@ pub(crate) fn mozlog(m: &RuntimeModel, _: Profile) -> Judgement {
     let Some(l) = &m.logs else {
         return Judgement::skipped(m.unobserved("the logs"), EXPECTED);
     };
-    let total = lines(l).count();
+    let total = l.lines;
     if total == 0 {
         return Judgement::skipped("no log lines to judge (see DF701)", EXPECTED);
     }
-    let bad = mozlog_problems(l);
-    if bad.is_empty() {
+    let Some(first) = l.bad_lines.first() else {
         return Judgement::pass(format!("{total} mozlog lines"), EXPECTED, logs_at(m));
-    }
-    let shown: Vec<String> = bad
+    };
+    let shown: Vec<String> = l
+        .bad_lines
         .iter()
         .take(SHOWN)
-        .map(|(n, line, errors)| {
-            let line: String = line.chars().take(100).collect();
-            format!("line {n} {line:?}: {}", errors.join("; "))
-        })
+        .map(|b| format!("line {} {:?}: {}", b.line, b.text, b.errors.join("; ")))
         .collect();
     Judgement::broken(
         format!(
             "{} of {total} lines are not mozlog: {}",
-            bad.len(),
+            l.bad,
             shown.join(" | ")
         ),
         EXPECTED,
         Location {
-            line: u32::try_from(bad[0].0).ok(),
+            line: u32::try_from(first.line).ok(),
             ..logs_at(m)
         },
     )

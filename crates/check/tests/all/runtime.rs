@@ -5,7 +5,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use dockerflow_check::{
-    check_image, check_runtime, mozlog_line_errors, DependencyDown, Endpoint, Exchange, Mode,
+    check_image, check_runtime, mozlog_line_errors, DependencyDown, Endpoint, Exchange, Logs, Mode,
     Options, Outcome, Profile, Report, RequestIdProbe, RuntimeModel, Sigterm, Verdict, RULES,
 };
 
@@ -84,14 +84,14 @@ fn compliant() -> RuntimeModel {
         heartbeat: Ok(x(500, r#"{"status":"error"}"#)),
         lbheartbeat: Ok(x(200, "")),
     }];
-    m.logs = Some(
+    m.logs = Some(Logs::read(
         format!(
             "{MOZLOG}\n{}\n{}\n{MOZLOG}\n",
             record(SENT + 1_000_000, "app.handler", RID),
             summary_at(SENT + 2_000_000, 2, RID)
         )
-        .into_bytes(),
-    );
+        .as_bytes(),
+    ));
     m.request_id = Some(RequestIdProbe {
         path: "/__version__".into(),
         sent: RID.into(),
@@ -296,9 +296,11 @@ fn df610_static() {
 #[test]
 fn df701_df702_logs() {
     let mut m = compliant();
-    m.logs = Some(Vec::new());
+    m.logs = Some(Logs::read(&[]));
     assert_rule(&m, "DF701", "fail", &["DF701"]);
-    m.logs = Some(format!("{MOZLOG}\nstarting server on port 8000\n").into_bytes());
+    m.logs = Some(Logs::read(
+        format!("{MOZLOG}\nstarting server on port 8000\n").as_bytes(),
+    ));
     let found = assert_rule(&m, "DF702", "warn", &[]);
     assert!(
         found.contains("1 of 2 lines") && found.contains("line 2 \"starting server"),
@@ -356,7 +358,7 @@ fn df706_df707_df708_requests() {
     // The old fixture's summaries: msg, path and code only, info on a 500, no echo.
     let legacy = r#"{"Timestamp":1700000000000000000,"Type":"request.summary","Logger":"app","Hostname":"h","EnvVersion":"2.0","Severity":6,"Pid":1,"Fields":{"msg":"request","path":"/__heartbeat__","code":500}}"#;
     let mut m = compliant();
-    m.logs = Some(format!("{legacy}\n").into_bytes());
+    m.logs = Some(Logs::read(format!("{legacy}\n").as_bytes()));
     let found = assert_rule(&m, "DF706", "warn", &[]);
     assert!(
         found.starts_with("1 of 1 request.summary records break the schema: line 1:"),
@@ -368,17 +370,19 @@ fn df706_df707_df708_requests() {
     );
     assert_rule(&m, "DF708", "warn", &[]);
     // A 5xx at error severity with errno = code is right; errno 0 on a 503 is not.
-    m.logs = Some(format!("{}\n{}\n", summary(503, RID), summary(200, "other")).into_bytes());
+    m.logs = Some(Logs::read(
+        format!("{}\n{}\n", summary(503, RID), summary(200, "other")).as_bytes(),
+    ));
     assert_rule(&m, "DF706", "pass", &[]);
     let wrong = summary(503, RID).replace("\"errno\":503", "\"errno\":500");
-    m.logs = Some(format!("{wrong}\n").into_bytes());
+    m.logs = Some(Logs::read(format!("{wrong}\n").as_bytes()));
     let found = assert_rule(&m, "DF706", "warn", &[]);
     assert!(
         found.contains("errno: 500, expected the code 503"),
         "{found}"
     );
     // No summary at all for the checker's requests.
-    m.logs = Some(format!("{MOZLOG}\n").into_bytes());
+    m.logs = Some(Logs::read(format!("{MOZLOG}\n").as_bytes()));
     assert_rule(&m, "DF706", "warn", &[]);
     let found = assert_rule(&m, "DF708", "warn", &[]);
     assert!(
@@ -404,7 +408,9 @@ fn df706_df707_df708_requests() {
     assert_rule(&m, "DF707", "warn", &[]);
     // check logs: summaries judged, every one needs a rid; no echo to judge.
     let mut m = RuntimeModel::new(Mode::Logs, "app.log");
-    m.logs = Some(format!("{}\n{}\n", summary(200, RID), summary(404, "")).into_bytes());
+    m.logs = Some(Logs::read(
+        format!("{}\n{}\n", summary(200, RID), summary(404, "")).as_bytes(),
+    ));
     let r = check_runtime(&m, &Options::default());
     assert_eq!(r.finding("DF706").map(|f| f.outcome.as_str()), Some("pass"));
     assert_eq!(
@@ -424,7 +430,7 @@ fn df706_df707_df708_requests() {
 /// the logs' order; records of a Type that also writes outside any request are not attributed.
 #[test]
 fn df708_records_written_while_handling_the_request_carry_its_rid() {
-    let logs = |lines: &[String]| Some(format!("{}\n", lines.join("\n")).into_bytes());
+    let logs = |lines: &[String]| Some(Logs::read(format!("{}\n", lines.join("\n")).as_bytes()));
     let summary = summary_at(SENT + 2_000_000, 2, RID);
     let mut m = compliant();
     let found = assert_rule(&m, "DF708", "pass", &[]);
@@ -489,7 +495,7 @@ fn df708_records_written_while_handling_the_request_carry_its_rid() {
 fn df708_check_logs_judges_records_inside_each_summary_span() {
     let judge_logs = |lines: &[String]| {
         let mut m = RuntimeModel::new(Mode::Logs, "app.log");
-        m.logs = Some(format!("{}\n", lines.join("\n")).into_bytes());
+        m.logs = Some(Logs::read(format!("{}\n", lines.join("\n")).as_bytes()));
         let r = check_runtime(&m, &Options::default());
         let f = r.finding("DF708").expect("DF708").clone();
         (f.outcome, f.found)

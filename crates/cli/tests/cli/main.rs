@@ -8,6 +8,7 @@ mod fleet;
 mod hostile;
 mod inputs;
 mod kubernetes;
+mod logs_stream;
 mod merge;
 mod network;
 mod outcomes;
