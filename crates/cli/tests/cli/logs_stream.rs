@@ -99,11 +99,12 @@ fn finding(report: &Value, rule: &str) -> (String, String) {
 
 #[test]
 fn a_log_far_larger_than_the_memory_limit_is_judged_from_a_pipe() {
-    // 300,000 requests: about 306 MB of mozlog through the pipe, judged under 96 MiB of
+    // 300,000 requests: about 306 MB of mozlog through the pipe, judged under 128 MiB of
     // address space (the debug binary maps about 30 MiB before it reads anything; this check
-    // peaked at 86 MiB when written). A reader that kept the text could not hold a third of it.
+    // peaked at 86 MiB when written, so the limit leaves room for an allocator's growth steps
+    // on another machine). A reader that kept the text could not hold half of it.
     const REQUESTS: u64 = 300_000;
-    const LIMIT_KIB: u64 = 96 << 10;
+    const LIMIT_KIB: u64 = 128 << 10;
     // Request 299,990's database record has no rid; a startup record and a line that is not
     // mozlog come first.
     const BARE: u64 = REQUESTS - 10;
@@ -133,8 +134,8 @@ fn a_log_far_larger_than_the_memory_limit_is_judged_from_a_pipe() {
         stderr(&o)
     );
     assert!(
-        written > 3 * (LIMIT_KIB << 10),
-        "the log ({written} bytes) is over three times the limit"
+        written > 2 * (LIMIT_KIB << 10),
+        "the log ({written} bytes) is over twice the limit"
     );
     let report: Value = serde_json::from_str(&stdout(&o)).expect("a JSON report");
     let lines = 2 + 3 * REQUESTS;
