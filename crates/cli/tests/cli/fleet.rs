@@ -89,22 +89,11 @@ fn from_file_skips_comments_and_blank_lines_and_stdin_works() {
     assert!(out.contains("3 images: 2 pass, 1 fail"), "{out}");
     assert!(row(&out, &root).contains("DF203"));
     // `-` reads the list from stdin; arguments come first.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dockerflow"))
-        .args(["check", "image", &b, "--from", "-"])
-        .current_dir(tmp.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("# only one\n{a}\n").as_bytes())
-        .expect("write stdin");
-    let o = child.wait_with_output().expect("wait");
+    let o = dockerflow_stdin(
+        &["check", "image", &b, "--from", "-"],
+        tmp.path(),
+        format!("# only one\n{a}\n").as_bytes(),
+    );
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("2 images: 2 pass, 0 fail"), "{out}");

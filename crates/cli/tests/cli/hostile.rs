@@ -40,9 +40,9 @@ fn check_limited_with(ulimit: &str, reference: &str, args: &[&str], cwd: &Path) 
         .expect("run sh")
 }
 
-/// Killed by a signal (SIGXCPU, SIGKILL, SIGSEGV from a failed allocation) means the bound
-/// did not hold.
-fn ran_within_bound(o: &Output) -> i32 {
+/// Killed by a signal (SIGXCPU, SIGKILL, SIGSEGV or SIGABRT from a failed allocation) means
+/// the bound did not hold.
+pub(crate) fn ran_within_bound(o: &Output) -> i32 {
     o.status.code().unwrap_or_else(|| {
         panic!(
             "killed by a signal ({:?}): the bound did not hold\nstderr: {}",

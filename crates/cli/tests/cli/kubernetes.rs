@@ -2,14 +2,12 @@
 //! files, directories and stdin; each fault at its file and line in every format; hostile YAML
 //! refused with exit 2; the repository's own `deploy/kubernetes` passes.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
 use dockerflow_testkit::TempDir;
 use serde_json::Value;
 
-use crate::{code, dockerflow, error_line, stderr, stdout};
+use crate::{code, dockerflow, dockerflow_stdin, error_line, stderr, stdout};
 
 /// A Deployment that keeps CONTRACT.md §2.1.
 const COMPLIANT: &str = "\
@@ -83,20 +81,6 @@ spec:
 fn write(dir: &Path, name: &str, text: &str) -> String {
     std::fs::write(dir.join(name), text).expect("write manifest");
     name.to_string()
-}
-
-fn with_stdin(args: &[&str], cwd: &Path, input: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dockerflow"))
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run dockerflow");
-    // The command may refuse before reading it all (a broken pipe is then expected).
-    let _ = child.stdin.take().expect("stdin").write_all(input);
-    child.wait_with_output().expect("wait")
 }
 
 #[test]
@@ -294,7 +278,7 @@ fn multi_document_files_directories_and_stdin() {
         ]
     );
 
-    let o = with_stdin(
+    let o = dockerflow_stdin(
         &["check", "kubernetes", "-", "--format", "gnu"],
         tmp.path(),
         FAULTY.as_bytes(),
@@ -305,7 +289,7 @@ fn multi_document_files_directories_and_stdin() {
         "{}",
         stdout(&o)
     );
-    let o = with_stdin(
+    let o = dockerflow_stdin(
         &["check", "kubernetes", "-"],
         tmp.path(),
         COMPLIANT.as_bytes(),
@@ -369,7 +353,7 @@ fn hostile_yaml_exits_2_without_expanding_or_reading_it_all() {
 
     // Over the size limit (16 MiB), on stdin: refused after reading one byte past it.
     let huge = vec![b'#'; (16 << 20) + 10];
-    let o = with_stdin(&["check", "kubernetes", "-"], tmp.path(), &huge);
+    let o = dockerflow_stdin(&["check", "kubernetes", "-"], tmp.path(), &huge);
     let e = error_line(&o);
     assert!(e.contains("over the limit of 16777216 bytes"), "{e}");
 }

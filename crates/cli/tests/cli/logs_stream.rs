@@ -7,6 +7,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+use super::hostile::ran_within_bound;
 use super::{error_line, stderr, stdout};
 
 /// `dockerflow check logs - ARGS...` run by `sh` after `ulimit -v KIB` (address space), with
@@ -40,17 +41,6 @@ fn check_logs_piped(
     let o = child.wait_with_output().expect("wait");
     let written = writer.join().expect("writer");
     (o, written)
-}
-
-/// Killed by a signal (SIGABRT from a failed allocation, SIGKILL) means the bound did not hold.
-fn ran_within_bound(o: &Output) -> i32 {
-    o.status.code().unwrap_or_else(|| {
-        panic!(
-            "killed by a signal ({:?}): the bound did not hold\nstderr: {}",
-            o.status,
-            stderr(o)
-        )
-    })
 }
 
 const T0: u64 = 1_700_000_001_000_000_000;

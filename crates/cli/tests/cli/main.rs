@@ -36,6 +36,24 @@ fn dockerflow(args: &[&str], cwd: &Path) -> Output {
         .expect("run dockerflow")
 }
 
+/// `dockerflow ARGS...` in `cwd` with `input` on its stdin. The command may refuse before it
+/// reads it all (a broken pipe is then expected and ignored).
+fn dockerflow_stdin(args: &[&str], cwd: &Path, input: &[u8]) -> Output {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dockerflow"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run dockerflow");
+    let _ = child.stdin.take().expect("stdin").write_all(input);
+    child.wait_with_output().expect("wait")
+}
+
 fn code(o: &Output) -> i32 {
     o.status.code().expect("exit code")
 }

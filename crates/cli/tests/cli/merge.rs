@@ -230,8 +230,8 @@ fn fail_on_warn_and_stdin_apply_to_the_merge() {
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let report = stdout(&o);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dockerflow"))
-        .args([
+    let o = dockerflow_stdin(
+        &[
             "report",
             "merge",
             "-",
@@ -239,21 +239,10 @@ fn fail_on_warn_and_stdin_apply_to_the_merge() {
             "warn",
             "--format",
             "json",
-        ])
-        .current_dir(dir)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(report.as_bytes())
-        .expect("write stdin");
-    let o = child.wait_with_output().expect("wait");
+        ],
+        dir,
+        report.as_bytes(),
+    );
     assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
     // One report merges into the very report it was.
     assert_eq!(stdout(&o), report);
