@@ -11,7 +11,7 @@ use dockerflow_check::{
     check_dockerfile, check_image, DockerfileError, DockerfileModel, ImageModel, Options, Report,
     Verdict,
 };
-use dockerflow_image::Reference;
+use dockerflow_image::{ImageRef, Reference};
 use dockerflow_report::{render_run, Detail, RenderOptions, Unchecked};
 
 use crate::cli::{CheckArgs, DockerfileArgs, FailOn, ImageArgs, ReportArgs, Target};
@@ -126,6 +126,9 @@ pub(crate) fn image(a: &ImageArgs, given: &str, options: &Options) -> Result<Rep
         ));
     }
     let text = reference.as_str();
+    if a.run.run || matches!(reference.image_ref(), ImageRef::DockerDaemon { .. }) {
+        run::on_ctrl_c()?;
+    }
     let image = dockerflow_image::open(reference.image_ref(), &open_options).map_err(|source| {
         Fatal::CheckImage {
             reference: text.to_string(),

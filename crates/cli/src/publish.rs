@@ -111,6 +111,9 @@ pub(crate) fn run(a: &PublishArgs) -> Result<ExitCode, Fatal> {
     // Without --platform an index goes whole; with it, the one platform's image. An engine
     // image is read from a temporary export, removed when `image` or `whole` drops (after
     // the push).
+    if matches!(src, ImageRef::DockerDaemon { .. }) {
+        crate::run::on_ctrl_c()?;
+    }
     let whole = match &a.platform {
         Some(_) => dockerflow_image::open(src, &options).map(ImageOrIndex::from),
         None => dockerflow_image::open_index_or_image(src, &options),

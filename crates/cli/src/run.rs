@@ -68,6 +68,22 @@ impl RunArgs {
     }
 }
 
+/// From here on, Ctrl-C (SIGINT or SIGTERM) removes the containers the probe started and the
+/// engine images exported to temporary files, says so, and ends the command with status 130,
+/// as a shell expects. Without it the signal would end the process before any destructor ran,
+/// leaving both behind.
+pub(crate) fn on_ctrl_c() -> Result<(), Fatal> {
+    install_interrupt_cleanup(|| {
+        dockerflow_image::remove_exports();
+        eprintln!("dockerflow: interrupted; removed the containers and temporary files it made");
+        std::process::exit(130);
+    })
+    .map_err(|source| Fatal::Probe {
+        context: "cannot handle Ctrl-C: ".to_string(),
+        source,
+    })
+}
+
 /// Runs `image` (already read into `model`; `reference` as read) on the engine and judges it.
 pub(crate) fn check(
     reference: &str,
@@ -84,16 +100,7 @@ pub(crate) fn check(
     };
     let engine = dockerflow_image::connect().map_err(failed)?;
     let name = image.load_into(&engine).map_err(failed)?;
-    install_interrupt_cleanup(&engine, || {
-        // The probe removed the containers it started; the command ends as a shell expects
-        // after Ctrl-C.
-        eprintln!("dockerflow: interrupted; removed the containers it started");
-        std::process::exit(130);
-    })
-    .map_err(|source| Fatal::Probe {
-        context: format!("cannot run image {reference}: "),
-        source,
-    })?;
+    on_ctrl_c()?;
     let facts = ImageFacts::from_model(model);
     let observed =
         run_image(&engine, &name, reference, &facts, &run_options).map_err(|source| {

@@ -4,7 +4,8 @@
 //! into it to be run.
 
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use dockerflow_engine::Engine;
 use tempfile::NamedTempFile;
@@ -24,6 +25,46 @@ pub fn connect() -> Result<Engine> {
     Ok(engine)
 }
 
+/// The temporary exports alive in this process, for [`remove_exports`].
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// A temporary `docker save` archive: removed when it drops, and listed for
+/// [`remove_exports`] while it lives.
+#[derive(Debug)]
+pub struct Export(NamedTempFile);
+
+impl Export {
+    fn new(temp: NamedTempFile) -> Export {
+        if let Ok(mut live) = LIVE.lock() {
+            live.push(temp.path().to_path_buf());
+        }
+        Export(temp)
+    }
+
+    /// Where the archive is.
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for Export {
+    fn drop(&mut self) {
+        if let Ok(mut live) = LIVE.lock() {
+            live.retain(|p| p != self.0.path());
+        }
+    }
+}
+
+/// Removes every temporary export still alive in this process, for a process about to end
+/// without running destructors (a Ctrl-C handler that exits); returns how many it removed.
+/// An export removed this way reads as a missing file from then on.
+pub fn remove_exports() -> usize {
+    let Ok(mut live) = LIVE.lock() else { return 0 };
+    live.drain(..)
+        .filter(|p| std::fs::remove_file(p).is_ok())
+        .count()
+}
+
 /// Exports the engine's image `name` into a new temporary `docker save` archive
 /// (`dockerflow-export-*.tar` in the temporary directory), removed when it drops.
 ///
@@ -31,7 +72,7 @@ pub fn connect() -> Result<Engine> {
 ///
 /// [`ErrorKind::NotInEngine`], [`ErrorKind::Inspect`], [`ErrorKind::CreateTemp`],
 /// [`ErrorKind::Export`] or [`ErrorKind::WriteTemp`].
-pub fn export(engine: &Engine, name: &str) -> Result<NamedTempFile> {
+pub fn export(engine: &Engine, name: &str) -> Result<Export> {
     engine.image_inspect(name).map_err(|e| {
         Error::new(if e.is_not_found() {
             ErrorKind::NotInEngine {
@@ -51,12 +92,14 @@ pub fn export(engine: &Engine, name: &str) -> Result<NamedTempFile> {
             source,
         })
     };
-    let temp = tempfile::Builder::new()
-        .prefix("dockerflow-export-")
-        .suffix(".tar")
-        .tempfile()
-        .map_err(create)?;
-    let mut out = BufWriter::new(temp.reopen().map_err(create)?);
+    let temp = Export::new(
+        tempfile::Builder::new()
+            .prefix("dockerflow-export-")
+            .suffix(".tar")
+            .tempfile()
+            .map_err(create)?,
+    );
+    let mut out = BufWriter::new(temp.0.reopen().map_err(create)?);
     let written = engine.image_export(name, &mut out).map_err(|e| {
         Error::new(ErrorKind::Export {
             name: name.to_string(),

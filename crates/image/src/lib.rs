@@ -36,12 +36,11 @@ mod target;
 use std::path::Path;
 
 use dockerflow_oci::{Algorithm, Digest};
-use tempfile::NamedTempFile;
 
 pub use dockerflow_engine::Engine;
 pub use dockerflow_oci::{ImageRef, ImageSource, IndexSource, OpenOptions, Opened, Platform};
 pub use dockerflow_registry::ClientOptions;
-pub use engine::{connect, export, load_archive};
+pub use engine::{connect, export, load_archive, remove_exports, Export};
 pub use error::{Error, ErrorKind, Result};
 pub use reference::{looks_like_path, Reference};
 pub use target::Target;
@@ -62,7 +61,7 @@ pub struct Options {
 pub struct Image {
     reference: ImageRef,
     source: Box<dyn ImageSource>,
-    export: Option<NamedTempFile>,
+    export: Option<Export>,
 }
 
 impl Image {
@@ -78,7 +77,7 @@ impl Image {
 
     /// The temporary `docker save` archive an engine image was exported to, if it was one.
     pub fn exported_to(&self) -> Option<&Path> {
-        self.export.as_ref().map(NamedTempFile::path)
+        self.export.as_ref().map(Export::path)
     }
 
     /// The name the Docker engine runs this image by: an engine image's own name; a
@@ -138,7 +137,7 @@ impl ImageSource for Image {
 #[derive(Debug)]
 pub struct ImageOrIndex {
     opened: Opened,
-    export: Option<NamedTempFile>,
+    export: Option<Export>,
 }
 
 impl ImageOrIndex {
@@ -149,7 +148,7 @@ impl ImageOrIndex {
 
     /// The temporary `docker save` archive an engine image was exported to, if it was one.
     pub fn exported_to(&self) -> Option<&Path> {
-        self.export.as_ref().map(NamedTempFile::path)
+        self.export.as_ref().map(Export::path)
     }
 }
 
@@ -165,7 +164,7 @@ impl From<Image> for ImageOrIndex {
 
 /// An engine image exported to a temporary archive, and the archive's reference; any other
 /// reference as it is.
-fn local(reference: &ImageRef) -> Result<(ImageRef, Option<NamedTempFile>)> {
+fn local(reference: &ImageRef) -> Result<(ImageRef, Option<Export>)> {
     match reference {
         ImageRef::DockerDaemon { reference: name } => {
             let about = |e: Error| e.about(reference);

@@ -21,7 +21,8 @@ use crate::Error;
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static CREATING: AtomicUsize = AtomicUsize::new(0);
-static LIVE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// Every container alive, with the engine that runs it.
+static LIVE: Mutex<Vec<(Engine, String)>> = Mutex::new(Vec::new());
 
 /// How long the watcher waits for creations in flight to come back with their ids.
 const CREATE_GRACE: Duration = Duration::from_secs(15);
@@ -31,7 +32,6 @@ const CREATE_GRACE: Duration = Duration::from_secs(15);
 /// removed, then `on_interrupt` runs on the watcher thread: it is expected to end the process
 /// (the probe refuses to start containers from then on, and a run in progress waits for it).
 pub fn install_interrupt_cleanup(
-    engine: &Engine,
     on_interrupt: impl FnOnce() + Send + 'static,
 ) -> Result<(), Error> {
     if INSTALLED.swap(true, Ordering::SeqCst) {
@@ -41,7 +41,6 @@ pub fn install_interrupt_cleanup(
         INSTALLED.store(false, Ordering::SeqCst);
         Error::Signals(e)
     })?;
-    let engine = engine.clone();
     std::thread::spawn(move || {
         if signals.forever().next().is_none() {
             return;
@@ -51,8 +50,8 @@ pub fn install_interrupt_cleanup(
         while CREATING.load(Ordering::SeqCst) > 0 && t0.elapsed() < CREATE_GRACE {
             std::thread::sleep(Duration::from_millis(20));
         }
-        let ids = LIVE.lock().map(|l| l.clone()).unwrap_or_default();
-        for id in ids {
+        let live = LIVE.lock().map(|l| l.clone()).unwrap_or_default();
+        for (engine, id) in live {
             let _ = engine.remove(&id);
         }
         on_interrupt();
@@ -85,7 +84,7 @@ impl<'a> Container<'a> {
         } else {
             engine.create(spec).map_err(Error::from).map(|id| {
                 if let Ok(mut l) = LIVE.lock() {
-                    l.push(id.clone());
+                    l.push((engine.clone(), id.clone()));
                 }
                 Container { engine, id }
             })
@@ -99,7 +98,7 @@ impl Drop for Container<'_> {
     fn drop(&mut self) {
         let _ = self.engine.remove(&self.id);
         if let Ok(mut l) = LIVE.lock() {
-            l.retain(|i| i != &self.id);
+            l.retain(|(_, i)| i != &self.id);
         }
     }
 }

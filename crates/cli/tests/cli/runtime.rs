@@ -630,13 +630,24 @@ fn dependency_env_must_name_a_variable_with_an_address() {
     assert!(e.contains("no host:port to rewrite"), "{e}");
 }
 
+/// Ctrl-C removes the containers and the image's temporary export: the process ends from the
+/// signal watcher, where no destructor runs.
 #[test]
 fn ctrl_c_removes_the_containers() {
     let Some(engine) = engine() else { return };
     let image = fixture(&engine, "ctrl-c", &["FIXTURE_SIGTERM=ignore"], &[]);
     let tmp = TempDir::new("ctrlc");
+    let temps = tmp.path().join("tmp");
+    std::fs::create_dir(&temps).expect("mkdir");
+    let exports = || -> Vec<String> {
+        std::fs::read_dir(&temps)
+            .expect("read temp dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect()
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_dockerflow"))
         .args(["check", "image", &image.tag, "--run", "--grace", "60"])
+        .env("TMPDIR", &temps)
         .current_dir(tmp.path())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -652,6 +663,11 @@ fn ctrl_c_removes_the_containers() {
         thread::sleep(Duration::from_millis(100));
     }
     assert!(!ours().is_empty(), "the check never started a container");
+    let before = exports();
+    assert!(
+        before.len() == 1 && before[0].starts_with("dockerflow-export-"),
+        "the engine image's export: {before:?}"
+    );
     // The container is up; wait for the SIGTERM phase (it ignores SIGTERM for 60 s).
     thread::sleep(Duration::from_millis(1500));
     let pid = child.id().to_string();
@@ -675,6 +691,7 @@ fn ctrl_c_removes_the_containers() {
     let _ = child.stderr.take().map(|mut s| s.read_to_string(&mut err));
     assert_eq!(status.code(), Some(130), "{err}");
     assert!(ours().is_empty(), "containers left behind: {:?}", ours());
+    assert!(exports().is_empty(), "files left behind: {:?}", exports());
 }
 
 /// A loopback service for `check url`: compliant (a valid X-Request-ID echoed), or with the
