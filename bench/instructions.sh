@@ -58,7 +58,7 @@ total() { # server path variant requests -> total instructions of the server pro
 }
 
 ALL_CASES=("baseline / plain" "service /__lbheartbeat__ plain" "service /__version__ plain"
-    "service /__version__ tp" "service /__version__ gcp+tp" "service / plain")
+    "service /__version__ tp" "service /__version__ gcp+tp" "service / plain" "service /span plain")
 if [ -n "${CASES:-}" ]; then IFS=';' read -r -a ALL_CASES <<<"$CASES"; fi
 printf '| server | path | variant | instructions/request |\n|---|---|---|---|\n'
 for case in "${ALL_CASES[@]}"; do

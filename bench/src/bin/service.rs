@@ -1,6 +1,7 @@
 //! The measured service: the dockerflow library in front of a one-route axum app, with a
 //! PostgreSQL `SqlCheck` (from `BENCH_DATABASE_URL`) whose runs are counted and exposed at
 //! `/bench/check-runs`, so the benchmark can report how often the database was really checked.
+//! `/span` asks for `tracing::Span::current()` (the request's span) and answers `span`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -30,6 +31,17 @@ async fn main() -> std::process::ExitCode {
         }
         let app = axum::Router::new()
             .route("/", axum::routing::get(|| async { "hello" }))
+            // A handler that asks for the request's span (what that costs under `main`).
+            .route(
+                "/span",
+                axum::routing::get(|| async {
+                    if tracing::Span::current().is_none() {
+                        "no span"
+                    } else {
+                        "span"
+                    }
+                }),
+            )
             .route(
                 "/bench/check-runs",
                 axum::routing::get(move || {

@@ -1,6 +1,6 @@
 //! What a server that is not a tower service needs to give the same contract with this
 //! library (the actix-web adapter, a hand-written hyper loop): an endpoint's [`Answer`], the
-//! request's [`RequestScope`] and the [`Summary`] record. Services built on tower or axum never
+//! request's [`RequestScope`] (its span, as handlers see it) and the [`Summary`] record. Services built on tower or axum never
 //! need this module.
 
 use std::future::Future;
@@ -57,49 +57,55 @@ impl Future for Answer {
     }
 }
 
-/// How a request's id reaches the records written while the request is handled: enter it
-/// around every poll of the request's future (the request layer does; so does a server
-/// adapter that is not a tower service).
+/// The request's scope: enter it around every poll of the request's future (the request layer
+/// does; so does a server adapter that is not a tower service), and every record written
+/// meanwhile carries the request's `rid` (and its trace ids).
 ///
-/// Under the subscriber `dockerflow_mozlog::init` installed (as [`main`](crate::main) does)
-/// it is a [`RequestContext`], which the mozlog and text layers read, and which costs a
-/// fraction of a span; under any other subscriber it is a tracing span
-/// `request{rid=..}` (target `dockerflow.request`), which every layer sees.
+/// As far as handlers can see, it is a tracing span `request{rid, trace_id, span_id}`
+/// (target `dockerflow.request`) under every subscriber: `Span::current()` in a handler is
+/// it, a span the handler opens is its child, and a task spawned with
+/// `tracing::Instrument::in_current_span` carries it. Under the subscriber
+/// `dockerflow_mozlog::init` installs (as [`main`](crate::main) does), the span is only made
+/// when something asks for it; until then the mozlog and text layers read the id from a
+/// thread-local context, which costs a fraction of a span per request.
 #[derive(Debug)]
-pub enum RequestScope {
+pub struct RequestScope(Scope);
+
+#[derive(Debug)]
+enum Scope {
     /// A tracing span with a `rid` field.
     Span(tracing::Span),
-    /// The mozlog request context.
+    /// The mozlog request context, which makes the span when asked.
     Context(RequestContext),
 }
 
 impl RequestScope {
-    /// The scope of the request `rid` (with its trace context, if any), chosen for the
-    /// subscriber in use on this thread.
+    /// The scope of the request `rid` (with its trace context, if any), for the subscriber in
+    /// use on this thread.
     pub fn new(rid: &RequestId, trace: Option<Trace>) -> RequestScope {
-        if dockerflow_mozlog::init_subscriber_in_use() {
-            RequestScope::Context(RequestContext::new(rid.shared()).with_trace(trace))
+        RequestScope(if dockerflow_mozlog::init_subscriber_in_use() {
+            Scope::Context(RequestContext::new(rid.shared()).with_trace(trace))
         } else {
-            RequestScope::Span(tracing::info_span!(target: "dockerflow.request", "request",
+            Scope::Span(tracing::info_span!(target: "dockerflow.request", "request",
                 rid = rid.as_str(),
                 trace_id = trace.as_ref().map(Trace::trace_id),
                 span_id = trace.as_ref().map(Trace::span_id)))
-        }
+        })
     }
 
     /// Runs `f` inside the scope.
     pub fn enter<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        match self {
-            RequestScope::Span(span) => span.in_scope(f),
-            RequestScope::Context(context) => context.enter(f),
+        match &mut self.0 {
+            Scope::Span(span) => span.in_scope(f),
+            Scope::Context(context) => context.enter(f),
         }
     }
 
     /// `future`, polled inside the scope.
     pub fn wrap<F: Future>(self, future: F) -> InRequest<F> {
-        let (span, context) = match self {
-            RequestScope::Span(span) => (span, RequestContext::default()),
-            RequestScope::Context(context) => (tracing::Span::none(), context),
+        let (span, context) = match self.0 {
+            Scope::Span(span) => (span, RequestContext::default()),
+            Scope::Context(context) => (tracing::Span::none(), context),
         };
         InRequest {
             future,

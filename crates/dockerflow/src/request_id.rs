@@ -209,13 +209,11 @@ pub fn parse_traceparent(value: &[u8]) -> Option<Trace> {
 }
 
 /// Runs `future` as part of the request being handled where it is created: its log records
-/// carry that request's `rid`. For tasks a handler spawns:
-/// `tokio::spawn(dockerflow::request_id::in_current_request(async { .. }))`.
-///
-/// The request layer attaches the id either with a tracing span (under a subscriber the
-/// library did not set up, so that every layer sees it) or with a cheaper
-/// [`RequestContext`] (under the one `dockerflow::main` sets up); this carries both, so it
-/// works either way (`tracing::Instrument::in_current_span` only carries the span).
+/// carry that request's `rid`. For tasks a handler spawns,
+/// `tokio::spawn(async { .. }.in_current_span())` (`tracing::Instrument`) does the same,
+/// since the request is the current span in a handler under every subscriber (see
+/// [`RequestScope`](crate::adapter::RequestScope)); this one carries the library's
+/// thread-local request context too.
 pub fn in_current_request<F: Future>(future: F) -> InRequest<F> {
     InRequest {
         future,

@@ -9,10 +9,12 @@ use tracing::level_filters::LevelFilter;
 use tracing::subscriber::Interest;
 use tracing::{Level, Metadata, Subscriber};
 use tracing_subscriber::filter::Targets;
-use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::layer::{Context, Layer, Layered, SubscriberExt};
+use tracing_subscriber::Registry;
 
 use crate::gcp::Gcp;
 use crate::mozlog::{MozlogLayer, DEFAULT_MAX_LINE_BYTES};
+use crate::request_span::RequestSpans;
 use crate::text::TextLayer;
 
 /// Chooses the log format.
@@ -313,9 +315,8 @@ pub fn init(config: &LogConfig) -> Result<(), InitError> {
                 layer = layer.with_gcp(config.gcp_project.as_deref());
             }
             let hostname = layer.hostname().to_owned();
-            let set = tracing::subscriber::set_global_default(
-                registry.with(layer).with(crate::direct::InitMarker),
-            );
+            let subscriber: MozlogSubscriber = RequestSpans::new(registry.with(layer));
+            let set = tracing::subscriber::set_global_default(subscriber);
             if set.is_ok() {
                 crate::direct::install(
                     &config.logger,
@@ -327,13 +328,26 @@ pub fn init(config: &LogConfig) -> Result<(), InitError> {
             }
             set
         }
-        Format::Text => tracing::subscriber::set_global_default(
-            registry
-                .with(TextLayer::new().with_writer(crate::BatchedStdout))
-                .with(crate::direct::InitMarker),
-        ),
+        Format::Text => {
+            let subscriber: TextSubscriber = RequestSpans::new(
+                registry.with(TextLayer::new().with_writer(crate::BatchedStdout)),
+            );
+            tracing::subscriber::set_global_default(subscriber)
+        }
     };
     result.map_err(|_| InitError(InitErrorKind::AlreadySet))
+}
+
+/// The subscriber [`init`] installs in mozlog format.
+type MozlogSubscriber =
+    RequestSpans<Layered<MozlogLayer<crate::BatchedStdout>, Layered<Filter, Registry>>>;
+/// The subscriber [`init`] installs in text format.
+type TextSubscriber =
+    RequestSpans<Layered<TextLayer<crate::BatchedStdout>, Layered<Filter, Registry>>>;
+
+/// Whether `dispatch` is the subscriber [`init`] installed (either format).
+pub(crate) fn is_init(dispatch: &tracing::Dispatch) -> bool {
+    dispatch.is::<MozlogSubscriber>() || dispatch.is::<TextSubscriber>()
 }
 
 /// [`Targets`] for events; spans at `info` and above pass if their target is not off.

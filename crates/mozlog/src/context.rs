@@ -7,35 +7,70 @@
 //! moved into a thread-local while the request's future is polled, and back out after.
 //!
 //! The service library uses it instead of its request span when [`init`](crate::init)'s
-//! subscriber is the one in use (no other layer there would read the span); under any other
-//! subscriber it keeps the span, so layers it does not know still see `rid`.
+//! subscriber is the one in use; under any other subscriber it keeps the span, so layers it
+//! does not know still see `rid`. It is an internal detail of the two crates: users see the
+//! request span either way, because `init`'s subscriber makes it the moment something asks
+//! for it (`Span::current()`, or a new span inside the request; see `request_span.rs`), and
+//! the context then enters, exits and closes it with itself.
 
 use std::cell::Cell;
 use std::sync::Arc;
 
+use tracing::span::Id;
+
 use crate::Trace;
 
 /// What a thread's records carry: one cell, so entering a request is one thread-local swap.
-/// The trace is boxed (allocated once per traced request) so the cell stays three words: it
-/// is swapped on every poll of every request.
+/// The trace is boxed (allocated once per traced request) so the cell stays small: it is
+/// swapped on every poll of every request.
 #[derive(Default)]
 struct Current {
     rid: Option<Arc<str>>,
     trace: Option<Box<Trace>>,
+    /// The request's span, once made (entered in the registry while the context is).
+    span: Option<Id>,
 }
 
 thread_local! {
-    static CURRENT: Cell<Current> = const { Cell::new(Current { rid: None, trace: None }) };
+    static CURRENT: Cell<Current> =
+        const { Cell::new(Current { rid: None, trace: None, span: None }) };
 }
 
 /// A request id that the mozlog and text layers add as `Fields.rid` (first after `msg`, as the
 /// outermost span's field would be) to every record written on this thread while the context
 /// is [entered](RequestContext::enter). A `rid` field of a span or of the event itself
 /// replaces its value. With a [`Trace`], `Fields.trace_id` and `Fields.span_id` follow `rid`.
-#[derive(Debug, Clone, Default)]
+///
+/// Under [`init`](crate::init)'s subscriber it also holds the request's span once something
+/// asked for it: entered and exited with the context, closed when the last context holding it
+/// drops.
+#[derive(Debug, Default)]
 pub struct RequestContext {
     rid: Option<Arc<str>>,
     trace: Option<Box<Trace>>,
+    span: Option<Id>,
+}
+
+impl Clone for RequestContext {
+    fn clone(&self) -> Self {
+        RequestContext {
+            rid: self.rid.clone(),
+            trace: self.trace.clone(),
+            span: self.span.as_ref().map(clone_span),
+        }
+    }
+}
+
+impl Drop for RequestContext {
+    fn drop(&mut self) {
+        if let Some(id) = self.span.take() {
+            tracing::dispatcher::get_default(|d| d.try_close(id.clone()));
+        }
+    }
+}
+
+fn clone_span(id: &Id) -> Id {
+    tracing::dispatcher::get_default(|d| d.clone_span(id))
 }
 
 impl RequestContext {
@@ -44,6 +79,7 @@ impl RequestContext {
         RequestContext {
             rid: Some(rid),
             trace: None,
+            span: None,
         }
     }
 
@@ -56,15 +92,22 @@ impl RequestContext {
     /// The context this thread is in (empty outside any): to carry it into a task the
     /// request spawns.
     pub fn current() -> RequestContext {
-        CURRENT.with(|c| {
+        let (rid, trace, span) = CURRENT.with(|c| {
             let current = c.take();
-            let context = RequestContext {
-                rid: current.rid.clone(),
-                trace: current.trace.clone(),
-            };
+            let parts = (
+                current.rid.clone(),
+                current.trace.clone(),
+                current.span.clone(),
+            );
             c.set(current);
-            context
-        })
+            parts
+        });
+        // Outside the cell: cloning a span calls the subscriber.
+        RequestContext {
+            rid,
+            trace,
+            span: span.as_ref().map(clone_span),
+        }
     }
 
     /// The request id, if any.
@@ -78,7 +121,8 @@ impl RequestContext {
     }
 
     /// Runs `f` in this context (restoring the thread's previous context after, also when `f`
-    /// panics; the panic's own record is written inside, so it carries the `rid`).
+    /// panics; the panic's own record is written inside, so it carries the `rid`). The
+    /// request's span, if made, is entered in the subscriber for as long.
     pub fn enter<R>(&mut self, f: impl FnOnce() -> R) -> R {
         struct Restore<'a> {
             context: &'a mut RequestContext,
@@ -88,16 +132,24 @@ impl RequestContext {
             fn drop(&mut self) {
                 let previous = std::mem::take(&mut self.previous);
                 let entered = CURRENT.with(|c| c.replace(previous));
+                if let Some(id) = &entered.span {
+                    tracing::dispatcher::get_default(|d| d.exit(id));
+                }
                 self.context.rid = entered.rid;
                 self.context.trace = entered.trace;
+                self.context.span = entered.span;
             }
         }
         if self.rid.is_none() {
             return f();
         }
+        if let Some(id) = &self.span {
+            tracing::dispatcher::get_default(|d| d.enter(id));
+        }
         let entered = Current {
             rid: self.rid.take(),
             trace: self.trace.take(),
+            span: self.span.take(),
         };
         let previous = CURRENT.with(|c| c.replace(entered));
         let _restore = Restore {
@@ -106,6 +158,21 @@ impl RequestContext {
         };
         f()
     }
+}
+
+/// Makes the span of the request this thread is in with `make` (given the context's id and
+/// trace; it returns the new span, entered, or `None`), unless the thread is in no request or
+/// the span exists already.
+pub(crate) fn materialize(make: impl FnOnce(&str, Option<&Trace>) -> Option<Id>) {
+    CURRENT.with(|c| {
+        let mut current = c.take();
+        if current.span.is_none() {
+            if let Some(rid) = &current.rid {
+                current.span = make(rid, current.trace.as_deref());
+            }
+        }
+        c.set(current);
+    });
 }
 
 /// Runs `f` with the current request id and trace context (without cloning the id).

@@ -8,7 +8,7 @@
 //!
 //! It only does so when the result is exactly what the tracing path would write, which it can
 //! know only for the subscriber [`init`](crate::init) installed in mozlog format (it holds
-//! nothing but the level filter, the mozlog layer and a private marker layer, so no other
+//! nothing but the level filter and the mozlog layer, so no other
 //! layer misses the event):
 //! - the current dispatcher is that subscriber (not a scoped one set by a test or a library);
 //! - no span and no [`RequestContext`](crate::RequestContext) is entered (the tracing path
@@ -21,9 +21,8 @@
 
 use std::sync::OnceLock;
 
-use tracing::{Level, Subscriber};
+use tracing::Level;
 use tracing_subscriber::filter::Targets;
-use tracing_subscriber::layer::Layer;
 
 use crate::fields::{push_json_str, push_u64};
 use crate::gcp::{Gcp, Message};
@@ -191,18 +190,12 @@ impl Installed {
 
 static INSTALLED: OnceLock<Installed> = OnceLock::new();
 
-/// A layer that does nothing: its presence in the current dispatcher tells that the
-/// dispatcher is the one [`init`](crate::init) installed.
-#[derive(Debug)]
-pub(crate) struct InitMarker;
-
-impl<S: Subscriber> Layer<S> for InitMarker {}
-
 /// Whether the subscriber [`init`](crate::init) installed (either format) is the current
 /// dispatcher on this thread: then nothing but the mozlog or text layer reads spans, and a
-/// [`RequestContext`](crate::RequestContext) carries the request id as well as a span would.
+/// [`RequestContext`](crate::RequestContext) carries the request id as well as a span would
+/// (the request's span is made when something asks for it).
 pub fn init_subscriber_in_use() -> bool {
-    tracing::dispatcher::get_default(|dispatch| dispatch.is::<InitMarker>())
+    tracing::dispatcher::get_default(crate::config::is_init)
 }
 
 /// Called by `init` once the mozlog subscriber is the global default.
@@ -239,9 +232,11 @@ pub fn write_direct(
     let Some(installed) = INSTALLED.get() else {
         return Direct::NotWritten;
     };
-    let ours = tracing::dispatcher::get_default(|dispatch| {
-        dispatch.is::<InitMarker>() && dispatch.current_span().id().is_none()
-    }) && crate::context::with_current(|rid, _| rid.is_none());
+    // The context first: inside a request, asking for the current span would make it.
+    let ours = crate::context::with_current(|rid, _| rid.is_none())
+        && tracing::dispatcher::get_default(|dispatch| {
+            crate::config::is_init(dispatch) && dispatch.current_span().id().is_none()
+        });
     if !ours {
         return Direct::NotWritten;
     }

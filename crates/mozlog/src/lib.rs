@@ -47,8 +47,8 @@
 //! | `Fields` | object | the payload, described below |
 //!
 //! `Fields` holds, in this order: `msg` (the event's message, if it has one), then the `rid` of
-//! the [`RequestContext`] the thread is in, if any (with its [`Trace`]'s `trace_id` and
-//! `span_id` when it has one), then the fields of every span the event
+//! the request the thread is handling under [`init`]'s subscriber, if any (with its
+//! [`Trace`]'s `trace_id` and `span_id` when it has one), then the fields of every span the event
 //! is inside, outermost first, then the event's own fields. A key seen
 //! twice keeps its first position and its last value: an inner span wins over an outer one,
 //! the event over its spans. The `type` field and a boolean `critical` field of the event are
@@ -126,6 +126,7 @@ mod fields;
 mod gcp;
 mod mozlog;
 mod panic;
+mod request_span;
 mod text;
 mod truncate;
 mod writer;
@@ -135,7 +136,12 @@ pub use config::{
     init, ConfigError, Format, InitError, LogConfig, APP_NAME_VAR, FORMAT_VAR, GCP_PROJECT_VAR,
     GCP_VAR, GOOGLE_CLOUD_PROJECT_VAR, LEVEL_VAR, MAX_BYTES_VAR, MIN_MAX_LINE_BYTES,
 };
+// The fast paths the service library (`dockerflow`) takes under `init`'s subscriber: public
+// only because it is another crate. Not part of the API: nothing a handler or a log reader sees
+// depends on them (see `request_span.rs`).
+#[doc(hidden)]
 pub use context::RequestContext;
+#[doc(hidden)]
 pub use direct::{init_subscriber_in_use, write_direct, Direct, DirectFields, Key};
 pub use gcp::Trace;
 pub use mozlog::{MozlogLayer, DEFAULT_MAX_LINE_BYTES};

@@ -10,7 +10,9 @@
 //!
 //! Routes: `/` answers "hello"; `/slow?ms=N` logs `example.slow` "slow request started", then
 //! answers after N milliseconds (at most 60000);
-//! `/log` writes an info record inside the request; `/panic` panics; `/request-id` answers the
+//! `/log` writes an info record inside the request; `/span` answers what
+//! `tracing::Span::current()` is in the handler, and logs from a nested span and from a task
+//! it spawns; `/panic` panics; `/request-id` answers the
 //! `x-request-id` header the app sees on the request (`none` without one); `/static/...` serves
 //! `DOCKERFLOW_STATIC_DIR` when it exists.
 
@@ -62,11 +64,29 @@ fn app(static_dir: &std::path::Path) -> axum::Router {
                 tracing::info!(target: "example", "inside a request");
                 "logged"
             }),
-        );
+        )
+        .route("/span", get(span));
     if let Ok(files) = dockerflow::StaticFiles::new(static_dir) {
         router = router.nest_service("/static", files);
     }
     router
+}
+
+/// `/span`: answers what `tracing::Span::current()` is in the handler (`target name fields`),
+/// then logs `example.nested` inside a span of its own (field `step`), and `example.spawned`
+/// from a task spawned with `in_current_span`, which it awaits.
+async fn span() -> String {
+    use tracing::Instrument;
+    let current = tracing::Span::current();
+    let answer = current.metadata().map_or("none".to_owned(), |m| {
+        let fields: Vec<&str> = m.fields().iter().map(|f| f.name()).collect();
+        format!("{} {} {}", m.target(), m.name(), fields.join(","))
+    });
+    tracing::info_span!(target: "example", "nested", step = 1)
+        .in_scope(|| tracing::info!(target: "example.nested", "inside a nested span"));
+    let task = async { tracing::info!(target: "example.spawned", "in a spawned task") };
+    let _ = tokio::spawn(task.in_current_span()).await;
+    answer
 }
 
 /// A check that panics with `message` every time it runs.

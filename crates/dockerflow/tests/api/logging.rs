@@ -94,6 +94,41 @@ async fn every_record_inside_a_request_carries_its_rid() {
     assert_eq!(record["Fields"]["msg"], "inside a request");
 }
 
+/// Under `dockerflow::main`'s logging, the request is a tracing span: `Span::current()` in a
+/// handler is it, a span the handler opens sits inside it, and a task spawned with
+/// `in_current_span` carries it.
+#[tokio::test]
+async fn a_handler_runs_inside_the_request_span() {
+    let app = spawn_app(&[]);
+    let r = request(app.address, "GET", "/span", &[("X-Request-ID", "span-1")]).await;
+    assert_eq!(r.text(), "dockerflow.request request rid,trace_id,span_id");
+    let nested = app.wait_for_log(|v| v["Type"] == "example.nested");
+    assert_eq!(nested["Fields"]["rid"], "span-1");
+    assert_eq!(nested["Fields"]["step"], 1);
+    assert_eq!(nested["Fields"]["msg"], "inside a nested span");
+    let spawned = app.wait_for_log(|v| v["Type"] == "example.spawned");
+    assert_eq!(spawned["Fields"]["rid"], "span-1");
+    let traced = request(
+        app.address,
+        "GET",
+        "/span",
+        &[(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )],
+    )
+    .await;
+    assert_eq!(traced.status, 200);
+    let nested = app.wait_for_log(|v| {
+        v["Type"] == "example.nested" && v["Fields"]["rid"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    });
+    assert_eq!(
+        nested["Fields"]["trace_id"],
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
+    assert_eq!(nested["Fields"]["span_id"], "00f067aa0ba902b7");
+}
+
 #[tokio::test]
 async fn lbheartbeat_is_not_summarised_by_default_and_exclusions_are_configurable() {
     let app = spawn_app(&[]);
