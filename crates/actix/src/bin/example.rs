@@ -6,7 +6,9 @@
 //!
 //! Routes: `/` answers "hello"; `/slow?ms=N` logs `example.slow` "slow request started", then
 //! answers after N milliseconds (at most 60000);
-//! `/log` writes an info record inside the request; `/uid` reports the user `user-42`;
+//! `/log` writes an info record inside the request; `/span` answers the target and name of
+//! `tracing::Span::current()` in the handler, and logs from a span it opens and from a task it
+//! spawns with `in_current_span`; `/uid` reports the user `user-42`;
 //! `/request-id` answers the `x-request-id` header the app sees on the request (`none`).
 //! The app's middleware adds `x-app-middleware: seen` to every response it sees, answers 418
 //! to any path starting with `/__` (it must never see the endpoints), and fails `/denied`
@@ -31,6 +33,21 @@ async fn slow(req: HttpRequest) -> &'static str {
     tracing::info!(target: "example.slow", ms, "slow request started");
     tokio::time::sleep(Duration::from_millis(ms)).await;
     "slow done"
+}
+
+async fn span() -> String {
+    use tracing::Instrument;
+    let current = tracing::Span::current();
+    {
+        let _step = tracing::info_span!(target: "example", "step", step = 1).entered();
+        tracing::info!(target: "example.nested", "inside a nested span");
+    }
+    let task = async { tracing::info!(target: "example.spawned", "in a spawned task") };
+    let _ = actix_web::rt::spawn(task.in_current_span()).await;
+    current.metadata().map_or_else(
+        || "none".to_owned(),
+        |m| format!("{} {}", m.target(), m.name()),
+    )
 }
 
 async fn uid() -> HttpResponse {
@@ -67,6 +84,7 @@ fn main() -> ExitCode {
                             "logged"
                         }),
                     )
+                    .route("/span", web::get().to(span))
                     .route("/uid", web::get().to(uid))
                     .route(
                         "/request-id",

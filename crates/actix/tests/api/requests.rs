@@ -5,6 +5,26 @@ use std::collections::HashSet;
 
 use crate::helpers::*;
 
+/// Under the adapter's logging (`dockerflow_mozlog::init`), `Span::current()` in a handler is
+/// the request span, and the records of a span it opens and of a task it spawns with
+/// `in_current_span` carry the request's `rid`.
+#[tokio::test]
+async fn a_handler_sees_the_request_as_its_current_span() {
+    let app = spawn_app(&[]);
+    let r = request(
+        app.address,
+        "GET",
+        "/span",
+        &[("X-Request-ID", "actix-span")],
+    )
+    .await;
+    assert_eq!(r.text(), "dockerflow.request request");
+    for kind in ["example.nested", "example.spawned"] {
+        let record = app.wait_for_log(|v| v["Type"] == kind);
+        assert_eq!(record["Fields"]["rid"], "actix-span", "{kind}");
+    }
+}
+
 #[tokio::test]
 async fn a_valid_request_id_is_echoed_and_on_the_handlers_records() {
     let app = spawn_app(&[]);
