@@ -4,15 +4,15 @@
 //! stage's `FROM`, so the pragma goes above it). The reason is required, as for `--ignore`;
 //! the report shows the finding as IGNORED with it.
 
-use dockerflow_check::{Outcome, Report, RULES};
+use dockerflow_check::{Ignores, Outcome, Report};
 
 use crate::fatal::{refused, Fatal};
 
-/// One pragma: the rules, the reason, and the line of the instruction it applies to.
+/// One pragma: its rules and reason (read as every inline ignore is, by
+/// `Ignores::add_inline`), and the line of the instruction it applies to.
 #[derive(Debug)]
 struct Pragma {
-    rules: Vec<&'static str>,
-    reason: String,
+    ignores: Ignores,
     /// The instruction's line.
     line: u32,
     /// The pragma's own line.
@@ -23,7 +23,7 @@ struct Pragma {
 /// unknown rule is an error at its line.
 fn parse(name: &str, text: &str) -> Result<Vec<Pragma>, Fatal> {
     let mut pragmas = Vec::new();
-    let mut pending: Vec<(Vec<&'static str>, String, u32)> = Vec::new();
+    let mut pending: Vec<(Ignores, u32)> = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line_no = u32::try_from(n + 1).unwrap_or(u32::MAX);
         let trimmed = line.trim();
@@ -32,10 +32,9 @@ fn parse(name: &str, text: &str) -> Result<Vec<Pragma>, Fatal> {
         }
         let Some(comment) = trimmed.strip_prefix('#') else {
             // The instruction the pending pragmas apply to.
-            for (rules, reason, at) in pending.drain(..) {
+            for (ignores, at) in pending.drain(..) {
                 pragmas.push(Pragma {
-                    rules,
-                    reason,
+                    ignores,
                     line: line_no,
                     at,
                 });
@@ -51,26 +50,17 @@ fn parse(name: &str, text: &str) -> Result<Vec<Pragma>, Fatal> {
         };
         let (ids, reason) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
         let reason = reason.trim();
-        let mut rules = Vec::new();
-        for id in ids.split(',').filter(|id| !id.is_empty()) {
-            let rule = RULES
-                .iter()
-                .find(|r| r.id.eq_ignore_ascii_case(id))
-                .ok_or_else(|| {
-                    refused(format!(
-                        "{name}:{line_no}: unknown rule id {id:?} in `# dockerflow ignore=`; expected one of {}",
-                        RULES.iter().map(|r| r.id).collect::<Vec<_>>().join(", ")
-                    ))
-                })?;
-            rules.push(rule.id);
-        }
-        if rules.is_empty() || reason.is_empty() {
+        if reason.is_empty() {
             return Err(refused(format!(
                 "{name}:{line_no}: `# dockerflow ignore={ids}` needs a reason; expected `# dockerflow ignore={} why it does not apply here`",
                 if ids.is_empty() { "DF303" } else { ids }
             )));
         }
-        pending.push((rules, reason.to_string(), line_no));
+        let mut ignores = Ignores::default();
+        ignores
+            .add_inline(ids, reason, &format!("{name}:{line_no}"))
+            .map_err(|e| refused(format!("{e} (in `# dockerflow ignore=`)")))?;
+        pending.push((ignores, line_no));
     }
     Ok(pragmas)
 }
@@ -85,13 +75,14 @@ pub(crate) fn apply(name: &str, text: &str, report: &mut Report) -> Result<(), F
         let Some(line) = f.location.line else {
             continue;
         };
-        if let Some(p) = pragmas
+        if let Some((p, ignore)) = pragmas
             .iter()
-            .find(|p| p.line == line && p.rules.contains(&f.rule.id))
+            .filter(|p| p.line == line)
+            .find_map(|p| Some((p, p.ignores.get(f.rule.id)?)))
         {
             f.ignored = Some(format!(
                 "{} (# dockerflow ignore at line {})",
-                p.reason, p.at
+                ignore.reason, p.at
             ));
         }
     }
