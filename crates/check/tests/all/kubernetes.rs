@@ -3,48 +3,9 @@
 
 use dockerflow_check::kubernetes::{KubernetesModel, Limits};
 use dockerflow_check::{check_kubernetes, Options, Outcome, Profile, Report, Verdict, RULES};
+use dockerflow_testkit::kubernetes::COMPLIANT_DEPLOYMENT as COMPLIANT;
 
 use crate::{matches, Expect};
-
-/// A Deployment that keeps CONTRACT.md §2.1.
-const COMPLIANT: &str = "\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      terminationGracePeriodSeconds: 35
-      securityContext:
-        runAsUser: 10001
-        runAsNonRoot: true
-      containers:
-        - name: app
-          image: web:1
-          ports:
-            - name: http
-              containerPort: 8000
-          env:
-            - name: PORT
-              value: \"8000\"
-          securityContext:
-            readOnlyRootFilesystem: true
-            allowPrivilegeEscalation: false
-          readinessProbe:
-            httpGet:
-              path: /__lbheartbeat__
-              port: http
-          livenessProbe:
-            tcpSocket:
-              port: 8000
-          volumeMounts:
-            - name: tmp
-              mountPath: /tmp
-      volumes:
-        - name: tmp
-          emptyDir: {}
-";
 
 fn judge(text: &str, profile: Profile) -> Vec<Report> {
     let mut model = KubernetesModel::default();
