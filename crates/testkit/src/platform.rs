@@ -287,3 +287,31 @@ pub async fn self_probe(program: &str) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// Defines the suite's tests, one `#[tokio::test]` per function above, run against `program`
+/// (a test crate's example binary): `dockerflow_testkit::platform_tests!(env!("CARGO_BIN_EXE_x"));`
+/// in a module of its own. The test crate needs `tokio` with its `macros` feature.
+#[macro_export]
+macro_rules! platform_tests {
+    ($program:expr) => {
+        #[tokio::test]
+        async fn trace_context() {
+            $crate::platform::trace_context($program).await;
+        }
+
+        #[tokio::test]
+        async fn cloud_logging() {
+            $crate::platform::cloud_logging($program).await;
+        }
+
+        #[tokio::test]
+        async fn a_panicking_check_is_an_error_for_that_check_alone() {
+            $crate::platform::panicking_check($program).await;
+        }
+
+        #[tokio::test]
+        async fn the_self_probe() {
+            $crate::platform::self_probe($program).await;
+        }
+    };
+}
