@@ -265,16 +265,20 @@ fn attribute(r: &Records, span: &Span, background: &[bool], a: &mut Attributed) 
 
 /// What was not judged, for the found text ("" when everything was).
 fn not_judged(r: &Records, a: &Attributed) -> String {
-    let kinds: BTreeSet<&str> = r
-        .all
-        .iter()
-        .zip(&a.flags)
-        .filter(|(_, f)| **f & BACKGROUND != 0)
-        .map(|(x, _)| r.logs.kind(x.kind))
-        .collect();
-    let kinds: Vec<&str> = kinds.into_iter().collect();
+    let background = a.count(BACKGROUND, 0);
+    let mut kinds: Vec<&str> = Vec::new();
+    if background > 0 {
+        let named: BTreeSet<&str> = r
+            .all
+            .iter()
+            .zip(&a.flags)
+            .filter(|(_, f)| **f & BACKGROUND != 0)
+            .map(|(x, _)| r.logs.kind(x.kind))
+            .collect();
+        kinds.extend(named);
+    }
     not_judged_text(
-        a.count(BACKGROUND, 0),
+        background,
         &kinds,
         a.count(OTHER, 0),
         // Surely inside another request's span: attributed there.
