@@ -1,6 +1,7 @@
 //! The platform part of the service contract, written once for every server that implements
 //! it (the tower library's example and the actix-web adapter's), each run as a child process:
-//! W3C trace context and request ids (CONTRACT 1.9), Google Cloud Logging's keys (1.8). Every
+//! W3C trace context and request ids (CONTRACT 1.9), Google Cloud Logging's keys (1.8), the
+//! heartbeat's passing and failing answers (1.4) and its checks' panics. Every
 //! stdout line is validated against `contract/` as it is read.
 //!
 //! Each service must answer `/request-id` with the request id header its app sees on the
@@ -198,6 +199,70 @@ pub async fn cloud_logging(program: &str) {
     }
 }
 
+/// `/__heartbeat__` with a passing check (CONTRACT 1.4): 200 in python-dockerflow's shape,
+/// `no-store`, and HEAD (with a trailing slash) answers the same length with no body.
+pub async fn heartbeat_passing(program: &str) {
+    let backend = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a backend");
+    let address = backend.local_addr().expect("its address").to_string();
+    let app = spawn(program, &[("EXAMPLE_TCP_CHECK", &address)]);
+    let r = get(app.address, "/__heartbeat__").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let body = r.json();
+    crate::schema::assert_valid("heartbeat.schema.json", &body);
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["checks"]["backend"], "ok");
+    assert_eq!(body["checks"]["version"], "ok");
+    assert_eq!(body["details"], serde_json::json!({}));
+    let head = request(app.address, "HEAD", "/__heartbeat__/", &[]).await;
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(
+        head.header("content-length"),
+        Some(r.body.len().to_string().as_str())
+    );
+}
+
+/// `/__heartbeat__` with a failing check: 500 (or `DOCKERFLOW_HEARTBEAT_FAILED_STATUS`) with
+/// the check's details; the failure logged at error level with the request's id (a UUID when
+/// the request brought none), and the request's summary an error record with errno.
+pub async fn heartbeat_failing(program: &str) {
+    let closed = crate::process::free_port();
+    let app = spawn(
+        program,
+        &[("EXAMPLE_TCP_CHECK", &format!("127.0.0.1:{closed}"))],
+    );
+    let r = get(app.address, "/__heartbeat__").await;
+    assert_eq!(r.status, 500);
+    let body = r.json();
+    crate::schema::assert_valid("heartbeat.schema.json", &body);
+    assert_eq!(body["status"], "error");
+    assert_eq!(body["checks"]["backend"], "error");
+    assert_eq!(body["checks"]["version"], "ok");
+    assert_eq!(body["details"]["backend"]["level"], 40);
+    assert!(body["details"]["backend"]["messages"]["dockerflow.tcp.E001"].is_string());
+    let record = app.wait_for_log(|v| v["Type"] == "dockerflow.heartbeat" && v["Severity"] == 3);
+    assert_eq!(record["Fields"]["check"], "backend");
+    assert_eq!(record["Fields"]["rid"].as_str().map(str::len), Some(36));
+    assert_eq!(record["Fields"]["rid"].as_str(), r.header("x-request-id"));
+    let summary = app.wait_for_log(|v| {
+        v["Type"] == "request.summary" && v["Fields"]["path"] == "/__heartbeat__"
+    });
+    assert_eq!(summary["Fields"]["code"], 500);
+    assert_eq!(summary["Fields"]["errno"], 500);
+    assert_eq!(summary["Severity"], 3);
+
+    let configured = spawn(
+        program,
+        &[
+            ("EXAMPLE_TCP_CHECK", &format!("127.0.0.1:{closed}")),
+            ("DOCKERFLOW_HEARTBEAT_FAILED_STATUS", "503"),
+        ],
+    );
+    assert_eq!(get(configured.address, "/__heartbeat__").await.status, 503);
+}
+
 /// A check that panics is an error for that check alone, with the panic message in its
 /// details; the heartbeat still answers, the other checks are reported as they are, and the
 /// service goes on serving (python-dockerflow #56).
@@ -302,6 +367,16 @@ macro_rules! platform_tests {
         #[tokio::test]
         async fn cloud_logging() {
             $crate::platform::cloud_logging($program).await;
+        }
+
+        #[tokio::test]
+        async fn a_passing_heartbeat_is_200_in_the_python_dockerflow_shape() {
+            $crate::platform::heartbeat_passing($program).await;
+        }
+
+        #[tokio::test]
+        async fn a_failing_heartbeat_is_500_with_details_and_a_logged_error() {
+            $crate::platform::heartbeat_failing($program).await;
         }
 
         #[tokio::test]
