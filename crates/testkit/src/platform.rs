@@ -1,11 +1,14 @@
 //! The platform part of the service contract, written once for every server that implements
 //! it (the tower library's example and the actix-web adapter's), each run as a child process:
 //! W3C trace context and request ids (CONTRACT 1.9), Google Cloud Logging's keys (1.8), the
-//! heartbeat's passing and failing answers (1.4) and its checks' panics. Every
+//! heartbeat's passing and failing answers (1.4) and its checks' panics, graceful shutdown
+//! (1.9). Every
 //! stdout line is validated against `contract/` as it is read.
 //!
 //! Each service must answer `/request-id` with the request id header its app sees on the
 //! request (or `none`), and `/log` with an info record written inside the request.
+
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -263,6 +266,164 @@ pub async fn heartbeat_failing(program: &str) {
     assert_eq!(get(configured.address, "/__heartbeat__").await.status, 503);
 }
 
+/// The example's `/slow` handler has the request.
+fn slow_started(v: &Value) -> bool {
+    v["Type"] == "example.slow"
+}
+
+/// The first shutdown request was taken: `/__lbheartbeat__` answers 503 from here on.
+fn draining(v: &Value) -> bool {
+    v["Type"] == "dockerflow.shutdown"
+        && v["Fields"]["msg"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("draining"))
+}
+
+/// Graceful shutdown (CONTRACT 1.9): on SIGTERM `/__lbheartbeat__` answers 503 (`no-store`)
+/// while everything else still works, every in-flight request finishes and is summarised, the
+/// listener closes and the process exits 0, each step logged.
+pub async fn shutdown_finishes_in_flight_requests(program: &str) {
+    let mut app = spawn(
+        program,
+        &[
+            ("DOCKERFLOW_DRAIN_DELAY_MS", "600"),
+            ("DOCKERFLOW_GRACE_PERIOD_MS", "10000"),
+        ],
+    );
+    let mut in_flight = Vec::new();
+    for i in 0..8 {
+        let a = app.address;
+        in_flight.push(tokio::spawn(async move {
+            request(a, "GET", &format!("/slow?ms={}", 1200 + i * 50), &[]).await
+        }));
+    }
+    app.until_logs("8 requests in the handler", 8, slow_started)
+        .await;
+    let signalled = Instant::now();
+    app.signal("TERM");
+    app.until_logs("the drain starts", 1, draining).await;
+
+    // Draining: the load balancer is told to go away, everything else still works.
+    let lb = get(app.address, "/__lbheartbeat__").await;
+    assert_eq!(lb.status, 503);
+    assert_eq!(lb.header("cache-control"), Some("no-store"));
+    assert_eq!(get(app.address, "/").await.status, 200);
+
+    for task in in_flight {
+        let r = task.await.expect("request task");
+        assert_eq!((r.status, r.text()), (200, "slow done".to_owned()));
+    }
+    let status = app.wait_exit(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        signalled.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        signalled.elapsed()
+    );
+    // After the drain delay the listener is closed.
+    assert!(tokio::net::TcpStream::connect(app.address).await.is_err());
+    let messages: Vec<String> = app
+        .logs()
+        .iter()
+        .filter(|v| v["Type"] == "dockerflow.shutdown")
+        .map(|v| v["Fields"]["msg"].to_string())
+        .collect();
+    for expected in [
+        "received SIGTERM",
+        "draining",
+        "listener closed",
+        "all connections closed",
+    ] {
+        assert!(
+            messages.iter().any(|m| m.contains(expected)),
+            "{expected}: {messages:?}"
+        );
+    }
+    assert_eq!(
+        app.summaries()
+            .iter()
+            .filter(|v| v["Fields"]["path"] == "/slow")
+            .count(),
+        8
+    );
+}
+
+/// SIGINT starts the drain as SIGTERM does; a second signal cuts it short: the listener closes,
+/// no new connection is served, the in-flight request still finishes, and the process exits 0.
+pub async fn shutdown_second_signal_cuts_the_drain(program: &str) {
+    let mut app = spawn(
+        program,
+        &[
+            ("DOCKERFLOW_DRAIN_DELAY_MS", "30000"),
+            ("DOCKERFLOW_GRACE_PERIOD_MS", "10000"),
+        ],
+    );
+    let a = app.address;
+    let in_flight = tokio::spawn(async move { request(a, "GET", "/slow?ms=1500", &[]).await });
+    app.until_logs("the request in the handler", 1, slow_started)
+        .await;
+    app.signal("INT");
+    app.until_logs("the drain starts", 1, draining).await;
+    assert_eq!(get(app.address, "/__lbheartbeat__").await.status, 503);
+    let second = Instant::now();
+    app.signal("TERM");
+    // Past the drain: no new connection is accepted while the slow request finishes.
+    app.until_logs("the listener closes", 1, |v| {
+        v["Fields"]["msg"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("listener closed"))
+    })
+    .await;
+    assert!(
+        !in_flight.is_finished(),
+        "the slow request is still in flight"
+    );
+    let refused = tokio::time::timeout(Duration::from_millis(500), async {
+        match tokio::net::TcpStream::connect(app.address).await {
+            Err(_) => true,
+            // A socket still in the kernel's backlog is never served: it reads EOF or reset.
+            Ok(mut s) => {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let _ = s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+                let mut buf = [0u8; 1];
+                !matches!(s.read(&mut buf).await, Ok(n) if n > 0)
+            }
+        }
+    })
+    .await;
+    assert_ne!(
+        refused,
+        Ok(false),
+        "a new connection was served after the drain"
+    );
+    let r = in_flight.await.expect("request task");
+    assert_eq!((r.status, r.text()), (200, "slow done".to_owned()));
+    let status = app.wait_exit(Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0));
+    assert!(second.elapsed() < Duration::from_secs(3));
+}
+
+/// A request still running when the grace period ends does not hold the exit: the process
+/// exits 0 soon after, with an error record saying so.
+pub async fn shutdown_past_the_grace_period(program: &str) {
+    let mut app = spawn(program, &[("DOCKERFLOW_GRACE_PERIOD_MS", "300")]);
+    let a = app.address;
+    let stuck = tokio::spawn(async move { request(a, "GET", "/slow?ms=20000", &[]).await });
+    app.until_logs("the request in the handler", 1, slow_started)
+        .await;
+    let signalled = Instant::now();
+    app.signal("TERM");
+    let status = app.wait_exit(Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        signalled.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        signalled.elapsed()
+    );
+    stuck.abort();
+    app.wait_for_log(|v| v["Type"] == "dockerflow.shutdown" && v["Severity"] == 3);
+}
+
 /// A check that panics is an error for that check alone, with the panic message in its
 /// details; the heartbeat still answers, the other checks are reported as they are, and the
 /// service goes on serving (python-dockerflow #56).
@@ -377,6 +538,21 @@ macro_rules! platform_tests {
         #[tokio::test]
         async fn a_failing_heartbeat_is_500_with_details_and_a_logged_error() {
             $crate::platform::heartbeat_failing($program).await;
+        }
+
+        #[tokio::test]
+        async fn sigterm_finishes_every_in_flight_request_and_exits_0() {
+            $crate::platform::shutdown_finishes_in_flight_requests($program).await;
+        }
+
+        #[tokio::test]
+        async fn the_listener_closes_after_the_drain_and_a_second_signal_cuts_it() {
+            $crate::platform::shutdown_second_signal_cuts_the_drain($program).await;
+        }
+
+        #[tokio::test]
+        async fn requests_past_the_grace_period_do_not_hold_the_exit() {
+            $crate::platform::shutdown_past_the_grace_period($program).await;
         }
 
         #[tokio::test]

@@ -9,4 +9,3 @@ mod endpoints;
 mod platform;
 mod requests;
 mod same_as_tower;
-mod shutdown;

@@ -11,5 +11,4 @@ mod in_process;
 mod logging;
 mod platform;
 mod postgres;
-mod shutdown;
 mod static_files;
