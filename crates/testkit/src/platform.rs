@@ -1,8 +1,8 @@
 //! The platform part of the service contract, written once for every server that implements
 //! it (the tower library's example and the actix-web adapter's), each run as a child process:
-//! W3C trace context and request ids (CONTRACT 1.9), Google Cloud Logging's keys (1.8), the
-//! heartbeat's passing and failing answers (1.4) and its checks' panics, graceful shutdown
-//! (1.9). Every
+//! `/__version__`, `/__lbheartbeat__` and `/__error__` (CONTRACT 1.2, 1.3, 1.7), the heartbeat's passing and
+//! failing answers (1.4) and its checks' panics, W3C trace context and request ids (1.9),
+//! Google Cloud Logging's keys (1.8), graceful shutdown (1.9). Every
 //! stdout line is validated against `contract/` as it is read.
 //!
 //! Each service must answer `/request-id` with the request id header its app sees on the
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::http::{get, request};
-use crate::service::{spawn, Service};
+use crate::service::{spawn, Service, VERSION_JSON};
 
 /// A valid `traceparent` and its ids.
 pub const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -200,6 +200,183 @@ pub async fn cloud_logging(program: &str) {
             .iter()
             .all(|l| l.len() <= 1024 && l.starts_with("{\"Timestamp\":")));
     }
+}
+
+/// `/__version__` (CONTRACT 1.2): the file byte for byte, `application/json`, `no-store`, its
+/// length; HEAD answers the same headers with no body; a trailing slash is the same path.
+pub async fn version_served_verbatim(program: &str) {
+    let app = spawn(program, &[]);
+    let length = VERSION_JSON.len().to_string();
+    let r = get(app.address, "/__version__").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, VERSION_JSON.as_bytes(), "byte for byte");
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(r.header("content-length"), Some(length.as_str()));
+    crate::schema::assert_valid("version.schema.json", &r.json());
+
+    let head = request(app.address, "HEAD", "/__version__", &[]).await;
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("content-length"), Some(length.as_str()));
+    assert_eq!(head.header("content-type"), Some("application/json"));
+    assert_eq!(head.header("cache-control"), Some("no-store"));
+
+    let slash = get(app.address, "/__version__/").await;
+    assert_eq!(
+        (slash.status, slash.body),
+        (200, VERSION_JSON.as_bytes().to_vec())
+    );
+}
+
+/// A missing version file: `/__version__` is a 404 naming the path, a warning is logged, and
+/// the heartbeat warns (W001) but keeps 200.
+pub async fn version_file_missing(program: &str) {
+    let app = spawn(
+        program,
+        &[("DOCKERFLOW_VERSION_FILE", "/nonexistent/version.json")],
+    );
+    let r = get(app.address, "/__version__").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let error = r.json()["error"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        error.contains("/nonexistent/version.json") && error.contains("missing"),
+        "{error}"
+    );
+    app.wait_for_log(|v| {
+        v["Severity"] == 4
+            && v["Fields"]["msg"]
+                .as_str()
+                .unwrap_or("")
+                .contains("/nonexistent/version.json")
+    });
+    let hb = get(app.address, "/__heartbeat__").await;
+    assert_eq!(hb.status, 200, "a warning keeps 200: {}", hb.text());
+    let body = hb.json();
+    assert_eq!(body["status"], "warning");
+    assert_eq!(
+        body["details"]["version"]["messages"]["dockerflow.version.W001"]
+            .as_str()
+            .map(|s| s.contains("missing")),
+        Some(true)
+    );
+}
+
+/// A version file that breaks the schema: `/__version__` is a 404 with the reason, and the
+/// heartbeat's version check warns.
+pub async fn version_file_invalid(program: &str) {
+    let dir = crate::TempDir::new("badversion");
+    let path = dir.path().join("version.json");
+    std::fs::write(
+        &path,
+        r#"{"source": "https://x.example", "version": "1", "commit": "abcdef0"}"#,
+    )
+    .expect("write version.json");
+    let app = spawn(
+        program,
+        &[("DOCKERFLOW_VERSION_FILE", path.to_str().expect("utf-8"))],
+    );
+    let r = get(app.address, "/__version__").await;
+    assert_eq!(r.status, 404);
+    let error = r.json()["error"].as_str().unwrap_or_default().to_owned();
+    assert!(error.contains("\"build\" is missing"), "{error}");
+    let hb = get(app.address, "/__heartbeat__").await.json();
+    assert_eq!(hb["details"]["version"]["level"], 30);
+}
+
+/// `/__lbheartbeat__` (CONTRACT 1.3): 200, empty, `no-store`, also on HEAD with a trailing
+/// slash, while a backend the heartbeat checks is down.
+pub async fn lbheartbeat_ignores_backends(program: &str) {
+    let closed = crate::process::free_port();
+    let app = spawn(
+        program,
+        &[("EXAMPLE_TCP_CHECK", &format!("127.0.0.1:{closed}"))],
+    );
+    let r = get(app.address, "/__lbheartbeat__").await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.is_empty());
+    assert_eq!(r.header("content-length"), Some("0"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let head = request(app.address, "HEAD", "/__lbheartbeat__/", &[]).await;
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("cache-control"), Some("no-store"));
+    assert_eq!(get(app.address, "/__heartbeat__").await.status, 500);
+}
+
+/// Methods other than GET and HEAD on the endpoints (with or without a trailing slash): 405,
+/// `Allow: GET, HEAD`, `no-store`.
+pub async fn other_methods_are_405(program: &str) {
+    let app = spawn(program, &[]);
+    for path in [
+        "/__version__",
+        "/__heartbeat__",
+        "/__heartbeat__/",
+        "/__lbheartbeat__",
+    ] {
+        for method in ["POST", "PUT", "DELETE"] {
+            let r = request(app.address, method, path, &[("Content-Length", "0")]).await;
+            assert_eq!(r.status, 405, "{method} {path}");
+            assert_eq!(r.header("allow"), Some("GET, HEAD"));
+            assert_eq!(r.header("cache-control"), Some("no-store"));
+        }
+    }
+}
+
+/// `/__error__` without `DOCKERFLOW_ERROR_TOKEN` (CONTRACT 1.7): the path is the app's (which
+/// answers `unclaimed` to a `/__` path it does not serve) and nothing is raised.
+pub async fn error_endpoint_off_by_default(program: &str, unclaimed: u16) {
+    let app = spawn(program, &[]);
+    let r = request(
+        app.address,
+        "GET",
+        "/__error__",
+        &[("Authorization", "Bearer anything")],
+    )
+    .await;
+    assert_eq!(r.status, unclaimed, "the path is the app's");
+    assert!(app.logs().iter().all(|v| v["Type"] != "dockerflow.error"));
+}
+
+/// `/__error__` with a token: without `Authorization: Bearer TOKEN` the path is the app's
+/// (`unclaimed`); with it, a 500 (`no-store`, the app's middleware not run) and an error record
+/// carrying the request's id; the token never reaches the logs.
+pub async fn error_endpoint_needs_the_token(program: &str, unclaimed: u16) {
+    let app = spawn(program, &[("DOCKERFLOW_ERROR_TOKEN", "s3cret-token")]);
+    for headers in [
+        &[][..],
+        &[("Authorization", "Bearer wrong")][..],
+        &[("Authorization", "s3cret-token")][..],
+    ] {
+        let r = request(app.address, "GET", "/__error__", headers).await;
+        assert_eq!(
+            r.status, unclaimed,
+            "left to the app without the token: {headers:?}"
+        );
+    }
+    let r = request(
+        app.address,
+        "GET",
+        "/__error__",
+        &[("Authorization", "Bearer s3cret-token")],
+    )
+    .await;
+    assert_eq!(r.status, 500);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(r.header("x-app-middleware"), None);
+    let record = app.wait_for_log(|v| v["Type"] == "dockerflow.error");
+    assert_eq!(record["Severity"], 3);
+    assert!(record["Fields"]["error"].is_string());
+    assert_eq!(
+        record["Fields"]["rid"].as_str(),
+        r.header("x-request-id"),
+        "the error record carries the request's id"
+    );
+    assert!(
+        !app.stdout_contains("s3cret-token"),
+        "the token never reaches the logs"
+    );
 }
 
 /// `/__heartbeat__` with a passing check (CONTRACT 1.4): 200 in python-dockerflow's shape,
@@ -515,11 +692,12 @@ pub async fn self_probe(program: &str) {
 }
 
 /// Defines the suite's tests, one `#[tokio::test]` per function above, run against `program`
-/// (a test crate's example binary): `dockerflow_testkit::platform_tests!(env!("CARGO_BIN_EXE_x"));`
-/// in a module of its own. The test crate needs `tokio` with its `macros` feature.
+/// (a test crate's example binary, whose app answers `unclaimed` to a `/__` path it does not
+/// serve): `dockerflow_testkit::platform_tests!(env!("CARGO_BIN_EXE_x"), 404);` in a module of
+/// its own. The test crate needs `tokio` with its `macros` feature.
 #[macro_export]
 macro_rules! platform_tests {
-    ($program:expr) => {
+    ($program:expr, $unclaimed:expr) => {
         #[tokio::test]
         async fn trace_context() {
             $crate::platform::trace_context($program).await;
@@ -528,6 +706,41 @@ macro_rules! platform_tests {
         #[tokio::test]
         async fn cloud_logging() {
             $crate::platform::cloud_logging($program).await;
+        }
+
+        #[tokio::test]
+        async fn version_is_served_verbatim_on_get_head_and_trailing_slash() {
+            $crate::platform::version_served_verbatim($program).await;
+        }
+
+        #[tokio::test]
+        async fn missing_version_file_is_404_with_the_path_and_a_warning() {
+            $crate::platform::version_file_missing($program).await;
+        }
+
+        #[tokio::test]
+        async fn invalid_version_file_is_404_with_the_reason() {
+            $crate::platform::version_file_invalid($program).await;
+        }
+
+        #[tokio::test]
+        async fn lbheartbeat_is_200_empty_and_never_touches_backends() {
+            $crate::platform::lbheartbeat_ignores_backends($program).await;
+        }
+
+        #[tokio::test]
+        async fn other_methods_are_405() {
+            $crate::platform::other_methods_are_405($program).await;
+        }
+
+        #[tokio::test]
+        async fn error_endpoint_is_off_by_default() {
+            $crate::platform::error_endpoint_off_by_default($program, $unclaimed).await;
+        }
+
+        #[tokio::test]
+        async fn error_endpoint_needs_the_token() {
+            $crate::platform::error_endpoint_needs_the_token($program, $unclaimed).await;
         }
 
         #[tokio::test]

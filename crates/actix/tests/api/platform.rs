@@ -1,5 +1,6 @@
-//! Trace context, request ids on the request, Google Cloud Logging, the heartbeat and graceful
-//! shutdown (CONTRACT 1.4, 1.8, 1.9):
+//! `/__version__`, `/__lbheartbeat__`, `/__error__`, the heartbeat, trace context, request ids on the
+//! request, Google Cloud Logging and graceful shutdown (CONTRACT 1.2-1.4, 1.8, 1.9):
 //! the suite shared by every server (`dockerflow_testkit::platform`), run on the actix-web adapter's example.
 
-dockerflow_testkit::platform_tests!(env!("CARGO_BIN_EXE_dockerflow-actix-example"));
+// The example app's own middleware answers 418 to any `/__` path it is given.
+dockerflow_testkit::platform_tests!(env!("CARGO_BIN_EXE_dockerflow-actix-example"), 418);

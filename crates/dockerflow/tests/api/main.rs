@@ -5,7 +5,6 @@ mod helpers;
 
 mod checks;
 mod config;
-mod endpoints;
 mod heartbeat;
 mod in_process;
 mod logging;
