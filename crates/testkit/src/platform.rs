@@ -1,9 +1,10 @@
 //! The platform part of the service contract, written once for every server that implements
 //! it (the tower library's example and the actix-web adapter's), each run as a child process:
-//! `/__version__`, `/__lbheartbeat__` and `/__error__` (CONTRACT 1.2, 1.3, 1.7), the heartbeat's passing and
-//! failing answers (1.4) and its checks' panics, W3C trace context and request ids (1.9),
-//! Google Cloud Logging's keys (1.8), graceful shutdown (1.9). Every
-//! stdout line is validated against `contract/` as it is read.
+//! `/__version__`, `/__lbheartbeat__` and `/__error__` (CONTRACT 1.2, 1.3, 1.7), the
+//! heartbeat's passing and failing answers (1.4) and its checks' panics, W3C trace context and
+//! request ids (1.9), Google Cloud Logging's keys (1.8), graceful shutdown (1.9). Every stdout
+//! line is validated against `contract/` as it is read. A suite runs them all with
+//! [`platform_tests!`](crate::platform_tests).
 //!
 //! Each service must answer `/request-id` with the request id header its app sees on the
 //! request (or `none`), and `/log` with an info record written inside the request.
@@ -698,84 +699,35 @@ pub async fn self_probe(program: &str) {
 #[macro_export]
 macro_rules! platform_tests {
     ($program:expr, $unclaimed:expr) => {
-        #[tokio::test]
-        async fn trace_context() {
-            $crate::platform::trace_context($program).await;
-        }
-
-        #[tokio::test]
-        async fn cloud_logging() {
-            $crate::platform::cloud_logging($program).await;
-        }
-
-        #[tokio::test]
-        async fn version_is_served_verbatim_on_get_head_and_trailing_slash() {
-            $crate::platform::version_served_verbatim($program).await;
-        }
-
-        #[tokio::test]
-        async fn missing_version_file_is_404_with_the_path_and_a_warning() {
-            $crate::platform::version_file_missing($program).await;
-        }
-
-        #[tokio::test]
-        async fn invalid_version_file_is_404_with_the_reason() {
-            $crate::platform::version_file_invalid($program).await;
-        }
-
-        #[tokio::test]
-        async fn lbheartbeat_is_200_empty_and_never_touches_backends() {
-            $crate::platform::lbheartbeat_ignores_backends($program).await;
-        }
-
-        #[tokio::test]
-        async fn other_methods_are_405() {
-            $crate::platform::other_methods_are_405($program).await;
-        }
-
-        #[tokio::test]
-        async fn error_endpoint_is_off_by_default() {
-            $crate::platform::error_endpoint_off_by_default($program, $unclaimed).await;
-        }
-
-        #[tokio::test]
-        async fn error_endpoint_needs_the_token() {
-            $crate::platform::error_endpoint_needs_the_token($program, $unclaimed).await;
-        }
-
-        #[tokio::test]
-        async fn a_passing_heartbeat_is_200_in_the_python_dockerflow_shape() {
-            $crate::platform::heartbeat_passing($program).await;
-        }
-
-        #[tokio::test]
-        async fn a_failing_heartbeat_is_500_with_details_and_a_logged_error() {
-            $crate::platform::heartbeat_failing($program).await;
-        }
-
-        #[tokio::test]
-        async fn sigterm_finishes_every_in_flight_request_and_exits_0() {
-            $crate::platform::shutdown_finishes_in_flight_requests($program).await;
-        }
-
-        #[tokio::test]
-        async fn the_listener_closes_after_the_drain_and_a_second_signal_cuts_it() {
-            $crate::platform::shutdown_second_signal_cuts_the_drain($program).await;
-        }
-
-        #[tokio::test]
-        async fn requests_past_the_grace_period_do_not_hold_the_exit() {
-            $crate::platform::shutdown_past_the_grace_period($program).await;
-        }
-
-        #[tokio::test]
-        async fn a_panicking_check_is_an_error_for_that_check_alone() {
-            $crate::platform::panicking_check($program).await;
-        }
-
-        #[tokio::test]
-        async fn the_self_probe() {
-            $crate::platform::self_probe($program).await;
-        }
+        $crate::platform_tests!(@each $program;
+            trace_context => trace_context(),
+            cloud_logging => cloud_logging(),
+            version_is_served_verbatim_on_get_head_and_trailing_slash => version_served_verbatim(),
+            missing_version_file_is_404_with_the_path_and_a_warning => version_file_missing(),
+            invalid_version_file_is_404_with_the_reason => version_file_invalid(),
+            lbheartbeat_is_200_empty_and_never_touches_backends => lbheartbeat_ignores_backends(),
+            other_methods_are_405 => other_methods_are_405(),
+            error_endpoint_is_off_by_default => error_endpoint_off_by_default($unclaimed),
+            error_endpoint_needs_the_token => error_endpoint_needs_the_token($unclaimed),
+            a_passing_heartbeat_is_200_in_the_python_dockerflow_shape => heartbeat_passing(),
+            a_failing_heartbeat_is_500_with_details_and_a_logged_error => heartbeat_failing(),
+            sigterm_finishes_every_in_flight_request_and_exits_0 =>
+                shutdown_finishes_in_flight_requests(),
+            the_listener_closes_after_the_drain_and_a_second_signal_cuts_it =>
+                shutdown_second_signal_cuts_the_drain(),
+            requests_past_the_grace_period_do_not_hold_the_exit => shutdown_past_the_grace_period(),
+            a_panicking_check_is_an_error_for_that_check_alone => panicking_check(),
+            the_self_probe => self_probe(),
+        );
+    };
+    // One test per row, `test_name => suite_function(more arguments)`: the function called with
+    // the program, then the row's arguments.
+    (@each $program:expr; $($test:ident => $function:ident($($arg:expr),*),)*) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                $crate::platform::$function($program $(, $arg)*).await;
+            }
+        )*
     };
 }
