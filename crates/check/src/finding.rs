@@ -302,4 +302,14 @@ impl Report {
     pub fn finding(&self, id: &str) -> Option<&Finding> {
         self.findings.iter().find(|f| f.rule.id == id)
     }
+
+    /// The ids of the rules that fail the verdict (failed MUST rules not ignored), in the
+    /// findings' order.
+    pub fn failing(&self) -> Vec<&'static str> {
+        self.findings
+            .iter()
+            .filter(|f| f.fails())
+            .map(|f| f.rule.id)
+            .collect()
+    }
 }

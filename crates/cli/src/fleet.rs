@@ -155,12 +155,7 @@ pub(crate) fn summary_table(rows: &[(&str, Result<&Report, &str>)]) -> String {
         .iter()
         .map(|(reference, result)| match result {
             Ok(report) => {
-                let failed: Vec<&str> = report
-                    .findings
-                    .iter()
-                    .filter(|f| f.fails())
-                    .map(|f| f.rule.id)
-                    .collect();
+                let failed = report.failing();
                 let verdict = match report.verdict() {
                     Verdict::Pass => "PASS",
                     Verdict::Fail => "FAIL",

@@ -525,22 +525,25 @@ fn bin_builds_the_cargo_target_in_release_mode() {
         project.join("version.json"),
     )
     .expect("copy");
-    let o = Command::new(env!("CARGO_BIN_EXE_dockerflow"))
-        .args([
-            "build",
-            "--bin",
-            "hello",
-            "--cmd",
-            "run",
-            "--output",
-            "oci:image",
-        ])
-        .current_dir(&project)
-        .env("CARGO_TARGET_DIR", project.join("target"))
-        .env("SOURCE_DATE_EPOCH", EPOCH)
-        .output()
-        .expect("run dockerflow");
-    ok(&o);
+    // `dockerflow build --bin BIN --cmd run --output oci:image` in the project.
+    let build = |bin: &str| {
+        Command::new(env!("CARGO_BIN_EXE_dockerflow"))
+            .args([
+                "build",
+                "--bin",
+                bin,
+                "--cmd",
+                "run",
+                "--output",
+                "oci:image",
+            ])
+            .current_dir(&project)
+            .env("CARGO_TARGET_DIR", project.join("target"))
+            .env("SOURCE_DATE_EPOCH", EPOCH)
+            .output()
+            .expect("run dockerflow")
+    };
+    ok(&build("hello"));
     let built = project.join("target/release/hello");
     assert!(built.is_file(), "cargo built {}", built.display());
     let (image, vfs) = read_back(&format!("oci:{}", project.join("image").display()));
@@ -552,21 +555,7 @@ fn bin_builds_the_cargo_target_in_release_mode() {
         .and_then(|c| c.entrypoint.value().cloned());
     assert_eq!(entrypoint, Some(vec!["/app/bin/hello".to_string()]));
 
-    let o = Command::new(env!("CARGO_BIN_EXE_dockerflow"))
-        .args([
-            "build",
-            "--bin",
-            "nope",
-            "--cmd",
-            "run",
-            "--output",
-            "oci:image",
-        ])
-        .current_dir(&project)
-        .env("CARGO_TARGET_DIR", project.join("target"))
-        .output()
-        .expect("run dockerflow");
-    let e = error(&o);
+    let e = error(&build("nope"));
     assert!(
         e.contains("`cargo build --release --bin nope` failed"),
         "{e}"
@@ -635,30 +624,24 @@ fn docker_loads_and_runs_the_demo_image() {
         tmp.path(),
         EPOCH,
     ));
-    let image_id = |name: &str| {
+    // `docker ARGS...`, which must succeed: its stdout, trimmed.
+    let docker_ok = |args: &[&str]| {
         let o = Command::new(docker)
-            .args(["image", "inspect", "--format", "{{.Id}}", name])
+            .args(args)
             .output()
-            .expect("docker image inspect");
+            .expect("run docker");
         assert!(
             o.status.success(),
-            "{name}: {}",
+            "docker {args:?}: {}",
             String::from_utf8_lossy(&o.stderr)
         );
         String::from_utf8_lossy(&o.stdout).trim().to_string()
     };
+    let image_id = |name: &str| docker_ok(&["image", "inspect", "--format", "{{.Id}}", name]);
     let direct_id = image_id(&direct);
-    let load = Command::new(docker)
-        .args(["load", "-i"])
-        .arg(tmp.path().join("demo.tar"))
-        .output()
-        .expect("docker load");
-    assert!(
-        load.status.success(),
-        "{}",
-        String::from_utf8_lossy(&load.stderr)
-    );
-    assert!(String::from_utf8_lossy(&load.stdout).contains(&tag));
+    let archive_path = tmp.path().join("demo.tar");
+    let loaded = docker_ok(&["load", "-i", archive_path.to_str().expect("utf-8")]);
+    assert!(loaded.contains(&tag), "{loaded}");
     assert_eq!(
         image_id(&tag),
         direct_id,
@@ -667,26 +650,17 @@ fn docker_loads_and_runs_the_demo_image() {
     let _ = Command::new(docker).args(["rmi", "-f", &direct]).output();
 
     let port = free_port();
-    let run = Command::new(docker)
-        .args([
-            "run",
-            "-d",
-            "--network",
-            "host",
-            "--label",
-            "dockerflow-ci=1",
-            "-e",
-        ])
-        .arg(format!("PORT={port}"))
-        .arg(&tag)
-        .output()
-        .expect("docker run");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let container = Container(String::from_utf8_lossy(&run.stdout).trim().to_string());
+    let container = Container(docker_ok(&[
+        "run",
+        "-d",
+        "--network",
+        "host",
+        "--label",
+        "dockerflow-ci=1",
+        "-e",
+        &format!("PORT={port}"),
+        &tag,
+    ]));
 
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let status = loop {

@@ -5,6 +5,8 @@
 
 use std::cell::{Cell, RefCell};
 
+use crate::cursor::Cursor;
+
 /// Nesting limit for `${a:-${b:-...}}`; deeper input is reported, never a stack overflow.
 const MAX_DEPTH: usize = 64;
 
@@ -159,8 +161,7 @@ pub(crate) fn expand(
 ) -> Result<String, ExpandError> {
     let left = budget.left.get();
     let mut lexer = Lexer {
-        s: word,
-        i: 0,
+        at: Cursor::new(word),
         escape,
         lookup,
         max_len: word.len().saturating_add(MAX_VALUE_GROWTH.min(left)),
@@ -215,8 +216,7 @@ pub(crate) fn unquote(word: &str, escape: char) -> String {
 }
 
 struct Lexer<'a, 'l> {
-    s: &'a str,
-    i: usize,
+    at: Cursor<'a>,
     escape: char,
     lookup: &'l dyn Fn(&str) -> Option<String>,
     /// The longest any string built while expanding may get (see [`expand`]).
@@ -224,16 +224,6 @@ struct Lexer<'a, 'l> {
 }
 
 impl Lexer<'_, '_> {
-    fn peek(&self) -> Option<char> {
-        self.s.get(self.i..).and_then(|r| r.chars().next())
-    }
-
-    fn bump(&mut self) -> Option<char> {
-        let c = self.peek()?;
-        self.i += c.len_utf8();
-        Some(c)
-    }
-
     /// Reads up to `stop` (not consumed) or the end.
     fn word(&mut self, stop: Option<char>, depth: usize) -> Result<String, ExpandError> {
         if depth > MAX_DEPTH {
@@ -242,16 +232,16 @@ impl Lexer<'_, '_> {
             )));
         }
         let mut out = String::new();
-        while let Some(c) = self.peek() {
+        while let Some(c) = self.at.peek() {
             if Some(c) == stop {
                 break;
             }
-            self.bump();
+            self.at.bump();
             if c == self.escape {
-                out.push(self.bump().unwrap_or(c));
+                out.push(self.at.bump().unwrap_or(c));
             } else if c == '\'' {
                 loop {
-                    match self.bump() {
+                    match self.at.bump() {
                         Some('\'') => break,
                         Some(c) => out.push(c),
                         None => {
@@ -264,12 +254,12 @@ impl Lexer<'_, '_> {
                 }
             } else if c == '"' {
                 loop {
-                    match self.bump() {
+                    match self.at.bump() {
                         Some('"') => break,
                         Some('$') => self.dollar(&mut out, depth)?,
-                        Some(c) if c == self.escape => match self.peek() {
+                        Some(c) if c == self.escape => match self.at.peek() {
                             Some(n) if n == '"' || n == '$' || n == self.escape => {
-                                self.bump();
+                                self.at.bump();
                                 out.push(n);
                             }
                             _ => out.push(c),
@@ -294,10 +284,10 @@ impl Lexer<'_, '_> {
 
     fn name(&mut self) -> String {
         let mut name = String::new();
-        while let Some(c) = self.peek() {
+        while let Some(c) = self.at.peek() {
             if c.is_ascii_alphanumeric() || c == '_' {
                 name.push(c);
-                self.bump();
+                self.at.bump();
             } else {
                 break;
             }
@@ -316,23 +306,23 @@ impl Lexer<'_, '_> {
     }
 
     fn substitute(&mut self, out: &mut String, depth: usize) -> Result<(), ExpandError> {
-        match self.peek() {
+        match self.at.peek() {
             Some('{') => {
-                self.bump();
+                self.at.bump();
                 let name = self.name();
                 if name.is_empty() {
                     return Err(format!(
                         "expected a variable name after '${{', found {}",
-                        found(self.peek())
+                        found(self.at.peek())
                     )
                     .into());
                 }
                 let value = (self.lookup)(&name);
-                match self.bump() {
+                match self.at.bump() {
                     Some('}') => out.push_str(value.as_deref().unwrap_or("")),
                     Some(op @ (':' | '-' | '+' | '?')) => {
                         let colon = op == ':';
-                        let op = if colon { self.bump() } else { Some(op) };
+                        let op = if colon { self.at.bump() } else { Some(op) };
                         let op = match op {
                             Some(o @ ('-' | '+' | '?')) => o,
                             other => {
@@ -362,9 +352,9 @@ impl Lexer<'_, '_> {
                         }
                     }
                     Some(op @ ('#' | '%')) => {
-                        let longest = self.peek() == Some(op);
+                        let longest = self.at.peek() == Some(op);
                         if longest {
-                            self.bump();
+                            self.at.bump();
                         }
                         let pattern = self.word(Some('}'), depth + 1)?;
                         self.close(&name)?;
@@ -390,7 +380,7 @@ impl Lexer<'_, '_> {
     }
 
     fn close(&mut self, name: &str) -> Result<(), ExpandError> {
-        match self.bump() {
+        match self.at.bump() {
             Some('}') => Ok(()),
             other => {
                 Err(format!("expected '}}' to close '${{{name}', found {}", found(other)).into())

@@ -56,6 +56,7 @@
 #![deny(missing_docs)]
 
 mod accounts;
+mod cursor;
 mod error;
 mod expand;
 mod facts;

@@ -6,6 +6,8 @@
 //! written. That is enough to recognise `groupadd`, `useradd`, BusyBox and Debian
 //! `addgroup`/`adduser`, and `echo`/`printf`/`cat`/`tee` writing to `/etc/passwd` or `/etc/group`.
 
+use crate::cursor::Cursor;
+
 /// A redirection of a simple command (`>> /etc/passwd`, `2>&1`, `<<EOF`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redirect {
@@ -43,8 +45,7 @@ pub fn split_commands_with_heredocs(line: &str, bodies: &[String]) -> Vec<Simple
 }
 
 struct Splitter<'a> {
-    s: &'a str,
-    i: usize,
+    at: Cursor<'a>,
     external: Option<&'a [String]>,
     next_external: usize,
     commands: Vec<SimpleCommand>,
@@ -58,8 +59,7 @@ struct Splitter<'a> {
 impl<'a> Splitter<'a> {
     fn new(s: &'a str, external: Option<&'a [String]>) -> Self {
         Splitter {
-            s,
-            i: 0,
+            at: Cursor::new(s),
             external,
             next_external: 0,
             commands: Vec::new(),
@@ -68,16 +68,6 @@ impl<'a> Splitter<'a> {
             redirect: None,
             pending: Vec::new(),
         }
-    }
-
-    fn peek(&self) -> Option<char> {
-        self.s.get(self.i..).and_then(|r| r.chars().next())
-    }
-
-    fn bump(&mut self) -> Option<char> {
-        let c = self.peek()?;
-        self.i += c.len_utf8();
-        Some(c)
     }
 
     fn push(&mut self, c: char) {
@@ -124,13 +114,13 @@ impl<'a> Splitter<'a> {
     fn read_heredoc_bodies(&mut self) {
         for (index, delim, strip) in std::mem::take(&mut self.pending) {
             let mut body = String::new();
-            while self.i < self.s.len() {
-                let rest = &self.s[self.i..];
+            while !self.at.rest().is_empty() {
+                let rest = self.at.rest();
                 let (line, len) = match rest.find('\n') {
                     Some(n) => (&rest[..n], n + 1),
                     None => (rest, rest.len()),
                 };
-                self.i += len;
+                self.at.skip(len);
                 let line = line.strip_suffix('\r').unwrap_or(line);
                 let cmp = if strip {
                     line.trim_start_matches('\t')
@@ -152,7 +142,7 @@ impl<'a> Splitter<'a> {
     }
 
     fn run(mut self) -> Vec<SimpleCommand> {
-        while let Some(c) = self.bump() {
+        while let Some(c) = self.at.bump() {
             match c {
                 ' ' | '\t' | '\r' => self.finish_word(),
                 '\n' => {
@@ -161,26 +151,26 @@ impl<'a> Splitter<'a> {
                 }
                 ';' | '(' | ')' => self.finish_command(false),
                 '&' => {
-                    if self.peek() == Some('>') {
-                        self.bump();
+                    if self.at.peek() == Some('>') {
+                        self.at.bump();
                         self.finish_word();
-                        let op = if self.peek() == Some('>') {
-                            self.bump();
+                        let op = if self.at.peek() == Some('>') {
+                            self.at.bump();
                             "&>>"
                         } else {
                             "&>"
                         };
                         self.redirect = Some((None, op.to_owned()));
                     } else {
-                        if self.peek() == Some('&') {
-                            self.bump();
+                        if self.at.peek() == Some('&') {
+                            self.at.bump();
                         }
                         self.finish_command(false);
                     }
                 }
                 '|' => {
-                    if self.peek() == Some('|') {
-                        self.bump();
+                    if self.at.peek() == Some('|') {
+                        self.at.bump();
                         self.finish_command(false);
                     } else {
                         self.finish_command(true);
@@ -199,20 +189,20 @@ impl<'a> Splitter<'a> {
                         }
                     };
                     let mut op = String::from(c);
-                    match (c, self.peek()) {
+                    match (c, self.at.peek()) {
                         ('>', Some(n @ ('>' | '&' | '|'))) => {
-                            self.bump();
+                            self.at.bump();
                             op.push(n);
                         }
                         ('<', Some(n @ ('&' | '>'))) => {
-                            self.bump();
+                            self.at.bump();
                             op.push(n);
                         }
                         ('<', Some('<')) => {
-                            self.bump();
+                            self.at.bump();
                             op.push('<');
-                            if let Some(n @ ('<' | '-')) = self.peek() {
-                                self.bump();
+                            if let Some(n @ ('<' | '-')) = self.at.peek() {
+                                self.at.bump();
                                 op.push(n);
                             }
                         }
@@ -221,26 +211,26 @@ impl<'a> Splitter<'a> {
                     self.redirect = Some((fd, op));
                 }
                 '#' if self.word.is_none() => {
-                    while let Some(n) = self.peek() {
+                    while let Some(n) = self.at.peek() {
                         if n == '\n' {
                             break;
                         }
-                        self.bump();
+                        self.at.bump();
                     }
                 }
                 '\'' => {
                     let w = self.word.get_or_insert_with(String::new);
-                    let rest = &self.s[self.i..];
+                    let rest = self.at.rest();
                     let n = rest.find('\'').unwrap_or(rest.len());
                     w.push_str(&rest[..n]);
-                    self.i += (n + 1).min(rest.len());
+                    self.at.skip(n + 1);
                 }
                 '"' => {
                     self.word.get_or_insert_with(String::new);
-                    while let Some(n) = self.bump() {
+                    while let Some(n) = self.at.bump() {
                         match n {
                             '"' => break,
-                            '\\' => match self.bump() {
+                            '\\' => match self.at.bump() {
                                 Some('\n') => {}
                                 Some(e @ ('"' | '\\' | '$' | '`')) => self.push(e),
                                 Some(e) => {
@@ -253,18 +243,18 @@ impl<'a> Splitter<'a> {
                         }
                     }
                 }
-                '\\' => match self.bump() {
+                '\\' => match self.at.bump() {
                     Some('\n') => {}
                     Some(n) => self.push(n),
                     None => self.push('\\'),
                 },
-                '$' if matches!(self.peek(), Some('(' | '{')) => {
-                    let open = self.bump().unwrap_or('(');
+                '$' if matches!(self.at.peek(), Some('(' | '{')) => {
+                    let open = self.at.bump().unwrap_or('(');
                     let close = if open == '(' { ')' } else { '}' };
                     self.push('$');
                     self.push(open);
                     let mut depth = 1usize;
-                    while let Some(n) = self.bump() {
+                    while let Some(n) = self.at.bump() {
                         self.push(n);
                         if n == open {
                             depth += 1;
@@ -278,7 +268,7 @@ impl<'a> Splitter<'a> {
                 }
                 '`' => {
                     self.push('`');
-                    while let Some(n) = self.bump() {
+                    while let Some(n) = self.at.bump() {
                         self.push(n);
                         if n == '`' {
                             break;

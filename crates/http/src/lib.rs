@@ -277,16 +277,9 @@ impl<S: Read> Read for BodyReader<S> {
                 if *left == 0 || buf.is_empty() {
                     return Ok(0);
                 }
-                let max = buf.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
-                let n = r.read(&mut buf[..max])?;
-                if n == 0 {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        format!("body ended {left} bytes short of its Content-Length"),
-                    ));
-                }
-                *left -= n as u64;
-                Ok(n)
+                read_counted(r, buf, left, |left| {
+                    format!("body ended {left} bytes short of its Content-Length")
+                })
             }
             BodyReader::Close(r) => r.read(buf),
             BodyReader::Chunked { r, left, done } => {
@@ -307,15 +300,9 @@ impl<S: Read> Read for BodyReader<S> {
                     }
                     *left = size;
                 }
-                let max = buf.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
-                let n = r.read(&mut buf[..max])?;
-                if n == 0 {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "chunked body ended inside a chunk",
-                    ));
-                }
-                *left -= n as u64;
+                let n = read_counted(r, buf, left, |_| {
+                    "chunked body ended inside a chunk".to_string()
+                })?;
                 if *left == 0 {
                     let crlf = read_line(r)?;
                     if !crlf.is_empty() {
@@ -326,6 +313,23 @@ impl<S: Read> Read for BodyReader<S> {
             }
         }
     }
+}
+
+/// Reads at most `left` bytes (more than 0) into `buf` (not empty) and counts them off `left`;
+/// the stream ending first is an `UnexpectedEof` error, `short(left)` saying which.
+fn read_counted(
+    r: &mut impl Read,
+    buf: &mut [u8],
+    left: &mut u64,
+    short: impl FnOnce(u64) -> String,
+) -> io::Result<usize> {
+    let max = buf.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
+    let n = r.read(&mut buf[..max])?;
+    if n == 0 {
+        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, short(*left)));
+    }
+    *left -= n as u64;
+    Ok(n)
 }
 
 fn read_line(r: &mut impl BufRead) -> io::Result<String> {
@@ -400,6 +404,12 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("chunk size"), "{e}");
+        let e = parse(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n9\r\nabc",
+            false,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("ended inside a chunk"), "{e}");
         assert!(parse(
             b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789",
             false

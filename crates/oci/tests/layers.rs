@@ -6,14 +6,23 @@ mod common;
 use common::*;
 use dockerflow_oci::{ContentRequest, EntryKind, HiddenBy, Limits, OciLayout, OpenOptions, Vfs};
 
-fn vfs_with(layers: Vec<Vec<u8>>, request: &ContentRequest) -> Vfs {
-    let layers: Vec<Layer> = layers.into_iter().map(Layer::plain).collect();
+/// Reads an OCI layout of `layers` (with a config for them) as `request` and `limits` say.
+fn read_layers(
+    layers: &[Layer],
+    request: &ContentRequest,
+    limits: &Limits,
+) -> Result<Vfs, dockerflow_oci::Error> {
     let tmp = TempDir::new("oci-test");
-    let cfg = config_json(&layers, "app");
-    oci_layout(&layers, &cfg, None).write_dir(tmp.path());
+    let cfg = config_json(layers, "app");
+    oci_layout(layers, &cfg, None).write_dir(tmp.path());
     let src = OciLayout::open(tmp.path(), None, &OpenOptions::default())
         .unwrap_or_else(|e| panic!("{e}"));
-    Vfs::read_image(&src, request, &Limits::default()).unwrap_or_else(|e| panic!("{e}"))
+    Vfs::read_image(&src, request, limits)
+}
+
+fn vfs_with(layers: Vec<Vec<u8>>, request: &ContentRequest) -> Vfs {
+    let layers: Vec<Layer> = layers.into_iter().map(Layer::plain).collect();
+    read_layers(&layers, request, &Limits::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn paths(v: &Vfs) -> Vec<String> {
@@ -177,16 +186,12 @@ fn hidden_content_is_read_on_a_second_pass() {
         .file(".wh.big.pem", b"")
         .finish();
     let layers = vec![Layer::gz(&l0), Layer::plain(l1)];
-    let tmp = TempDir::new("oci-test");
-    let cfg = config_json(&layers, "app");
-    oci_layout(&layers, &cfg, None).write_dir(tmp.path());
-    let src = OciLayout::open(tmp.path(), None, &OpenOptions::default()).expect("open");
     let request = ContentRequest::none().with_hidden(|p| p.ends_with(".pem"));
     let limits = Limits {
         max_file_content: 50,
         ..Limits::default()
     };
-    let v = Vfs::read_image(&src, &request, &limits).expect("read");
+    let v = read_layers(&layers, &request, &limits).expect("read");
     let content: Vec<(String, String)> = v
         .hidden()
         .iter()
@@ -229,16 +234,12 @@ fn hidden_content_counts_towards_the_total_cap() {
         .file(".wh.b.pem", b"")
         .finish();
     let layers = vec![Layer::plain(l0), Layer::plain(l1)];
-    let tmp = TempDir::new("oci-test");
-    let cfg = config_json(&layers, "app");
-    oci_layout(&layers, &cfg, None).write_dir(tmp.path());
-    let src = OciLayout::open(tmp.path(), None, &OpenOptions::default()).expect("open");
     let request = ContentRequest::none().with_hidden(|p| p.ends_with(".pem"));
     let limits = Limits {
         max_total_content: 60,
         ..Limits::default()
     };
-    let e = Vfs::read_image(&src, &request, &limits).expect_err("80 bytes over a 60-byte cap");
+    let e = read_layers(&layers, &request, &limits).expect_err("80 bytes over a 60-byte cap");
     assert!(
         matches!(
             e.kind(),
@@ -253,7 +254,7 @@ fn hidden_content_counts_towards_the_total_cap() {
         max_total_content: 80,
         ..Limits::default()
     };
-    let v = Vfs::read_image(&src, &request, &fits).expect("80 bytes fit");
+    let v = read_layers(&layers, &request, &fits).expect("80 bytes fit");
     assert!(v.hidden().iter().all(|h| h.content().is_ok()));
 }
 

@@ -53,10 +53,9 @@ fn push_image(host: &str, source: &dyn ImageSource, dest: &str) -> Pushed {
 
 #[test]
 fn an_oci_layout_an_oci_archive_and_a_docker_25_archive_keep_the_manifest_bytes() {
-    if !registry_available() {
+    let Some(registry) = Registry::start_if_available(&[]) else {
         return;
-    }
-    let registry = Registry::start(&[]);
+    };
     let host = registry.host();
     let tmp = TempDir::new("copy");
     let layout = tmp.path().join("layout");
@@ -295,10 +294,9 @@ fn an_index_copied_between_registries_keeps_every_digest() {
 
 #[test]
 fn an_index_with_a_missing_manifest_or_layer_fails_by_digest_and_tags_nothing() {
-    if !registry_available() {
+    let Some(registry) = Registry::start_if_available(&[]) else {
         return;
-    }
-    let registry = Registry::start(&[]);
+    };
     let host = registry.host();
 
     // A platform's manifest is missing: nothing at all is sent.

@@ -39,12 +39,19 @@ fn pull_and_read(r: &RegistryRef, client_options: &ClientOptions) -> (RegistryIm
     (image, vfs)
 }
 
+/// A registry shared with the thread that restarts or kills it, and its host; `None` (the
+/// test skips) when the binary is not here.
+fn shared_registry() -> Option<(Arc<Mutex<Registry>>, String)> {
+    let registry = Registry::start_if_available(&[])?;
+    let host = registry.host();
+    Some((Arc::new(Mutex::new(registry)), host))
+}
+
 #[test]
 fn push_an_oci_layout_then_pull_it_back_verified() {
-    if !registry_available() {
+    let Some(registry) = Registry::start_if_available(&[]) else {
         return;
-    }
-    let registry = Registry::start(&[]);
+    };
     let layout = TempDir::new("layout");
     let tars = image_tars(100_000, 1);
     let source_digest = write_oci_layout(layout.path(), &tars, true);
@@ -122,10 +129,9 @@ fn push_an_oci_layout_then_pull_it_back_verified() {
 
 #[test]
 fn a_classic_docker_archive_gets_a_schema2_manifest_with_gzip_layers() {
-    if !registry_available() {
+    let Some(registry) = Registry::start_if_available(&[]) else {
         return;
-    }
-    let registry = Registry::start(&[]);
+    };
     let dir = TempDir::new("archive");
     let archive = dir.path().join("image.tar");
     let tars = image_tars(50_000, 2);
@@ -200,10 +206,9 @@ fn a_classic_docker_archive_gets_a_schema2_manifest_with_gzip_layers() {
 
 #[test]
 fn a_second_push_skips_every_blob_and_sends_few_requests() {
-    if !registry_available() {
+    let Some(registry) = Registry::start_if_available(&[]) else {
         return;
-    }
-    let registry = Registry::start(&[]);
+    };
     let layout = TempDir::new("layout");
     write_oci_layout(layout.path(), &image_tars(400_000, 3), true);
     let source = oci_source(layout.path());
@@ -290,11 +295,9 @@ fn htpasswd_auth_accepts_the_right_password_and_names_no_secret_otherwise() {
 
 #[test]
 fn a_registry_killed_and_restarted_mid_push_still_gets_the_whole_image() {
-    if !registry_available() {
+    let Some((registry, host)) = shared_registry() else {
         return;
-    }
-    let registry = Arc::new(Mutex::new(Registry::start(&[])));
-    let host = registry.lock().expect("lock").host();
+    };
     let layout = TempDir::new("layout");
     let tars = image_tars(6 << 20, 5);
     write_oci_layout(layout.path(), &tars, false);
@@ -342,11 +345,9 @@ fn a_registry_killed_and_restarted_mid_push_still_gets_the_whole_image() {
 
 #[test]
 fn a_registry_that_stays_down_fails_the_push_clearly_and_tags_nothing() {
-    if !registry_available() {
+    let Some((registry, host)) = shared_registry() else {
         return;
-    }
-    let registry = Arc::new(Mutex::new(Registry::start(&[])));
-    let host = registry.lock().expect("lock").host();
+    };
     let layout = TempDir::new("layout");
     write_oci_layout(layout.path(), &image_tars(2 << 20, 6), false);
     let source = oci_source(layout.path());
@@ -388,11 +389,9 @@ fn a_registry_that_stays_down_fails_the_push_clearly_and_tags_nothing() {
 
 #[test]
 fn a_registry_restarted_at_once_forgets_the_upload_and_the_blob_starts_again() {
-    if !registry_available() {
+    let Some((registry, host)) = shared_registry() else {
         return;
-    }
-    let registry = Arc::new(Mutex::new(Registry::start(&[])));
-    let host = registry.lock().expect("lock").host();
+    };
     let layout = TempDir::new("layout");
     write_oci_layout(layout.path(), &image_tars(3 << 20, 7), false);
     let source = oci_source(layout.path());

@@ -17,7 +17,9 @@
 //!   `browser` (headless Chromium and where a test keeps its screenshot);
 //! - fixtures: `tar` (a tar writer that can also write what no good writer would),
 //!   `oci` (feature `oci`: gzip, digests, descriptors) and `image` (feature `oci`: whole
-//!   images from layers of nodes, in every local transport).
+//!   images from layers of nodes, in every local transport), `kubernetes` (the compliant
+//!   Deployment that the checker's suite and the CLI's both judge);
+//! - `rng`: a small deterministic random generator, for suites that generate their inputs.
 //!
 //! A real component that is missing skips its test with a message, except under `CI=true`,
 //! where it fails the test ([`require`], [`skip`]).
@@ -40,6 +42,7 @@ pub mod engine;
 pub mod http;
 #[cfg(feature = "oci")]
 pub mod image;
+pub mod kubernetes;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 #[cfg(feature = "oci")]
@@ -49,6 +52,7 @@ pub mod platform;
 pub mod postgres;
 pub mod process;
 pub mod registry;
+pub mod rng;
 #[cfg(feature = "schema")]
 pub mod schema;
 #[cfg(feature = "schema")]

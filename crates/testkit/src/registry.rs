@@ -30,6 +30,13 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// Starts a registry as [`Registry::start`] does when the binary is here; when it is not,
+    /// `None`, having [`require`]d it (the test skips, or fails under `CI=true`).
+    #[track_caller]
+    pub fn start_if_available(users: &[(&str, &str)]) -> Option<Registry> {
+        require().then(|| Registry::start(users))
+    }
+
     /// Starts a registry; `users` (name, password) turns on htpasswd auth.
     pub fn start(users: &[(&str, &str)]) -> Registry {
         Registry::start_with(users, None)

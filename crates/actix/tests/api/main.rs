@@ -6,8 +6,6 @@ mod helpers;
 
 mod config;
 mod endpoints;
-mod heartbeat;
 mod platform;
 mod requests;
 mod same_as_tower;
-mod shutdown;

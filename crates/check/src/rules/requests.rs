@@ -4,8 +4,9 @@
 use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::logs_at;
 use crate::logs::{Logs, Record, SummaryAt};
-use crate::runtime::{Mode, RuntimeModel};
+use crate::runtime::{Mode, RequestIdProbe, RuntimeModel};
 use crate::{Judgement, Location, Profile};
 
 /// How many bad records a finding quotes.
@@ -17,53 +18,15 @@ const ECHO_EXPECTED: &str =
 pub(super) const RID_EXPECTED: &str =
     "the request's id as Fields.rid on the records written while handling it, request.summary included";
 
-fn logs_at(m: &RuntimeModel) -> Location {
-    Location {
-        path: Some(match m.mode {
-            Mode::Logs => m.subject.clone(),
-            _ => "stdout, then stderr".to_string(),
-        }),
-        ..Location::default()
-    }
-}
-
 pub(crate) fn request_summary(m: &RuntimeModel, _: Profile) -> Judgement {
     let Some(logs) = &m.logs else {
         return Judgement::skipped(m.unobserved("the logs"), SUMMARY_EXPECTED);
     };
     let found = logs.summaries.len();
     if found == 0 {
-        return match m.mode {
-            // The prober sent requests (Dockerflow endpoints other than /__lbheartbeat__).
-            Mode::Container => Judgement::broken(
-                "no request.summary record for the requests the check sent",
-                SUMMARY_EXPECTED,
-                logs_at(m),
-            ),
-            _ => Judgement::skipped(
-                "no request.summary record in these lines; they may show no request",
-                SUMMARY_EXPECTED,
-            ),
-        };
+        return no_summaries(m);
     }
-    if logs.bad_summaries == 0 {
-        Judgement::pass(
-            format!("{found} request.summary records, all valid"),
-            SUMMARY_EXPECTED,
-            logs_at(m),
-        )
-    } else {
-        let shown: Vec<String> = logs.bad_summary_texts.iter().take(SHOWN).cloned().collect();
-        Judgement::broken(
-            format!(
-                "{} of {found} request.summary records break the schema: {}",
-                logs.bad_summaries,
-                shown.join(" | ")
-            ),
-            SUMMARY_EXPECTED,
-            logs_at(m),
-        )
-    }
+    summaries_judged(m, found, logs.bad_summaries, &logs.bad_summary_texts)
 }
 
 pub(crate) fn request_id_echo(m: &RuntimeModel, _: Profile) -> Judgement {
@@ -171,15 +134,18 @@ impl Records<'_> {
 /// The time a request was being handled, up to its summary (`all[summary]`), which ends it in
 /// the logs' order. It started at `start` at the earliest and at `sure` at the latest: records
 /// from `sure` on were surely written while it was handled, those between may precede it.
+///
+/// The whole-text judges (`whole_text.rs`) use the same type; `summary` indexes their records.
 #[derive(Clone, Copy)]
-struct Span {
-    start: i128,
-    sure: i128,
-    end: i128,
-    summary: usize,
+pub(super) struct Span {
+    pub(super) start: i128,
+    pub(super) sure: i128,
+    pub(super) end: i128,
+    pub(super) summary: usize,
 }
 
-const MS: i128 = 1_000_000;
+/// A millisecond in nanoseconds.
+pub(super) const MS: i128 = 1_000_000;
 
 /// A summary's own span, from its `Timestamp` less its `t`: `t` is whole milliseconds, rounded
 /// down or to the nearest, so the request took from `t - 0.5` up to `t + 1` ms.
@@ -299,44 +265,26 @@ fn attribute(r: &Records, span: &Span, background: &[bool], a: &mut Attributed) 
 
 /// What was not judged, for the found text ("" when everything was).
 fn not_judged(r: &Records, a: &Attributed) -> String {
-    let mut parts = Vec::new();
     let background = a.count(BACKGROUND, 0);
+    let mut kinds: Vec<&str> = Vec::new();
     if background > 0 {
-        let kinds: BTreeSet<&str> = r
+        let named: BTreeSet<&str> = r
             .all
             .iter()
             .zip(&a.flags)
             .filter(|(_, f)| **f & BACKGROUND != 0)
             .map(|(x, _)| r.logs.kind(x.kind))
             .collect();
-        let kinds: Vec<&str> = kinds.into_iter().collect();
-        parts.push(format!(
-            "{background} records of a Type that also writes outside any request (startup or background: {}) cannot be told from the request's",
-            kinds.join(", ")
-        ));
+        kinds.extend(named);
     }
-    let other = a.count(OTHER, 0);
-    if other > 0 {
-        parts.push(format!("{other} records carry another request's rid"));
-    }
-    // Surely inside another request's span: attributed there.
-    let edge = a.count(EDGE, WITHOUT);
-    if edge > 0 {
-        parts.push(format!(
-            "{edge} records without rid written where a request may not have started yet (its t is whole milliseconds)"
-        ));
-    }
-    let unplaced = a.count(UNPLACED, 0);
-    if unplaced > 0 {
-        parts.push(format!(
-            "{unplaced} records have no Timestamp in nanoseconds and cannot be placed"
-        ));
-    }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("; not judged: {}", parts.join("; "))
-    }
+    not_judged_text(
+        background,
+        &kinds,
+        a.count(OTHER, 0),
+        // Surely inside another request's span: attributed there.
+        a.count(EDGE, WITHOUT),
+        a.count(UNPLACED, 0),
+    )
 }
 
 /// The first [`SHOWN`] of `total` items, then how many more (as `rules::sample` words it).
@@ -362,7 +310,7 @@ fn lines(r: &Records, a: &Attributed) -> String {
     sample(&named, a.count(WITHOUT, 0))
 }
 
-fn ns(t: SystemTime) -> Option<i128> {
+pub(super) fn ns(t: SystemTime) -> Option<i128> {
     t.duration_since(UNIX_EPOCH)
         .ok()
         .map(|d| d.as_nanos() as i128)
@@ -381,14 +329,7 @@ pub(crate) fn request_id_in_logs(m: &RuntimeModel, _: Profile) -> Judgement {
             let carries = |x: &Record| sent.is_some() && x.rid() == sent;
             let Some(s) = summaries.iter().find(|s| carries(&r.all[s.index])) else {
                 let carrying = r.all.iter().filter(|x| carries(x)).count();
-                return Judgement::broken(
-                    format!(
-                        "no request.summary carries rid {} (sent as X-Request-ID to {}); {carrying} records carry it",
-                        probe.sent, probe.path
-                    ),
-                    RID_EXPECTED,
-                    logs_at(m),
-                );
+                return probe_summary_missing(m, probe, carrying);
             };
             let summary = &r.all[s.index];
             let start = probe
@@ -396,14 +337,7 @@ pub(crate) fn request_id_in_logs(m: &RuntimeModel, _: Profile) -> Judgement {
                 .and_then(ns)
                 .or_else(|| own_span(r.all, s).map(|x| x.start));
             let (Some(start), Some(end)) = (start, summary.ts()) else {
-                return Judgement::pass(
-                    format!(
-                        "its request.summary (line {}) carries rid {}; the records written before it cannot be placed in time (no Timestamp in nanoseconds on the summary): only the summary judged",
-                        r.logs.line_of(s.index), probe.sent
-                    ),
-                    RID_EXPECTED,
-                    logs_at(m),
-                );
+                return probe_summary_unplaced(m, probe, r.logs.line_of(s.index));
             };
             // The probe's span starts when it was sent, and replaces its summary's own.
             let span = Span {
@@ -417,30 +351,10 @@ pub(crate) fn request_id_in_logs(m: &RuntimeModel, _: Profile) -> Judgement {
             attribute(&r, &span, &background, &mut a);
             let without = a.count(WITHOUT, 0);
             if without == 0 {
-                Judgement::pass(
-                    format!(
-                        "{} records written while handling {} carry rid {} (its request.summary included){}",
-                        a.count(WITH_RID, 0) + 1,
-                        probe.path,
-                        probe.sent,
-                        not_judged(&r, &a)
-                    ),
-                    RID_EXPECTED,
-                    logs_at(m),
-                )
+                probe_pass(m, probe, a.count(WITH_RID, 0) + 1, &not_judged(&r, &a))
             } else {
-                Judgement::broken(
-                    format!(
-                        "{without} records written while {} was being handled (sent with X-Request-ID {}; its request.summary is line {}) have no rid: {}{}",
-                        probe.path,
-                        probe.sent,
-                        r.logs.line_of(s.index),
-                        lines(&r, &a),
-                        not_judged(&r, &a)
-                    ),
-                    RID_EXPECTED,
-                    logs_at(m),
-                )
+                let line = r.logs.line_of(s.index);
+                probe_fail(m, probe, line, without, &lines(&r, &a), &not_judged(&r, &a))
             }
         }
         _ if summaries.is_empty() => Judgement::skipped(
@@ -456,15 +370,7 @@ pub(crate) fn request_id_in_logs(m: &RuntimeModel, _: Profile) -> Judgement {
                 .collect();
             if !first.is_empty() {
                 let total = first.len() + without.count();
-                return Judgement::broken(
-                    format!(
-                        "{total} of {} request.summary records have no rid: {}",
-                        summaries.len(),
-                        sample(&first, total)
-                    ),
-                    RID_EXPECTED,
-                    logs_at(m),
-                );
+                return summaries_without_rid(m, total, summaries.len(), &sample(&first, total));
             }
             // The records inside each summary's span (its Timestamp less t, up to the summary).
             let background = background_kinds(&r, r.spans(None));
@@ -478,33 +384,221 @@ pub(crate) fn request_id_in_logs(m: &RuntimeModel, _: Profile) -> Judgement {
             for f in &mut a.flags {
                 *f &= !OTHER;
             }
-            let placed = format!(
-                "{placed} of {} request.summary records placed in time (Timestamp and t)",
-                summaries.len()
-            );
+            let placed = placed_text(placed, summaries.len());
             let without = a.count(WITHOUT, 0);
             if without == 0 {
-                Judgement::pass(
-                    format!(
-                        "all {} request.summary records carry a rid; {placed}, {} records written inside them carry their rid{}",
-                        summaries.len(),
-                        a.count(WITH_RID, 0),
-                        not_judged(&r, &a)
-                    ),
-                    RID_EXPECTED,
-                    logs_at(m),
-                )
+                let with_rid = a.count(WITH_RID, 0);
+                all_pass(m, summaries.len(), &placed, with_rid, &not_judged(&r, &a))
             } else {
-                Judgement::broken(
-                    format!(
-                        "{without} records written while a request was surely being handled (after its summary's Timestamp less t, before the summary) have no rid: {}; {placed}{}",
-                        lines(&r, &a),
-                        not_judged(&r, &a)
-                    ),
-                    RID_EXPECTED,
-                    logs_at(m),
-                )
+                all_fail(m, without, &lines(&r, &a), &placed, &not_judged(&r, &a))
             }
         }
+    }
+}
+
+// The words of DF706's and DF708's findings, given what the judges found; shared with the
+// whole-text judges (`whole_text.rs`), which find the same facts their own way.
+
+/// DF706 on logs with no request.summary: a failure when the check sent requests itself (a
+/// container), a skip otherwise.
+pub(super) fn no_summaries(m: &RuntimeModel) -> Judgement {
+    match m.mode {
+        // The prober sent requests (Dockerflow endpoints other than /__lbheartbeat__).
+        Mode::Container => Judgement::broken(
+            "no request.summary record for the requests the check sent",
+            SUMMARY_EXPECTED,
+            logs_at(m),
+        ),
+        _ => Judgement::skipped(
+            "no request.summary record in these lines; they may show no request",
+            SUMMARY_EXPECTED,
+        ),
+    }
+}
+
+/// DF706 on `found` summaries, `bad` of them broken (`problems`: the first ones' problems,
+/// of which [`SHOWN`] are quoted).
+pub(super) fn summaries_judged(
+    m: &RuntimeModel,
+    found: usize,
+    bad: u64,
+    problems: &[String],
+) -> Judgement {
+    if bad == 0 {
+        return Judgement::pass(
+            format!("{found} request.summary records, all valid"),
+            SUMMARY_EXPECTED,
+            logs_at(m),
+        );
+    }
+    let shown: Vec<&str> = problems.iter().take(SHOWN).map(String::as_str).collect();
+    Judgement::broken(
+        format!(
+            "{bad} of {found} request.summary records break the schema: {}",
+            shown.join(" | ")
+        ),
+        SUMMARY_EXPECTED,
+        logs_at(m),
+    )
+}
+
+/// DF708 when no summary carries the probe's rid (`carrying`: the records that do).
+pub(super) fn probe_summary_missing(
+    m: &RuntimeModel,
+    probe: &RequestIdProbe,
+    carrying: usize,
+) -> Judgement {
+    Judgement::broken(
+        format!(
+            "no request.summary carries rid {} (sent as X-Request-ID to {}); {carrying} records carry it",
+            probe.sent, probe.path
+        ),
+        RID_EXPECTED,
+        logs_at(m),
+    )
+}
+
+/// DF708 when the probe's summary (at `line`) cannot be placed in time.
+pub(super) fn probe_summary_unplaced(
+    m: &RuntimeModel,
+    probe: &RequestIdProbe,
+    line: u64,
+) -> Judgement {
+    Judgement::pass(
+        format!(
+            "its request.summary (line {line}) carries rid {}; the records written before it cannot be placed in time (no Timestamp in nanoseconds on the summary): only the summary judged",
+            probe.sent
+        ),
+        RID_EXPECTED,
+        logs_at(m),
+    )
+}
+
+/// DF708 when every record written while the probe was handled carries its rid (`carrying`
+/// of them, its summary included; `not_judged`: [`not_judged_text`]).
+pub(super) fn probe_pass(
+    m: &RuntimeModel,
+    probe: &RequestIdProbe,
+    carrying: usize,
+    not_judged: &str,
+) -> Judgement {
+    Judgement::pass(
+        format!(
+            "{carrying} records written while handling {} carry rid {} (its request.summary included){not_judged}",
+            probe.path, probe.sent,
+        ),
+        RID_EXPECTED,
+        logs_at(m),
+    )
+}
+
+/// DF708 when `without` records written while the probe was handled (its summary at `line`)
+/// have no rid (`lines`: the first ones, `line N (Type)`).
+pub(super) fn probe_fail(
+    m: &RuntimeModel,
+    probe: &RequestIdProbe,
+    line: u64,
+    without: usize,
+    lines: &str,
+    not_judged: &str,
+) -> Judgement {
+    Judgement::broken(
+        format!(
+            "{without} records written while {} was being handled (sent with X-Request-ID {}; its request.summary is line {line}) have no rid: {lines}{not_judged}",
+            probe.path, probe.sent,
+        ),
+        RID_EXPECTED,
+        logs_at(m),
+    )
+}
+
+/// DF708 when `without` of `summaries` summaries have no rid (`sample`: the first ones).
+pub(super) fn summaries_without_rid(
+    m: &RuntimeModel,
+    without: usize,
+    summaries: usize,
+    sample: &str,
+) -> Judgement {
+    Judgement::broken(
+        format!("{without} of {summaries} request.summary records have no rid: {sample}"),
+        RID_EXPECTED,
+        logs_at(m),
+    )
+}
+
+/// How many of the summaries DF708 placed in time.
+pub(super) fn placed_text(placed: usize, summaries: usize) -> String {
+    format!("{placed} of {summaries} request.summary records placed in time (Timestamp and t)")
+}
+
+/// DF708 when every summary carries a rid and so does every record written inside their
+/// spans (`with_rid` of them; `placed`: [`placed_text`]).
+pub(super) fn all_pass(
+    m: &RuntimeModel,
+    summaries: usize,
+    placed: &str,
+    with_rid: usize,
+    not_judged: &str,
+) -> Judgement {
+    Judgement::pass(
+        format!(
+            "all {summaries} request.summary records carry a rid; {placed}, {with_rid} records written inside them carry their rid{not_judged}"
+        ),
+        RID_EXPECTED,
+        logs_at(m),
+    )
+}
+
+/// DF708 when `without` records written inside the summaries' spans have no rid.
+pub(super) fn all_fail(
+    m: &RuntimeModel,
+    without: usize,
+    lines: &str,
+    placed: &str,
+    not_judged: &str,
+) -> Judgement {
+    Judgement::broken(
+        format!(
+            "{without} records written while a request was surely being handled (after its summary's Timestamp less t, before the summary) have no rid: {lines}; {placed}{not_judged}"
+        ),
+        RID_EXPECTED,
+        logs_at(m),
+    )
+}
+
+/// What DF708 did not judge, as the found text's tail ("" when it judged everything): records
+/// of a background `Type` (`kinds`), with another request's rid, at a span's uncertain edge,
+/// and with no usable Timestamp.
+pub(super) fn not_judged_text(
+    background: usize,
+    kinds: &[&str],
+    other: usize,
+    edge: usize,
+    unplaced: usize,
+) -> String {
+    let mut parts = Vec::new();
+    if background > 0 {
+        parts.push(format!(
+            "{background} records of a Type that also writes outside any request (startup or background: {}) cannot be told from the request's",
+            kinds.join(", ")
+        ));
+    }
+    if other > 0 {
+        parts.push(format!("{other} records carry another request's rid"));
+    }
+    if edge > 0 {
+        parts.push(format!(
+            "{edge} records without rid written where a request may not have started yet (its t is whole milliseconds)"
+        ));
+    }
+    if unplaced > 0 {
+        parts.push(format!(
+            "{unplaced} records have no Timestamp in nanoseconds and cannot be placed"
+        ));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; not judged: {}", parts.join("; "))
     }
 }

@@ -1,24 +1,13 @@
 //! Area 7: the running process: its logs, its uid, its shutdown and its filesystem
 //! (CONTRACT.md sections 1.8, 1.9 and 2), judged from [`RuntimeModel`] observations.
 
+use super::logs_at;
 use crate::runtime::RuntimeModel;
 use crate::schema::mozlog_line_errors;
 use crate::{Judgement, Location, Profile};
 
 /// How many bad log lines a finding quotes.
 const SHOWN: usize = 3;
-
-fn logs_at(m: &RuntimeModel) -> Location {
-    let path = match m.mode {
-        crate::Mode::Logs => m.subject.clone(),
-        // The engine keeps the two streams apart: line numbers count stdout, then stderr.
-        _ => "stdout, then stderr".to_string(),
-    };
-    Location {
-        path: Some(path),
-        ..Location::default()
-    }
-}
 
 pub(crate) fn writes_logs(m: &RuntimeModel, _: Profile) -> Judgement {
     const EXPECTED: &str = "log lines on stdout or stderr";
@@ -38,7 +27,7 @@ pub(crate) fn writes_logs(m: &RuntimeModel, _: Profile) -> Judgement {
 /// The line is decoded lossily for messages; a line that is not UTF-8 is never judged from that
 /// decoding (RFC 8259 requires JSON text to be UTF-8, and a lossy decoding would turn invalid
 /// bytes inside a string into a valid U+FFFD).
-fn lines(bytes: &[u8]) -> impl Iterator<Item = (usize, String, Option<usize>)> + '_ {
+pub(super) fn lines(bytes: &[u8]) -> impl Iterator<Item = (usize, String, Option<usize>)> + '_ {
     bytes
         .split(|b| *b == b'\n')
         .enumerate()

@@ -2,41 +2,28 @@
 //! the whole text in memory): the oracle the streaming judges are compared with, on many
 //! generated logs, so that reading a stream changes no verdict and no word of a finding.
 
+//!
+//! What they judge is theirs: which lines, records and summaries they find, and how they
+//! attribute records to requests. The words of a finding, given what was found, are the real
+//! judges' (`requests.rs`), as are the whole-text helpers that the streaming reader does not use
+//! (`service::mozlog_problems`, `logs_at`, `ns`) and the `Span` type.
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
+use super::logs_at;
+use super::requests::{
+    all_fail, all_pass, no_summaries, not_judged_text, ns, placed_text, probe_fail, probe_pass,
+    probe_summary_missing, probe_summary_unplaced, summaries_judged, summaries_without_rid, Span,
+    MS, RID_EXPECTED, SUMMARY_EXPECTED,
+};
+use super::service::{lines, mozlog_problems};
 use crate::runtime::{Mode, RuntimeModel};
-use crate::schema::{errors, mozlog_line_errors, Schema};
+use crate::schema::{errors, Schema};
 use crate::{Judgement, Location};
 
 const SHOWN: usize = 3;
-
-const SUMMARY_EXPECTED: &str = super::requests::SUMMARY_EXPECTED;
-const RID_EXPECTED: &str = super::requests::RID_EXPECTED;
-
-fn logs_at(m: &RuntimeModel) -> Location {
-    Location {
-        path: Some(match m.mode {
-            Mode::Logs => m.subject.clone(),
-            _ => "stdout, then stderr".to_string(),
-        }),
-        ..Location::default()
-    }
-}
-
-fn logs_at_svc(m: &RuntimeModel) -> Location {
-    let path = match m.mode {
-        crate::Mode::Logs => m.subject.clone(),
-        // The engine keeps the two streams apart: line numbers count stdout, then stderr.
-        _ => "stdout, then stderr".to_string(),
-    };
-    Location {
-        path: Some(path),
-        ..Location::default()
-    }
-}
 
 pub(super) fn writes_logs(m: &RuntimeModel, logs: Option<&[u8]>) -> Judgement {
     const EXPECTED: &str = "log lines on stdout or stderr";
@@ -45,52 +32,14 @@ pub(super) fn writes_logs(m: &RuntimeModel, logs: Option<&[u8]>) -> Judgement {
         Some(l) if l.iter().all(u8::is_ascii_whitespace) => Judgement::broken(
             "no output at all on stdout or stderr (logs written to files inside the container are lost)",
             EXPECTED,
-            logs_at_svc(m),
+            logs_at(m),
         ),
         Some(l) => Judgement::pass(
             format!("{} lines", lines(l).count()),
             EXPECTED,
-            logs_at_svc(m),
+            logs_at(m),
         ),
     }
-}
-
-/// The non-blank lines: (1-based number, the line, where it stops being UTF-8 if it does).
-///
-/// The line is decoded lossily for messages; a line that is not UTF-8 is never judged from that
-/// decoding (RFC 8259 requires JSON text to be UTF-8, and a lossy decoding would turn invalid
-/// bytes inside a string into a valid U+FFFD).
-fn lines(bytes: &[u8]) -> impl Iterator<Item = (usize, String, Option<usize>)> + '_ {
-    bytes
-        .split(|b| *b == b'\n')
-        .enumerate()
-        .map(|(i, l)| {
-            let invalid_at = std::str::from_utf8(l).err().map(|e| e.valid_up_to());
-            (
-                i + 1,
-                String::from_utf8_lossy(l)
-                    .trim_end_matches('\r')
-                    .to_string(),
-                invalid_at,
-            )
-        })
-        .filter(|(_, l, _)| !l.trim().is_empty())
-}
-
-/// Every line that is not valid mozlog: (1-based line number, the line, what is wrong).
-fn mozlog_problems(bytes: &[u8]) -> Vec<(usize, String, Vec<String>)> {
-    lines(bytes)
-        .filter_map(|(n, l, invalid_at)| {
-            let errors = match invalid_at {
-                Some(at) => vec![format!(
-                    "not UTF-8 at byte {}; expected JSON text, which is UTF-8 (RFC 8259)",
-                    at + 1
-                )],
-                None => mozlog_line_errors(&l),
-            };
-            (!errors.is_empty()).then_some((n, l, errors))
-        })
-        .collect()
 }
 
 pub(super) fn mozlog(m: &RuntimeModel, logs: Option<&[u8]>) -> Judgement {
@@ -105,7 +54,7 @@ pub(super) fn mozlog(m: &RuntimeModel, logs: Option<&[u8]>) -> Judgement {
     }
     let bad = mozlog_problems(l);
     if bad.is_empty() {
-        return Judgement::pass(format!("{total} mozlog lines"), EXPECTED, logs_at_svc(m));
+        return Judgement::pass(format!("{total} mozlog lines"), EXPECTED, logs_at(m));
     }
     let shown: Vec<String> = bad
         .iter()
@@ -124,7 +73,7 @@ pub(super) fn mozlog(m: &RuntimeModel, logs: Option<&[u8]>) -> Judgement {
         EXPECTED,
         Location {
             line: u32::try_from(bad[0].0).ok(),
-            ..logs_at_svc(m)
+            ..logs_at(m)
         },
     )
 }
@@ -147,18 +96,7 @@ pub(super) fn request_summary(m: &RuntimeModel, logs: Option<&[u8]>) -> Judgemen
     };
     let found = summaries(logs);
     if found.is_empty() {
-        return match m.mode {
-            // The prober sent requests (Dockerflow endpoints other than /__lbheartbeat__).
-            Mode::Container => Judgement::broken(
-                "no request.summary record for the requests the check sent",
-                SUMMARY_EXPECTED,
-                logs_at(m),
-            ),
-            _ => Judgement::skipped(
-                "no request.summary record in these lines; they may show no request",
-                SUMMARY_EXPECTED,
-            ),
-        };
+        return no_summaries(m);
     }
     let mut bad = Vec::new();
     for (line, v) in &found {
@@ -174,25 +112,7 @@ pub(super) fn request_summary(m: &RuntimeModel, logs: Option<&[u8]>) -> Judgemen
             bad.push(format!("line {line}: {}", problems.join("; ")));
         }
     }
-    if bad.is_empty() {
-        Judgement::pass(
-            format!("{} request.summary records, all valid", found.len()),
-            SUMMARY_EXPECTED,
-            logs_at(m),
-        )
-    } else {
-        let shown: Vec<String> = bad.iter().take(SHOWN).cloned().collect();
-        Judgement::broken(
-            format!(
-                "{} of {} request.summary records break the schema: {}",
-                bad.len(),
-                found.len(),
-                shown.join(" | ")
-            ),
-            SUMMARY_EXPECTED,
-            logs_at(m),
-        )
-    }
+    summaries_judged(m, found.len(), bad.len() as u64, &bad)
 }
 
 /// One JSON record of the logs, as DF708 reads it.
@@ -265,19 +185,6 @@ impl Records {
         &self.by_time[lo..hi]
     }
 }
-
-/// The time a request was being handled, up to its summary (`all[summary]`), which ends it in
-/// the logs' order. It started at `start` at the earliest and at `sure` at the latest: records
-/// from `sure` on were surely written while it was handled, those between may precede it.
-#[derive(Clone, Copy)]
-struct Span {
-    start: i128,
-    sure: i128,
-    end: i128,
-    summary: usize,
-}
-
-const MS: i128 = 1_000_000;
 
 /// A summary's own span, from its `Timestamp` less its `t`: `t` is whole milliseconds, rounded
 /// down or to the nearest, so the request took from `t - 0.5` up to `t + 1` ms.
@@ -381,39 +288,15 @@ fn attribute(r: &Records, span: &Span, background: &BTreeSet<String>, a: &mut At
 
 /// What was not judged, for the found text ("" when everything was).
 fn not_judged(a: &Attributed) -> String {
-    let mut parts = Vec::new();
-    if !a.background.is_empty() {
-        let kinds: Vec<&str> = a.background_kinds.iter().map(String::as_str).collect();
-        parts.push(format!(
-            "{} records of a Type that also writes outside any request (startup or background: {}) cannot be told from the request's",
-            a.background.len(),
-            kinds.join(", ")
-        ));
-    }
-    if !a.other.is_empty() {
-        parts.push(format!(
-            "{} records carry another request's rid",
-            a.other.len()
-        ));
-    }
-    // Surely inside another request's span: attributed there.
-    let edge = a.edge.iter().filter(|l| !a.without.contains_key(l)).count();
-    if edge > 0 {
-        parts.push(format!(
-            "{edge} records without rid written where a request may not have started yet (its t is whole milliseconds)"
-        ));
-    }
-    if !a.unplaced.is_empty() {
-        parts.push(format!(
-            "{} records have no Timestamp in nanoseconds and cannot be placed",
-            a.unplaced.len()
-        ));
-    }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("; not judged: {}", parts.join("; "))
-    }
+    let kinds: Vec<&str> = a.background_kinds.iter().map(String::as_str).collect();
+    not_judged_text(
+        a.background.len(),
+        &kinds,
+        a.other.len(),
+        // Surely inside another request's span: attributed there.
+        a.edge.iter().filter(|l| !a.without.contains_key(l)).count(),
+        a.unplaced.len(),
+    )
 }
 
 /// The first lines of `without`, as `line N (Type)`.
@@ -423,12 +306,6 @@ fn without_lines(without: &BTreeMap<usize, String>) -> String {
         .map(|(l, k)| format!("line {l} ({k})"))
         .collect();
     crate::rules::sample(&named, SHOWN)
-}
-
-fn ns(t: SystemTime) -> Option<i128> {
-    t.duration_since(UNIX_EPOCH)
-        .ok()
-        .map(|d| d.as_nanos() as i128)
 }
 
 pub(super) fn request_id_in_logs(m: &RuntimeModel, logs: Option<&[u8]>) -> Judgement {
@@ -447,14 +324,7 @@ pub(super) fn request_id_in_logs(m: &RuntimeModel, logs: Option<&[u8]>) -> Judge
             let sent = Some(probe.sent.as_str());
             let Some(&s) = summaries.iter().find(|&&i| r.all[i].rid.as_deref() == sent) else {
                 let carrying = r.all.iter().filter(|x| x.rid.as_deref() == sent).count();
-                return Judgement::broken(
-                    format!(
-                        "no request.summary carries rid {} (sent as X-Request-ID to {}); {carrying} records carry it",
-                        probe.sent, probe.path
-                    ),
-                    RID_EXPECTED,
-                    logs_at(m),
-                );
+                return probe_summary_missing(m, probe, carrying);
             };
             let summary = &r.all[s];
             let start = probe
@@ -462,14 +332,7 @@ pub(super) fn request_id_in_logs(m: &RuntimeModel, logs: Option<&[u8]>) -> Judge
                 .and_then(ns)
                 .or_else(|| own_span(&r.all, s).map(|x| x.start));
             let (Some(start), Some(end)) = (start, summary.ts) else {
-                return Judgement::pass(
-                    format!(
-                        "its request.summary (line {}) carries rid {}; the records written before it cannot be placed in time (no Timestamp in nanoseconds on the summary): only the summary judged",
-                        summary.line, probe.sent
-                    ),
-                    RID_EXPECTED,
-                    logs_at(m),
-                );
+                return probe_summary_unplaced(m, probe, summary.line as u64);
             };
             spans.retain(|x| x.summary != s);
             let span = Span {
@@ -483,30 +346,15 @@ pub(super) fn request_id_in_logs(m: &RuntimeModel, logs: Option<&[u8]>) -> Judge
             let mut a = Attributed::default();
             attribute(&r, &span, &background, &mut a);
             if a.without.is_empty() {
-                Judgement::pass(
-                    format!(
-                        "{} records written while handling {} carry rid {} (its request.summary included){}",
-                        a.with_rid.len() + 1,
-                        probe.path,
-                        probe.sent,
-                        not_judged(&a)
-                    ),
-                    RID_EXPECTED,
-                    logs_at(m),
-                )
+                probe_pass(m, probe, a.with_rid.len() + 1, &not_judged(&a))
             } else {
-                Judgement::broken(
-                    format!(
-                        "{} records written while {} was being handled (sent with X-Request-ID {}; its request.summary is line {}) have no rid: {}{}",
-                        a.without.len(),
-                        probe.path,
-                        probe.sent,
-                        summary.line,
-                        without_lines(&a.without),
-                        not_judged(&a)
-                    ),
-                    RID_EXPECTED,
-                    logs_at(m),
+                probe_fail(
+                    m,
+                    probe,
+                    summary.line as u64,
+                    a.without.len(),
+                    &without_lines(&a.without),
+                    &not_judged(&a),
                 )
             }
         }
@@ -521,16 +369,8 @@ pub(super) fn request_id_in_logs(m: &RuntimeModel, logs: Option<&[u8]>) -> Judge
                 .map(|&i| format!("line {}", r.all[i].line))
                 .collect();
             if !without.is_empty() {
-                return Judgement::broken(
-                    format!(
-                        "{} of {} request.summary records have no rid: {}",
-                        without.len(),
-                        summaries.len(),
-                        crate::rules::sample(&without, SHOWN)
-                    ),
-                    RID_EXPECTED,
-                    logs_at(m),
-                );
+                let sample = crate::rules::sample(&without, SHOWN);
+                return summaries_without_rid(m, without.len(), summaries.len(), &sample);
             }
             // The records inside each summary's span (its Timestamp less t, up to the summary).
             let background = background_kinds(&r, &spans);
@@ -540,33 +380,13 @@ pub(super) fn request_id_in_logs(m: &RuntimeModel, logs: Option<&[u8]>) -> Judge
             }
             // Concurrent requests overlap: a record with another summary's rid is that one's.
             a.other.clear();
-            let placed = format!(
-                "{} of {} request.summary records placed in time (Timestamp and t)",
-                spans.len(),
-                summaries.len()
-            );
+            let placed = placed_text(spans.len(), summaries.len());
             if a.without.is_empty() {
-                Judgement::pass(
-                    format!(
-                        "all {} request.summary records carry a rid; {placed}, {} records written inside them carry their rid{}",
-                        summaries.len(),
-                        a.with_rid.len(),
-                        not_judged(&a)
-                    ),
-                    RID_EXPECTED,
-                    logs_at(m),
-                )
+                let with_rid = a.with_rid.len();
+                all_pass(m, summaries.len(), &placed, with_rid, &not_judged(&a))
             } else {
-                Judgement::broken(
-                    format!(
-                        "{} records written while a request was surely being handled (after its summary's Timestamp less t, before the summary) have no rid: {}; {placed}{}",
-                        a.without.len(),
-                        without_lines(&a.without),
-                        not_judged(&a)
-                    ),
-                    RID_EXPECTED,
-                    logs_at(m),
-                )
+                let lines = without_lines(&a.without);
+                all_fail(m, a.without.len(), &lines, &placed, &not_judged(&a))
             }
         }
     }
@@ -578,25 +398,10 @@ mod same_judgements {
 
     use crate::logs::{LogReader, Logs};
     use crate::runtime::{Exchange, Mode, RequestIdProbe, RuntimeModel};
+    // Deterministic, so that a failure replays.
+    use dockerflow_testkit::rng::Rng;
+
     use crate::Profile;
-
-    /// A small deterministic generator (xorshift64*), so a failure replays.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-            items[self.below(items.len() as u64) as usize]
-        }
-    }
 
     const T0: u64 = 1_700_000_001_000_000_000;
     const MS: u64 = 1_000_000;

@@ -3,48 +3,9 @@
 
 use dockerflow_check::kubernetes::{KubernetesModel, Limits};
 use dockerflow_check::{check_kubernetes, Options, Outcome, Profile, Report, Verdict, RULES};
+use dockerflow_testkit::kubernetes::COMPLIANT_DEPLOYMENT as COMPLIANT;
 
 use crate::{matches, Expect};
-
-/// A Deployment that keeps CONTRACT.md §2.1.
-const COMPLIANT: &str = "\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      terminationGracePeriodSeconds: 35
-      securityContext:
-        runAsUser: 10001
-        runAsNonRoot: true
-      containers:
-        - name: app
-          image: web:1
-          ports:
-            - name: http
-              containerPort: 8000
-          env:
-            - name: PORT
-              value: \"8000\"
-          securityContext:
-            readOnlyRootFilesystem: true
-            allowPrivilegeEscalation: false
-          readinessProbe:
-            httpGet:
-              path: /__lbheartbeat__
-              port: http
-          livenessProbe:
-            tcpSocket:
-              port: 8000
-          volumeMounts:
-            - name: tmp
-              mountPath: /tmp
-      volumes:
-        - name: tmp
-          emptyDir: {}
-";
 
 fn judge(text: &str, profile: Profile) -> Vec<Report> {
     let mut model = KubernetesModel::default();
@@ -83,18 +44,12 @@ fn check(id: &str, text: &str, profile: Profile, expect: Expect, line: Option<u3
         f.outcome,
         f.found
     );
-    let failing: Vec<&str> = r
-        .findings
-        .iter()
-        .filter(|f| f.fails())
-        .map(|f| f.rule.id)
-        .collect();
     let want: Vec<&str> = if expect == Expect::Fail {
         vec![id]
     } else {
         vec![]
     };
-    assert_eq!(failing, want, "the failing rules\n{text}");
+    assert_eq!(r.failing(), want, "the failing rules\n{text}");
     if let Some(line) = line {
         assert_eq!(f.location.path.as_deref(), Some("k8s.yaml"));
         assert_eq!(f.location.line, Some(line), "{id}: {}\n{text}", f.found);
@@ -362,13 +317,12 @@ fn init_containers_are_judged_by_the_security_rules_and_skip_the_traffic_rules()
     // /tmp is writable with it, so DF807 holds).
     let text = with_init("        - name: chown\n          image: busybox:1\n");
     let reports = judge(&text, Profile::Strict);
-    let failing: Vec<&str> = reports[1]
-        .findings
-        .iter()
-        .filter(|f| f.fails())
-        .map(|f| f.rule.id)
-        .collect();
-    assert_eq!(failing, ["DF806", "DF808"], "{}", reports[1].subject);
+    assert_eq!(
+        reports[1].failing(),
+        ["DF806", "DF808"],
+        "{}",
+        reports[1].subject
+    );
 }
 
 #[test]
@@ -453,13 +407,7 @@ fn annotations_ignore_rules_for_one_container_or_the_whole_workload() {
     }
     // Without the annotations the proxy fails exactly those rules.
     let plain = judge(&with_proxy("    owner: web-team\n"), Profile::Strict);
-    let failing: Vec<&str> = plain[1]
-        .findings
-        .iter()
-        .filter(|f| f.fails())
-        .map(|f| f.rule.id)
-        .collect();
-    assert_eq!(failing, ["DF802", "DF806", "DF808"]);
+    assert_eq!(plain[1].failing(), ["DF802", "DF806", "DF808"]);
 }
 
 #[test]

@@ -38,15 +38,6 @@ pub(crate) fn matches(outcome: &Outcome, expect: Expect) -> bool {
     )
 }
 
-fn failing(report: &Report) -> Vec<&'static str> {
-    report
-        .findings
-        .iter()
-        .filter(|f| f.fails())
-        .map(|f| f.rule.id)
-        .collect()
-}
-
 fn assert_rule(id: &str, report: &Report, expect: Expect, failing_ids: &[&str], what: &str) {
     let f = report
         .finding(id)
@@ -58,7 +49,7 @@ fn assert_rule(id: &str, report: &Report, expect: Expect, failing_ids: &[&str], 
         f.found,
         f.expected
     );
-    assert_eq!(failing(report), failing_ids, "{what}: the failing rules");
+    assert_eq!(report.failing(), failing_ids, "{what}: the failing rules");
     let verdict = if failing_ids.is_empty() {
         Verdict::Pass
     } else {

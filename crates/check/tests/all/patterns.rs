@@ -116,17 +116,12 @@ fn assert_expected(report: &Report, e: &Expectation, what: &str) -> usize {
         );
         asserted += 1;
     }
-    let failing: Vec<&str> = report
-        .findings
-        .iter()
-        .filter(|f| f.fails())
-        .map(|f| f.rule.id)
-        .collect();
     assert_eq!(
         report.verdict(),
         e.verdict,
-        "{what} ({}): verdict; failing: {failing:?}",
-        e.profile
+        "{what} ({}): verdict; failing: {:?}",
+        e.profile,
+        report.failing()
     );
     asserted
 }
@@ -208,6 +203,13 @@ fn base() -> Image {
     Image::compliant().layer(vec![whiteout("/app/server")])
 }
 
+/// [`base`] with `/etc/passwd` and `/etc/group` replaced, then a service at /app/service.
+fn with_accounts(passwd: &str, group: &str) -> Image {
+    base()
+        .layer(etc(passwd, group))
+        .layer(vec![file("/app/service", 0o755, "ELF")])
+}
+
 fn usr_local_bin(names: &[&str]) -> Vec<dockerflow_testkit::image::Node> {
     let mut v = vec![dir("/usr/local", 0o755), dir("/usr/local/bin", 0o755)];
     v.extend(
@@ -269,15 +271,13 @@ fn image_forms(name: &str) -> Vec<(&'static str, Image)> {
         )],
         "cmd-only-distroless" => vec![(
             "image",
-            base()
-                .layer(etc(
-                    &format!("{ROOT_PASSWD}nonroot:x:65532:65532::/home/nonroot:/sbin/nologin\n"),
-                    &format!("{ROOT_GROUP}nonroot:x:65532:\n"),
-                ))
-                .layer(vec![service("/app/service")])
-                .with("User", json!("nonroot"))
-                .with("Entrypoint", Value::Null)
-                .with("Cmd", json!(["/app/service", "serve"])),
+            with_accounts(
+                &format!("{ROOT_PASSWD}nonroot:x:65532:65532::/home/nonroot:/sbin/nologin\n"),
+                &format!("{ROOT_GROUP}nonroot:x:65532:\n"),
+            )
+            .with("User", json!("nonroot"))
+            .with("Entrypoint", Value::Null)
+            .with("Cmd", json!(["/app/service", "serve"])),
         )],
         "data-volume" => vec![(
             "image",
@@ -293,10 +293,7 @@ fn image_forms(name: &str) -> Vec<(&'static str, Image)> {
         )],
         "gid-without-groupadd" => {
             let image = |group: &str| {
-                base()
-                    .layer(etc(&app_passwd, group))
-                    .layer(vec![service("/app/service")])
-                    .with("Entrypoint", json!(["/app/service"]))
+                with_accounts(&app_passwd, group).with("Entrypoint", json!(["/app/service"]))
             };
             vec![
                 ("image/base-has-app", image(&app_group)),
@@ -308,14 +305,12 @@ fn image_forms(name: &str) -> Vec<(&'static str, Image)> {
         }
         "id-taken" => vec![(
             "image",
-            base()
-                .layer(etc(
-                    &format!("{ROOT_PASSWD}svc:x:10001:10001::/app:/usr/sbin/nologin\n"),
-                    &format!("{ROOT_GROUP}svc:x:10001:\n"),
-                ))
-                .layer(vec![service("/app/service")])
-                .with("User", json!("svc"))
-                .with("Entrypoint", json!(["/app/service"])),
+            with_accounts(
+                &format!("{ROOT_PASSWD}svc:x:10001:10001::/app:/usr/sbin/nologin\n"),
+                &format!("{ROOT_GROUP}svc:x:10001:\n"),
+            )
+            .with("User", json!("svc"))
+            .with("Entrypoint", json!(["/app/service"])),
         )],
         "no-version-json" => vec![(
             "image",
@@ -432,13 +427,11 @@ fn image_forms(name: &str) -> Vec<(&'static str, Image)> {
         )],
         "system-user-nogroup" => vec![(
             "image",
-            base()
-                .layer(etc(
-                    &format!("{ROOT_PASSWD}app:x:10001:65534::/home/app:/usr/sbin/nologin\n"),
-                    &format!("{ROOT_GROUP}nogroup:x:65534:\n"),
-                ))
-                .layer(vec![service("/app/service")])
-                .with("Entrypoint", json!(["/app/service"])),
+            with_accounts(
+                &format!("{ROOT_PASSWD}app:x:10001:65534::/home/app:/usr/sbin/nologin\n"),
+                &format!("{ROOT_GROUP}nogroup:x:65534:\n"),
+            )
+            .with("Entrypoint", json!(["/app/service"])),
         )],
         "top-level-dir" => vec![(
             "image",
@@ -462,18 +455,13 @@ fn image_forms(name: &str) -> Vec<(&'static str, Image)> {
         )],
         "useradd-U-own-base" => vec![(
             "image",
-            base()
-                .layer(etc(&app_passwd, &app_group))
-                .layer(vec![service("/app/service")])
+            with_accounts(&app_passwd, &app_group)
                 .with("User", json!("10001:10001"))
                 .with("Entrypoint", json!(["/app/service"])),
         )],
         "useradd-base-decides" => {
             let image = |passwd: &str, group: &str| {
-                base()
-                    .layer(etc(passwd, group))
-                    .layer(vec![service("/app/service")])
-                    .with("Entrypoint", json!(["/app/service"]))
+                with_accounts(passwd, group).with("Entrypoint", json!(["/app/service"]))
             };
             vec![
                 ("image/usergroups", image(&app_passwd, &app_group)),
@@ -488,13 +476,11 @@ fn image_forms(name: &str) -> Vec<(&'static str, Image)> {
         }
         "useradd-no-user-group" => vec![(
             "image",
-            base()
-                .layer(etc(
-                    &format!("{ROOT_PASSWD}app:x:10001:100::/home/app:/bin/sh\n"),
-                    &format!("{ROOT_GROUP}users:x:100:\n"),
-                ))
-                .layer(vec![service("/app/service")])
-                .with("Entrypoint", json!(["/app/service"])),
+            with_accounts(
+                &format!("{ROOT_PASSWD}app:x:10001:100::/home/app:/bin/sh\n"),
+                &format!("{ROOT_GROUP}users:x:100:\n"),
+            )
+            .with("Entrypoint", json!(["/app/service"])),
         )],
         "useradd-user-groups" => vec![(
             "image",
@@ -542,8 +528,8 @@ fn image_forms(name: &str) -> Vec<(&'static str, Image)> {
     }
 }
 
-#[test]
-fn every_pattern_has_its_expected_outcomes() {
+/// The pattern Dockerfiles, `tests/patterns/*.Dockerfile`, by name.
+fn pattern_files() -> Vec<std::path::PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/patterns");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("tests/patterns")
@@ -551,6 +537,12 @@ fn every_pattern_has_its_expected_outcomes() {
         .filter(|p| p.extension().is_some_and(|e| e == "Dockerfile"))
         .collect();
     files.sort();
+    files
+}
+
+#[test]
+fn every_pattern_has_its_expected_outcomes() {
+    let files = pattern_files();
     assert!(files.len() >= 5, "the pattern set is there");
     for f in files {
         assert!(check_pattern(&f) > 0, "{}: no rule named", f.display());
@@ -559,13 +551,7 @@ fn every_pattern_has_its_expected_outcomes() {
 
 #[test]
 fn every_pattern_image_has_its_expected_outcomes() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/patterns");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("tests/patterns")
-        .map(|e| e.expect("an entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "Dockerfile"))
-        .collect();
-    files.sort();
+    let files = pattern_files();
     for f in files {
         assert!(
             check_pattern_images(&f) > 0,

@@ -125,13 +125,7 @@ fn assert_rule(m: &RuntimeModel, id: &str, outcome: &str, failing: &[&str]) -> S
     let r = judge(m, Profile::Strict);
     let f = r.finding(id).expect("finding");
     assert_eq!(f.outcome.as_str(), outcome, "{id}: found {}", f.found);
-    let fails: Vec<&str> = r
-        .findings
-        .iter()
-        .filter(|f| f.fails())
-        .map(|f| f.rule.id)
-        .collect();
-    assert_eq!(fails, failing, "the failing rules");
+    assert_eq!(r.failing(), failing, "the failing rules");
     let verdict = if failing.is_empty() {
         Verdict::Pass
     } else {

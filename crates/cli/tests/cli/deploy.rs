@@ -1,8 +1,9 @@
 //! Deploy verification, `check url URL --expect-commit SHA --wait DURATION`, against a
 //! loopback service written here whose `/__version__` changes commit as a deploy rolls out.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::TcpListener;
+use std::process::Output;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use dockerflow_testkit::TempDir;
 
-use crate::{code, dockerflow, error_line, stderr, stdout};
+use crate::{code, dockerflow, error_line, read_request_head, stderr, stdout};
 
 const OLD: &str = "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const NEW: &str = "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
@@ -39,18 +40,7 @@ impl Rollout {
                     thread::sleep(Duration::from_millis(10));
                     continue;
                 };
-                s.set_nonblocking(false).expect("blocking");
-                s.set_read_timeout(Some(Duration::from_secs(5)))
-                    .expect("timeout");
-                let mut r = BufReader::new(s.try_clone().expect("clone"));
-                let mut line = String::new();
-                let _ = r.read_line(&mut line);
-                loop {
-                    let mut h = String::new();
-                    if r.read_line(&mut h).unwrap_or(0) <= 2 {
-                        break;
-                    }
-                }
+                let (line, _) = read_request_head(&s);
                 let (status, body) = match line.split_whitespace().nth(1).unwrap_or("") {
                     "/__version__" => {
                         let (commit, version) =
@@ -90,6 +80,24 @@ impl Rollout {
     }
 }
 
+/// `dockerflow check url URL OPTIONS...` in `tmp`.
+fn check_url(url: &str, options: &[&str], tmp: &TempDir) -> Output {
+    dockerflow(&[&["check", "url", url][..], options].concat(), tmp.path())
+}
+
+/// `dockerflow check url URL --expect-commit COMMIT [--expect-version VERSION] --wait WAIT`.
+fn verify(url: &str, commit: &str, version: Option<&str>, wait: &str, tmp: &TempDir) -> Output {
+    let mut options = vec!["--expect-commit", commit];
+    options.extend(
+        version
+            .map(|v| ["--expect-version", v])
+            .into_iter()
+            .flatten(),
+    );
+    options.extend(["--wait", wait]);
+    check_url(url, &options, tmp)
+}
+
 impl Drop for Rollout {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
@@ -103,20 +111,7 @@ impl Drop for Rollout {
 fn a_deploy_that_rolls_out_exits_0_with_a_line_per_change() {
     let tmp = TempDir::new("deploy");
     let service = Rollout::start(2, 200);
-    let o = dockerflow(
-        &[
-            "check",
-            "url",
-            &service.url,
-            "--expect-commit",
-            &NEW[..7],
-            "--expect-version",
-            "2.0.0",
-            "--wait",
-            "30s",
-        ],
-        tmp.path(),
-    );
+    let o = verify(&service.url, &NEW[..7], Some("2.0.0"), "30s", &tmp);
     let (out, err) = (stdout(&o), stderr(&o));
     assert_eq!(code(&o), 0, "{out}{err}");
     assert!(
@@ -146,20 +141,7 @@ fn a_deploy_that_rolls_out_exits_0_with_a_line_per_change() {
 fn a_deploy_that_never_rolls_out_exits_1_naming_the_commit_seen() {
     let tmp = TempDir::new("deploy");
     let service = Rollout::start(usize::MAX, 200);
-    let o = dockerflow(
-        &[
-            "check",
-            "url",
-            &service.url,
-            "--expect-commit",
-            NEW,
-            "--expect-version",
-            "2.0.0",
-            "--wait",
-            "2",
-        ],
-        tmp.path(),
-    );
+    let o = verify(&service.url, NEW, Some("2.0.0"), "2", &tmp);
     let (out, err) = (stdout(&o), stderr(&o));
     assert_eq!(code(&o), 1, "{out}{err}");
     assert_eq!(
@@ -176,18 +158,7 @@ fn a_deploy_that_never_rolls_out_exits_1_naming_the_commit_seen() {
 fn a_failing_heartbeat_after_the_right_commit_exits_1() {
     let tmp = TempDir::new("deploy");
     let service = Rollout::start(0, 500);
-    let o = dockerflow(
-        &[
-            "check",
-            "url",
-            &service.url,
-            "--expect-commit",
-            NEW,
-            "--wait",
-            "1.5",
-        ],
-        tmp.path(),
-    );
+    let o = verify(&service.url, NEW, None, "1.5", &tmp);
     let out = stdout(&o);
     assert_eq!(code(&o), 1, "{out}{}", stderr(&o));
     assert!(
@@ -206,18 +177,8 @@ fn nothing_listening_within_the_wait_exits_2() {
         .local_addr()
         .expect("addr")
         .port();
-    let o = dockerflow(
-        &[
-            "check",
-            "url",
-            &format!("http://127.0.0.1:{port}"),
-            "--expect-commit",
-            NEW,
-            "--wait",
-            "2s",
-        ],
-        tmp.path(),
-    );
+    let url = format!("http://127.0.0.1:{port}");
+    let o = verify(&url, NEW, None, "2s", &tmp);
     assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
     // The progress line, then the error line.
     let err = stderr(&o);
@@ -266,17 +227,17 @@ fn bad_deploy_verification_arguments_exit_2_saying_what_is_expected() {
             "the following required arguments were not provided: --expect-commit <SHA>",
         ),
     ] {
-        let mut argv = vec!["check", "url", url];
-        argv.extend(args);
-        let e = error_line(&dockerflow(&argv, tmp.path()));
-        assert!(e.contains(want), "{argv:?}: {e}");
+        let e = error_line(&check_url(url, &args, &tmp));
+        assert!(e.contains(want), "{args:?}: {e}");
         assert!(e.contains("(see `dockerflow check url --help`)"), "{e}");
     }
     // A report option would be ignored: refused, before any request.
     for flag in [vec!["--format", "json"], vec!["--report", "junit=x.xml"]] {
-        let mut argv = vec!["check", "url", url, "--expect-commit", NEW];
-        argv.extend(&flag);
-        let e = error_line(&dockerflow(&argv, tmp.path()));
+        let e = error_line(&check_url(
+            url,
+            &[&["--expect-commit", NEW][..], &flag].concat(),
+            &tmp,
+        ));
         assert!(
             e.contains(&format!(
                 "{} does not apply with --expect-commit, which verifies a deploy",

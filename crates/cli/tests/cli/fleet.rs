@@ -19,6 +19,19 @@ pub(crate) fn fleet(dir: &Path) -> [String; 3] {
     ]
 }
 
+/// Asserts the summary table of [`fleet`]'s images `[a, root, b]` checked together: `a` and
+/// `b` pass, `root` fails DF203, and the tally.
+pub(crate) fn assert_fleet_table(out: &str, [a, root, b]: &[String; 3]) {
+    assert!(row(out, a).contains("PASS"), "{out}");
+    assert!(row(out, b).contains("PASS"), "{out}");
+    let bad = row(out, root);
+    assert!(bad.contains("FAIL") && bad.contains("DF203"), "{bad}");
+    assert!(
+        out.contains("3 images: 2 pass, 1 fail, 0 could not be checked"),
+        "{out}"
+    );
+}
+
 /// The table's row for `image`.
 pub(crate) fn row<'a>(out: &'a str, image: &str) -> &'a str {
     out.lines()
@@ -29,22 +42,16 @@ pub(crate) fn row<'a>(out: &'a str, image: &str) -> &'a str {
 #[test]
 fn several_images_exit_1_and_the_table_names_the_failing_one_and_its_rules() {
     let tmp = TempDir::new("fleet");
-    let [a, root, b] = fleet(tmp.path());
-    let o = dockerflow(&["check", "image", &a, &root, &b], tmp.path());
+    let images = fleet(tmp.path());
+    let [a, root, b] = &images;
+    let o = dockerflow(&["check", "image", a, root, b], tmp.path());
     assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
     let out = stdout(&o);
     assert!(
         out.contains("IMAGE") && out.contains("FAILED RULES"),
         "{out}"
     );
-    assert!(row(&out, &a).contains("PASS"), "{out}");
-    assert!(row(&out, &b).contains("PASS"), "{out}");
-    let bad = row(&out, &root);
-    assert!(bad.contains("FAIL") && bad.contains("DF203"), "{bad}");
-    assert!(
-        out.contains("3 images: 2 pass, 1 fail, 0 could not be checked"),
-        "{out}"
-    );
+    assert_fleet_table(&out, &images);
     // The full reports come first, one per image.
     assert_eq!(out.matches("verdict: PASS").count(), 2, "{out}");
     assert_eq!(out.matches("verdict: FAIL").count(), 1, "{out}");

@@ -4,50 +4,11 @@
 
 use std::path::Path;
 
+use dockerflow_testkit::kubernetes::COMPLIANT_DEPLOYMENT as COMPLIANT;
 use dockerflow_testkit::TempDir;
 use serde_json::Value;
 
 use crate::{code, dockerflow, dockerflow_stdin, error_line, stderr, stdout};
-
-/// A Deployment that keeps CONTRACT.md §2.1.
-const COMPLIANT: &str = "\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      terminationGracePeriodSeconds: 35
-      securityContext:
-        runAsUser: 10001
-        runAsNonRoot: true
-      containers:
-        - name: app
-          image: web:1
-          ports:
-            - name: http
-              containerPort: 8000
-          env:
-            - name: PORT
-              value: \"8000\"
-          securityContext:
-            readOnlyRootFilesystem: true
-            allowPrivilegeEscalation: false
-          readinessProbe:
-            httpGet:
-              path: /__lbheartbeat__
-              port: http
-          livenessProbe:
-            tcpSocket:
-              port: http
-          volumeMounts:
-            - name: tmp
-              mountPath: /tmp
-      volumes:
-        - name: tmp
-          emptyDir: {}
-";
 
 /// The issue's Deployment: probes on /__heartbeat__, no runAsUser, PORT 8000 against
 /// containerPort 8080 and a 5 s grace period.
@@ -161,23 +122,14 @@ fn ignores_profiles_and_fail_on_work_as_for_the_other_checks() {
     let tmp = TempDir::new("k8s-options");
     let text = COMPLIANT.replace("runAsUser: 10001", "runAsUser: 1000");
     let f = write(tmp.path(), "web.yaml", &text);
-    let o = dockerflow(&["check", "k8s", &f], tmp.path());
-    assert_eq!(code(&o), 1, "{}", stdout(&o));
-    let o = dockerflow(&["check", "k8s", &f, "--profile", "mozcloud"], tmp.path());
-    assert_eq!(code(&o), 0, "{}", stdout(&o));
-    let o = dockerflow(
-        &[
-            "check",
-            "k8s",
-            &f,
-            "--profile",
-            "mozcloud",
-            "--fail-on",
-            "warn",
-        ],
-        tmp.path(),
-    );
-    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    for (options, exit) in [
+        (&[][..], 1),
+        (&["--profile", "mozcloud"][..], 0),
+        (&["--profile", "mozcloud", "--fail-on", "warn"][..], 1),
+    ] {
+        let o = dockerflow(&[&["check", "k8s", &f][..], options].concat(), tmp.path());
+        assert_eq!(code(&o), exit, "{options:?}: {}", stdout(&o));
+    }
     let o = dockerflow(
         &[
             "check",

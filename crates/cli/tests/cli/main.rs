@@ -66,6 +66,29 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Reads the head of an HTTP/1.1 request that a test's loopback server accepted, blocking with
+/// a 5 s read timeout: the request line and the headers, each `(name, value)` trimmed.
+fn read_request_head(s: &std::net::TcpStream) -> (String, Vec<(String, String)>) {
+    use std::io::{BufRead, BufReader};
+    s.set_nonblocking(false).expect("blocking");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    let mut r = BufReader::new(s.try_clone().expect("clone"));
+    let mut line = String::new();
+    let _ = r.read_line(&mut line);
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).unwrap_or(0) <= 2 {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    (line, headers)
+}
+
 /// The error line: exactly one line on stderr, starting `dockerflow: error: `.
 fn error_line(o: &Output) -> String {
     assert_eq!(code(o), 2, "stdout: {}\nstderr: {}", stdout(o), stderr(o));

@@ -36,10 +36,9 @@ fn text(o: &Output) -> String {
 
 #[test]
 fn publish_writes_the_digest_file_and_the_image_checks_from_the_registry() {
-    if !registry_available() {
+    let Some(registry) = Registry::start_if_available(&[]) else {
         return;
-    }
-    let registry = Registry::start(&[]);
+    };
     let tmp = TempDir::new("cli-publish");
     let archive = tmp.path().join("image.tar");
     write_docker_archive(&archive, &image_tars(20_000, 11), "app:latest");
@@ -111,10 +110,9 @@ fn publish_writes_the_digest_file_and_the_image_checks_from_the_registry() {
 
 #[test]
 fn publish_with_wrong_credentials_fails_in_one_line_without_the_password() {
-    if !registry_available() {
+    let Some(registry) = Registry::start_if_available(&[("ci", "Right-Pass-123")]) else {
         return;
-    }
-    let registry = Registry::start(&[("ci", "Right-Pass-123")]);
+    };
     let tmp = TempDir::new("cli-publish");
     let archive = tmp.path().join("image.tar");
     write_docker_archive(&archive, &image_tars(1000, 12), "app:latest");
@@ -264,10 +262,9 @@ fn digest_file(dir: &Path, name: &str) -> String {
 
 #[test]
 fn publish_of_an_oci_archive_writes_the_sources_own_manifest_digest() {
-    if !registry_available() {
+    let Some(registry) = Registry::start_if_available(&[]) else {
         return;
-    }
-    let registry = Registry::start(&[]);
+    };
     let tmp = TempDir::new("cli-publish");
     let layout = tmp.path().join("layout");
     let image = put_image(&layout, &OCI, &image_tars(10_000, 14), "amd64");
@@ -294,10 +291,9 @@ fn publish_of_an_oci_archive_writes_the_sources_own_manifest_digest() {
 
 #[test]
 fn publish_copies_an_index_whole_and_one_platform_with_platform() {
-    if !registry_available() {
+    let Some(registry) = Registry::start_if_available(&[]) else {
         return;
-    }
-    let registry = Registry::start(&[]);
+    };
     let host = registry.host();
     let tmp = TempDir::new("cli-publish");
     let layout = tmp.path().join("layout");
@@ -385,10 +381,9 @@ fn publish_copies_an_index_whole_and_one_platform_with_platform() {
 
 #[test]
 fn publish_of_an_index_missing_a_platform_names_the_digest_and_tags_nothing() {
-    if !registry_available() {
+    let Some(registry) = Registry::start_if_available(&[]) else {
         return;
-    }
-    let registry = Registry::start(&[]);
+    };
     let tmp = TempDir::new("cli-publish");
     let layout = tmp.path().join("layout");
     let two = write_two_platforms(&layout, &OCI, "v1");

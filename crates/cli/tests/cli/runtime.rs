@@ -4,7 +4,7 @@
 //! misbehaviour each, and assert the verdict and the failing rules. Without an engine they
 //! skip with a message, and fail under `CI=true`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use dockerflow_engine::Engine;
 use serde_json::{json, Value};
 
-use crate::{code, dockerflow, error_line, stderr, stdout};
+use crate::{code, dockerflow, error_line, read_request_head, stderr, stdout};
 use dockerflow_testkit::image::{version_json, Form, Image, Node};
 use dockerflow_testkit::TempDir;
 
@@ -117,38 +117,29 @@ struct Checked {
 }
 
 impl Checked {
+    fn findings(&self) -> impl Iterator<Item = &Value> {
+        self.report["findings"].as_array().expect("findings").iter()
+    }
+
     fn with(&self, outcome: &str) -> Vec<String> {
-        self.report["findings"]
-            .as_array()
-            .expect("findings")
-            .iter()
+        self.findings()
             .filter(|f| f["outcome"] == outcome)
             .map(|f| f["rule"].as_str().expect("rule").to_string())
             .collect()
     }
 
     fn found(&self, id: &str) -> String {
-        self.report["findings"]
-            .as_array()
-            .expect("findings")
-            .iter()
+        self.findings()
             .find(|f| f["rule"] == id)
             .map(|f| f["found"].as_str().unwrap_or("").to_string())
             .unwrap_or_default()
     }
 }
 
-/// `dockerflow check image TAG --run ...` with a database up and `DATABASE_URL` taken down
-/// in a second run; the report as JSON.
-fn run_check(tag: &str, extra: &[&str]) -> Checked {
-    let (_db, url) = database();
-    let env = format!("DATABASE_URL={url}");
-    let tmp = TempDir::new("run");
-    let mut args = vec![
-        "check",
-        "image",
-        tag,
-        "--run",
+/// The options of the judged `--run`s here, after `check image ... --run`: a JSON report,
+/// short timeouts, and `env` (`DATABASE_URL=...`) set, then taken down in the second run.
+fn run_options(env: &str) -> [&str; 12] {
+    [
         "--format",
         "json",
         "--grace",
@@ -158,10 +149,20 @@ fn run_check(tag: &str, extra: &[&str]) -> Checked {
         "--timeout",
         "5",
         "--env",
-        &env,
+        env,
         "--dependency-env",
         "DATABASE_URL",
-    ];
+    ]
+}
+
+/// `dockerflow check image TAG --run ...` with a database up and `DATABASE_URL` taken down
+/// in a second run; the report as JSON.
+fn run_check(tag: &str, extra: &[&str]) -> Checked {
+    let (_db, url) = database();
+    let env = format!("DATABASE_URL={url}");
+    let tmp = TempDir::new("run");
+    let mut args = vec!["check", "image", tag, "--run"];
+    args.extend(run_options(&env));
     args.extend_from_slice(extra);
     let o = dockerflow(&args, tmp.path());
     let report: Value = serde_json::from_str(&stdout(&o))
@@ -393,25 +394,8 @@ fn a_fleet_runs_with_at_most_jobs_images_at_once_and_leaves_no_container() {
     let (_db, url) = database();
     let env = format!("DATABASE_URL={url}");
     let tmp = TempDir::new("fleet-run");
-    let mut args = vec![
-        "check",
-        "image",
-        "--run",
-        "--jobs",
-        "2",
-        "--format",
-        "json",
-        "--grace",
-        "3",
-        "--ready-timeout",
-        "10",
-        "--timeout",
-        "5",
-        "--env",
-        &env,
-        "--dependency-env",
-        "DATABASE_URL",
-    ];
+    let mut args = vec!["check", "image", "--run", "--jobs", "2"];
+    args.extend(run_options(&env));
     args.extend(&tags);
     let child = Command::new(env!("CARGO_BIN_EXE_dockerflow"))
         .args(&args)
@@ -594,17 +578,11 @@ fn dependency_env_must_name_a_variable_with_an_address() {
     let Some(engine) = engine() else { return };
     let image = fixture(&engine, "depenv", &[], &[]);
     let tmp = TempDir::new("depenv");
-    let e = error_line(&dockerflow(
-        &[
-            "check",
-            "image",
-            &image.tag,
-            "--run",
-            "--dependency-env",
-            "REDIS_URL",
-        ],
-        tmp.path(),
-    ));
+    let run = |options: &[&str]| {
+        let args = [&["check", "image", &image.tag, "--run"][..], options].concat();
+        error_line(&dockerflow(&args, tmp.path()))
+    };
+    let e = run(&["--dependency-env", "REDIS_URL"]);
     assert!(
         e.contains("REDIS_URL is set neither by --env/--env-file nor in the image's Env"),
         "{e}"
@@ -614,19 +592,7 @@ fn dependency_env_must_name_a_variable_with_an_address() {
         "# comment\nDATABASE_URL=sqlite:///data/db\n",
     )
     .expect("write");
-    let e = error_line(&dockerflow(
-        &[
-            "check",
-            "image",
-            &image.tag,
-            "--run",
-            "--env-file",
-            "env",
-            "--dependency-env",
-            "DATABASE_URL",
-        ],
-        tmp.path(),
-    ));
+    let e = run(&["--env-file", "env", "--dependency-env", "DATABASE_URL"]);
     assert!(e.contains("no host:port to rewrite"), "{e}");
 }
 
@@ -711,24 +677,13 @@ fn serve(bad: bool, requests: usize) -> (String, thread::JoinHandle<()>) {
                 continue;
             };
             served += 1;
-            s.set_nonblocking(false).expect("blocking");
-            s.set_read_timeout(Some(Duration::from_secs(5)))
-                .expect("timeout");
-            let mut r = BufReader::new(s.try_clone().expect("clone"));
-            let mut line = String::new();
-            let _ = r.read_line(&mut line);
-            let mut request_id = String::new();
-            loop {
-                let mut h = String::new();
-                if r.read_line(&mut h).unwrap_or(0) <= 2 {
-                    break;
-                }
-                if let Some((k, v)) = h.split_once(':') {
-                    if k.eq_ignore_ascii_case("X-Request-ID") {
-                        request_id = v.trim().to_string();
-                    }
-                }
-            }
+            let (line, headers) = read_request_head(&s);
+            let request_id = headers
+                .iter()
+                .rev()
+                .find(|(k, _)| k.eq_ignore_ascii_case("X-Request-ID"))
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
             let mut parts = line.split_whitespace();
             let method = parts.next().unwrap_or("");
             let path = parts.next().unwrap_or("");

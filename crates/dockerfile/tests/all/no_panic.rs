@@ -3,22 +3,7 @@
 use std::time::{Duration, Instant};
 
 use dockerflow_dockerfile::{find_accounts, parse, parse_with_args, split_commands, Span};
-
-/// xorshift64*: small, deterministic, good enough to shake a parser.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use dockerflow_testkit::rng::Rng;
 
 const PIECES: &[&str] = &[
     "FROM ",
@@ -130,27 +115,27 @@ fn twenty_thousand_random_and_mutated_inputs() {
     let mut rng = Rng(seed);
     for n in 0..env_number("DOCKERFILE_FUZZ_ITERATIONS", 20_000) {
         let src = if n % 2 == 0 {
-            let len = rng.below(40);
+            let len = rng.index(40);
             (0..len)
-                .map(|_| PIECES[rng.below(PIECES.len())])
+                .map(|_| PIECES[rng.index(PIECES.len())])
                 .collect::<String>()
         } else {
-            let base = crate::fixtures::ALL[rng.below(crate::fixtures::ALL.len())];
+            let base = crate::fixtures::ALL[rng.index(crate::fixtures::ALL.len())];
             let mut chars: Vec<char> = base.chars().collect();
-            for _ in 0..1 + rng.below(8) {
-                let at = rng.below(chars.len() + 1);
-                match rng.below(3) {
+            for _ in 0..1 + rng.index(8) {
+                let at = rng.index(chars.len() + 1);
+                match rng.index(3) {
                     0 if at < chars.len() => {
                         chars.remove(at);
                     }
                     1 if at < chars.len() => {
-                        chars[at] = PIECES[rng.below(PIECES.len())]
+                        chars[at] = PIECES[rng.index(PIECES.len())]
                             .chars()
                             .next()
                             .unwrap_or('x');
                     }
                     _ => {
-                        for c in PIECES[rng.below(PIECES.len())].chars().rev() {
+                        for c in PIECES[rng.index(PIECES.len())].chars().rev() {
                             chars.insert(at, c);
                         }
                     }

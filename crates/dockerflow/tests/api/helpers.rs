@@ -5,7 +5,7 @@
 pub(crate) use dockerflow_testkit::http::{get, request};
 pub(crate) use dockerflow_testkit::postgres::Postgres;
 pub(crate) use dockerflow_testkit::process::free_port;
-pub(crate) use dockerflow_testkit::schema::{assert_valid, validate_log_line};
+pub(crate) use dockerflow_testkit::schema::validate_log_line;
 pub(crate) use dockerflow_testkit::service::{self, Service as TestApp, VERSION_JSON};
 pub(crate) use dockerflow_testkit::{require, TempDir};
 

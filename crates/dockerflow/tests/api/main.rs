@@ -5,11 +5,9 @@ mod helpers;
 
 mod checks;
 mod config;
-mod endpoints;
 mod heartbeat;
 mod in_process;
 mod logging;
 mod platform;
 mod postgres;
-mod shutdown;
 mod static_files;

@@ -129,8 +129,9 @@ impl Files {
     }
 }
 
-/// An OCI layout holding one image tagged `tag`.
-pub fn oci_layout(layers: &[Layer], config: &[u8], tag: Option<&str>) -> Files {
+/// An OCI layout's `oci-layout` file and the blobs of one image: its layers, its config and
+/// its manifest, whose bytes it returns.
+fn layout_blobs(layers: &[Layer], config: &[u8]) -> (Files, Vec<u8>) {
     let mut f = Files(vec![]);
     f.add("oci-layout", OCI_LAYOUT.to_vec());
     for l in layers {
@@ -139,6 +140,37 @@ pub fn oci_layout(layers: &[Layer], config: &[u8], tag: Option<&str>) -> Files {
     f.blob(config);
     let manifest = manifest_json(config, layers);
     f.blob(&manifest);
+    (f, manifest)
+}
+
+/// A Docker 25+ archive's `manifest.json`, pointing at the layout's blobs.
+fn add_docker_manifest(f: &mut Files, layers: &[Layer], config: &[u8], tag: &str) {
+    let paths: Vec<String> = layers
+        .iter()
+        .map(|l| format!("blobs/sha256/{}", sha(&l.blob).hex()))
+        .collect();
+    f.add(
+        "manifest.json",
+        serde_json::to_vec(&json!([{
+            "Config": format!("blobs/sha256/{}", sha(config).hex()),
+            "RepoTags": [tag],
+            "Layers": paths,
+        }]))
+        .expect("json"),
+    );
+}
+
+/// The annotations the engine's containerd store writes on an image tagged `tag`.
+fn containerd_annotations(tag: &str) -> Value {
+    json!({
+        "io.containerd.image.name": format!("docker.io/library/{tag}"),
+        "org.opencontainers.image.ref.name": tag.rsplit(':').next().unwrap_or("latest"),
+    })
+}
+
+/// An OCI layout holding one image tagged `tag`.
+pub fn oci_layout(layers: &[Layer], config: &[u8], tag: Option<&str>) -> Files {
+    let (mut f, manifest) = layout_blobs(layers, config);
     let mut d = desc("application/vnd.oci.image.manifest.v1+json", &manifest);
     if let Some(t) = tag {
         d["annotations"] = json!({"org.opencontainers.image.ref.name": t});
@@ -176,42 +208,20 @@ pub fn docker25(layers: &[Layer], config: &[u8], tag: &str) -> Files {
     let mut f = oci_layout(layers, config, None);
     let manifest = manifest_json(config, layers);
     let mut d = desc("application/vnd.oci.image.manifest.v1+json", &manifest);
-    d["annotations"] = json!({
-        "io.containerd.image.name": format!("docker.io/library/{tag}"),
-        "org.opencontainers.image.ref.name": tag.rsplit(':').next().unwrap_or("latest"),
-    });
+    d["annotations"] = containerd_annotations(tag);
     f.0.retain(|(p, _)| p != "index.json");
     f.add(
         "index.json",
         serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": [d]})).expect("json"),
     );
-    let paths: Vec<String> = layers
-        .iter()
-        .map(|l| format!("blobs/sha256/{}", sha(&l.blob).hex()))
-        .collect();
-    f.add(
-        "manifest.json",
-        serde_json::to_vec(&json!([{
-            "Config": format!("blobs/sha256/{}", sha(config).hex()),
-            "RepoTags": [tag],
-            "Layers": paths,
-        }]))
-        .expect("json"),
-    );
+    add_docker_manifest(&mut f, layers, config, tag);
     f
 }
 
 /// The containerd image store variant: index.json -> nested index -> amd64 manifest
 /// (present), arm64 manifest (blob absent), attestation manifest.
 pub fn containerd(layers: &[Layer], config: &[u8], tag: &str, with_manifest_json: bool) -> Files {
-    let mut f = Files(vec![]);
-    f.add("oci-layout", OCI_LAYOUT.to_vec());
-    for l in layers {
-        f.blob(&l.blob);
-    }
-    f.blob(config);
-    let manifest = manifest_json(config, layers);
-    f.blob(&manifest);
+    let (mut f, manifest) = layout_blobs(layers, config);
     let att_cfg = b"{}".to_vec();
     f.blob(&att_cfg);
     let att = serde_json::to_vec(&json!({
@@ -241,29 +251,14 @@ pub fn containerd(layers: &[Layer], config: &[u8], tag: &str, with_manifest_json
     .expect("json");
     f.blob(&nested);
     let mut top = desc("application/vnd.oci.image.index.v1+json", &nested);
-    top["annotations"] = json!({
-        "io.containerd.image.name": format!("docker.io/library/{tag}"),
-        "org.opencontainers.image.ref.name": tag.rsplit(':').next().unwrap_or("latest"),
-    });
+    top["annotations"] = containerd_annotations(tag);
     f.add(
         "index.json",
         serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [top]}))
             .expect("json"),
     );
     if with_manifest_json {
-        let paths: Vec<String> = layers
-            .iter()
-            .map(|l| format!("blobs/sha256/{}", sha(&l.blob).hex()))
-            .collect();
-        f.add(
-            "manifest.json",
-            serde_json::to_vec(&json!([{
-                "Config": format!("blobs/sha256/{}", sha(config).hex()),
-                "RepoTags": [tag],
-                "Layers": paths,
-            }]))
-            .expect("json"),
-        );
+        add_docker_manifest(&mut f, layers, config, tag);
     }
     f
 }
