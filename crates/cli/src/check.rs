@@ -126,7 +126,8 @@ pub(crate) fn image(a: &ImageArgs, given: &str, options: &Options) -> Result<Rep
         ));
     }
     let text = reference.as_str();
-    if a.run.run || matches!(reference.image_ref(), ImageRef::DockerDaemon { .. }) {
+    // An engine image is exported to a temporary file: Ctrl-C must remove it.
+    if matches!(reference.image_ref(), ImageRef::DockerDaemon { .. }) {
         run::on_ctrl_c()?;
     }
     let image = dockerflow_image::open(reference.image_ref(), &open_options).map_err(|source| {
