@@ -1,6 +1,8 @@
 //! The badge: an SVG image in shields.io's flat style, `dockerflow | compliant` (green),
 //! `dockerflow | compliant, 2 warned` (yellow) or `dockerflow | 3 failed` (red), for a README
 //! or a CI artifact. Several reports make one badge: their failures and warnings added up.
+//! Inputs that could not be checked make it red whatever the others say:
+//! `dockerflow | 1 not checked` or `dockerflow | 3 failed, 1 not checked`.
 //!
 //! The width of each half is computed from its text, with Verdana's advance widths at 11 px
 //! (the font shields.io measures with; DejaVu Sans and the generic sans-serif are the
@@ -11,6 +13,7 @@
 use dockerflow_check::{Report, Verdict};
 
 use crate::junit::escape;
+use crate::Unchecked;
 
 const GREEN: &str = "#4c1";
 const YELLOW: &str = "#dfb317";
@@ -27,6 +30,25 @@ pub fn message(reports: &[Report]) -> (String, &'static str) {
         (false, 0) => ("compliant".to_string(), GREEN),
         (false, n) => (format!("compliant, {n} warned"), YELLOW),
     }
+}
+
+/// [`message`] for a run that could not check `unchecked` inputs: red, counting them.
+pub fn run_message(reports: &[Report], unchecked: &[Unchecked]) -> (String, &'static str) {
+    if unchecked.is_empty() {
+        return message(reports);
+    }
+    let failed: usize = reports.iter().map(|r| r.summary().fail).sum();
+    let not_checked = format!("{} not checked", unchecked.len());
+    match failed {
+        0 => (not_checked, RED),
+        n => (format!("{n} failed, {not_checked}"), RED),
+    }
+}
+
+/// Renders one badge for a run that could not check some inputs (see [`run_message`]).
+pub fn render_run(reports: &[Report], unchecked: &[Unchecked]) -> String {
+    let (message, colour) = run_message(reports, unchecked);
+    svg(LABEL, &message, colour)
 }
 
 /// Renders one report's badge.

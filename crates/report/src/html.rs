@@ -4,7 +4,9 @@
 //! the rule's documentation, its statement and level, what was found, what was expected,
 //! where, the fix), the ignored rules with their reasons, the rules not checked with why, and
 //! the passes. Several reports (`check dockerfile A B C`) get a summary table first (input,
-//! verdict, failed rules), each row linking to the input's section.
+//! verdict, failed rules), each row linking to the input's section. Inputs a run could not
+//! check ([`render_run`]) are rows of that table too, NOT CHECKED with the reason, and a section
+//! of their own before the reports; the page's verdict is then ERROR.
 //!
 //! Everything that comes from the input or the catalogue is escaped ([`crate::junit::escape`]:
 //! `& < > " '`, and control characters replaced); the only links are the rules' documentation
@@ -15,7 +17,7 @@ use std::fmt::Write;
 use dockerflow_check::{Finding, Level, Outcome, Report, Verdict};
 
 use crate::junit::escape;
-use crate::RenderOptions;
+use crate::{RenderOptions, Unchecked};
 
 const STYLE: &str = "\
 body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2em auto;\
@@ -24,7 +26,7 @@ h1{font-size:1.4em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #dd
 h3{font-size:1em;margin:0 0 .4em}\
 code,.id{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}\
 .verdict{font-size:1.2em;font-weight:bold;padding:.5em .8em;border-radius:4px;color:#fff}\
-.verdict.pass{background:#2e7d32}.verdict.fail{background:#c62828}\
+.verdict.pass{background:#2e7d32}.verdict.fail,.verdict.error{background:#c62828}\
 .finding{border-left:5px solid #999;padding:.5em .9em;margin:1em 0;background:#fafafa}\
 .finding.fail{border-color:#c62828}.finding.warn{border-color:#ef6c00}\
 .finding.ignored{border-color:#888}\
@@ -34,7 +36,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em;margin:0}\
 dt{font-weight:bold;color:#444}dd{margin:0;white-space:pre-wrap;overflow-wrap:anywhere}\
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3em .6em;\
 border-bottom:1px solid #ddd;vertical-align:top}\
-td.pass{color:#2e7d32;font-weight:bold}td.fail{color:#c62828;font-weight:bold}\
+td.pass{color:#2e7d32;font-weight:bold}td.fail,td.error{color:#c62828;font-weight:bold}\
 ul.rules{padding-left:1.2em}footer{margin-top:3em;color:#666;font-size:.85em}";
 
 /// Renders one report as a page.
@@ -44,11 +46,25 @@ pub fn render(report: &Report, options: &RenderOptions) -> String {
 
 /// Renders several reports as one page: a summary table, then a section per report.
 pub fn render_all(reports: &[Report], options: &RenderOptions) -> String {
+    render_run(reports, &[], options)
+}
+
+/// [`render_all`] for a run that could not check `unchecked` inputs: they are rows of the
+/// summary table and a section before the reports, and the page's verdict is ERROR.
+pub fn render_run(reports: &[Report], unchecked: &[Unchecked], options: &RenderOptions) -> String {
     let failed = reports.iter().any(|r| r.verdict() == Verdict::Fail);
-    let verdict = if failed { "FAIL" } else { "PASS" };
-    let title = match reports {
-        [one] => format!("dockerflow check {}: {verdict}", one.subject),
-        _ => format!("dockerflow check, {} inputs: {verdict}", reports.len()),
+    let verdict = match (unchecked.is_empty(), failed) {
+        (false, _) => "ERROR",
+        (true, true) => "FAIL",
+        (true, false) => "PASS",
+    };
+    let title = match (reports, unchecked) {
+        ([one], []) => format!("dockerflow check {}: {verdict}", one.subject),
+        ([], [one]) => format!("dockerflow check {}: {verdict}", one.name),
+        _ => format!(
+            "dockerflow check, {} inputs: {verdict}",
+            reports.len() + unchecked.len()
+        ),
     };
     let mut out = String::new();
     let _ = write!(
@@ -59,8 +75,11 @@ pub fn render_all(reports: &[Report], options: &RenderOptions) -> String {
         escape(&title),
         escape(&title)
     );
-    if reports.len() > 1 {
-        summary_table(&mut out, reports);
+    if reports.len() + unchecked.len() > 1 {
+        summary_table(&mut out, reports, unchecked);
+    }
+    if !unchecked.is_empty() {
+        not_checked(&mut out, unchecked);
     }
     for (i, r) in reports.iter().enumerate() {
         section(&mut out, i, r);
@@ -74,7 +93,7 @@ pub fn render_all(reports: &[Report], options: &RenderOptions) -> String {
     out
 }
 
-fn summary_table(out: &mut String, reports: &[Report]) {
+fn summary_table(out: &mut String, reports: &[Report], unchecked: &[Unchecked]) {
     out.push_str(
         "<table class=\"summary\">\n<thead><tr><th>Input</th><th>Verdict</th>\
          <th>Failed rules</th></tr></thead>\n<tbody>\n",
@@ -100,7 +119,41 @@ fn summary_table(out: &mut String, reports: &[Report]) {
             }
         );
     }
+    for (i, u) in unchecked.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "<tr><td><a href=\"#not-checked-{i}\">{} {}</a></td><td class=\"error\">NOT CHECKED</td>\
+             <td>{}</td></tr>",
+            escape(u.kind.as_str()),
+            escape(&u.name),
+            escape(&u.error)
+        );
+    }
     out.push_str("</tbody>\n</table>\n");
+}
+
+/// The inputs that could not be checked, each with why.
+fn not_checked(out: &mut String, unchecked: &[Unchecked]) {
+    let _ = write!(
+        out,
+        "<section id=\"not-checked\">\n<h2>Not checked</h2>\n<p class=\"verdict error\">\
+         {} could not be checked: no rule was judged on {}, so the run cannot pass</p>\n<ul>\n",
+        match unchecked.len() {
+            1 => "1 input".to_string(),
+            n => format!("{n} inputs"),
+        },
+        if unchecked.len() == 1 { "it" } else { "them" }
+    );
+    for (i, u) in unchecked.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "<li id=\"not-checked-{i}\">{} <code>{}</code>: {}</li>",
+            escape(u.kind.as_str()),
+            escape(&u.name),
+            escape(&u.error)
+        );
+    }
+    out.push_str("</ul>\n</section>\n");
 }
 
 fn verdict_of(r: &Report) -> (&'static str, &'static str) {

@@ -4,13 +4,14 @@
 //! message (JUnit has no warnings, and CI dashboards show failures, not `<system-out>`; the
 //! exit status and the `verdict` property still pass, as hadolint's JUnit counts warnings);
 //! a skipped rule is `<skipped message="reason">`; an ignored rule is `<skipped>` with
-//! `ignored: reason`.
+//! `ignored: reason`. An input that could not be checked (see [`render_run`]) is a suite of
+//! one `<testcase name="not checked">` with an `<error>` saying why, counted in `errors`.
 
 use std::fmt::Write;
 
 use dockerflow_check::{Finding, Outcome, Report};
 
-use crate::RenderOptions;
+use crate::{RenderOptions, Unchecked};
 
 /// Escapes text for XML content and attribute values. Characters XML 1.0 cannot hold
 /// (control characters other than tab, newline and carriage return) become U+FFFD.
@@ -48,7 +49,13 @@ pub fn render(report: &Report, options: &RenderOptions) -> String {
 }
 
 /// Renders one `<testsuites>` with a `<testsuite>` per report.
-pub fn render_all(reports: &[Report], _: &RenderOptions) -> String {
+pub fn render_all(reports: &[Report], options: &RenderOptions) -> String {
+    render_run(reports, &[], options)
+}
+
+/// [`render_all`], then a suite for each input that could not be checked: one testcase, `not
+/// checked`, in error with the reason.
+pub fn render_run(reports: &[Report], unchecked: &[Unchecked], _: &RenderOptions) -> String {
     let (mut tests, mut failures, mut skipped) = (0, 0, 0);
     let mut suites = String::new();
     for r in reports {
@@ -58,10 +65,24 @@ pub fn render_all(reports: &[Report], _: &RenderOptions) -> String {
         skipped += s;
         suite(&mut suites, r);
     }
+    for u in unchecked {
+        tests += 1;
+        let _ = writeln!(
+            suites,
+            "  <testsuite name=\"{}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n    \
+             <testcase classname=\"dockerflow.{}\" name=\"not checked\">\n      \
+             <error message=\"{}\" type=\"not checked\">{}</error>\n    </testcase>\n  </testsuite>",
+            escape(&format!("dockerflow check {} {}", u.kind.as_str(), u.name)),
+            u.kind.as_str(),
+            escape(&u.error),
+            escape(&u.error)
+        );
+    }
+    let errors = unchecked.len();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"dockerflow check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">"
+        "<testsuites name=\"dockerflow check\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">"
     );
     out.push_str(&suites);
     out.push_str("</testsuites>\n");

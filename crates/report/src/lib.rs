@@ -165,17 +165,33 @@ pub fn render_all(format: Format, reports: &[Report], options: &RenderOptions) -
 }
 
 /// [`render_all`] for a run that could not check some of its inputs (a fleet where an image
-/// could not be read): JSON names them in each report's `unchecked` (see [`json`]), so that the
-/// reports of several runs can be merged ([`json::read`]); the other formats are those of
-/// [`render_all`]. Without unchecked inputs this is [`render_all`].
+/// could not be read, or a merge of such runs). Every format says so, so that no artifact of
+/// the run reads as a pass: JSON names them in each report's `unchecked` (see [`json`]), so
+/// that the reports of several runs can be merged ([`json::read`]); HTML lists them in its
+/// table and a section of their own, its verdict ERROR; JUnit makes each one a suite with an
+/// `<error>`; SARIF reports each as an error notification of an unsuccessful invocation; `gnu`
+/// writes an `error` line for each; the badge counts them. Text is [`render_all`]'s: its
+/// caller appends the table that names them. Without unchecked inputs this is [`render_all`].
 pub fn render_run(
     format: Format,
     reports: &[Report],
     unchecked: &[Unchecked],
     options: &RenderOptions,
 ) -> String {
-    match (format, unchecked.is_empty()) {
-        (Format::Json, false) => json::render_run(reports, unchecked, options),
-        _ => render_all(format, reports, options),
+    if unchecked.is_empty() {
+        return render_all(format, reports, options);
+    }
+    match format {
+        Format::Json => json::render_run(reports, unchecked, options),
+        Format::Html => html::render_run(reports, unchecked, options),
+        Format::Junit => junit::render_run(reports, unchecked, options),
+        Format::Sarif => sarif::render_run(reports, unchecked, options),
+        Format::Badge => badge::render_run(reports, unchecked),
+        Format::Gnu => {
+            let mut out = render_all(format, reports, options);
+            out.push_str(&gnu::render_unchecked(unchecked));
+            out
+        }
+        Format::Text => render_all(format, reports, options),
     }
 }

@@ -14,11 +14,15 @@
 //! Rules that pass or are skipped are not results: code scanning services (GitHub's SARIF
 //! subset does not document `kind`) would show them as alerts. They are listed instead in
 //! `runs[0].properties.outcomes`, `{"DF101": "pass", "DF401": "skipped: <reason>"}`.
+//!
+//! An input that could not be checked (an image of a fleet that could not be read) is no
+//! result either (no rule was judged): it is an `error` in the invocation's
+//! `toolExecutionNotifications`, with `executionSuccessful: false` (see [`render_run`]).
 
-use dockerflow_check::{Finding, InputKind, Level, Outcome, Report, RULES};
+use dockerflow_check::{Finding, InputKind, Level, Outcome, Report, Verdict, RULES};
 use serde_json::{json, Value};
 
-use crate::RenderOptions;
+use crate::{RenderOptions, Unchecked};
 
 /// The SARIF schema this module writes.
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -72,18 +76,26 @@ fn segment(name: &str) -> String {
 /// archive or layout; a Kubernetes manifest; else a stable pseudo-file
 /// `dockerflow/{image,url,logs}/NAME`.
 pub(crate) fn file_of(report: &Report, f: &Finding) -> String {
-    let s = report.subject.as_str();
-    match report.kind {
-        InputKind::Dockerfile => f.location.path.clone().unwrap_or_else(|| s.to_string()),
+    match (report.kind, &f.location.path) {
+        (InputKind::Dockerfile | InputKind::Kubernetes, Some(path)) => match path.as_str() {
+            "-" if report.kind == InputKind::Kubernetes => "dockerflow/kubernetes/stdin".into(),
+            _ => path.clone(),
+        },
+        _ => input_file(report.kind, &report.subject),
+    }
+}
+
+/// The file that stands for an input as a whole (see [`file_of`]): also where an input that
+/// could not be checked is reported.
+pub(crate) fn input_file(kind: InputKind, s: &str) -> String {
+    match kind {
+        InputKind::Dockerfile => s.to_string(),
         // The manifest file; the subject is `FILE:LINE KIND/NAME container NAME`.
         InputKind::Kubernetes => {
-            let file = f.location.path.clone().unwrap_or_else(|| {
-                let file = s.split(' ').next().unwrap_or(s);
-                file.rsplit_once(':').map_or(file, |(f, _)| f).to_string()
-            });
-            match file.as_str() {
+            let file = s.split(' ').next().unwrap_or(s);
+            match file.rsplit_once(':').map_or(file, |(f, _)| f) {
                 "-" => "dockerflow/kubernetes/stdin".to_string(),
-                _ => file,
+                file => file.to_string(),
             }
         }
         InputKind::Logs if s == "stdin" || s == "-" => "dockerflow/logs/stdin".to_string(),
@@ -197,6 +209,35 @@ fn help_markdown(rule: &dockerflow_check::Rule) -> String {
 
 /// The SARIF log as a JSON value.
 pub fn to_value(report: &Report, options: &RenderOptions) -> Value {
+    let outcomes: serde_json::Map<String, Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let o = match &f.outcome {
+                Outcome::Skipped(why) => format!("skipped: {why}"),
+                o => o.as_str().to_string(),
+            };
+            (f.rule.id.to_string(), Value::String(o))
+        })
+        .collect();
+    log(
+        options,
+        report
+            .findings
+            .iter()
+            .filter_map(|f| result(report, f))
+            .collect(),
+        json!({
+            "outcomes": outcomes,
+            "input": {"kind": report.kind.as_str(), "name": report.subject},
+            "profile": report.profile.as_str(),
+            "verdict": report.verdict().as_str(),
+        }),
+    )
+}
+
+/// A log of one run: the tool with the whole catalogue, `results` and the run's `properties`.
+fn log(options: &RenderOptions, results: Vec<Value>, properties: Value) -> Value {
     let rules: Vec<Value> = RULES
         .iter()
         .map(|r| {
@@ -220,17 +261,6 @@ pub fn to_value(report: &Report, options: &RenderOptions) -> Value {
             })
         })
         .collect();
-    let outcomes: serde_json::Map<String, Value> = report
-        .findings
-        .iter()
-        .map(|f| {
-            let o = match &f.outcome {
-                Outcome::Skipped(why) => format!("skipped: {why}"),
-                o => o.as_str().to_string(),
-            };
-            (f.rule.id.to_string(), Value::String(o))
-        })
-        .collect();
     let mut base = json!({"description": {"text": "The directory dockerflow ran in"}});
     if let Some(root) = &options.source_root {
         base["uri"] = Value::String(root.clone());
@@ -246,13 +276,8 @@ pub fn to_value(report: &Report, options: &RenderOptions) -> Value {
                 "informationUri": "https://github.com/dockerflow-rs/dockerflow",
                 "rules": rules,
             }},
-            "results": report.findings.iter().filter_map(|f| result(report, f)).collect::<Vec<_>>(),
-            "properties": {
-                "outcomes": outcomes,
-                "input": {"kind": report.kind.as_str(), "name": report.subject},
-                "profile": report.profile.as_str(),
-                "verdict": report.verdict().as_str(),
-            }
+            "results": results,
+            "properties": properties,
         }]
     })
 }
@@ -260,28 +285,63 @@ pub fn to_value(report: &Report, options: &RenderOptions) -> Value {
 /// One SARIF log for several reports: one run with every report's results; `properties`
 /// holds the worst verdict and each input with its outcomes.
 pub fn render_all(reports: &[Report], options: &RenderOptions) -> String {
-    let mut logs = reports.iter().map(|r| to_value(r, options));
-    let Some(mut first) = logs.next() else {
+    render_run(reports, &[], options)
+}
+
+/// [`render_all`] for a run that could not check some inputs: the run's one invocation is
+/// `executionSuccessful: false` with an `error` notification per input (what, and why, at the
+/// file that stands for the input), `properties.unchecked` lists them and the verdict is
+/// `error`. A run that checked nothing is still a whole log, so that an upload of it shows the
+/// failure instead of refusing an empty file.
+pub fn render_run(reports: &[Report], unchecked: &[Unchecked], options: &RenderOptions) -> String {
+    if reports.is_empty() && unchecked.is_empty() {
         return String::new();
-    };
-    let mut inputs = vec![first["runs"][0]["properties"].take()];
-    for mut log in logs {
+    }
+    let mut results = Vec::new();
+    let mut inputs = Vec::new();
+    for r in reports {
+        let mut log = to_value(r, options);
         let run = &mut log["runs"][0];
         inputs.push(run["properties"].take());
-        if let (Some(all), Some(more)) = (
-            first["runs"][0]["results"].as_array_mut(),
-            run["results"].as_array_mut(),
-        ) {
-            all.append(more);
+        if let Some(more) = run["results"].as_array_mut() {
+            results.append(more);
         }
     }
-    let verdict = if reports.iter().any(|r| r.verdict().as_str() == "fail") {
+    let verdict = if !unchecked.is_empty() {
+        "error"
+    } else if reports.iter().any(|r| r.verdict() == Verdict::Fail) {
         "fail"
     } else {
         "pass"
     };
-    first["runs"][0]["properties"] = json!({"inputs": inputs, "verdict": verdict});
-    let mut s = serde_json::to_string_pretty(&first).unwrap_or_default();
+    let mut properties = json!({"inputs": inputs, "verdict": verdict});
+    let mut log = log(options, results, Value::Null);
+    if !unchecked.is_empty() {
+        let notifications: Vec<Value> = unchecked
+            .iter()
+            .map(|u| {
+                json!({
+                    "level": "error",
+                    "message": {"text": format!(
+                        "{} {} was not checked: {}", u.kind.as_str(), u.name, u.error
+                    )},
+                    "locations": [{"physicalLocation": {
+                        "artifactLocation": artifact(&input_file(u.kind, &u.name))
+                    }}],
+                })
+            })
+            .collect();
+        log["runs"][0]["invocations"] = json!([{
+            "executionSuccessful": false,
+            "toolExecutionNotifications": notifications,
+        }]);
+        properties["unchecked"] = unchecked
+            .iter()
+            .map(|u| json!({"input": {"kind": u.kind.as_str(), "name": u.name}, "error": u.error}))
+            .collect();
+    }
+    log["runs"][0]["properties"] = properties;
+    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
     s.push('\n');
     s
 }

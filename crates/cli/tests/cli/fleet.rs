@@ -84,6 +84,79 @@ fn an_unreadable_image_exits_2_and_the_others_are_still_reported() {
     assert_eq!(v.as_array().map(Vec::len), Some(2), "{v}");
 }
 
+/// No report file of a run that could not check an image reads as a pass: the HTML page's
+/// verdict is ERROR with the image in its table, the badge is red, JUnit has an error, `gnu` an
+/// error line (the SARIF is in `sarif.rs`); so too when no image at all could be checked.
+#[test]
+fn every_report_of_a_run_with_an_unreadable_image_says_so() {
+    let tmp = TempDir::new("fleet");
+    let [a, _, _] = fleet(tmp.path());
+    let read = |name: &str| std::fs::read_to_string(tmp.path().join(name)).expect(name);
+    for (images, inputs, not_checked) in [
+        (vec![a.as_str(), "oci:nowhere/layout"], 2, 1),
+        (vec!["oci:nowhere/layout", "oci:nowhere/else"], 2, 2),
+    ] {
+        for file in ["r.html", "r.svg", "r.xml", "r.txt"] {
+            let _ = std::fs::remove_file(tmp.path().join(file));
+        }
+        let mut args = vec!["check", "image"];
+        args.extend(&images);
+        for r in ["html=r.html", "badge=r.svg", "junit=r.xml", "gnu=r.txt"] {
+            args.extend(["--report", r]);
+        }
+        let o = dockerflow(&args, tmp.path());
+        assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+        let html = read("r.html");
+        assert!(
+            html.contains(&format!(
+                "<h1>dockerflow check, {inputs} inputs: ERROR</h1>"
+            )),
+            "{html}"
+        );
+        assert_eq!(
+            html.matches("<td class=\"error\">NOT CHECKED</td>").count(),
+            not_checked,
+            "{html}"
+        );
+        let item = html
+            .lines()
+            .find(|l| {
+                l.starts_with("<li id=\"not-checked-0\">image <code>oci:nowhere/layout</code>: ")
+            })
+            .unwrap_or_else(|| panic!("{html}"));
+        assert!(item.contains("No such file"), "{item}");
+        assert!(!html.contains("PASS</h1>"), "{html}");
+        let badge = read("r.svg");
+        assert!(
+            badge.contains(&format!(
+                "aria-label=\"dockerflow: {not_checked} not checked\""
+            )),
+            "{badge}"
+        );
+        assert!(badge.contains("#e05d44"), "{badge}");
+        let junit = read("r.xml");
+        assert!(
+            junit.contains(&format!(" errors=\"{not_checked}\"")),
+            "{junit}"
+        );
+        assert!(
+            junit.contains("<testcase classname=\"dockerflow.image\" name=\"not checked\">"),
+            "{junit}"
+        );
+        let gnu = read("r.txt");
+        assert!(
+            gnu.lines()
+                .any(|l| l.starts_with("nowhere/layout: error not checked: cannot check image")),
+            "{gnu}"
+        );
+        assert_eq!(
+            gnu.matches(": error not checked: ").count(),
+            not_checked,
+            "{gnu}"
+        );
+    }
+}
+
 #[test]
 fn from_file_skips_comments_and_blank_lines_and_stdin_works() {
     let tmp = TempDir::new("fleet");

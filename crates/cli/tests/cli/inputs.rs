@@ -146,6 +146,14 @@ fn gnu_lines_are_what_the_problem_matcher_reads() {
         .expect("no line");
     assert_eq!(&c[group("file")], "img.tar");
     assert!(c.get(group("line")).is_none());
+    // So does an input that could not be checked: an error without a rule.
+    let c = re
+        .captures("dockerflow/image/gone_1: error not checked: cannot read it")
+        .expect("not checked");
+    assert_eq!(&c[group("file")], "dockerflow/image/gone_1");
+    assert_eq!(&c[group("severity")], "error");
+    assert!(c.get(group("code")).is_none());
+    assert_eq!(&c[group("message")], "not checked: cannot read it");
 }
 
 /// `check image x.tar` (as dockle and trivy take it) opens the archive or layout at that

@@ -168,3 +168,68 @@ fn url_and_log_results_have_a_stable_file() {
         );
     }
 }
+
+/// A fleet run that could not read an image is a valid log whose one invocation failed, with
+/// an error notification naming the image, and stays one when no image could be read at all
+/// (an upload then shows the failure instead of refusing an empty file).
+#[test]
+fn an_image_that_could_not_be_checked_is_an_error_notification() {
+    let tmp = TempDir::new("sarif");
+    let good = Image::compliant()
+        .with("User", json!("root"))
+        .write(tmp.path(), Form::OciLayout);
+    let missing = "oci:nowhere/layout";
+    for (images, not_checked) in [
+        ([good.as_str(), missing], 1),
+        ([missing, "oci:nowhere/else"], 2),
+    ] {
+        let mut args = vec!["check", "image"];
+        args.extend(images);
+        args.extend(["--format", "sarif"]);
+        let o = dockerflow(&args, tmp.path());
+        assert_eq!(code(&o), 2, "{args:?}: {}", crate::stderr(&o));
+        let v: Value = serde_json::from_str(&stdout(&o)).expect("sarif is json");
+        let errors: Vec<String> = validator()
+            .iter_errors(&v)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{args:?}: {errors:?}");
+        let run = &v["runs"][0];
+        let invocation = &run["invocations"][0];
+        assert_eq!(invocation["executionSuccessful"], false, "{run}");
+        let notes = invocation["toolExecutionNotifications"]
+            .as_array()
+            .expect("notifications");
+        assert_eq!(notes.len(), not_checked, "{run}");
+        let note = notes
+            .iter()
+            .find(|n| {
+                n["message"]["text"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("layout"))
+            })
+            .expect("the note of oci:nowhere/layout");
+        assert_eq!(note["level"], "error");
+        let text = note["message"]["text"].as_str().expect("text");
+        assert!(
+            text.starts_with("image oci:nowhere/layout was not checked: cannot check image"),
+            "{text}"
+        );
+        assert_eq!(
+            note["locations"][0]["physicalLocation"]["artifactLocation"],
+            json!({"uri": "nowhere/layout", "uriBaseId": "%SRCROOT%"})
+        );
+        assert_eq!(run["properties"]["verdict"], "error");
+        assert_eq!(
+            run["properties"]["unchecked"].as_array().map(Vec::len),
+            Some(not_checked)
+        );
+        // The image that could be read is judged as ever.
+        let results = run["results"].as_array().expect("results");
+        assert_eq!(
+            results.iter().any(|r| r["ruleId"] == "DF203"),
+            not_checked == 1,
+            "{run}"
+        );
+    }
+}

@@ -219,3 +219,87 @@ fn the_badge_width_follows_its_text() {
     ));
     assert!(odd.contains(">a&lt;b</text>") && odd.contains(">c&amp;d</text>"));
 }
+
+/// Inputs a run could not check, in every format but text (whose caller appends the table):
+/// never a pass, the name escaped wherever markup can be.
+#[test]
+fn a_run_that_could_not_check_an_input_reads_as_an_error_in_every_format() {
+    use dockerflow_report::{render_run, Unchecked};
+    let gone = Unchecked {
+        kind: InputKind::Image,
+        name: "oci:/tmp/<gone>&".into(),
+        error: "cannot check image oci:/tmp/<gone>&: no such directory".into(),
+    };
+    let unchecked = std::slice::from_ref(&gone);
+    let mut passing = image_report();
+    passing
+        .findings
+        .retain(|f| matches!(f.outcome, Outcome::Pass | Outcome::Skipped(_)));
+    let passing = [passing];
+    let html = render_run(Format::Html, &passing, unchecked, &options());
+    assert!(
+        html.contains("<h1>dockerflow check, 2 inputs: ERROR</h1>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<li id=\"not-checked-0\">image <code>oci:/tmp/&lt;gone&gt;&amp;</code>: cannot check"
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("<gone>"), "{html}");
+    assert!(hrefs(&html).contains(&"#not-checked-0"), "{html}");
+    // Nothing checked at all: still a page, its verdict ERROR.
+    let html = render_run(Format::Html, &[], unchecked, &options());
+    assert!(
+        html.contains("<h1>dockerflow check oci:/tmp/&lt;gone&gt;&amp;: ERROR</h1>"),
+        "{html}"
+    );
+    for reports in [&passing[..], &[]] {
+        let svg = render_run(Format::Badge, reports, unchecked, &options());
+        assert!(
+            svg.contains("aria-label=\"dockerflow: 1 not checked\""),
+            "{svg}"
+        );
+        let junit = render_run(Format::Junit, reports, unchecked, &options());
+        assert_well_formed(&junit);
+        assert!(
+            junit.contains(&format!(
+                "<testsuites name=\"dockerflow check\" tests=\"{}\" failures=\"0\" errors=\"1\"",
+                reports.iter().map(|r| r.findings.len()).sum::<usize>() + 1
+            )),
+            "{junit}"
+        );
+        let gnu = render_run(Format::Gnu, reports, unchecked, &options());
+        assert_eq!(
+            gnu,
+            "/tmp/<gone>&: error not checked: cannot check image oci:/tmp/<gone>&: no such directory\n"
+        );
+        let sarif: serde_json::Value =
+            serde_json::from_str(&render_run(Format::Sarif, reports, unchecked, &options()))
+                .expect("sarif");
+        assert_eq!(
+            sarif["runs"][0]["invocations"][0]["executionSuccessful"],
+            false
+        );
+    }
+    let failing = [image_report()];
+    let svg = render_run(Format::Badge, &failing, unchecked, &options());
+    assert!(
+        svg.contains("aria-label=\"dockerflow: 1 failed, 1 not checked\""),
+        "{svg}"
+    );
+    // With every input checked, a run renders as render_all does.
+    for format in [
+        Format::Html,
+        Format::Junit,
+        Format::Sarif,
+        Format::Badge,
+        Format::Gnu,
+    ] {
+        assert_eq!(
+            render_run(format, &failing, &[], &options()),
+            render_all(format, &failing, &options())
+        );
+    }
+}
