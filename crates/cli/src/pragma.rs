@@ -50,16 +50,18 @@ fn parse(name: &str, text: &str) -> Result<Vec<Pragma>, Fatal> {
         };
         let (ids, reason) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
         let reason = reason.trim();
+        let origin = format!("{name}:{line_no}");
+        let mut ignores = Ignores::default();
+        // The rule ids are checked first (with a stand-in reason when there is none), so that
+        // an unknown id is reported before a missing reason.
+        ignores
+            .add_inline(ids, if reason.is_empty() { "-" } else { reason }, &origin)
+            .map_err(|e| refused(format!("{e} (in `# dockerflow ignore=`)")))?;
         if reason.is_empty() {
             return Err(refused(format!(
-                "{name}:{line_no}: `# dockerflow ignore={ids}` needs a reason; expected `# dockerflow ignore={} why it does not apply here`",
-                if ids.is_empty() { "DF303" } else { ids }
+                "{origin}: `# dockerflow ignore={ids}` needs a reason; expected `# dockerflow ignore={ids} why it does not apply here`"
             )));
         }
-        let mut ignores = Ignores::default();
-        ignores
-            .add_inline(ids, reason, &format!("{name}:{line_no}"))
-            .map_err(|e| refused(format!("{e} (in `# dockerflow ignore=`)")))?;
         pending.push((ignores, line_no));
     }
     Ok(pragmas)

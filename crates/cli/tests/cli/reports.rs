@@ -179,6 +179,12 @@ fn an_inline_pragma_ignores_a_rule_at_its_instruction_with_a_reason() {
             "# dockerflow ignore=DF999 why",
             "Dockerfile:1: unknown rule id \"DF999\"",
         ),
+        // Both wrong: the rule first, so that adding a reason is not wasted work.
+        (
+            "# dockerflow ignore=DF999",
+            "Dockerfile:1: unknown rule id \"DF999\"",
+        ),
+        ("# dockerflow ignore=", "Dockerfile:1: no rule id"),
     ] {
         std::fs::write(
             tmp.path().join("Dockerfile"),
