@@ -25,15 +25,22 @@ fn validator() -> jsonschema::Validator {
         .expect("the SARIF schema loads")
 }
 
-/// Validates `sarif` and GitHub's rules; returns its results.
+/// Parses `sarif` and asserts it is valid against the SARIF schema.
 #[track_caller]
-fn accepted(sarif: &str, what: &str) -> Vec<Value> {
+fn valid(sarif: &str, what: &str) -> Value {
     let v: Value = serde_json::from_str(sarif).expect("sarif is json");
     let errors: Vec<String> = validator()
         .iter_errors(&v)
         .map(|e| format!("{e} at {}", e.instance_path()))
         .collect();
     assert!(errors.is_empty(), "{what}: {errors:?}");
+    v
+}
+
+/// Validates `sarif` and GitHub's rules; returns its results.
+#[track_caller]
+fn accepted(sarif: &str, what: &str) -> Vec<Value> {
+    let v = valid(sarif, what);
     let run = &v["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
     let results = run["results"].as_array().expect("results").clone();
@@ -188,12 +195,7 @@ fn an_image_that_could_not_be_checked_is_an_error_notification() {
         args.extend(["--format", "sarif"]);
         let o = dockerflow(&args, tmp.path());
         assert_eq!(code(&o), 2, "{args:?}: {}", crate::stderr(&o));
-        let v: Value = serde_json::from_str(&stdout(&o)).expect("sarif is json");
-        let errors: Vec<String> = validator()
-            .iter_errors(&v)
-            .map(|e| format!("{e} at {}", e.instance_path()))
-            .collect();
-        assert!(errors.is_empty(), "{args:?}: {errors:?}");
+        let v = valid(&stdout(&o), &format!("{args:?}"));
         let run = &v["runs"][0];
         let invocation = &run["invocations"][0];
         assert_eq!(invocation["executionSuccessful"], false, "{run}");
