@@ -169,6 +169,9 @@ fn dockerfiles(a: &DockerfileArgs, r: &ReportArgs) -> Result<ExitCode, Fatal> {
 
 fn dockerfile(path: &Path, a: &DockerfileArgs, options: &Options) -> Result<Report, Fatal> {
     let stdin = path.as_os_str() == "-";
+    // A directory is read as `docker build DIR` reads it: its `Dockerfile`.
+    let in_dir = (!stdin && path.is_dir()).then(|| path.join("Dockerfile"));
+    let path = in_dir.as_deref().unwrap_or(path);
     let name = if stdin {
         "-".to_string()
     } else {
@@ -178,7 +181,11 @@ fn dockerfile(path: &Path, a: &DockerfileArgs, options: &Options) -> Result<Repo
         Fatal::io_expecting(
             format!("cannot read Dockerfile {name}"),
             e,
-            "expected a readable file",
+            if in_dir.is_some() {
+                "expected a Dockerfile in the directory given, as `docker build DIR` reads it"
+            } else {
+                "expected a readable file"
+            },
         )
     })?;
     let text = String::from_utf8(bytes).map_err(|_| {

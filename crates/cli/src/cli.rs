@@ -313,7 +313,8 @@ impl NetworkArgs {
 /// `check dockerfile PATH...`.
 #[derive(Debug, Args)]
 pub(crate) struct DockerfileArgs {
-    /// The Dockerfiles (`-` reads one from stdin)
+    /// The Dockerfiles (`-` reads one from stdin; a directory, its `Dockerfile`, as `docker
+    /// build DIR` reads it)
     #[arg(value_name = "PATH", required = true)]
     pub(crate) paths: Vec<PathBuf>,
     /// The stage to check [default: the last]

@@ -281,6 +281,22 @@ fn dockerfile_checks() {
         .filter_map(|f| f["rule"].as_str())
         .collect();
     assert_eq!(fails, ["DF203", "DF301"]);
+    // A directory is read as `docker build DIR` reads it: its Dockerfile, named in the report.
+    let o = dockerflow(
+        &["check", "dockerfile", "svc", "--format", "json"],
+        tmp.path(),
+    );
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let dir: Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(dir["input"]["name"], "svc/Dockerfile");
+    assert_eq!(dir["findings"], v["findings"]);
+    std::fs::create_dir_all(tmp.path().join("empty")).expect("mkdir");
+    let e = error_line(&dockerflow(&["check", "dockerfile", "empty"], tmp.path()));
+    assert!(
+        e.contains("cannot read Dockerfile empty/Dockerfile")
+            && e.contains("expected a Dockerfile in the directory given"),
+        "{e}"
+    );
     // .dockerflow-check next to the Dockerfile
     std::fs::write(
         sub.join(".dockerflow-check"),
