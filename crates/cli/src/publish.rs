@@ -83,6 +83,14 @@ fn cache_dir() -> Option<std::path::PathBuf> {
 pub(crate) fn run(a: &PublishArgs) -> Result<ExitCode, Fatal> {
     let dest = match ImageRef::parse(&a.dest) {
         Ok(ImageRef::Registry(r)) => r,
+        // A name without a transport reads as an engine image; as DEST it is most likely a
+        // registry reference missing its `docker://` (crane and docker push take it bare).
+        Ok(ImageRef::DockerDaemon { reference }) if !a.dest.starts_with("docker-daemon:") => {
+            return Err(refused(format!(
+                "cannot publish to {reference:?}: DEST names no transport; expected \
+                 docker://{reference} to push it to that registry"
+            )))
+        }
         Ok(other) => {
             return Err(refused(format!(
                 "cannot publish to {other}: only registries are supported as DEST yet; expected docker://REGISTRY/REPO[:TAG]"

@@ -169,6 +169,22 @@ fn publish_refuses_bad_arguments_with_the_expected_form() {
         "{}",
         text(&o)
     );
+    // A DEST without a transport is not taken for an engine image: the registry form is named.
+    let o = dockerflow(&["publish", "oci:x", "ghcr.io/org/x:v1"], tmp.path(), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains(
+            "cannot publish to \"ghcr.io/org/x:v1\": DEST names no transport; expected docker://ghcr.io/org/x:v1"
+        ),
+        "{}",
+        text(&o)
+    );
+    let o = dockerflow(&["publish", "oci:x", "docker-daemon:x:v1"], tmp.path(), &[]);
+    assert!(
+        text(&o).contains("only registries are supported as DEST yet"),
+        "{}",
+        text(&o)
+    );
     let o = dockerflow(&["publish", "--help"], tmp.path(), &[]);
     assert_eq!(o.status.code(), Some(0));
     let help = String::from_utf8_lossy(&o.stdout);
