@@ -1,14 +1,14 @@
 //! `dockerflow build`: a compliant image without a Docker daemon, reproducible from its inputs
 //! and `SOURCE_DATE_EPOCH`. The work is in `dockerflow_build::{image, write}`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use dockerflow_build::image::{parse_cmd, source_date_epoch};
 use dockerflow_build::version::{generate, process_env, VersionOptions};
 use dockerflow_build::{build, write_image, Base, BuildSpec, Destination};
-use dockerflow_image::Target;
-use dockerflow_oci::{open, ImageRef, ImageSource, OpenOptions};
+use dockerflow_image::{Platform, Reference, Target};
+use dockerflow_oci::{ImageRef, ImageSource};
 
 use crate::cli::{BuildArgs, NetworkArgs, PublishArgs};
 use crate::fatal::{refused, Fatal};
@@ -32,6 +32,47 @@ impl Output {
             _ => Ok(Output::Local(Destination::parse(text)?)),
         }
     }
+}
+
+/// Opens `--base` from any transport the checker reads (a local layout or archive, the
+/// engine, a registry); from an index, the platform of the binary's architecture, the only
+/// one it runs on. A registry base is named without its `docker://` in the
+/// `org.opencontainers.image.base.name` annotation, as a reference `docker pull` takes.
+fn open_base(text: &str, binary: &Path, network: &NetworkArgs) -> Result<Base, Fatal> {
+    let failed = |source| Fatal::Base {
+        text: text.to_string(),
+        source,
+    };
+    let reference = Reference::parse(text).map_err(failed)?;
+    let mut options = dockerflow_image::Options {
+        client: network.client_options(),
+        ..dockerflow_image::Options::default()
+    };
+    let bytes = std::fs::read(binary).map_err(|e| {
+        Fatal::io_expecting(
+            format!("cannot read the binary {}", binary.display()),
+            e,
+            "expected the executable to package",
+        )
+    })?;
+    let what = binary.display().to_string();
+    if let Some(arch) = dockerflow_build::elf::parse(&bytes, &what)?.architecture() {
+        options.open.platform = Platform::new("linux", arch, None);
+    }
+    drop(bytes);
+    // An engine base is exported to a temporary file: Ctrl-C must remove it.
+    if matches!(reference.image_ref(), ImageRef::DockerDaemon { .. }) {
+        crate::run::on_ctrl_c()?;
+    }
+    let image = dockerflow_image::open(reference.image_ref(), &options).map_err(failed)?;
+    let name = match reference.image_ref() {
+        ImageRef::Registry(r) => r.to_string(),
+        _ => text.to_string(),
+    };
+    Ok(Base {
+        name,
+        image: Box::new(image),
+    })
 }
 
 /// Runs `dockerflow build`.
@@ -100,18 +141,7 @@ pub(crate) fn run(a: &BuildArgs) -> Result<ExitCode, Fatal> {
     };
     let base = match &a.base {
         None => None,
-        Some(text) => {
-            let r = ImageRef::parse(text)
-                .map_err(|e| refused(format!("invalid --base {text:?}: {e}")))?;
-            let image = open(&r, &OpenOptions::default()).map_err(|source| Fatal::Base {
-                text: text.clone(),
-                source,
-            })?;
-            Some(Base {
-                name: text.clone(),
-                image,
-            })
-        }
+        Some(text) => Some(open_base(text, &binary, &a.network)?),
     };
     let image = build(BuildSpec {
         binary,

@@ -500,8 +500,9 @@ pub(crate) struct BuildArgs {
     #[arg(long, help_heading = "Input")]
     pub(crate) healthcheck: bool,
     /// Build on REF (`oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`,
-    /// `docker-archive:FILE[:NAME:TAG]`); pinned by digest in the
-    /// org.opencontainers.image.base.* annotations
+    /// `docker-archive:FILE[:NAME:TAG]`, `docker-daemon:NAME[:TAG]` or a bare engine name,
+    /// `docker://REGISTRY/REPO[:TAG|@DIGEST]`; from an index, the platform of the binary's
+    /// architecture); pinned by digest in the org.opencontainers.image.base.* annotations
     #[arg(long, value_name = "REF", help_heading = "Input")]
     pub(crate) base: Option<String>,
     /// `oci:DIR[:TAG]` | `oci-archive:FILE[:TAG]` | `docker-archive:FILE[:NAME:TAG]` |

@@ -88,7 +88,7 @@ pub(crate) enum Fatal {
         /// The reference as given.
         text: String,
         /// Why.
-        source: dockerflow_oci::Error,
+        source: dockerflow_image::Error,
     },
     /// An ignore entry (`--ignore`, the ignore file) the checker refused.
     Ignore(dockerflow_check::IgnoreError),
@@ -188,6 +188,24 @@ fn reading(f: &mut fmt::Formatter<'_>, reference: &str, e: &dockerflow_oci::Erro
     )
 }
 
+/// Why `what` (a `publish` SRC, a `build` base) could not be read: an image reader's error in
+/// the words of every command that reads images.
+fn cannot_read(
+    f: &mut fmt::Formatter<'_>,
+    what: &str,
+    source: &dockerflow_image::Error,
+) -> fmt::Result {
+    match source.kind() {
+        Image::NoEngine(e) => write!(f, "cannot read {what}: {e}"),
+        Image::Image(e) => write!(f, "cannot read {what}: {e}"),
+        Image::Registry(e) => write!(f, "cannot read {what}: {}", talking(e)),
+        kind => match exporting(kind) {
+            Some(message) => f.write_str(&message),
+            None => write!(f, "cannot read {what}: {kind}"),
+        },
+    }
+}
+
 /// A registry failure that is not about the image's content, as the image reader reports it.
 fn talking(e: &dockerflow_registry::Error) -> String {
     format!("I/O error talking to the registry: {e}")
@@ -285,13 +303,7 @@ impl fmt::Display for Fatal {
             }
             Fatal::PublishSource { src, source } => match source.kind() {
                 Image::InvalidReference(e) => write!(f, "invalid SRC {src:?}: {e}"),
-                Image::NoEngine(e) => write!(f, "cannot read {src}: {e}"),
-                Image::Image(e) => write!(f, "cannot read {src}: {e}"),
-                Image::Registry(e) => write!(f, "cannot read {src}: {}", talking(e)),
-                kind => match exporting(kind) {
-                    Some(message) => f.write_str(&message),
-                    None => write!(f, "cannot read {src}: {kind}"),
-                },
+                _ => cannot_read(f, src, source),
             },
             Fatal::Registry {
                 context,
@@ -318,10 +330,13 @@ impl fmt::Display for Fatal {
                 ),
                 kind => write!(f, "output docker-daemon:{name}: {kind}"),
             },
-            Fatal::Base { text, source } => write!(
-                f,
-                "cannot read the base {text}: {source}; expected a local image (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE)"
-            ),
+            Fatal::Base { text, source } => match source.kind() {
+                Image::InvalidReference(e) => write!(
+                    f,
+                    "invalid --base {text:?}: {e}; expected oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE, docker-daemon:NAME[:TAG] or docker://REGISTRY/REPO[:TAG]"
+                ),
+                _ => cannot_read(f, &format!("the base {text}"), source),
+            },
             Fatal::Ignore(e) => f.write_str(&one_line(&e.to_string())),
             Fatal::Dockerfile { name, source } => {
                 write!(f, "cannot check Dockerfile {name}: {source}")

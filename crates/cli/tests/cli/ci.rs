@@ -356,3 +356,102 @@ fn ci_builds_a_dockerfile_and_publishes_from_the_engine() {
     .expect("json");
     assert_eq!(version["version"], "v2.0.0");
 }
+
+/// `build --base docker://...`: a base in a registry, an index of two platforms. The build
+/// takes the platform of the binary's architecture, names the base as `docker pull` takes it
+/// and pins that platform's manifest digest; the base's layers are the image's first.
+#[test]
+fn build_on_a_registry_base_takes_the_binary_platform() {
+    use crate::registry_support::{write_two_platforms, OCI};
+    use dockerflow_oci::{open, ImageRef, OpenOptions};
+    let Some(registry) = Registry::start_if_available(&[]) else {
+        return;
+    };
+    let tmp = TempDir::new("cli-build-base");
+    write_server(tmp.path());
+    std::fs::write(tmp.path().join("version.json"), VERSION_JSON).expect("version.json");
+    let two = write_two_platforms(&tmp.path().join("layout"), &OCI, "multi");
+    let base = format!("{}/base/multi:1", registry.host());
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_dockerflow"))
+            .args(args)
+            .current_dir(tmp.path())
+            .env("CI", "true")
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .env("DOCKER_CONFIG", tmp.path().join("no-docker-config"))
+            .env("DOCKERFLOW_CACHE_DIR", tmp.path().join("cache"))
+            .output()
+            .expect("dockerflow");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (o.status.code(), all)
+    };
+    let (code, out) = run(&["publish", "oci:layout:multi", &format!("docker://{base}")]);
+    assert_eq!(code, Some(0), "{out}");
+    let from = format!("docker://{base}");
+    // The server, and the same bytes marked as an arm64 executable (ELF e_machine 183): a
+    // build on a base reads only the binary's header, so each picks its own platform.
+    let mut arm64 = std::fs::read(tmp.path().join("server")).expect("server");
+    arm64[18..20].copy_from_slice(&183u16.to_le_bytes());
+    std::fs::write(tmp.path().join("server-arm64"), arm64).expect("write");
+    let host = match std::env::consts::ARCH {
+        "aarch64" => &two.arm64,
+        _ => &two.amd64,
+    };
+    for (binary, platform) in [("server", host), ("server-arm64", &two.arm64)] {
+        let build = [
+            "build", "--binary", binary, "--name", "server", "--cmd", "serve", "--base", &from,
+            "--output", "oci:out",
+        ];
+        let (code, out) = run(&build);
+        assert_eq!(code, Some(0), "{binary}: {out}");
+        let built = open(
+            &ImageRef::parse(&format!("oci:{}", tmp.path().join("out").display())).expect("ref"),
+            &OpenOptions::default(),
+        )
+        .expect("the built image");
+        let m = built.manifest();
+        assert_eq!(
+            m.annotations.get("org.opencontainers.image.base.name"),
+            Some(&base)
+        );
+        assert_eq!(
+            m.annotations.get("org.opencontainers.image.base.digest"),
+            Some(&platform.digest.to_string()),
+            "{binary}"
+        );
+        let base_manifest: serde_json::Value =
+            serde_json::from_slice(&platform.bytes).expect("manifest");
+        let base_layers = base_manifest["layers"].as_array().expect("layers");
+        assert!(m.layers.len() > base_layers.len());
+        for (built, base) in m.layers.iter().zip(base_layers) {
+            assert_eq!(
+                built.digest.to_string(),
+                base["digest"].as_str().expect("digest")
+            );
+        }
+        std::fs::remove_dir_all(tmp.path().join("out")).expect("rm out");
+    }
+    // A base the registry does not have: what, where, and no image written.
+    let missing = format!("docker://{}/base/none:1", registry.host());
+    let (code, out) = run(&[
+        "build",
+        "--binary",
+        "server",
+        "--cmd",
+        "serve",
+        "--base",
+        &missing,
+        "--output",
+        "oci:never",
+    ]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains(&format!("cannot read the base {missing}")),
+        "{out}"
+    );
+    assert!(!tmp.path().join("never").exists());
+}
