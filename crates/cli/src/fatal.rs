@@ -188,20 +188,21 @@ fn reading(f: &mut fmt::Formatter<'_>, reference: &str, e: &dockerflow_oci::Erro
     )
 }
 
-/// Why `what` (a `publish` SRC, a `build` base) could not be read: an image reader's error in
-/// the words of every command that reads images.
+/// Why `name` (a `publish` SRC, a `build` base) could not be read, `doing` what (`read`,
+/// `read the base`): an image reader's error in the words of every command that reads images.
 fn cannot_read(
     f: &mut fmt::Formatter<'_>,
-    what: &str,
+    doing: &str,
+    name: &str,
     source: &dockerflow_image::Error,
 ) -> fmt::Result {
     match source.kind() {
-        Image::NoEngine(e) => write!(f, "cannot read {what}: {e}"),
-        Image::Image(e) => write!(f, "cannot read {what}: {e}"),
-        Image::Registry(e) => write!(f, "cannot read {what}: {}", talking(e)),
-        kind => match exporting(kind) {
+        Image::NoEngine(e) => write!(f, "cannot {doing} {name}: {e}"),
+        Image::Image(e) => write!(f, "cannot {doing} {name}: {e}"),
+        Image::Registry(e) => write!(f, "cannot {doing} {name}: {}", talking(e)),
+        kind => match exporting(kind, doing) {
             Some(message) => f.write_str(&message),
-            None => write!(f, "cannot read {what}: {kind}"),
+            None => write!(f, "cannot {doing} {name}: {kind}"),
         },
     }
 }
@@ -212,14 +213,14 @@ fn talking(e: &dockerflow_registry::Error) -> String {
 }
 
 /// Exporting an engine image failed (`export` step kinds), in the words of every command
-/// that reads one; `None` for kinds of other steps.
-fn exporting(kind: &Image) -> Option<String> {
+/// that reads one (`doing`: `check image`, `read`); `None` for kinds of other steps.
+fn exporting(kind: &Image, doing: &str) -> Option<String> {
     Some(match kind {
         Image::NotInEngine { name, host } => format!(
-            "cannot check image {name}: the Docker engine at {host} has no such image; expected a local image name (see `docker images`)"
+            "cannot {doing} {name}: the Docker engine at {host} has no such image; expected a local image name (see `docker images`)"
         ),
         Image::Inspect { name, source } => {
-            format!("cannot check image {name}: {}", one_line(&source.to_string()))
+            format!("cannot {doing} {name}: {}", one_line(&source.to_string()))
         }
         Image::Export { name, source } => {
             let hint = match source.kind() {
@@ -274,7 +275,7 @@ impl fmt::Display for Fatal {
                 ),
                 Image::NoEngine(e) => write!(f, "cannot check image {reference}: {e}"),
                 kind => {
-                    let message = exporting(kind).unwrap_or_else(|| source.to_string());
+                    let message = exporting(kind, "check image").unwrap_or_else(|| source.to_string());
                     match engine_name(reference) {
                         Some(name) if dockerflow_image::looks_like_path(&name) => write!(
                             f,
@@ -303,7 +304,7 @@ impl fmt::Display for Fatal {
             }
             Fatal::PublishSource { src, source } => match source.kind() {
                 Image::InvalidReference(e) => write!(f, "invalid SRC {src:?}: {e}"),
-                _ => cannot_read(f, src, source),
+                _ => cannot_read(f, "read", src, source),
             },
             Fatal::Registry {
                 context,
@@ -335,7 +336,7 @@ impl fmt::Display for Fatal {
                     f,
                     "invalid --base {text:?}: {e}; expected oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE, docker-daemon:NAME[:TAG] or docker://REGISTRY/REPO[:TAG]"
                 ),
-                _ => cannot_read(f, &format!("the base {text}"), source),
+                _ => cannot_read(f, "read the base", text, source),
             },
             Fatal::Ignore(e) => f.write_str(&one_line(&e.to_string())),
             Fatal::Dockerfile { name, source } => {

@@ -493,6 +493,54 @@ fn bare_names_and_docker_daemon_are_read_through_the_engine() {
         tmp.path(),
     ));
     assert!(e.contains("has no such image"), "{e}");
+    // `build --base` and `publish` read engine images too, each in its own words.
+    let server = tmp.path().join("server");
+    std::fs::write(&server, fixture_binary()).expect("write the fixture server");
+    std::fs::write(tmp.path().join("version.json"), version_json()).expect("write");
+    let base = format!("docker-daemon:{}", image.tag);
+    let build = |base: &str| {
+        dockerflow(
+            &[
+                "build",
+                "--binary",
+                "server",
+                "--cmd",
+                "serve",
+                "--version-json",
+                "version.json",
+                "--base",
+                base,
+                "--output",
+                "oci:out",
+            ],
+            tmp.path(),
+        )
+    };
+    let o = build(&base);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = dockerflow(
+        &["check", "image", "oci:out", "--format", "json"],
+        tmp.path(),
+    );
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let e = error_line(&build("dockerflow-test/none:never"));
+    assert!(
+        e.contains("cannot read the base dockerflow-test/none:never: the Docker engine at ")
+            && e.contains("has no such image"),
+        "{e}"
+    );
+    let e = error_line(&dockerflow(
+        &[
+            "publish",
+            "dockerflow-test/none:never",
+            "docker://127.0.0.1:1/x:1",
+        ],
+        tmp.path(),
+    ));
+    assert!(
+        e.contains("cannot read dockerflow-test/none:never: the Docker engine at "),
+        "{e}"
+    );
 }
 
 #[test]
