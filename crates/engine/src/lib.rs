@@ -1,7 +1,8 @@
 //! A small, synchronous Docker Engine API client: ping, image inspect, export and load,
 //! container create, start, inspect, logs (demultiplexed), kill, wait and remove, over the
-//! engine's Unix socket (`DOCKER_HOST=unix://...`, default `/var/run/docker.sock`) or plain
-//! TCP (`tcp://HOST:PORT`). It never runs the `docker` CLI.
+//! engine's Unix socket or plain TCP (`tcp://HOST:PORT`), found as the `docker` CLI finds it
+//! ([`discover`]: `DOCKER_HOST`, the Docker context, `/var/run/docker.sock`). It never runs
+//! the `docker` CLI.
 //!
 //! The HTTP/1.1 underneath is the workspace's one client, `dockerflow-http`.
 //!
@@ -22,6 +23,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{json, Value};
+
+pub mod discover;
 
 use dockerflow_http as http;
 use dockerflow_http::{Body, Response};
@@ -47,21 +50,28 @@ impl fmt::Display for Host {
 impl Host {
     /// Parses a `DOCKER_HOST` value: `unix:///path` or `tcp://host:port`.
     pub fn parse(s: &str) -> Result<Host> {
+        Host::parse_address(s).ok_or_else(|| {
+            Error::new(
+                ErrorKind::BadHost,
+                format!("DOCKER_HOST={s:?}"),
+                "expected unix:///PATH or tcp://HOST:PORT (TLS is not supported)",
+            )
+        })
+    }
+
+    /// `unix:///path` or `tcp://host[:port]` (port 2375 by default); `None` for anything else.
+    fn parse_address(s: &str) -> Option<Host> {
         if let Some(p) = s.strip_prefix("unix://") {
-            Ok(Host::Unix(PathBuf::from(p)))
+            Some(Host::Unix(PathBuf::from(p)))
         } else if let Some(a) = s.strip_prefix("tcp://") {
             let a = a.trim_end_matches('/');
-            Ok(Host::Tcp(if a.contains(':') {
+            Some(Host::Tcp(if a.contains(':') {
                 a.to_string()
             } else {
                 format!("{a}:2375")
             }))
         } else {
-            Err(Error::new(
-                ErrorKind::BadHost,
-                format!("DOCKER_HOST={s:?}"),
-                "expected unix:///PATH or tcp://HOST:PORT (TLS is not supported)",
-            ))
+            None
         }
     }
 }
@@ -128,6 +138,8 @@ pub type Result<T> = std::result::Result<T, Error>;
 #[derive(Debug, Clone)]
 pub struct Engine {
     host: Host,
+    /// Where the address came from, when not the default: `DOCKER_HOST`, a Docker context.
+    origin: Option<String>,
     timeout: Duration,
 }
 
@@ -175,19 +187,22 @@ pub struct Logs {
 }
 
 impl Engine {
-    /// The engine `DOCKER_HOST` names, or `unix:///var/run/docker.sock`.
+    /// The engine the `docker` CLI would use: `DOCKER_HOST`, else the Docker context
+    /// `DOCKER_CONTEXT` or the CLI config's `currentContext` names (Docker Desktop, rootless
+    /// Docker, Colima), else `unix:///var/run/docker.sock` (see [`discover`]).
     pub fn from_env() -> Result<Engine> {
-        let host = match std::env::var("DOCKER_HOST") {
-            Ok(h) if !h.is_empty() => Host::parse(&h)?,
-            _ => Host::Unix(PathBuf::from("/var/run/docker.sock")),
-        };
-        Ok(Engine::new(host))
+        let (host, origin) = discover::discover(&|k| std::env::var(k).ok())?;
+        Ok(Engine {
+            origin,
+            ..Engine::new(host)
+        })
     }
 
     /// The engine at `host`, with a 60 s timeout per read or write.
     pub fn new(host: Host) -> Engine {
         Engine {
             host,
+            origin: None,
             timeout: Duration::from_secs(60),
         }
     }
@@ -203,9 +218,13 @@ impl Engine {
             Host::Tcp(a) => http::connect_tcp(a, timeout).map(|s| Box::new(s) as _),
         };
         r.map_err(|e| {
+            let from = match &self.origin {
+                Some(origin) => format!(" (from {origin})"),
+                None => String::new(),
+            };
             Error::new(
                 ErrorKind::NoEngine,
-                format!("no Docker engine at {}: {e}", self.host),
+                format!("no Docker engine at {}{from}: {e}", self.host),
                 "start dockerd or set DOCKER_HOST",
             )
         })

@@ -573,6 +573,68 @@ fn docker_archive_runs_after_loading() {
     assert!(stdout(&o).contains("pass  DF703"), "{}", stdout(&o));
 }
 
+/// The engine is found as the `docker` CLI finds it: a Docker context (as Docker Desktop,
+/// rootless Docker and Colima set one) points at the engine's socket, and an error says which
+/// context it came from.
+#[test]
+fn the_engine_is_found_through_the_docker_context() {
+    let Some(engine) = engine() else { return };
+    let image = fixture(&engine, "context", &[], &[]);
+    let tmp = TempDir::new("context");
+    let config = tmp.path().join("docker-config");
+    let socket = match engine.host() {
+        dockerflow_engine::Host::Unix(p) => p.display().to_string(),
+        other => panic!("a Unix socket engine, not {other}"),
+    };
+    // The context store's layout: meta/<sha256 of the name>/meta.json.
+    let context = |name: &str, digest: &str, host: &str| {
+        let dir = config.join("contexts/meta").join(digest);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(
+            dir.join("meta.json"),
+            format!(r#"{{"Name":"{name}","Metadata":{{}},"Endpoints":{{"docker":{{"Host":"{host}","SkipTLSVerify":false}}}}}}"#),
+        )
+        .expect("meta.json");
+    };
+    // sha256("desktop-linux") and sha256("gone"), as `docker context create` names the folders.
+    context(
+        "desktop-linux",
+        "fe9c6bd7a66301f49ca9b6a70b217107cd1284598bfc254700c989b916da791e",
+        &format!("unix://{socket}"),
+    );
+    context(
+        "gone",
+        "283bb9deef02e6843abfb538efa1eca70801bd8a701c3f98191e123496339247",
+        "unix:///nonexistent/docker.sock",
+    );
+    std::fs::write(
+        config.join("config.json"),
+        r#"{"currentContext": "desktop-linux"}"#,
+    )
+    .expect("config.json");
+    let run = |context: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_dockerflow"));
+        c.args(["check", "image", &image.tag])
+            .env_remove("DOCKER_HOST")
+            .env("DOCKER_CONFIG", &config)
+            .current_dir(tmp.path());
+        match context {
+            Some(name) => c.env("DOCKER_CONTEXT", name),
+            None => c.env_remove("DOCKER_CONTEXT"),
+        };
+        c.output().expect("run")
+    };
+    let o = run(None);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let e = error_line(&run(Some("gone")));
+    assert!(
+        e.contains(
+            "no Docker engine at unix:///nonexistent/docker.sock (from Docker context \"gone\")"
+        ),
+        "{e}"
+    );
+}
+
 #[test]
 fn no_engine_and_bad_options_exit_2() {
     let tmp = TempDir::new("noengine");
