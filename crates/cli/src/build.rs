@@ -38,7 +38,7 @@ impl Output {
 /// engine, a registry); from an index, the platform of the binary's architecture, the only
 /// one it runs on. A registry base is named without its `docker://` in the
 /// `org.opencontainers.image.base.name` annotation, as a reference `docker pull` takes.
-fn open_base(text: &str, binary: &Path, network: &NetworkArgs) -> Result<Base, Fatal> {
+fn open_base(text: &str, arch: Option<&str>, network: &NetworkArgs) -> Result<Base, Fatal> {
     let failed = |source| Fatal::Base {
         text: text.to_string(),
         source,
@@ -48,18 +48,9 @@ fn open_base(text: &str, binary: &Path, network: &NetworkArgs) -> Result<Base, F
         client: network.client_options(),
         ..dockerflow_image::Options::default()
     };
-    let bytes = std::fs::read(binary).map_err(|e| {
-        Fatal::io_expecting(
-            format!("cannot read the binary {}", binary.display()),
-            e,
-            "expected the executable to package",
-        )
-    })?;
-    let what = binary.display().to_string();
-    if let Some(arch) = dockerflow_build::elf::parse(&bytes, &what)?.architecture() {
+    if let Some(arch) = arch {
         options.open.platform = Platform::new("linux", arch, None);
     }
-    drop(bytes);
     // An engine base is exported to a temporary file: Ctrl-C must remove it.
     if matches!(reference.image_ref(), ImageRef::DockerDaemon { .. }) {
         crate::run::on_ctrl_c()?;
@@ -73,6 +64,20 @@ fn open_base(text: &str, binary: &Path, network: &NetworkArgs) -> Result<Base, F
         name,
         image: Box::new(image),
     })
+}
+
+/// The binary's architecture (`amd64`, `arm64`; `None` for another), read before anything
+/// else is done with the inputs, so that a missing or non-ELF binary is the first error.
+fn binary_architecture(binary: &Path) -> Result<Option<&'static str>, Fatal> {
+    let bytes = std::fs::read(binary).map_err(|e| {
+        Fatal::io_expecting(
+            format!("cannot read the binary {}", binary.display()),
+            e,
+            "expected the executable to package",
+        )
+    })?;
+    let elf = dockerflow_build::elf::parse(&bytes, &binary.display().to_string())?;
+    Ok(elf.architecture())
 }
 
 /// Runs `dockerflow build`.
@@ -104,6 +109,7 @@ pub(crate) fn run(a: &BuildArgs) -> Result<ExitCode, Fatal> {
             a.package.as_deref(),
         )?,
     };
+    let arch = binary_architecture(&binary)?;
     let name = match &a.name {
         Some(n) => n.clone(),
         None => a.bin.clone().unwrap_or_else(|| {
@@ -141,7 +147,7 @@ pub(crate) fn run(a: &BuildArgs) -> Result<ExitCode, Fatal> {
     };
     let base = match &a.base {
         None => None,
-        Some(text) => Some(open_base(text, &binary, &a.network)?),
+        Some(text) => Some(open_base(text, arch, &a.network)?),
     };
     let image = build(BuildSpec {
         binary,

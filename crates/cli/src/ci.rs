@@ -73,6 +73,47 @@ fn validate(a: &CiArgs) -> Result<(), String> {
             ));
         }
     }
+    // The inputs on disk, before anything is written (the log, the work directory).
+    let inputs = [
+        ("--binary", &a.binary, false, "the executable to package"),
+        (
+            "--dockerfile",
+            &a.dockerfile,
+            false,
+            "the Dockerfile to build",
+        ),
+        (
+            "--version-json",
+            &a.version_json,
+            false,
+            "a version.json file",
+        ),
+        (
+            "--static-dir",
+            &a.static_dir,
+            true,
+            "the directory of static files",
+        ),
+        (
+            "--context",
+            &a.context,
+            true,
+            "the docker build context directory",
+        ),
+    ];
+    for (flag, path, dir, what) in inputs {
+        let Some(path) = path else { continue };
+        let found = match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() == dir => continue,
+            Ok(m) if m.is_dir() => "a directory".to_string(),
+            Ok(_) => "a file".to_string(),
+            Err(e) => e.to_string(),
+        };
+        return Err(format!(
+            "{flag} {}: {found}; expected {what}",
+            path.display()
+        ));
+    }
     for t in &a.tags {
         let valid = !t.is_empty()
             && t.len() <= 128

@@ -451,6 +451,23 @@ fn bad_input_gets_a_clear_error() {
 
     let e = run(&build_args("no/such/binary", "oci:x"));
     assert!(e.contains("cannot read the binary no/such/binary"), "{e}");
+    // The binary is the first thing read: outside a checkout, without version.json, a missing
+    // binary is still what is reported (not the commit version.json lacks).
+    let bare = TempDir::new("bare");
+    let e = error(&dockerflow(
+        &[
+            "build",
+            "--binary",
+            "no/such/binary",
+            "--cmd",
+            "serve",
+            "--output",
+            "oci:x",
+        ],
+        bare.path(),
+        EPOCH,
+    ));
+    assert!(e.contains("cannot read the binary no/such/binary"), "{e}");
 
     std::fs::write(tmp.path().join("script.sh"), "#!/bin/sh\necho hi\n").expect("write");
     let e = run(&build_args("script.sh", "oci:x"));

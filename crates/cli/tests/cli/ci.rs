@@ -455,3 +455,41 @@ fn build_on_a_registry_base_takes_the_binary_platform() {
     );
     assert!(!tmp.path().join("never").exists());
 }
+
+/// Inputs that are not there are refused before anything is written: no log, no work
+/// directory, and the message names the flag, what was found and what was expected.
+#[test]
+fn missing_inputs_are_refused_before_anything_is_written() {
+    let tmp = TempDir::new("cli-ci-inputs");
+    std::fs::create_dir_all(tmp.path().join("adir")).expect("mkdir");
+    for (args, want) in [
+        (
+            &["--dockerfile", "nope"][..],
+            "--dockerfile nope: No such file or directory (os error 2); expected the Dockerfile to build",
+        ),
+        (
+            &["--binary", "adir", "--cmd", "serve"][..],
+            "--binary adir: a directory; expected the executable to package",
+        ),
+        (
+            &["--dockerfile", "adir/../nope", "--context", "nowhere"][..],
+            "--dockerfile adir/../nope: No such file",
+        ),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_dockerflow"))
+            .arg("ci")
+            .args(args)
+            .current_dir(tmp.path())
+            .output()
+            .expect("dockerflow ci");
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+        let mut left: Vec<String> = std::fs::read_dir(tmp.path())
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["adir"], "{args:?}: nothing written");
+    }
+}
